@@ -1,0 +1,35 @@
+# The front door. `make demo` and `make check` do everything on a fresh
+# Debian 12 machine, dependencies included.
+
+BUILD_DIR   ?= build
+CHECK_DIR   ?= build-check
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build demo check bench fuzz clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRELAY_TESTS=OFF
+
+build: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Runs the refer demo: relayd, real SIP peers, examples/refer.c, one call.
+demo: build
+	@scripts/demo.sh $(BUILD_DIR)
+
+# Every test (unit, integration, end-to-end), built with ASan and UBSan.
+check: deps
+	cmake -S . -B $(CHECK_DIR) -DCMAKE_BUILD_TYPE=Debug -DRELAY_SANITIZE=ON -DRELAY_TESTS=ON
+	cmake --build $(CHECK_DIR) -j $(JOBS)
+	ctest --test-dir $(CHECK_DIR) --output-on-failure
+
+bench: build
+	@scripts/bench.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(CHECK_DIR)

@@ -1,0 +1,310 @@
+/*
+ * librelay — a C client for the SignalWire RELAY call-control protocol.
+ *
+ * One header, one prefix. Names mirror the reference SDKs: Python's
+ * `call.refer(device, status_url)` is relay_call_refer() here, its
+ * `call.play_tts(text)` / `call.play_tts_async(text)` are
+ * relay_call_play_tts() / relay_call_play_tts_async().
+ *
+ * Conventions
+ *   - Every function that can fail returns relay_status; outputs go through
+ *     pointer arguments. relay_strerror() names a status.
+ *   - A method that talks to the server may hand back a relay_result (the
+ *     server's answer). It is owned by the caller and freed with
+ *     relay_result_free(). Pass NULL when the result is not wanted.
+ *   - Result codes: any 2xx is success (RELAY_OK). 404/410 mean the call is
+ *     already gone: RELAY_OK as well, with relay_result_call_gone() true.
+ *     Any other code, or a JSON-RPC error object, is RELAY_ERR_SERVER and the
+ *     result (when asked for) carries the server's code and message.
+ *   - Blocking functions may be called from any thread except the client's
+ *     I/O thread (i.e. not from callbacks marked "I/O thread").
+ *   - Strings handed to callbacks are valid for the callback's duration.
+ *
+ * Threading: one I/O thread owns the socket and all protocol state. Inbound
+ * call handlers run on a bounded pool of worker threads, so they may block
+ * (answer, play and wait, refer...). Callbacks marked "I/O thread" must not
+ * block.
+ */
+#ifndef RELAY_RELAY_H
+#define RELAY_RELAY_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RELAY_VERSION_MAJOR 0
+#define RELAY_VERSION_MINOR 1
+#define RELAY_VERSION_PATCH 0
+#define RELAY_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum relay_status {
+    RELAY_OK = 0,
+    RELAY_ERR_INVALID_ARG,  /* a required argument is missing or malformed */
+    RELAY_ERR_NO_MEMORY,
+    RELAY_ERR_CONNECT,      /* could not reach the server (DNS, TCP, TLS, WS) */
+    RELAY_ERR_AUTH,         /* the server rejected the credentials */
+    RELAY_ERR_TIMEOUT,      /* no answer in time */
+    RELAY_ERR_DISCONNECTED, /* the connection dropped while waiting */
+    RELAY_ERR_SERVER,       /* the server answered with an error or non-2xx code */
+    RELAY_ERR_PROTOCOL,     /* the server sent something this library cannot read */
+    RELAY_ERR_STATE,        /* not possible in the current state (e.g. call ended) */
+    RELAY_ERR_CLOSED,       /* the client is stopping or stopped */
+    RELAY_ERR_LIMIT         /* a bound was reached (queue, active calls) */
+} relay_status;
+
+const char *relay_strerror(relay_status status);
+
+/* ----------------------------------------------------------------- logging */
+
+typedef enum relay_log_level {
+    RELAY_LOG_ERROR = 0,
+    RELAY_LOG_WARN = 1,
+    RELAY_LOG_INFO = 2,
+    RELAY_LOG_DEBUG = 3 /* includes every frame sent and received, scrubbed */
+} relay_log_level;
+
+/* Log lines never contain credentials: tokens, JWTs, project ids and
+ * authorization state are replaced by "***" before any handler sees them. */
+typedef void (*relay_log_fn)(relay_log_level level, const char *line, void *user);
+
+/* ------------------------------------------------------------------ states */
+
+/* Call states, in protocol order (calling.call.state). */
+typedef enum relay_call_state {
+    RELAY_CALL_NONE = 0,
+    RELAY_CALL_CREATED,
+    RELAY_CALL_RINGING,
+    RELAY_CALL_ANSWERED,
+    RELAY_CALL_ENDING,
+    RELAY_CALL_ENDED
+} relay_call_state;
+
+/* Progress of a SIP REFER (calling.call.refer). */
+typedef enum relay_refer_state {
+    RELAY_REFER_UNKNOWN = 0,
+    RELAY_REFER_IN_PROGRESS,
+    RELAY_REFER_SUCCESS, /* also reported for "completed"/"finished" */
+    RELAY_REFER_CANCEL,
+    RELAY_REFER_BUSY,
+    RELAY_REFER_NO_ANSWER,
+    RELAY_REFER_ERROR
+} relay_refer_state;
+
+const char *relay_call_state_name(relay_call_state state);
+const char *relay_refer_state_name(relay_refer_state state);
+
+/* ----------------------------------------------------------------- objects */
+
+typedef struct relay_client relay_client;
+typedef struct relay_call relay_call;
+typedef struct relay_action relay_action;
+typedef struct relay_result relay_result;
+
+/* ----------------------------------------------------------------- results */
+
+const char *relay_result_code(const relay_result *res);    /* "200", "404", ... */
+const char *relay_result_message(const relay_result *res); /* may be "" */
+const char *relay_result_json(const relay_result *res);    /* the whole result/event params */
+/* A top-level string (or number, as text) field of the result; NULL if absent. */
+const char *relay_result_get(const relay_result *res, const char *key);
+int relay_result_call_gone(const relay_result *res); /* code 404 or 410 */
+void relay_result_free(relay_result *res);
+
+/* ------------------------------------------------------------------ client */
+
+typedef struct relay_client_options {
+    const char *host;     /* "example.signalwire.com", "127.0.0.1"; may carry ":port" */
+    int port;             /* 0: the port in host, else 443 */
+    const char *project;  /* project id, with token */
+    const char *token;    /* API token */
+    const char *jwt_token;/* instead of project/token */
+    const char *const *contexts; /* NULL-terminated list, may be NULL */
+    const char *ca_file;  /* PEM CA bundle; NULL: the system store */
+    int plain_ws;         /* 1: ws:// without TLS (loopback tests only) */
+    const char *agent;    /* NULL: "librelay-c/<version>" */
+    int request_timeout_ms; /* 0: 10000 */
+    int workers;          /* inbound-call handler threads; 0: 4 */
+    relay_log_fn log_fn;  /* NULL: stderr */
+    void *log_user;
+    relay_log_level log_level; /* default RELAY_LOG_WARN */
+} relay_client_options;
+
+/* Zeroes the options and applies defaults. */
+void relay_client_options_init(relay_client_options *opts);
+
+/* Fills host/port, project, token, jwt, ca_file from the environment:
+ * SIGNALWIRE_SPACE (host[:port]), SIGNALWIRE_PROJECT_ID,
+ * SIGNALWIRE_API_TOKEN or SIGNALWIRE_TOKEN, SIGNALWIRE_JWT_TOKEN,
+ * SIGNALWIRE_RELAY_CA_FILE. Leaves fields whose variable is unset untouched.
+ * The strings point into the environment. */
+void relay_client_options_from_env(relay_client_options *opts);
+
+/* Creates a client; copies everything in opts. Does not connect. */
+relay_status relay_client_new(const relay_client_options *opts, relay_client **out);
+
+/* Inbound calls (calling.call.receive on a subscribed context). The handler
+ * runs on a worker thread and may block; the call stays valid until the
+ * handler returns (take a reference with relay_call_ref to keep it longer). */
+typedef void (*relay_call_handler)(relay_call *call, void *user);
+relay_status relay_client_on_call(relay_client *c, relay_call_handler fn, void *user);
+
+/* Every event as received (I/O thread; must not block). */
+typedef struct relay_event {
+    const char *event_type;  /* "calling.call.state", ... */
+    double timestamp;
+    const char *call_id;     /* NULL when the event has none */
+    const char *control_id;  /* NULL when the event has none */
+    const char *tag;         /* NULL when the event has none */
+    const char *params_json; /* the event's inner params as JSON text */
+} relay_event;
+typedef void (*relay_event_handler)(relay_client *c, const relay_event *ev, void *user);
+relay_status relay_client_on_event(relay_client *c, relay_event_handler fn, void *user);
+
+/* Starts the I/O thread and waits until the session is established
+ * (signalwire.connect accepted) or has failed. RELAY_ERR_AUTH: rejected
+ * credentials. After a later drop the client reconnects by itself with
+ * backoff and resumes the session. */
+relay_status relay_client_connect(relay_client *c);
+
+/* Blocks until relay_client_stop() is called. */
+relay_status relay_client_run(relay_client *c);
+
+/* Asks run() to return. Safe from any thread and from a signal handler. */
+void relay_client_stop(relay_client *c);
+
+/* Closes the connection, joins every thread, frees everything the client
+ * owns. Calls referenced with relay_call_ref must be released first. */
+void relay_client_free(relay_client *c);
+
+/* The session's protocol string ("" before the first connect). */
+const char *relay_client_protocol(const relay_client *c);
+
+/* Any method, by name, with params as JSON text (blocking). */
+relay_status relay_client_execute(relay_client *c, const char *method,
+                                  const char *params_json, relay_result **out);
+
+/* -------------------------------------------------------------------- call */
+
+void relay_call_ref(relay_call *call);
+void relay_call_unref(relay_call *call);
+
+const char *relay_call_id(const relay_call *call);
+const char *relay_call_node_id(const relay_call *call);
+const char *relay_call_context(const relay_call *call);  /* "" for outbound */
+const char *relay_call_tag(const relay_call *call);
+const char *relay_call_direction(const relay_call *call);/* "inbound" / "outbound" */
+const char *relay_call_from(const relay_call *call);     /* device params.from */
+const char *relay_call_to(const relay_call *call);       /* device params.to */
+relay_call_state relay_call_get_state(const relay_call *call);
+relay_client *relay_call_client(const relay_call *call);
+
+/* Waits until the call reaches `state` or a later one. */
+relay_status relay_call_wait_for(relay_call *call, relay_call_state state, int timeout_ms);
+
+relay_status relay_call_answer(relay_call *call, relay_result **out);
+/* reason: "hangup" (NULL), "cancel", "busy", "noAnswer", "decline", "error" */
+relay_status relay_call_hangup(relay_call *call, const char *reason, relay_result **out);
+
+/* Any calling.* method on this call: node_id and call_id are added to
+ * params_json (an object, or NULL). Blocking. */
+relay_status relay_call_execute(relay_call *call, const char *method,
+                                const char *params_json, relay_result **out);
+
+/* ------------------------------------------------------------------ media */
+
+typedef struct relay_media {
+    const char *type;     /* "tts", "audio", "silence", "ringtone" */
+    const char *text;     /* tts */
+    const char *language; /* tts, optional */
+    const char *gender;   /* tts, optional */
+    const char *voice;    /* tts, optional */
+    const char *url;      /* audio */
+    double duration;      /* silence, ringtone (seconds) */
+    const char *name;     /* ringtone: "us", ... */
+} relay_media;
+
+typedef struct relay_play_params {
+    double volume;          /* dB, 0: unchanged */
+    const char *direction;  /* NULL: server default */
+    int loop;               /* 0: once */
+    const char *status_url; /* NULL: none */
+} relay_play_params;
+
+/* ---------------------------------------------------------------- actions */
+
+/* An operation that runs on the call and reports progress by events
+ * (play, record, collect, ...). The caller owns it: relay_action_free(). */
+typedef void (*relay_action_callback)(relay_action *action, void *user); /* I/O thread */
+
+const char *relay_action_control_id(const relay_action *a);
+const char *relay_action_state(const relay_action *a); /* last state seen, "" before any */
+int relay_action_completed(const relay_action *a);
+/* The last event's params of this action (NULL before any). The returned
+ * result is owned by the caller. */
+relay_result *relay_action_result(const relay_action *a);
+/* Waits for a terminal state; *out receives the final event's params. */
+relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **out);
+/* Called once when the action completes; at once if it already has. */
+relay_status relay_action_on_completed(relay_action *a, relay_action_callback fn, void *user);
+relay_status relay_action_stop(relay_action *a, relay_result **out);
+void relay_action_free(relay_action *a);
+
+/* Starts playing and returns at once with an action (play_async). */
+relay_status relay_call_play_async(relay_call *call, const relay_media *media, size_t n_media,
+                                   const relay_play_params *params, relay_action **out);
+/* Plays and waits for the end (play). *out: the final calling.call.play params. */
+relay_status relay_call_play(relay_call *call, const relay_media *media, size_t n_media,
+                             const relay_play_params *params, relay_result **out);
+relay_status relay_call_play_tts_async(relay_call *call, const char *text, relay_action **out);
+relay_status relay_call_play_tts(relay_call *call, const char *text, relay_result **out);
+
+/* ------------------------------------------------------------------ refer */
+
+typedef struct relay_device {
+    const char *type;         /* "sip" for refer */
+    const char *uri;          /* the SIP URI to transfer to: "sip:support@example.com" */
+    const char *username;     /* optional digest credentials for the REFER */
+    const char *password;
+    const char *headers_json; /* optional: [{"name":..,"value":..}] */
+    const char *params_json;  /* optional: more device params, merged in */
+} relay_device;
+
+/* A calling.call.refer event, typed. Valid during the callback only. */
+typedef struct relay_refer_event {
+    relay_refer_state state;
+    const char *state_name;               /* as sent: "inProgress", "success", ... */
+    const char *sip_refer_to;             /* may be NULL */
+    const char *sip_refer_response_code;  /* "202", may be NULL */
+    const char *sip_notify_response_code; /* "100", "200", "486", may be NULL */
+    const char *params_json;
+} relay_refer_event;
+
+typedef void (*relay_refer_handler)(relay_call *call, const relay_refer_event *ev, void *user);
+
+/* Refer events of this call (I/O thread; must not block). Register before
+ * relay_call_refer() to see every event. */
+relay_status relay_call_on_refer(relay_call *call, relay_refer_handler fn, void *user);
+
+/* Sends calling.refer: transfers the call's remote party to device->uri
+ * with a SIP REFER. Returns the server's answer to the request; progress
+ * follows as refer events. status_url (optional) receives the same progress
+ * as HTTP POSTs from the server. */
+relay_status relay_call_refer(relay_call *call, const relay_device *device,
+                              const char *status_url, relay_result **out);
+
+/* Waits for a terminal refer state (success, busy, noAnswer, cancel, error).
+ * *out receives that event's params. The state is remembered, so waiting
+ * after the event arrived returns at once. */
+relay_status relay_call_wait_refer(relay_call *call, int timeout_ms, relay_result **out);
+
+/* The last refer state seen on this call. */
+relay_refer_state relay_call_refer_state(const relay_call *call);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RELAY_RELAY_H */

@@ -1,0 +1,37 @@
+/*
+ * An RTP endpoint of one call leg: a UDP socket on media_ip, the remote
+ * address from the SDP offer, the negotiated G.711 payload type, and the
+ * sequence/timestamp/SSRC state of what we send. Incoming RTP is read and
+ * discarded for now (recording will plug in here).
+ *
+ * Sending is done by a media_player (one thread per playing leg); the
+ * endpoint itself is created and destroyed on the core thread.
+ */
+#ifndef RELAYD_MEDIA_RTP_H
+#define RELAYD_MEDIA_RTP_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <netinet/in.h>
+
+typedef struct media_rtp media_rtp;
+
+enum { RTP_PT_PCMU = 0, RTP_PT_PCMA = 8 };
+
+/* Binds an even port in [port_min, port_max) on ip. NULL if none is free. */
+media_rtp *media_rtp_open(const char *ip, int port_min, int port_max);
+void media_rtp_close(media_rtp *rtp);
+int media_rtp_local_port(const media_rtp *rtp);
+void media_rtp_set_remote(media_rtp *rtp, const struct sockaddr_in *remote, int payload_type);
+int media_rtp_payload_type(const media_rtp *rtp);
+/* Encodes 160 samples (20 ms at 8 kHz) with the negotiated codec and sends
+ * one packet. Thread-safe against set_remote. 0 on success. */
+int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker);
+
+/* G.711 (ITU-T): linear 16-bit to mu-law / A-law and back. */
+uint8_t g711_linear_to_ulaw(int16_t pcm);
+uint8_t g711_linear_to_alaw(int16_t pcm);
+int16_t g711_ulaw_to_linear(uint8_t u);
+int16_t g711_alaw_to_linear(uint8_t a);
+
+#endif

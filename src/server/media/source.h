@@ -1,0 +1,30 @@
+/*
+ * A media source: something that yields 8 kHz mono 16-bit audio, 20 ms at a
+ * time. Play items (tts, silence, audio files, ringtones...) are sources;
+ * the player does not care which. New kinds plug in by implementing this.
+ */
+#ifndef RELAYD_MEDIA_SOURCE_H
+#define RELAYD_MEDIA_SOURCE_H
+
+#include <stdint.h>
+
+#define MEDIA_FRAME_SAMPLES 160 /* 20 ms at 8000 Hz */
+
+typedef struct media_source media_source;
+struct media_source {
+    /* Fills one frame. Returns 1 if a frame was produced, 0 at the end. */
+    int (*read)(media_source *src, int16_t frame[MEDIA_FRAME_SAMPLES]);
+    void (*destroy)(media_source *src);
+};
+
+/* Speech synthesised offline with espeak-ng. NULL on failure (reason in
+ * *err, static text). voice/language may be NULL. Synthesis happens here,
+ * before the call returns (espeak-ng is not thread-safe: serialised). */
+media_source *media_source_tts(const char *text, const char *language, const char *voice,
+                               const char **err);
+/* duration_s seconds of silence. */
+media_source *media_source_silence(double duration_s);
+/* Samples already in memory (copied). */
+media_source *media_source_pcm(const int16_t *pcm, size_t n);
+
+#endif

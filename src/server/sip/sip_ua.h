@@ -1,0 +1,102 @@
+/*
+ * relayd's SIP user agent (sofia-sip nua). Everything here runs on the core
+ * thread, the one that owns the su_root: nua is single-threaded.
+ *
+ * A sip_leg is one SIP dialog (one nua handle). The UA creates legs for
+ * inbound INVITEs and hands them to the core through callbacks; the core
+ * answers, ends and refers them. A leg is freed by the UA after it reported
+ * on_terminated; the core must not touch it after that callback returns.
+ */
+#ifndef RELAYD_SIP_UA_H
+#define RELAYD_SIP_UA_H
+
+#include <sofia-sip/su_wait.h>
+
+typedef struct sip_ua sip_ua;
+typedef struct sip_leg sip_leg;
+typedef struct media_rtp media_rtp;
+
+typedef struct sip_ua_config {
+    const char *bind_url;     /* nua URL to listen on, "sip:127.0.0.1:5070" */
+    const char *media_ip;     /* the address put in SDP and bound for RTP */
+    int rtp_port_min;         /* even ports in [min, max) */
+    int rtp_port_max;
+    int refer_timeout_ms;     /* REFER accepted but no final NOTIFY: error after this */
+    const char *user_agent;   /* User-Agent header */
+} sip_ua_config;
+
+/* What the INVITE said, for calling.call.receive. Strings valid during
+ * on_incoming only. */
+typedef struct sip_leg_info {
+    const char *request_user; /* user part of the Request-URI ("" if none): the context key */
+    const char *request_uri;  /* "sip:support@127.0.0.1:5070" */
+    const char *from_uri;     /* From URI, as text */
+    const char *from_name;    /* From display name, may be "" */
+    const char *to_uri;       /* To URI, as text */
+    const char *sip_call_id;  /* the Call-ID header */
+} sip_leg_info;
+
+typedef enum sip_refer_kind {
+    SIP_REFER_RESPONSE, /* a final response to the REFER (status: 202, 603, 401...) */
+    SIP_REFER_NOTIFY,   /* a NOTIFY: status is the sipfrag status line's code */
+    SIP_REFER_TIMEOUT   /* no final NOTIFY in time (status 0) */
+} sip_refer_kind;
+
+typedef struct sip_refer_progress {
+    sip_refer_kind kind;
+    int status;         /* SIP status code as above */
+    const char *phrase; /* reason phrase, may be "" */
+    int final;          /* 1 when this ends the refer (final NOTIFY, failure response, timeout) */
+} sip_refer_progress;
+
+typedef struct sip_ua_callbacks {
+    void *user;
+    /* A new inbound call. Return 0 to take it (the UA then sends 180 Ringing
+     * when the core calls sip_leg_ring), or a SIP status (e.g. 480, 404) to
+     * have the UA reject it. */
+    int (*on_incoming)(void *user, sip_leg *leg, const sip_leg_info *info);
+    /* The leg's dialog is over: remote BYE or CANCEL, our BYE completed, or a
+     * failure. end_reason is a protocol end reason ("hangup", "cancel",
+     * "error"...). Called exactly once per leg; the leg is freed afterwards. */
+    void (*on_terminated)(void *user, sip_leg *leg, const char *end_reason);
+    /* Progress of a REFER sent with sip_leg_refer. */
+    void (*on_refer_progress)(void *user, sip_leg *leg, const sip_refer_progress *p);
+} sip_ua_callbacks;
+
+/* Creates the UA on root and binds bind_url. NULL on failure (port taken...),
+ * with the reason logged. */
+sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_callbacks *cb);
+/* Ends every leg (BYE/486) and shuts nua down; runs the root until done or
+ * timeout_ms passes. Then frees the UA. */
+void sip_ua_destroy(sip_ua *ua, int timeout_ms);
+
+/* The core's pointer on the leg (e.g. its call object). */
+void sip_leg_set_user(sip_leg *leg, void *user);
+void *sip_leg_get_user(const sip_leg *leg);
+
+/* 180 Ringing. 0 on success. */
+int sip_leg_ring(sip_leg *leg);
+/* 200 OK with an SDP answer (PCMU or PCMA, whichever the offer lists
+ * first, and telephone-event when offered); opens the leg's RTP endpoint.
+ * 0 on success; -1 when the offer has no codec we speak (the UA then
+ * rejects with 488 and on_terminated follows). */
+int sip_leg_answer(sip_leg *leg);
+/* Ends the leg: BYE if answered, else rejects the INVITE with `status`
+ * (486 busy, 603 decline, 480...). on_terminated follows. 0 on success. */
+int sip_leg_hangup(sip_leg *leg, int status);
+/* Sends REFER in the leg's dialog with Refer-To: <target> and
+ * Referred-By: <referred_by>. target must already be validated
+ * (sip_uri_validate). username/password (may be NULL) answer a digest
+ * challenge on the REFER. headers: extra "Name: value" header lines joined
+ * by CRLF, already validated, may be NULL. Progress arrives by
+ * on_refer_progress. 0 if the REFER was sent. */
+int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
+                  const char *username, const char *password, const char *headers);
+
+/* The leg's RTP endpoint after answer (NULL before). Owned by the leg. */
+media_rtp *sip_leg_rtp(sip_leg *leg);
+/* The leg's local and remote URIs, for Referred-By and logs. */
+const char *sip_leg_local_uri(const sip_leg *leg);
+const char *sip_leg_remote_uri(const sip_leg *leg);
+
+#endif

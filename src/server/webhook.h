@@ -1,0 +1,29 @@
+/*
+ * status_url webhooks: JSON bodies POSTed by a thread of their own
+ * (libcurl), so a slow receiver never stalls the core. Each POST is retried
+ * with backoff when it fails or gets a 5xx/429 answer. URLs are logged
+ * without their query string or userinfo (they may carry credentials).
+ */
+#ifndef RELAYD_WEBHOOK_H
+#define RELAYD_WEBHOOK_H
+
+typedef struct webhook webhook;
+
+typedef struct webhook_config {
+    int timeout_ms;   /* per attempt; 0: 5000 */
+    int max_attempts; /* 0: 3 */
+    int backoff_ms;   /* first retry delay, doubled each time; 0: 500 */
+} webhook_config;
+
+webhook *webhook_start(const webhook_config *cfg);
+/* Queues one POST (url and body are copied). Posts to one URL keep their order. */
+int webhook_post(webhook *w, const char *url, const char *json_body);
+/* Waits up to drain_ms for the queue to empty, then stops and frees. */
+void webhook_stop(webhook *w, int drain_ms);
+
+/* url with userinfo and query removed, for logs. malloc'd. */
+char *webhook_url_for_log(const char *url);
+/* 0 if url is an http:// or https:// URL fit to post to; else -1 and *why. */
+int webhook_url_validate(const char *url, const char **why);
+
+#endif
