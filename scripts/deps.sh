@@ -9,6 +9,7 @@ PKGS=(
   libwebsockets-dev libjansson-dev libsofia-sip-ua-dev libcurl4-openssl-dev
   libespeak-ng-dev libsndfile1-dev libcmocka-dev
   sip-tester baresip-core
+  sox jq
 )
 
 missing=()
