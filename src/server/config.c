@@ -1,0 +1,348 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <relay/relay.h>
+
+/* The development credentials used when none are configured. relayd refuses
+ * to use them on anything but loopback. */
+#define DEV_PROJECT "dev"
+#define DEV_TOKEN "dev"
+
+static int set_str(char **dst, const char *v)
+{
+    char *copy = strdup(v);
+    if (!copy)
+        return -1;
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+static int parse_int(const char *v, int min, int max, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || !end || *end || n < min || n > max)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_hostport(const char *v, char **ip, int *port)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v)
+        return -1;
+    char host[64];
+    size_t len = (size_t)(colon - v);
+    if (len >= sizeof host)
+        return -1;
+    memcpy(host, v, len);
+    host[len] = '\0';
+    if (parse_int(colon + 1, 1, 65535, port) != 0)
+        return -1;
+    return set_str(ip, host);
+}
+
+static int parse_pair(const char *v, char **a, char **b)
+{
+    const char *colon = strchr(v, ':');
+    if (!colon || colon == v || !colon[1])
+        return -1;
+    *a = strndup(v, (size_t)(colon - v));
+    *b = strdup(colon + 1);
+    if (!*a || !*b) {
+        free(*a);
+        free(*b);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_level(const char *v, int *out)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    return -1;
+}
+
+/* One setting. Returns 0, or -1 with a message naming the key (never the
+ * value: it may be a credential). */
+static int apply(relayd_config *cfg, const char *key, const char *v, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (strcmp(key, "ws_listen") == 0)
+        rc = parse_hostport(v, &cfg->ws_ip, &cfg->ws_port);
+    else if (strcmp(key, "tls_cert") == 0)
+        rc = set_str(&cfg->tls_cert, v);
+    else if (strcmp(key, "tls_key") == 0)
+        rc = set_str(&cfg->tls_key, v);
+    else if (strcmp(key, "plain") == 0)
+        rc = parse_int(v, 0, 1, &cfg->plain);
+    else if (strcmp(key, "sip_listen") == 0)
+        rc = set_str(&cfg->sip_listen, v);
+    else if (strcmp(key, "media_ip") == 0)
+        rc = set_str(&cfg->media_ip, v);
+    else if (strcmp(key, "rtp_ports") == 0) {
+        rc = sscanf(v, "%d-%d", &cfg->rtp_port_min, &cfg->rtp_port_max) == 2 &&
+                     cfg->rtp_port_min > 1023 && cfg->rtp_port_max <= 65535 &&
+                     cfg->rtp_port_max - cfg->rtp_port_min >= 2
+                 ? 0
+                 : -1;
+    } else if (strcmp(key, "auth") == 0) {
+        if (cfg->n_auth >= CONFIG_MAX_AUTH)
+            rc = -1;
+        else if ((rc = parse_pair(v, &cfg->auth[cfg->n_auth].project,
+                                  &cfg->auth[cfg->n_auth].token)) == 0)
+            cfg->n_auth++;
+    } else if (strcmp(key, "route") == 0) {
+        if (cfg->n_routes >= CONFIG_MAX_ROUTES)
+            rc = -1;
+        else if ((rc = parse_pair(v, &cfg->routes[cfg->n_routes].sip_user,
+                                  &cfg->routes[cfg->n_routes].context)) == 0)
+            cfg->n_routes++;
+    } else if (strcmp(key, "default_context") == 0)
+        rc = set_str(&cfg->default_context, v);
+    else if (strcmp(key, "refer_timeout_ms") == 0)
+        rc = parse_int(v, 100, 600000, &cfg->refer_timeout_ms);
+    else if (strcmp(key, "ping_interval_ms") == 0)
+        rc = parse_int(v, 0, 3600000, &cfg->ping_interval_ms);
+    else if (strcmp(key, "resume_grace_ms") == 0)
+        rc = parse_int(v, 0, 3600000, &cfg->resume_grace_ms);
+    else if (strcmp(key, "max_frame") == 0)
+        rc = parse_int(v, 1024, 64 * 1024 * 1024, &cfg->max_frame);
+    else if (strcmp(key, "log_level") == 0)
+        rc = parse_level(v, &cfg->log_level);
+    else if (strcmp(key, "ready_file") == 0)
+        rc = set_str(&cfg->ready_file, v);
+    else if (strcmp(key, "node_id") == 0)
+        rc = set_str(&cfg->node_id, v);
+    else {
+        snprintf(err, errlen, "unknown setting '%s'", key);
+        return -1;
+    }
+    if (rc != 0)
+        snprintf(err, errlen, "bad value for '%s'", key);
+    return rc;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+static int load_file(relayd_config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char msg[200];
+        if (apply(cfg, trim(s), trim(eq + 1), msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+            rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+void config_usage(const char *prog)
+{
+    fprintf(stderr,
+            "usage: %s [--config FILE] [options]\n"
+            "  --ws-listen IP:PORT      WebSocket listener (default 127.0.0.1:8080 plain, :8443 TLS)\n"
+            "  --tls-cert FILE --tls-key FILE   serve wss:// with this certificate\n"
+            "  --plain                  serve ws:// without TLS (loopback only)\n"
+            "  --sip-listen IP:PORT     SIP UDP address (default 127.0.0.1:5070)\n"
+            "  --media-ip IP            RTP address put in SDP (default 127.0.0.1)\n"
+            "  --rtp-ports MIN-MAX      RTP port range (default 40000-40999)\n"
+            "  --auth PROJECT:TOKEN     accepted credentials (repeatable)\n"
+            "  --route USER:CONTEXT     offer calls to sip:USER@ on CONTEXT (repeatable)\n"
+            "  --default-context NAME   context for unrouted calls (default: the URI user)\n"
+            "  --refer-timeout-ms MS    wait this long for the final NOTIFY (default 32000)\n"
+            "  --ping-interval-ms MS    ping clients this often (default 30000; 0 off)\n"
+            "  --resume-grace-ms MS     keep a dropped session this long (default 30000)\n"
+            "  --max-frame BYTES        largest WebSocket message accepted (default 10 MiB)\n"
+            "  --log-level LEVEL        error|warn|info|debug (debug shows every frame)\n"
+            "  --ready-file PATH        written once relayd is listening\n"
+            "  --node-id ID             node id reported to clients\n"
+            "With no configuration relayd is a loopback-only development instance\n"
+            "accepting project 'dev' with token 'dev'.\n",
+            prog);
+}
+
+int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->ws_port = 0; /* chosen by plain/TLS below */
+    cfg->rtp_port_min = 40000;
+    cfg->rtp_port_max = 40999;
+    cfg->refer_timeout_ms = 32000; /* 64*T1: a SIP transaction's own timeout */
+    cfg->ping_interval_ms = 30000;
+    cfg->resume_grace_ms = 30000;
+    cfg->max_frame = 10 * 1024 * 1024;
+    cfg->log_level = RELAY_LOG_INFO;
+    if (set_str(&cfg->ws_ip, "127.0.0.1") || set_str(&cfg->sip_listen, "127.0.0.1:5070") ||
+        set_str(&cfg->media_ip, "127.0.0.1") || set_str(&cfg->node_id, "relayd-local")) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+
+    /* the file first, so that flags override it */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "--config needs a file");
+                return -1;
+            }
+            if (load_file(cfg, argv[i + 1], err, errlen) != 0)
+                return -1;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return 1;
+        if (strcmp(a, "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strcmp(a, "--plain") == 0) {
+            cfg->plain = 1;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
+            snprintf(err, errlen, "unexpected argument '%s' (see --help)", a);
+            return -1;
+        }
+        char key[64];
+        snprintf(key, sizeof key, "%s", a + 2);
+        for (char *p = key; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        if (apply(cfg, key, argv[++i], err, errlen) != 0)
+            return -1;
+    }
+    /* no TLS material configured at all: the development instance is plain */
+    if (!cfg->tls_cert && !cfg->tls_key)
+        cfg->plain = 1;
+    if (cfg->ws_port == 0)
+        cfg->ws_port = cfg->plain ? 8080 : 8443;
+    if (cfg->n_auth == 0) {
+        cfg->auth[0].project = strdup(DEV_PROJECT);
+        cfg->auth[0].token = strdup(DEV_TOKEN);
+        cfg->n_auth = 1;
+    }
+    return 0;
+}
+
+static int is_loopback(const char *ip)
+{
+    return ip && (strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+                  strcmp(ip, "localhost") == 0);
+}
+
+int config_validate(const relayd_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->plain && (!cfg->tls_cert || !cfg->tls_key)) {
+        snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
+        return -1;
+    }
+    if (cfg->plain && !is_loopback(cfg->ws_ip)) {
+        snprintf(err, errlen, "plain ws:// is only allowed on loopback; configure TLS");
+        return -1;
+    }
+    int dev_creds = cfg->n_auth == 1 && strcmp(cfg->auth[0].project, DEV_PROJECT) == 0 &&
+                    strcmp(cfg->auth[0].token, DEV_TOKEN) == 0;
+    if (dev_creds && !is_loopback(cfg->ws_ip)) {
+        snprintf(err, errlen, "the development credentials are loopback-only; set --auth");
+        return -1;
+    }
+    if (cfg->rtp_port_min >= cfg->rtp_port_max) {
+        snprintf(err, errlen, "empty RTP port range");
+        return -1;
+    }
+    return 0;
+}
+
+const char *config_context_for(const relayd_config *cfg, const char *user)
+{
+    for (size_t i = 0; i < cfg->n_routes; i++)
+        if (user && strcmp(cfg->routes[i].sip_user, user) == 0)
+            return cfg->routes[i].context;
+    if (cfg->default_context)
+        return cfg->default_context;
+    return (user && *user) ? user : NULL;
+}
+
+/* Compares every byte of both strings so the time taken does not reveal
+ * how much of a guess was right. */
+static int ct_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+    for (size_t i = 0; i < lb; i++)
+        diff |= (unsigned char)(a[i < la ? i : 0] ^ b[i]);
+    return diff == 0;
+}
+
+int config_auth_check(const relayd_config *cfg, const char *project, const char *token)
+{
+    if (!project || !token)
+        return 0;
+    int ok = 0;
+    for (size_t i = 0; i < cfg->n_auth; i++)
+        ok |= ct_equal(project, cfg->auth[i].project) & ct_equal(token, cfg->auth[i].token);
+    return ok;
+}
+
+void config_free(relayd_config *cfg)
+{
+    free(cfg->ws_ip);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    free(cfg->sip_listen);
+    free(cfg->media_ip);
+    for (size_t i = 0; i < cfg->n_auth; i++) {
+        free(cfg->auth[i].project);
+        free(cfg->auth[i].token);
+    }
+    for (size_t i = 0; i < cfg->n_routes; i++) {
+        free(cfg->routes[i].sip_user);
+        free(cfg->routes[i].context);
+    }
+    free(cfg->default_context);
+    free(cfg->ready_file);
+    free(cfg->node_id);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,63 @@
+/*
+ * relayd configuration: built-in defaults (a safe loopback-only development
+ * instance), then a config file of `key = value` lines, then command-line
+ * flags (--key value, the same names with - for _). Later sources win.
+ */
+#ifndef RELAYD_CONFIG_H
+#define RELAYD_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_MAX_AUTH 16
+#define CONFIG_MAX_ROUTES 64
+
+typedef struct config_auth {
+    char *project;
+    char *token;
+} config_auth;
+
+typedef struct config_route {
+    char *sip_user; /* request-URI user */
+    char *context;  /* context it is offered on */
+} config_route;
+
+typedef struct relayd_config {
+    char *ws_ip;           /* "127.0.0.1" */
+    int ws_port;           /* 8080 plain / 8443 TLS */
+    int plain;             /* 1: ws:// (only allowed on loopback) */
+    char *tls_cert;
+    char *tls_key;
+    char *sip_listen;      /* "127.0.0.1:5070" */
+    char *media_ip;        /* "127.0.0.1" */
+    int rtp_port_min, rtp_port_max;
+    config_auth auth[CONFIG_MAX_AUTH];
+    size_t n_auth;
+    config_route routes[CONFIG_MAX_ROUTES];
+    size_t n_routes;
+    char *default_context; /* NULL: the request-URI user is the context */
+    int refer_timeout_ms;
+    int ping_interval_ms;  /* server pings to clients; 0: off */
+    int resume_grace_ms;   /* a detached session waits this long for its client */
+    int max_frame;         /* bytes */
+    int log_level;         /* relay_log_level */
+    char *ready_file;      /* written once listening */
+    char *node_id;
+} relayd_config;
+
+/* Defaults, then file (if any --config in argv), then flags. On error, a
+ * message in err (returned -1). --help prints usage and returns 1. */
+int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t errlen);
+void config_free(relayd_config *cfg);
+void config_usage(const char *prog);
+
+/* Checks the whole configuration for consistency (TLS files present unless
+ * plain, plain only on loopback, credentials only default on loopback...). */
+int config_validate(const relayd_config *cfg, char *err, size_t errlen);
+
+/* The context for an inbound call to request-URI user `user`. */
+const char *config_context_for(const relayd_config *cfg, const char *user);
+
+/* Constant-time check of a project/token pair against the configured ones. */
+int config_auth_check(const relayd_config *cfg, const char *project, const char *token);
+
+#endif

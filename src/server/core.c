@@ -1,0 +1,415 @@
+/*
+ * The core thread: a sofia su_root that also serves the core mailbox, so
+ * SIP events, client frames, media completions and timers are handled one
+ * at a time on one thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+
+#include "calls.h"
+#include "common/protocol.h"
+#include "jsonrpc.h"
+#include "relayd.h"
+#include "rpc.h"
+#include "server_log.h"
+#include "session.h"
+#include "sip/sip_ua.h"
+#include "webhook.h"
+#include "ws.h"
+
+typedef struct core_msg {
+    mailbox_msg link;
+    core_fn fn;
+    void *arg;
+} core_msg;
+
+int64_t core_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double core_wallclock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void wake_core(void *arg)
+{
+    relayd *rd = arg;
+    uint64_t one = 1;
+    ssize_t n = write(rd->wake_fd, &one, sizeof one);
+    (void)n; /* a full counter still wakes the loop */
+}
+
+void core_post(relayd *rd, core_fn fn, void *arg)
+{
+    core_msg *m = malloc(sizeof *m);
+    if (!m) {
+        server_log(RELAY_LOG_ERROR, "out of memory posting to the core");
+        return;
+    }
+    m->fn = fn;
+    m->arg = arg;
+    mailbox_push(&rd->inbox, &m->link);
+}
+
+static void drain_mailbox(relayd *rd)
+{
+    mailbox_msg *m = mailbox_take_all(&rd->inbox);
+    while (m) {
+        core_msg *cm = (core_msg *)m;
+        m = m->next;
+        cm->fn(rd, cm->arg);
+        free(cm);
+    }
+}
+
+static int on_wake(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+    (void)magic;
+    (void)w;
+    relayd *rd = (relayd *)arg;
+    uint64_t count;
+    ssize_t n = read(rd->wake_fd, &count, sizeof count);
+    (void)n;
+    drain_mailbox(rd);
+    return 0;
+}
+
+/* ------------------------------------------------- WebSocket → core thread */
+
+typedef struct frame_msg {
+    uint64_t conn;
+    char *text;
+    size_t len;
+    char peer[64];
+} frame_msg;
+
+static conn_entry *find_conn(relayd *rd, uint64_t id)
+{
+    for (conn_entry *c = rd->conns; c; c = c->next)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
+
+static void core_conn_open(relayd *rd, void *arg)
+{
+    frame_msg *f = arg;
+    conn_entry *c = calloc(1, sizeof *c);
+    if (c) {
+        c->id = f->conn;
+        snprintf(c->peer, sizeof c->peer, "%s", f->peer);
+        c->next = rd->conns;
+        rd->conns = c;
+        server_log(RELAY_LOG_INFO, "conn=%llu: open from %s", (unsigned long long)c->id, c->peer);
+    }
+    free(f);
+}
+
+static void core_conn_frame(relayd *rd, void *arg)
+{
+    frame_msg *f = arg;
+    conn_entry *c = find_conn(rd, f->conn);
+    if (c)
+        rpc_on_frame(rd, c, f->text, f->len);
+    free(f->text);
+    free(f);
+}
+
+static void core_conn_oversize(relayd *rd, void *arg)
+{
+    frame_msg *f = arg;
+    conn_entry *c = find_conn(rd, f->conn);
+    if (c) {
+        char why[128];
+        snprintf(why, sizeof why, "message of %zu bytes exceeds the limit of %d bytes", f->len,
+                 rd->cfg->max_frame);
+        rpc_reply_error(rd, c, NULL, PROTO_RPC_INVALID_REQUEST, why);
+    }
+    free(f);
+}
+
+static void core_conn_close(relayd *rd, void *arg)
+{
+    frame_msg *f = arg;
+    for (conn_entry **p = &rd->conns; *p; p = &(*p)->next) {
+        conn_entry *c = *p;
+        if (c->id != f->conn)
+            continue;
+        *p = c->next;
+        if (c->session) {
+            server_log(RELAY_LOG_INFO, "conn=%llu closed; session %s kept for %d ms",
+                       (unsigned long long)c->id, c->session->id, rd->cfg->resume_grace_ms);
+            session_detach(rd, c->session);
+        } else {
+            server_log(RELAY_LOG_INFO, "conn=%llu closed", (unsigned long long)c->id);
+        }
+        free(c);
+        break;
+    }
+    free(f);
+}
+
+static frame_msg *frame_new(uint64_t conn)
+{
+    frame_msg *f = calloc(1, sizeof *f);
+    if (f)
+        f->conn = conn;
+    return f;
+}
+
+static void ws_on_open(void *user, uint64_t conn, const char *peer)
+{
+    frame_msg *f = frame_new(conn);
+    if (!f)
+        return;
+    snprintf(f->peer, sizeof f->peer, "%s", peer ? peer : "");
+    core_post(user, core_conn_open, f);
+}
+
+static void ws_on_frame(void *user, uint64_t conn, char *text, size_t len)
+{
+    frame_msg *f = frame_new(conn);
+    if (!f) {
+        free(text);
+        return;
+    }
+    f->text = text;
+    f->len = len;
+    core_post(user, core_conn_frame, f);
+}
+
+static void ws_on_oversize(void *user, uint64_t conn, size_t len)
+{
+    frame_msg *f = frame_new(conn);
+    if (!f)
+        return;
+    f->len = len;
+    core_post(user, core_conn_oversize, f);
+}
+
+static void ws_on_close(void *user, uint64_t conn)
+{
+    frame_msg *f = frame_new(conn);
+    if (f)
+        core_post(user, core_conn_close, f);
+}
+
+/* ------------------------------------------------------------ housekeeping */
+
+static void send_pings(relayd *rd)
+{
+    for (conn_entry *c = rd->conns; c; c = c->next) {
+        if (!c->session)
+            continue;
+        if (c->ping_id[0] && ++c->pings_unanswered >= 3) {
+            server_log(RELAY_LOG_WARN, "conn=%llu: 3 pings unanswered; closing",
+                       (unsigned long long)c->id);
+            ws_close(rd->ws, c->id);
+            continue;
+        }
+        conn_send(rd, c->id,
+                  jsonrpc_request(proto_method_name(PM_PING), json_object(), c->ping_id));
+    }
+}
+
+static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+    (void)magic;
+    (void)t;
+    relayd *rd = (relayd *)arg;
+    static int64_t last_ping;
+    int64_t now = core_now_ms();
+    if (rd->cfg->ping_interval_ms && now - last_ping >= rd->cfg->ping_interval_ms) {
+        if (last_ping)
+            send_pings(rd);
+        last_ping = now;
+    }
+    session *next;
+    for (session *s = rd->sessions; s; s = next) {
+        next = s->next;
+        if (!s->conn && now - s->detached_at >= rd->cfg->resume_grace_ms) {
+            server_log(RELAY_LOG_INFO, "session %s expired (no client resumed it)", s->id);
+            session_destroy(rd, s);
+        }
+    }
+}
+
+/* --------------------------------------------------------------- lifecycle */
+
+static void write_ready_file(const relayd_config *cfg)
+{
+    if (!cfg->ready_file)
+        return;
+    FILE *f = fopen(cfg->ready_file, "w");
+    if (!f) {
+        server_log(RELAY_LOG_WARN, "cannot write ready file %s: %s", cfg->ready_file,
+                   strerror(errno));
+        return;
+    }
+    fprintf(f, "ws=%s://%s:%d sip=sip:%s pid=%ld\n", cfg->plain ? "ws" : "wss", cfg->ws_ip,
+            cfg->ws_port, cfg->sip_listen, (long)getpid());
+    fclose(f);
+}
+
+relayd *relayd_create(relayd_config *cfg)
+{
+    relayd *rd = calloc(1, sizeof *rd);
+    if (!rd)
+        return NULL;
+    rd->cfg = cfg;
+    rd->wake_fd = -1;
+    server_log_sink.level = (relay_log_level)cfg->log_level;
+    mailbox_init(&rd->inbox, wake_core, rd);
+
+    su_init();
+    rd->root = su_root_create(NULL);
+    rd->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!rd->root || rd->wake_fd < 0)
+        goto fail;
+    su_wait_t w;
+    if (su_wait_create(&w, rd->wake_fd, SU_WAIT_IN) != 0 ||
+        su_root_register(rd->root, &w, on_wake, (su_wakeup_arg_t *)rd, 0) < 0)
+        goto fail;
+
+    char bind_url[300];
+    snprintf(bind_url, sizeof bind_url, "sip:%s", cfg->sip_listen);
+    sip_ua_config ucfg = {
+        .bind_url = bind_url,
+        .media_ip = cfg->media_ip,
+        .rtp_port_min = cfg->rtp_port_min,
+        .rtp_port_max = cfg->rtp_port_max,
+        .refer_timeout_ms = cfg->refer_timeout_ms,
+        .user_agent = "relayd/" RELAY_VERSION,
+    };
+    sip_ua_callbacks ucb = {
+        .user = rd,
+        .on_incoming = calls_on_incoming,
+        .on_terminated = calls_on_terminated,
+        .on_refer_progress = calls_on_refer_progress,
+    };
+    rd->ua = sip_ua_create(rd->root, &ucfg, &ucb);
+    if (!rd->ua)
+        goto fail;
+
+    webhook_config wcfg = {0};
+    rd->hooks = webhook_start(&wcfg);
+    if (!rd->hooks)
+        goto fail;
+
+    ws_config wscfg = {
+        .ip = cfg->ws_ip,
+        .port = cfg->ws_port,
+        .plain = cfg->plain,
+        .cert = cfg->tls_cert,
+        .key = cfg->tls_key,
+        .max_frame = (size_t)cfg->max_frame,
+    };
+    ws_callbacks wcb = {
+        .user = rd,
+        .on_open = ws_on_open,
+        .on_frame = ws_on_frame,
+        .on_oversize = ws_on_oversize,
+        .on_close = ws_on_close,
+    };
+    rd->ws = ws_start(&wscfg, &wcb);
+    if (!rd->ws)
+        goto fail;
+
+    rd->tick = su_timer_create(su_root_task(rd->root), 1000);
+    if (!rd->tick || su_timer_set_for_ever(rd->tick, on_tick, (su_timer_arg_t *)rd) != 0)
+        goto fail;
+
+    server_log(RELAY_LOG_INFO, "listening: %s://%s:%d, SIP udp %s, RTP %s:%d-%d",
+               cfg->plain ? "ws" : "wss", cfg->ws_ip, cfg->ws_port, cfg->sip_listen,
+               cfg->media_ip, cfg->rtp_port_min, cfg->rtp_port_max);
+    write_ready_file(cfg);
+    return rd;
+fail:
+    server_log(RELAY_LOG_ERROR, "startup failed");
+    relayd_destroy(rd);
+    return NULL;
+}
+
+int relayd_run(relayd *rd)
+{
+    su_root_run(rd->root);
+    return 0;
+}
+
+static void core_stop(relayd *rd, void *arg)
+{
+    (void)arg;
+    rd->stopping = 1;
+    su_root_break(rd->root);
+}
+
+void relayd_request_stop(relayd *rd)
+{
+    core_post(rd, core_stop, NULL);
+}
+
+void relayd_destroy(relayd *rd)
+{
+    if (!rd)
+        return;
+    rd->stopping = 1;
+    /* Tell clients first, while the socket thread still runs. */
+    if (rd->ws) {
+        for (conn_entry *c = rd->conns; c; c = c->next)
+            if (c->session)
+                conn_send(rd, c->id,
+                          jsonrpc_request(proto_method_name(PM_DISCONNECT),
+                                          json_pack("{s:b}", "restart", 0), NULL));
+    }
+    if (rd->tick)
+        su_timer_destroy(rd->tick);
+    /* Calls end with BYE/480; the UA runs the root until they are done. */
+    if (rd->ua) {
+        calls_hangup_all(rd);
+        sip_ua_destroy(rd->ua, 2000);
+        rd->ua = NULL;
+    }
+    /* Media preparation threads still report back: wait for them. */
+    for (int i = 0; rd->preparing > 0 && i < 500; i++) {
+        drain_mailbox(rd);
+        if (rd->preparing > 0)
+            usleep(10000);
+    }
+    if (rd->ws) {
+        ws_stop(rd->ws);
+        rd->ws = NULL;
+    }
+    drain_mailbox(rd); /* frames and closes that arrived meanwhile */
+    while (rd->sessions)
+        session_destroy(rd, rd->sessions);
+    while (rd->conns) {
+        conn_entry *c = rd->conns;
+        rd->conns = c->next;
+        free(c);
+    }
+    if (rd->hooks) {
+        webhook_stop(rd->hooks, 3000);
+        rd->hooks = NULL;
+    }
+    if (rd->root)
+        su_root_destroy(rd->root);
+    if (rd->wake_fd >= 0)
+        close(rd->wake_fd);
+    su_deinit();
+    mailbox_destroy(&rd->inbox);
+    free(rd);
+}

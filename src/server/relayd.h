@@ -1,0 +1,64 @@
+/*
+ * The server as a whole and its core thread.
+ *
+ * Threads and who owns what:
+ *   core thread  — runs the sofia su_root: the SIP stack, every session,
+ *                  every call, every refer and play operation. All protocol
+ *                  state lives here, so none of it needs a lock.
+ *   ws thread    — libwebsockets: connections and frames only (ws.c).
+ *   media threads— one per playing call (media/player.c) and short-lived
+ *                  preparation threads (TTS synthesis).
+ *   webhook      — one thread POSTing status_url bodies (webhook.c).
+ * Other threads reach the core only through core_post().
+ */
+#ifndef RELAYD_RELAYD_H
+#define RELAYD_RELAYD_H
+
+#include <stdint.h>
+#include <sofia-sip/su_wait.h>
+
+#include "common/mailbox.h"
+#include "config.h"
+
+typedef struct ws_server ws_server;
+typedef struct sip_ua sip_ua;
+typedef struct webhook webhook;
+typedef struct session session;
+typedef struct call call;
+typedef struct conn_entry conn_entry;
+
+typedef struct relayd {
+    relayd_config *cfg;
+    su_root_t *root;
+    int wake_fd;            /* eventfd: wakes the su_root for the mailbox */
+    mailbox inbox;          /* core_post messages */
+    ws_server *ws;
+    sip_ua *ua;
+    webhook *hooks;
+    su_timer_t *tick;       /* housekeeping: pings, session expiry */
+    conn_entry *conns;      /* open WebSocket connections */
+    session *sessions;
+    call *calls;
+    size_t n_calls;
+    unsigned route_counter; /* round-robin among a context's sessions */
+    int preparing;          /* media preparation threads still running */
+    int stopping;
+} relayd;
+
+typedef void (*core_fn)(relayd *rd, void *arg);
+
+/* Runs fn(rd, arg) on the core thread, soon. Safe from any thread. */
+void core_post(relayd *rd, core_fn fn, void *arg);
+
+/* Milliseconds on the monotonic clock / seconds since the epoch. */
+int64_t core_now_ms(void);
+double core_wallclock(void);
+
+/* Lifecycle (main.c): create binds everything; run blocks until
+ * core_request_stop; destroy tears down in order. */
+relayd *relayd_create(relayd_config *cfg);
+int relayd_run(relayd *rd);
+void relayd_request_stop(relayd *rd); /* any thread */
+void relayd_destroy(relayd *rd);
+
+#endif

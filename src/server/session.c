@@ -1,0 +1,220 @@
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calls.h"
+#include "common/protocol.h"
+#include "common/uuid.h"
+#include "jsonrpc.h"
+#include "server_log.h"
+#include "ws.h"
+
+void conn_send(relayd *rd, uint64_t conn, char *text)
+{
+    if (!text)
+        return;
+    server_log(RELAY_LOG_DEBUG, "send conn=%llu: %s", (unsigned long long)conn, text);
+    ws_send(rd->ws, conn, text);
+}
+
+session *session_create(relayd *rd, const char *project, int event_acks)
+{
+    session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    char rnd[UUID_STR_LEN];
+    if (uuid_v4(s->id) != 0 || uuid_v4(rnd) != 0 || !(s->project = strdup(project))) {
+        free(s);
+        return NULL;
+    }
+    snprintf(s->protocol, sizeof s->protocol, "signalwire_%s", rnd);
+    s->event_acks = event_acks;
+    s->next = rd->sessions;
+    rd->sessions = s;
+    return s;
+}
+
+session *session_find_by_protocol(relayd *rd, const char *protocol)
+{
+    if (!protocol)
+        return NULL;
+    for (session *s = rd->sessions; s; s = s->next)
+        if (strcmp(s->protocol, protocol) == 0)
+            return s;
+    return NULL;
+}
+
+void session_attach(relayd *rd, session *s, conn_entry *c)
+{
+    s->conn = c->id;
+    s->detached_at = 0;
+    c->session = s;
+    for (pending_event *e = s->outbox_head; e; e = e->next) {
+        char *copy = strdup(e->frame);
+        if (copy)
+            conn_send(rd, s->conn, copy);
+    }
+    if (s->outbox_len)
+        server_log(RELAY_LOG_INFO, "session %s resumed: %zu unacknowledged events resent", s->id,
+                   s->outbox_len);
+}
+
+void session_detach(relayd *rd, session *s)
+{
+    (void)rd;
+    s->conn = 0;
+    s->detached_at = core_now_ms();
+}
+
+static void outbox_pop(session *s)
+{
+    pending_event *e = s->outbox_head;
+    s->outbox_head = e->next;
+    if (!s->outbox_head)
+        s->outbox_tail = NULL;
+    s->outbox_len--;
+    free(e->frame);
+    free(e);
+}
+
+void session_destroy(relayd *rd, session *s)
+{
+    calls_session_gone(rd, s);
+    for (session **p = &rd->sessions; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    for (conn_entry *c = rd->conns; c; c = c->next)
+        if (c->session == s)
+            c->session = NULL;
+    while (s->outbox_head)
+        outbox_pop(s);
+    for (size_t i = 0; i < s->n_contexts; i++)
+        free(s->contexts[i]);
+    free(s->contexts);
+    free(s->project);
+    free(s);
+}
+
+int session_has_context(const session *s, const char *context)
+{
+    if (!context)
+        return 0;
+    for (size_t i = 0; i < s->n_contexts; i++)
+        if (strcmp(s->contexts[i], context) == 0)
+            return 1;
+    return 0;
+}
+
+static int contexts_valid(json_t *contexts)
+{
+    if (!json_is_array(contexts))
+        return 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(contexts, i, v) if (!json_is_string(v) || json_string_length(v) == 0 ||
+                                           json_string_length(v) > 128) return 0;
+    return 1;
+}
+
+int session_add_contexts(session *s, json_t *contexts)
+{
+    if (!contexts_valid(contexts))
+        return -1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(contexts, i, v)
+    {
+        const char *name = json_string_value(v);
+        if (session_has_context(s, name))
+            continue;
+        char **grown = realloc(s->contexts, (s->n_contexts + 1) * sizeof *grown);
+        if (!grown)
+            return -1;
+        s->contexts = grown;
+        if (!(s->contexts[s->n_contexts] = strdup(name)))
+            return -1;
+        s->n_contexts++;
+    }
+    return 0;
+}
+
+int session_remove_contexts(session *s, json_t *contexts)
+{
+    if (!contexts_valid(contexts))
+        return -1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(contexts, i, v)
+    {
+        for (size_t k = 0; k < s->n_contexts; k++)
+            if (strcmp(s->contexts[k], json_string_value(v)) == 0) {
+                free(s->contexts[k]);
+                s->contexts[k] = s->contexts[--s->n_contexts];
+                break;
+            }
+    }
+    return 0;
+}
+
+void session_send_event(relayd *rd, session *s, const char *event_type, json_t *params)
+{
+    json_t *body = json_pack("{s:s, s:f, s:o}", "event_type", event_type, "timestamp",
+                             core_wallclock(), "params", params ? params : json_object());
+    char id[UUID_STR_LEN];
+    char *frame = jsonrpc_request(proto_method_name(PM_EVENT), body, id);
+    if (!frame)
+        return;
+    if (s->event_acks) {
+        pending_event *e = calloc(1, sizeof *e);
+        char *copy = strdup(frame);
+        if (e && copy) {
+            memcpy(e->id, id, sizeof e->id);
+            e->frame = copy;
+            if (s->outbox_tail)
+                s->outbox_tail->next = e;
+            else
+                s->outbox_head = e;
+            s->outbox_tail = e;
+            if (++s->outbox_len > SESSION_MAX_OUTBOX) {
+                server_log(RELAY_LOG_WARN,
+                           "session %s: client does not acknowledge events; oldest dropped",
+                           s->id);
+                outbox_pop(s);
+            }
+        } else {
+            free(e);
+            free(copy);
+        }
+    }
+    if (s->conn)
+        conn_send(rd, s->conn, frame);
+    else
+        free(frame);
+}
+
+void session_on_response(session *s, const char *id)
+{
+    if (!id)
+        return;
+    /* acks normally arrive in order: look at the head first */
+    pending_event *prev = NULL;
+    for (pending_event *e = s->outbox_head; e; prev = e, e = e->next) {
+        if (strcmp(e->id, id) != 0)
+            continue;
+        if (!prev) {
+            outbox_pop(s);
+        } else {
+            prev->next = e->next;
+            if (s->outbox_tail == e)
+                s->outbox_tail = prev;
+            s->outbox_len--;
+            free(e->frame);
+            free(e);
+        }
+        return;
+    }
+}

@@ -1,0 +1,71 @@
+/*
+ * A RELAY session: what a client established with signalwire.connect. It is
+ * kept apart from the connection carrying it, so it can outlive a dropped
+ * socket: events are numbered (by their JSON-RPC id) and kept until the
+ * client acknowledges them, and a client that reconnects with the session's
+ * `protocol` within the grace period gets every unacknowledged event again,
+ * in order. Core thread only.
+ */
+#ifndef RELAYD_SESSION_H
+#define RELAYD_SESSION_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "relayd.h"
+
+/* An open WebSocket connection, before and after it has a session. */
+struct conn_entry {
+    conn_entry *next;
+    uint64_t id;
+    session *session;     /* NULL until signalwire.connect succeeds */
+    char peer[64];
+    int pings_unanswered;
+    char ping_id[37];     /* the ping in flight, "" if none */
+};
+
+#define SESSION_MAX_OUTBOX 2000
+
+typedef struct pending_event {
+    struct pending_event *next;
+    char id[37];
+    char *frame;
+} pending_event;
+
+struct session {
+    session *next;
+    char id[37];
+    char protocol[64];
+    char *project;        /* scopes calls; never logged */
+    uint64_t conn;        /* 0 while detached */
+    int64_t detached_at;  /* core_now_ms when detached */
+    int event_acks;
+    char **contexts;
+    size_t n_contexts;
+    pending_event *outbox_head, *outbox_tail;
+    size_t outbox_len;
+};
+
+session *session_create(relayd *rd, const char *project, int event_acks);
+session *session_find_by_protocol(relayd *rd, const char *protocol);
+/* Binds the session to a connection and resends what was not acknowledged. */
+void session_attach(relayd *rd, session *s, conn_entry *c);
+void session_detach(relayd *rd, session *s);
+/* Ends the session: its calls are hung up. */
+void session_destroy(relayd *rd, session *s);
+
+/* contexts: a JSON array of strings. Returns -1 if it is not one. */
+int session_add_contexts(session *s, json_t *contexts);
+int session_remove_contexts(session *s, json_t *contexts);
+int session_has_context(const session *s, const char *context);
+
+/* Sends signalwire.event {event_type, timestamp, params} (steals params),
+ * keeping it until acknowledged when the client asked for acks. */
+void session_send_event(relayd *rd, session *s, const char *event_type, json_t *params);
+/* A response to one of our requests arrived on the session's connection. */
+void session_on_response(session *s, const char *id);
+
+/* Sends a frame on a connection (takes ownership of text; logs it at debug). */
+void conn_send(relayd *rd, uint64_t conn, char *text);
+
+#endif

@@ -1,0 +1,343 @@
+#include "ws.h"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/mailbox.h"
+#include "server_log.h"
+
+/* A frame waiting to be written, with LWS_PRE bytes of headroom. */
+typedef struct out_frame {
+    struct out_frame *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE + len */
+} out_frame;
+
+/* What another thread asks of the service thread. */
+typedef struct ws_cmd {
+    mailbox_msg link;
+    uint64_t conn;
+    out_frame *frame; /* NULL: close the connection */
+} ws_cmd;
+
+/* lws per-session data: one per connection, owned by the service thread. */
+typedef struct ws_conn {
+    uint64_t id;
+    struct lws *wsi;
+    struct ws_conn *next_conn;
+    out_frame *out_head, *out_tail;
+    int closing;
+    char *rx;
+    size_t rx_len, rx_cap;
+    size_t rx_total; /* bytes of the current message, kept or not */
+    int rx_oversize;
+} ws_conn;
+
+struct ws_server {
+    struct lws_context *ctx;
+    pthread_t thread;
+    atomic_int stopping;
+    mailbox inbox;
+    ws_callbacks cb;
+    size_t max_frame;
+    uint64_t next_id;
+    ws_conn *conns; /* live connections, service thread only */
+};
+
+static void wake_service(void *arg)
+{
+    ws_server *ws = arg;
+    if (ws->ctx)
+        lws_cancel_service(ws->ctx);
+}
+
+static ws_conn *find_conn(ws_server *ws, uint64_t id)
+{
+    for (ws_conn *c = ws->conns; c; c = c->next_conn)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
+
+static void unlink_conn(ws_server *ws, ws_conn *c)
+{
+    for (ws_conn **p = &ws->conns; *p; p = &(*p)->next_conn)
+        if (*p == c) {
+            *p = c->next_conn;
+            return;
+        }
+}
+
+/* Moves queued commands onto their connections (service thread). */
+static void drain_inbox(ws_server *ws)
+{
+    mailbox_msg *m = mailbox_take_all(&ws->inbox);
+    while (m) {
+        ws_cmd *cmd = (ws_cmd *)m;
+        m = m->next;
+        ws_conn *c = find_conn(ws, cmd->conn);
+        if (!c) {
+            free(cmd->frame); /* the connection is gone: nothing to do */
+        } else if (cmd->frame) {
+            if (c->out_tail)
+                c->out_tail->next = cmd->frame;
+            else
+                c->out_head = cmd->frame;
+            c->out_tail = cmd->frame;
+            lws_callback_on_writable(c->wsi);
+        } else {
+            c->closing = 1;
+            lws_callback_on_writable(c->wsi);
+        }
+        free(cmd);
+    }
+}
+
+static void rx_append(ws_server *ws, ws_conn *c, const void *in, size_t len)
+{
+    c->rx_total += len;
+    if (c->rx_oversize)
+        return;
+    if (c->rx_len + len > ws->max_frame) {
+        c->rx_oversize = 1;
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+        return;
+    }
+    if (c->rx_len + len + 1 > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 4096;
+        while (cap < c->rx_len + len + 1)
+            cap *= 2;
+        char *grown = realloc(c->rx, cap);
+        if (!grown) {
+            c->rx_oversize = 1; /* treated like an oversize frame: dropped whole */
+            return;
+        }
+        c->rx = grown;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+}
+
+static void conn_free_queues(ws_conn *c)
+{
+    while (c->out_head) {
+        out_frame *f = c->out_head;
+        c->out_head = f->next;
+        free(f);
+    }
+    c->out_tail = NULL;
+    free(c->rx);
+    c->rx = NULL;
+}
+
+static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                          size_t len)
+{
+    ws_server *ws = lws_context_user(lws_get_context(wsi));
+    ws_conn *c = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (ws)
+            drain_inbox(ws);
+        break;
+
+    case LWS_CALLBACK_ESTABLISHED: {
+        memset(c, 0, sizeof *c);
+        c->id = ++ws->next_id;
+        c->wsi = wsi;
+        c->next_conn = ws->conns;
+        ws->conns = c;
+        char peer[64] = "";
+        lws_get_peer_simple(wsi, peer, sizeof peer);
+        if (ws->cb.on_open)
+            ws->cb.on_open(ws->cb.user, c->id, peer);
+        break;
+    }
+
+    case LWS_CALLBACK_RECEIVE:
+        if (lws_is_first_fragment(wsi)) {
+            c->rx_len = 0;
+            c->rx_total = 0;
+            c->rx_oversize = 0;
+        }
+        rx_append(ws, c, in, len);
+        if (!lws_is_final_fragment(wsi))
+            break;
+        if (c->rx_oversize) {
+            size_t total = c->rx_total;
+            c->rx_oversize = 0;
+            c->rx_len = 0;
+            if (ws->cb.on_oversize)
+                ws->cb.on_oversize(ws->cb.user, c->id, total);
+            break;
+        }
+        /* hand the buffer over whole; the next message starts a new one */
+        if (!c->rx) {
+            c->rx = malloc(1);
+            if (!c->rx)
+                break;
+        }
+        c->rx[c->rx_len] = '\0';
+        char *text = c->rx;
+        size_t text_len = c->rx_len;
+        c->rx = NULL;
+        c->rx_len = c->rx_cap = 0;
+        ws->cb.on_frame(ws->cb.user, c->id, text, text_len);
+        break;
+
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        out_frame *f = c->out_head;
+        if (!f) {
+            if (c->closing) {
+                lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+                return -1;
+            }
+            break;
+        }
+        c->out_head = f->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+        int n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
+        free(f);
+        if (n < 0)
+            return -1;
+        if (c->out_head || c->closing)
+            lws_callback_on_writable(wsi);
+        break;
+    }
+
+    case LWS_CALLBACK_CLOSED:
+        unlink_conn(ws, c);
+        conn_free_queues(c);
+        if (ws->cb.on_close)
+            ws->cb.on_close(ws->cb.user, c->id);
+        break;
+
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    /* The official SDKs send no Sec-WebSocket-Protocol; they get the first. */
+    {"signalwire", callback_relay, sizeof(ws_conn), 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void *service_main(void *arg)
+{
+    ws_server *ws = arg;
+    while (!atomic_load(&ws->stopping))
+        lws_service(ws->ctx, 0);
+    return NULL;
+}
+
+static void lws_log_bridge(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    server_log(level & LLL_ERR ? RELAY_LOG_ERROR : RELAY_LOG_WARN, "lws: %.*s", (int)n, line);
+}
+
+ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
+{
+    ws_server *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return NULL;
+    ws->cb = *cb;
+    ws->max_frame = cfg->max_frame;
+    mailbox_init(&ws->inbox, wake_service, ws);
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port;
+    info.iface = cfg->ip;
+    info.protocols = protocols;
+    info.user = ws;
+    info.gid = -1;
+    info.uid = -1;
+    if (!cfg->plain) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->cert;
+        info.ssl_private_key_filepath = cfg->key;
+    }
+    ws->ctx = lws_create_context(&info);
+    if (!ws->ctx) {
+        server_log(RELAY_LOG_ERROR, "ws: cannot listen on %s:%d (port taken or bad TLS files?)",
+                   cfg->ip, cfg->port);
+        mailbox_destroy(&ws->inbox);
+        free(ws);
+        return NULL;
+    }
+    if (pthread_create(&ws->thread, NULL, service_main, ws) != 0) {
+        lws_context_destroy(ws->ctx);
+        mailbox_destroy(&ws->inbox);
+        free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+static void post(ws_server *ws, uint64_t conn, out_frame *frame)
+{
+    ws_cmd *cmd = calloc(1, sizeof *cmd);
+    if (!cmd) {
+        free(frame);
+        return;
+    }
+    cmd->conn = conn;
+    cmd->frame = frame;
+    mailbox_push(&ws->inbox, &cmd->link);
+}
+
+void ws_send(ws_server *ws, uint64_t conn, char *text)
+{
+    if (!text)
+        return;
+    size_t len = strlen(text);
+    out_frame *f = malloc(sizeof *f + LWS_PRE + len);
+    if (f) {
+        f->next = NULL;
+        f->len = len;
+        memcpy(f->buf + LWS_PRE, text, len);
+        post(ws, conn, f);
+    }
+    free(text);
+}
+
+void ws_close(ws_server *ws, uint64_t conn)
+{
+    post(ws, conn, NULL);
+}
+
+void ws_stop(ws_server *ws)
+{
+    if (!ws)
+        return;
+    atomic_store(&ws->stopping, 1);
+    lws_cancel_service(ws->ctx);
+    pthread_join(ws->thread, NULL);
+    /* destroying the context closes every connection (CLOSED callbacks) */
+    lws_context_destroy(ws->ctx);
+    ws->ctx = NULL;
+    mailbox_msg *m = mailbox_take_all(&ws->inbox);
+    while (m) {
+        ws_cmd *cmd = (ws_cmd *)m;
+        m = m->next;
+        free(cmd->frame);
+        free(cmd);
+    }
+    mailbox_destroy(&ws->inbox);
+    free(ws);
+}

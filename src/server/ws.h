@@ -1,0 +1,46 @@
+/*
+ * relayd's WebSocket transport: a libwebsockets server on a thread of its
+ * own. It knows connections and text frames, nothing of RELAY: every
+ * complete frame goes to on_frame, and the core answers with ws_send.
+ *
+ * Connections are named by a 64-bit id that is never reused, so a late
+ * ws_send to a closed connection is dropped harmlessly.
+ */
+#ifndef RELAYD_WS_H
+#define RELAYD_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ws_server ws_server;
+
+typedef struct ws_config {
+    const char *ip;
+    int port;
+    int plain;          /* 1: no TLS */
+    const char *cert;   /* PEM, with plain = 0 */
+    const char *key;
+    size_t max_frame;   /* larger messages are refused with on_oversize */
+} ws_config;
+
+/* Called on the WebSocket thread; they must not block. */
+typedef struct ws_callbacks {
+    void *user;
+    void (*on_open)(void *user, uint64_t conn, const char *peer);
+    /* text is malloc'd and NUL-terminated; the callee takes ownership */
+    void (*on_frame)(void *user, uint64_t conn, char *text, size_t len);
+    /* a message over max_frame was dropped whole (the connection stays) */
+    void (*on_oversize)(void *user, uint64_t conn, size_t len);
+    void (*on_close)(void *user, uint64_t conn);
+} ws_callbacks;
+
+/* Binds and starts the service thread. NULL on failure (logged). */
+ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb);
+/* Queues a text frame (takes ownership of text). Any thread. */
+void ws_send(ws_server *ws, uint64_t conn, char *text);
+/* Closes a connection after its queued frames are written. Any thread. */
+void ws_close(ws_server *ws, uint64_t conn);
+/* Stops the thread, closes every connection, frees. */
+void ws_stop(ws_server *ws);
+
+#endif

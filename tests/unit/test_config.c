@@ -1,0 +1,107 @@
+/* relayd configuration: defaults, file + flags precedence, validation,
+ * routing and credential checks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static void defaults_are_a_loopback_dev_instance(void **state)
+{
+    (void)state;
+    relayd_config cfg;
+    char err[256];
+    char *argv[] = {"relayd", NULL};
+    assert_int_equal(config_load(&cfg, 1, argv, err, sizeof err), 0);
+    assert_string_equal(cfg.ws_ip, "127.0.0.1");
+    assert_int_equal(cfg.plain, 1);
+    assert_int_equal(cfg.ws_port, 8080);
+    assert_string_equal(cfg.sip_listen, "127.0.0.1:5070");
+    assert_true(config_auth_check(&cfg, "dev", "dev"));
+    assert_false(config_auth_check(&cfg, "dev", "de"));
+    assert_false(config_auth_check(&cfg, "dev", "devv"));
+    assert_false(config_auth_check(&cfg, NULL, "dev"));
+    assert_int_equal(config_validate(&cfg, err, sizeof err), 0);
+    config_free(&cfg);
+}
+
+static void file_then_flags(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/relayd-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "# comment\nws_listen = 127.0.0.1:9000\nauth = p1:t1\nroute = support:office\n"
+               "refer_timeout_ms = 5000\nlog_level = debug\n");
+    fclose(f);
+    char *argv[] = {"relayd", "--config", path, "--refer-timeout-ms", "7000", "--auth", "p2:t2",
+                    "--plain", NULL};
+    relayd_config cfg;
+    char err[256];
+    assert_int_equal(config_load(&cfg, 8, argv, err, sizeof err), 0);
+    unlink(path);
+    assert_int_equal(cfg.ws_port, 9000);
+    assert_int_equal(cfg.refer_timeout_ms, 7000); /* the flag wins */
+    assert_int_equal(cfg.log_level, 3);
+    assert_true(config_auth_check(&cfg, "p1", "t1"));
+    assert_true(config_auth_check(&cfg, "p2", "t2"));
+    assert_false(config_auth_check(&cfg, "p1", "t2"));
+    assert_false(config_auth_check(&cfg, "dev", "dev")); /* no dev creds once configured */
+    assert_string_equal(config_context_for(&cfg, "support"), "office");
+    assert_string_equal(config_context_for(&cfg, "sales"), "sales");
+    config_free(&cfg);
+}
+
+static void bad_input_is_named(void **state)
+{
+    (void)state;
+    relayd_config cfg;
+    char err[256];
+    char *a1[] = {"relayd", "--ws-listen", "nonsense", NULL};
+    assert_int_equal(config_load(&cfg, 3, a1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ws_listen"));
+    config_free(&cfg);
+    char *a2[] = {"relayd", "--bogus", "1", NULL};
+    assert_int_equal(config_load(&cfg, 3, a2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown setting 'bogus'"));
+    config_free(&cfg);
+    /* a bad credential value is reported without echoing it */
+    char *a3[] = {"relayd", "--auth", "no-colon-secret", NULL};
+    assert_int_equal(config_load(&cfg, 3, a3, err, sizeof err), -1);
+    assert_null(strstr(err, "no-colon-secret"));
+    config_free(&cfg);
+}
+
+static void validation_guards_exposure(void **state)
+{
+    (void)state;
+    relayd_config cfg;
+    char err[256];
+    char *a1[] = {"relayd", "--ws-listen", "0.0.0.0:8443", "--plain", NULL};
+    assert_int_equal(config_load(&cfg, 4, a1, err, sizeof err), 0);
+    assert_int_equal(config_validate(&cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "loopback"));
+    config_free(&cfg);
+    char *a2[] = {"relayd", "--tls-cert", "/x.pem", NULL};
+    assert_int_equal(config_load(&cfg, 3, a2, err, sizeof err), 0);
+    assert_int_equal(config_validate(&cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "tls-key"));
+    config_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_a_loopback_dev_instance),
+        cmocka_unit_test(file_then_flags),
+        cmocka_unit_test(bad_input_is_named),
+        cmocka_unit_test(validation_guards_exposure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
