@@ -25,8 +25,16 @@ int media_rtp_local_port(const media_rtp *rtp);
 void media_rtp_set_remote(media_rtp *rtp, const struct sockaddr_in *remote, int payload_type);
 int media_rtp_payload_type(const media_rtp *rtp);
 /* Encodes 160 samples (20 ms at 8 kHz) with the negotiated codec and sends
- * one packet. Thread-safe against set_remote. 0 on success. */
+ * one packet. marker: first packet of a talkspurt (start of a play, resume
+ * after pause); its timestamp then also advances by the wall-clock time
+ * since the previous packet. Thread-safe against set_remote. 0 on success
+ * (a packet dropped because the socket buffer is full counts as sent); -1
+ * if no remote is set or sending failed. */
 int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker);
+/* Reads and discards every packet waiting on the socket (so its buffer
+ * never fills); never blocks. Returns how many were read. Call it from the
+ * thread that sends (the player does, each tick). */
+int media_rtp_drain(media_rtp *rtp);
 
 /* G.711 (ITU-T): linear 16-bit to mu-law / A-law and back. */
 uint8_t g711_linear_to_ulaw(int16_t pcm);

@@ -6,6 +6,7 @@
 #ifndef RELAYD_MEDIA_SOURCE_H
 #define RELAYD_MEDIA_SOURCE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MEDIA_FRAME_SAMPLES 160 /* 20 ms at 8000 Hz */
@@ -14,6 +15,9 @@ typedef struct media_source media_source;
 struct media_source {
     /* Fills one frame. Returns 1 if a frame was produced, 0 at the end. */
     int (*read)(media_source *src, int16_t frame[MEDIA_FRAME_SAMPLES]);
+    /* Back to the start, for looped plays. 0 on success; may be NULL for a
+     * source that cannot replay (a live stream): the loop then ends. */
+    int (*rewind)(media_source *src);
     void (*destroy)(media_source *src);
 };
 
@@ -24,7 +28,10 @@ media_source *media_source_tts(const char *text, const char *language, const cha
                                const char **err);
 /* duration_s seconds of silence. */
 media_source *media_source_silence(double duration_s);
-/* Samples already in memory (copied). */
+/* Samples already in memory (copied). The last frame is padded with
+ * silence. */
 media_source *media_source_pcm(const int16_t *pcm, size_t n);
+/* Same, but takes ownership of a malloc'd buffer instead of copying. */
+media_source *media_source_pcm_take(int16_t *pcm, size_t n);
 
 #endif

@@ -1,0 +1,201 @@
+/*
+ * RTP endpoint (RFC 3550) for one leg: one UDP socket, G.711 payloads.
+ *
+ * Timestamps follow the media clock: +160 per 20 ms frame while a stream
+ * plays, and across a gap (between two plays, or a pause) the first packet
+ * of the new talkspurt carries the marker bit and a timestamp advanced by
+ * the wall-clock time that passed, as RFC 3551 asks, so that receivers'
+ * jitter buffers see a consistent clock.
+ */
+#include "media/rtp.h"
+#include "media/source.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct media_rtp {
+    int fd;
+    int local_port;
+    pthread_mutex_t lock; /* guards everything below */
+    struct sockaddr_in remote;
+    int has_remote;
+    int pt;
+    uint16_t seq;
+    uint32_t ts;
+    uint32_t ssrc;
+    int sent_any;
+    struct timespec last_sent; /* CLOCK_MONOTONIC of the last packet */
+};
+
+static uint32_t random_u32(void)
+{
+    uint32_t v;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        v = (uint32_t)t.tv_nsec ^ (uint32_t)getpid() << 16;
+    }
+    return v;
+}
+
+media_rtp *media_rtp_open(const char *ip, int port_min, int port_max)
+{
+    struct in_addr addr;
+    if (!ip || inet_pton(AF_INET, ip, &addr) != 1 || port_min < 1 || port_max > 65536 ||
+        port_min >= port_max)
+        return NULL;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    /* Start at a random even port so that concurrent legs (and a restarted
+     * relayd, whose old ports may still receive stray packets) spread out. */
+    int first = port_min + (port_min & 1);
+    int count = (port_max - first + 1) / 2;
+    if (count <= 0) {
+        close(fd);
+        return NULL;
+    }
+    int start = (int)(random_u32() % (uint32_t)count);
+    int port = -1;
+    for (int i = 0; i < count; i++) {
+        int p = first + 2 * ((start + i) % count);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p), .sin_addr = addr};
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            port = p;
+            break;
+        }
+        if (errno != EADDRINUSE && errno != EACCES)
+            break;
+    }
+    if (port < 0) {
+        close(fd);
+        return NULL;
+    }
+    media_rtp *rtp = calloc(1, sizeof *rtp);
+    if (!rtp) {
+        close(fd);
+        return NULL;
+    }
+    rtp->fd = fd;
+    rtp->local_port = port;
+    pthread_mutex_init(&rtp->lock, NULL);
+    rtp->pt = RTP_PT_PCMU;
+    rtp->seq = (uint16_t)random_u32();
+    rtp->ts = random_u32();
+    rtp->ssrc = random_u32();
+    return rtp;
+}
+
+void media_rtp_close(media_rtp *rtp)
+{
+    if (!rtp)
+        return;
+    close(rtp->fd);
+    pthread_mutex_destroy(&rtp->lock);
+    free(rtp);
+}
+
+int media_rtp_local_port(const media_rtp *rtp) { return rtp->local_port; }
+
+void media_rtp_set_remote(media_rtp *rtp, const struct sockaddr_in *remote, int payload_type)
+{
+    pthread_mutex_lock(&rtp->lock);
+    rtp->remote = *remote;
+    rtp->has_remote = 1;
+    rtp->pt = payload_type;
+    pthread_mutex_unlock(&rtp->lock);
+}
+
+int media_rtp_payload_type(const media_rtp *rtp)
+{
+    media_rtp *m = (media_rtp *)rtp; /* the lock is logically const */
+    pthread_mutex_lock(&m->lock);
+    int pt = m->pt;
+    pthread_mutex_unlock(&m->lock);
+    return pt;
+}
+
+/* Samples of 8 kHz clock between two monotonic times. */
+static uint32_t elapsed_samples(const struct timespec *a, const struct timespec *b)
+{
+    int64_t ns = (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
+    if (ns < 0)
+        ns = 0;
+    return (uint32_t)(ns / 125000); /* 125 us per sample */
+}
+
+int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
+{
+    uint8_t pkt[12 + MEDIA_FRAME_SAMPLES];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+
+    pthread_mutex_lock(&rtp->lock);
+    if (!rtp->has_remote) {
+        pthread_mutex_unlock(&rtp->lock);
+        return -1;
+    }
+    if (rtp->sent_any) {
+        /* In a stream: one frame later. After a gap: the clock's advance,
+         * never less than one frame. */
+        uint32_t adv = MEDIA_FRAME_SAMPLES;
+        if (marker) {
+            uint32_t e = elapsed_samples(&rtp->last_sent, &now);
+            if (e > adv)
+                adv = e;
+        }
+        rtp->ts += adv;
+        rtp->seq++;
+    }
+    int pt = rtp->pt;
+    pkt[0] = 0x80; /* V=2, no padding, no extension, no CSRC */
+    pkt[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7F));
+    pkt[2] = (uint8_t)(rtp->seq >> 8);
+    pkt[3] = (uint8_t)rtp->seq;
+    pkt[4] = (uint8_t)(rtp->ts >> 24);
+    pkt[5] = (uint8_t)(rtp->ts >> 16);
+    pkt[6] = (uint8_t)(rtp->ts >> 8);
+    pkt[7] = (uint8_t)rtp->ts;
+    pkt[8] = (uint8_t)(rtp->ssrc >> 24);
+    pkt[9] = (uint8_t)(rtp->ssrc >> 16);
+    pkt[10] = (uint8_t)(rtp->ssrc >> 8);
+    pkt[11] = (uint8_t)rtp->ssrc;
+    struct sockaddr_in to = rtp->remote;
+    rtp->sent_any = 1;
+    rtp->last_sent = now;
+    pthread_mutex_unlock(&rtp->lock);
+
+    uint8_t *payload = pkt + 12;
+    if (pt == RTP_PT_PCMA)
+        for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++)
+            payload[i] = g711_linear_to_alaw(pcm[i]);
+    else
+        for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++)
+            payload[i] = g711_linear_to_ulaw(pcm[i]);
+
+    ssize_t n = sendto(rtp->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to);
+    if (n == (ssize_t)sizeof pkt)
+        return 0;
+    /* A full socket buffer drops this one packet, like the network would;
+     * only a real error ends the play. */
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+        return 0;
+    return -1;
+}
+
+int media_rtp_drain(media_rtp *rtp)
+{
+    uint8_t buf[2048];
+    int count = 0;
+    while (recv(rtp->fd, buf, sizeof buf, MSG_DONTWAIT) >= 0)
+        count++;
+    return count;
+}
