@@ -7,16 +7,23 @@
 #ifndef RELAYD_WEBHOOK_H
 #define RELAYD_WEBHOOK_H
 
+#include "common/log.h"
+
 typedef struct webhook webhook;
 
 typedef struct webhook_config {
     int timeout_ms;   /* per attempt; 0: 5000 */
     int max_attempts; /* 0: 3 */
     int backoff_ms;   /* first retry delay, doubled each time; 0: 500 */
+    const log_sink *log; /* where delivery failures are logged; must outlive the webhook */
 } webhook_config;
 
+/* cfg may be NULL (defaults). NULL if the thread cannot start. */
 webhook *webhook_start(const webhook_config *cfg);
-/* Queues one POST (url and body are copied). Posts to one URL keep their order. */
+/* Queues one POST (url and body are copied). Posts are delivered one at a
+ * time in the order queued (so posts to one URL keep their order; a
+ * receiver being retried delays the ones behind it). 0 if queued, -1 if
+ * the URL is invalid, the webhook is stopping or out of memory. Any thread. */
 int webhook_post(webhook *w, const char *url, const char *json_body);
 /* Waits up to drain_ms for the queue to empty, then stops and frees. */
 void webhook_stop(webhook *w, int drain_ms);
