@@ -1,0 +1,380 @@
+/*
+ * The public lifecycle: options, creation, connect, run/stop, free, and
+ * the bridge by which any thread hands a request to the I/O thread.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_WORKERS 4
+#define AGENT_DEFAULT "librelay-c/" RELAY_VERSION
+
+/* Which client's I/O thread the current thread is, if any. */
+static _Thread_local const relay_client *tls_io_client;
+
+int client_on_io_thread(const relay_client *c)
+{
+    return c && tls_io_client == c;
+}
+
+void relay_client_options_init(relay_client_options *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->log_level = RELAY_LOG_WARN;
+}
+
+void relay_client_options_from_env(relay_client_options *opts)
+{
+    if (!opts)
+        return;
+    const char *v;
+    if ((v = getenv("SIGNALWIRE_SPACE")) && *v)
+        opts->host = v;
+    if ((v = getenv("SIGNALWIRE_PROJECT_ID")) && *v)
+        opts->project = v;
+    if ((v = getenv("SIGNALWIRE_API_TOKEN")) && *v)
+        opts->token = v;
+    else if ((v = getenv("SIGNALWIRE_TOKEN")) && *v)
+        opts->token = v;
+    if ((v = getenv("SIGNALWIRE_JWT_TOKEN")) && *v)
+        opts->jwt_token = v;
+    if ((v = getenv("SIGNALWIRE_RELAY_CA_FILE")) && *v)
+        opts->ca_file = v;
+}
+
+static char *dup_opt(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port" -> host and port (0 if none). */
+static int split_host(const char *in, char **host, int *port)
+{
+    *port = 0;
+    const char *end = in + strlen(in);
+    const char *colon = NULL;
+    if (in[0] == '[') {
+        const char *rb = strchr(in, ']');
+        if (!rb)
+            return -1;
+        *host = strndup(in + 1, (size_t)(rb - in - 1));
+        colon = rb[1] == ':' ? rb + 1 : NULL;
+    } else {
+        colon = strchr(in, ':');
+        if (colon && strchr(colon + 1, ':'))
+            colon = NULL; /* a bare IPv6 address */
+        *host = strndup(in, (size_t)((colon ? colon : end) - in));
+    }
+    if (!*host)
+        return -1;
+    if (colon) {
+        char *e = NULL;
+        long p = strtol(colon + 1, &e, 10);
+        if (*e || p <= 0 || p > 65535) {
+            free(*host);
+            *host = NULL;
+            return -1;
+        }
+        *port = (int)p;
+    }
+    return 0;
+}
+
+static void quiet_lws(void)
+{
+    /* lws logs notices to stderr by default; keep only its problems. */
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+}
+
+relay_status relay_client_new(const relay_client_options *opts, relay_client **out)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (!out)
+        return RELAY_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!opts || !opts->host || !*opts->host)
+        return RELAY_ERR_INVALID_ARG;
+    int has_jwt = opts->jwt_token && *opts->jwt_token;
+    if (!has_jwt && !(opts->project && *opts->project && opts->token && *opts->token))
+        return RELAY_ERR_INVALID_ARG;
+    pthread_once(&once, quiet_lws);
+
+    relay_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return RELAY_ERR_NO_MEMORY;
+    c->stop_pipe[0] = c->stop_pipe[1] = -1;
+    pthread_mutex_init(&c->post_lock, NULL);
+    pthread_mutex_init(&c->outcome_lock, NULL);
+    pthread_cond_init(&c->outcome_cond, NULL);
+    mailbox_init(&c->mbox, NULL, NULL); /* woken by client_submit itself */
+    strmap_init(&c->pending);
+    strmap_init(&c->calls);
+    strmap_init(&c->actions);
+    workers_init(&c->pool);
+
+    int port_in_host = 0;
+    if (split_host(opts->host, &c->host, &port_in_host) != 0) {
+        relay_client_free(c);
+        return RELAY_ERR_INVALID_ARG;
+    }
+    c->plain_ws = opts->plain_ws;
+    c->port = opts->port > 0 ? opts->port : port_in_host > 0 ? port_in_host : c->plain_ws ? 80 : 443;
+    size_t hl = strlen(c->host) + 16;
+    c->host_header = malloc(hl);
+    if (c->host_header) {
+        int default_port = c->port == (c->plain_ws ? 80 : 443);
+        int v6 = strchr(c->host, ':') != NULL;
+        if (default_port)
+            snprintf(c->host_header, hl, v6 ? "[%s]" : "%s", c->host);
+        else
+            snprintf(c->host_header, hl, v6 ? "[%s]:%d" : "%s:%d", c->host, c->port);
+    }
+    c->project = dup_opt(has_jwt ? NULL : opts->project);
+    c->token = dup_opt(has_jwt ? NULL : opts->token);
+    c->jwt_token = dup_opt(has_jwt ? opts->jwt_token : NULL);
+    c->ca_file = dup_opt(opts->ca_file);
+    c->agent = strdup(opts->agent && *opts->agent ? opts->agent : AGENT_DEFAULT);
+    size_t nctx = 0;
+    while (opts->contexts && opts->contexts[nctx])
+        nctx++;
+    c->contexts = calloc(nctx + 1, sizeof *c->contexts);
+    int oom = !c->host_header || !c->agent || !c->contexts || (opts->ca_file && !c->ca_file) ||
+              (has_jwt ? !c->jwt_token : (!c->project || !c->token));
+    for (size_t i = 0; !oom && i < nctx; i++)
+        oom = !(c->contexts[i] = strdup(opts->contexts[i]));
+    if (oom || pipe2(c->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        relay_client_free(c);
+        return RELAY_ERR_NO_MEMORY;
+    }
+    c->request_timeout_ms =
+        opts->request_timeout_ms > 0 ? opts->request_timeout_ms : PROTO_DEFAULT_TIMEOUT_MS;
+    c->n_workers = opts->workers > 0 ? opts->workers : DEFAULT_WORKERS;
+    c->log.fn = opts->log_fn;
+    c->log.user = opts->log_user;
+    c->log.level = opts->log_level;
+    c->log.prefix = "librelay";
+    c->backoff_ms = 1000;
+    *out = c;
+    return RELAY_OK;
+}
+
+relay_status relay_client_on_call(relay_client *c, relay_call_handler fn, void *user)
+{
+    if (!c)
+        return RELAY_ERR_INVALID_ARG;
+    if (c->io_started)
+        return RELAY_ERR_STATE; /* the I/O thread reads it without a lock */
+    c->on_call = fn;
+    c->on_call_user = user;
+    return RELAY_OK;
+}
+
+relay_status relay_client_on_event(relay_client *c, relay_event_handler fn, void *user)
+{
+    if (!c)
+        return RELAY_ERR_INVALID_ARG;
+    if (c->io_started)
+        return RELAY_ERR_STATE;
+    c->on_event = fn;
+    c->on_event_user = user;
+    return RELAY_OK;
+}
+
+void client_set_outcome(relay_client *c, relay_status st)
+{
+    pthread_mutex_lock(&c->outcome_lock);
+    if (!c->outcome_set) {
+        c->outcome_set = 1;
+        c->outcome = st;
+        pthread_cond_broadcast(&c->outcome_cond);
+    }
+    pthread_mutex_unlock(&c->outcome_lock);
+}
+
+static void *io_main(void *arg)
+{
+    relay_client *c = arg;
+    tls_io_client = c;
+    if (conn_create_context(c) != 0) {
+        client_set_outcome(c, RELAY_ERR_CONNECT);
+        atomic_store(&c->closed, 1);
+        return NULL;
+    }
+    conn_attempt(c);
+    while (!atomic_load(&c->io_quit))
+        lws_service(c->ctx, 0);
+    conn_teardown(c);
+    /* Should the I/O thread end on its own before the first session. */
+    client_set_outcome(c, RELAY_ERR_CLOSED);
+    return NULL;
+}
+
+static void stop_io_thread(relay_client *c)
+{
+    if (!c->io_started)
+        return;
+    atomic_store(&c->io_quit, 1);
+    pthread_mutex_lock(&c->post_lock);
+    if (c->ctx)
+        lws_cancel_service(c->ctx);
+    pthread_mutex_unlock(&c->post_lock);
+    pthread_join(c->io_thread, NULL);
+    c->io_started = 0;
+}
+
+relay_status relay_client_connect(relay_client *c)
+{
+    if (!c)
+        return RELAY_ERR_INVALID_ARG;
+    if (c->io_started)
+        return RELAY_ERR_STATE;
+    if (client_on_io_thread(c))
+        return RELAY_ERR_STATE;
+    if (workers_start(&c->pool, c->n_workers) != 0)
+        return RELAY_ERR_NO_MEMORY;
+    c->outcome_set = 0;
+    c->auth_failures = 0;
+    c->backoff_ms = 1000;
+    atomic_store(&c->io_quit, 0);
+    atomic_store(&c->closed, 0);
+    if (pthread_create(&c->io_thread, NULL, io_main, c) != 0)
+        return RELAY_ERR_NO_MEMORY;
+    c->io_started = 1;
+
+    pthread_mutex_lock(&c->outcome_lock);
+    while (!c->outcome_set)
+        pthread_cond_wait(&c->outcome_cond, &c->outcome_lock);
+    relay_status st = c->outcome;
+    pthread_mutex_unlock(&c->outcome_lock);
+    if (st != RELAY_OK)
+        stop_io_thread(c); /* it is ending by itself; collect it */
+    return st;
+}
+
+relay_status relay_client_run(relay_client *c)
+{
+    if (!c)
+        return RELAY_ERR_INVALID_ARG;
+    struct pollfd p = {.fd = c->stop_pipe[0], .events = POLLIN};
+    for (;;) {
+        int n = poll(&p, 1, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return RELAY_ERR_STATE;
+        char b;
+        if (read(c->stop_pipe[0], &b, 1) == 1)
+            return RELAY_OK;
+    }
+}
+
+void relay_client_stop(relay_client *c)
+{
+    /* Async-signal-safe: one write(2) to a non-blocking pipe. */
+    if (!c)
+        return;
+    int saved = errno;
+    ssize_t n = write(c->stop_pipe[1], "x", 1);
+    (void)n; /* a full pipe already holds a stop request */
+    errno = saved;
+}
+
+void relay_client_free(relay_client *c)
+{
+    if (!c)
+        return;
+    stop_io_thread(c);
+    workers_stop(&c->pool);
+    /* Anything a handler took and released after the I/O thread ended. */
+    strmap_destroy(&c->pending);
+    strmap_destroy(&c->calls);
+    strmap_destroy(&c->actions);
+    strpool_free(&c->protocols);
+    mailbox_destroy(&c->mbox);
+    free(c->rx);
+    free(c->protocol);
+    free(c->authorization_state);
+    free(c->host);
+    free(c->host_header);
+    free(c->project);
+    free(c->token);
+    free(c->jwt_token);
+    free(c->ca_file);
+    free(c->agent);
+    for (size_t i = 0; c->contexts && c->contexts[i]; i++)
+        free(c->contexts[i]);
+    free(c->contexts);
+    if (c->stop_pipe[0] >= 0)
+        close(c->stop_pipe[0]);
+    if (c->stop_pipe[1] >= 0)
+        close(c->stop_pipe[1]);
+    pthread_cond_destroy(&c->outcome_cond);
+    pthread_mutex_destroy(&c->outcome_lock);
+    pthread_mutex_destroy(&c->post_lock);
+    free(c);
+}
+
+const char *relay_client_protocol(const relay_client *c)
+{
+    if (!c)
+        return "";
+    const char *p = atomic_load_explicit(&((relay_client *)c)->protocol_pub, memory_order_acquire);
+    return p ? p : "";
+}
+
+relay_status client_submit(relay_client *c, rpc_req *req)
+{
+    pthread_mutex_lock(&c->post_lock);
+    if (!c->accepting) {
+        pthread_mutex_unlock(&c->post_lock);
+        return RELAY_ERR_CLOSED;
+    }
+    rpc_req_ref(req); /* the I/O thread's */
+    mailbox_push(&c->mbox, &req->mb);
+    lws_cancel_service(c->ctx);
+    pthread_mutex_unlock(&c->post_lock);
+    return RELAY_OK;
+}
+
+relay_status client_call_method(relay_client *c, const char *method, json_t *params,
+                                relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (client_on_io_thread(c)) {
+        CLOG(c, RELAY_LOG_ERROR, "%s: blocking call on the I/O thread refused", method);
+        return RELAY_ERR_STATE;
+    }
+    rpc_req *req = rpc_req_new(method, params, c->request_timeout_ms);
+    if (!req)
+        return RELAY_ERR_NO_MEMORY;
+    relay_status st = client_submit(c, req);
+    if (st == RELAY_OK)
+        st = rpc_req_wait(req, out);
+    rpc_req_unref(req);
+    return st;
+}
+
+relay_status relay_client_execute(relay_client *c, const char *method, const char *params_json,
+                                  relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!c || !method || !*method)
+        return RELAY_ERR_INVALID_ARG;
+    json_t *p = frame_parse_object(params_json);
+    if (!p)
+        return RELAY_ERR_INVALID_ARG;
+    relay_status st = client_call_method(c, method, p, out);
+    json_decref(p);
+    return st;
+}

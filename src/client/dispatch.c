@@ -1,0 +1,205 @@
+/*
+ * Everything the server sends, routed: answers to the pending table,
+ * server requests (event, ping, disconnect) answered at once, and events
+ * routed by call_id to calls and by control_id to actions, so that new
+ * methods become table rows rather than new mechanisms.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reply(relay_client *c, char *frame)
+{
+    if (!frame) {
+        CLOG(c, RELAY_LOG_ERROR, "out of memory building a reply");
+        return;
+    }
+    conn_send_text(c, frame, strlen(frame));
+    free(frame);
+}
+
+int dispatch_parse_event(json_t *params, relay_event *ev, json_t **inner)
+{
+    memset(ev, 0, sizeof *ev);
+    *inner = NULL;
+    if (!json_is_object(params))
+        return -1;
+    ev->event_type = json_string_value(json_object_get(params, "event_type"));
+    if (!ev->event_type)
+        return -1;
+    json_t *ts = json_object_get(params, "timestamp");
+    ev->timestamp = json_is_string(ts) ? strtod(json_string_value(ts), NULL) : json_number_value(ts);
+    /* The event's own params are nested; accept a flat event as well. */
+    json_t *in = json_object_get(params, "params");
+    if (!json_is_object(in))
+        in = params;
+    ev->call_id = json_string_value(json_object_get(in, "call_id"));
+    ev->control_id = json_string_value(json_object_get(in, "control_id"));
+    ev->tag = json_string_value(json_object_get(in, "tag"));
+    *inner = in;
+    return 0;
+}
+
+/* SIP codes travel as strings; a server that sends numbers gets them
+ * turned into strings so every reader sees one type. */
+static void codes_as_strings(json_t *params)
+{
+    static const char *const keys[] = {"sip_refer_response_code", "sip_notify_response_code",
+                                       NULL};
+    for (size_t i = 0; keys[i]; i++) {
+        json_t *v = json_object_get(params, keys[i]);
+        if (json_is_integer(v)) {
+            char buf[24];
+            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+            json_object_set_new(params, keys[i], json_string(buf));
+        }
+    }
+}
+
+void dispatch_refer_event(json_t *params, relay_refer_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    codes_as_strings(params);
+    ev->state_name = json_string_value(json_object_get(params, "state"));
+    ev->state = proto_refer_state_from_name(ev->state_name);
+    if (!ev->state_name)
+        ev->state_name = "";
+    ev->sip_refer_to = json_string_value(json_object_get(params, "sip_refer_to"));
+    ev->sip_refer_response_code =
+        json_string_value(json_object_get(params, "sip_refer_response_code"));
+    ev->sip_notify_response_code =
+        json_string_value(json_object_get(params, "sip_notify_response_code"));
+}
+
+static void on_call_receive(relay_client *c, json_t *in, const char *call_id)
+{
+    relay_call *call = strmap_get(&c->calls, call_id);
+    if (call) {
+        /* Redelivered after a resume: already known and already handled. */
+        call_set_state(call, proto_call_state_from_name(
+                                 json_string_value(json_object_get(in, "call_state"))));
+        return;
+    }
+    if (c->calls.count >= PROTO_MAX_ACTIVE_CALLS) {
+        CLOG(c, RELAY_LOG_WARN, "%d active calls: ignoring inbound call %s",
+             PROTO_MAX_ACTIVE_CALLS, call_id);
+        return;
+    }
+    call = call_new_from_event(c, in);
+    if (!call)
+        return;
+    if (strmap_put(&c->calls, call->call_id, call) != 0) {
+        relay_call_unref(call);
+        return;
+    }
+    call->in_map = 1; /* the map owns the reference call_new gave */
+    if (!c->on_call)
+        return;
+    relay_call_ref(call); /* the handler's, dropped when it returns */
+    if (workers_submit(&c->pool, c->on_call, call, c->on_call_user) != 0) {
+        CLOG(c, RELAY_LOG_ERROR, "could not hand call %s to a worker", call_id);
+        relay_call_unref(call);
+    }
+}
+
+static void on_event(relay_client *c, json_t *params)
+{
+    relay_event ev;
+    json_t *in;
+    if (dispatch_parse_event(params, &ev, &in) != 0) {
+        CLOG(c, RELAY_LOG_WARN, "ignoring a signalwire.event without event_type");
+        return;
+    }
+    proto_event type = proto_event_from_name(ev.event_type);
+    relay_call *call = strmap_get(&c->calls, ev.call_id);
+
+    switch (type) {
+    case PE_CALL_RECEIVE:
+        if (ev.call_id)
+            on_call_receive(c, in, ev.call_id);
+        break;
+    case PE_CALL_STATE:
+        if (call)
+            call_set_state(call, proto_call_state_from_name(
+                                     json_string_value(json_object_get(in, "call_state"))));
+        break;
+    case PE_CALL_REFER:
+        if (call)
+            call_on_refer_event(call, in);
+        break;
+    case PE_AUTHORIZATION_STATE:
+        session_on_authorization_state(
+            c, json_string_value(json_object_get(in, "authorization_state")));
+        break;
+    default:
+        break;
+    }
+    if (ev.control_id) {
+        relay_action *a = strmap_get(&c->actions, ev.control_id);
+        if (a && (a->kind->event == type))
+            action_on_event(a, in);
+    }
+    if (c->on_event) {
+        char *text = json_dumps(in, JSON_COMPACT);
+        ev.params_json = text ? text : "{}";
+        c->on_event(c, &ev, c->on_event_user);
+        free(text);
+    }
+}
+
+static void on_server_request(relay_client *c, json_t *msg, const char *method)
+{
+    json_t *id = json_object_get(msg, "id");
+    json_t *params = json_object_get(msg, "params");
+    switch (proto_method_from_name(method)) {
+    case PM_EVENT:
+        /* Acknowledge first: the server redelivers unacknowledged events. */
+        if (id)
+            reply(c, frame_response(id, NULL));
+        on_event(c, params);
+        break;
+    case PM_PING:
+        if (id)
+            reply(c, frame_response(id, NULL));
+        break;
+    case PM_DISCONNECT:
+        if (id)
+            reply(c, frame_response(id, NULL));
+        session_on_disconnect_request(c, json_is_true(json_object_get(params, "restart")));
+        break;
+    default:
+        CLOG(c, RELAY_LOG_WARN, "server sent an unknown method %s", method);
+        if (id)
+            reply(c, frame_error(id, PROTO_RPC_METHOD_NOT_FOUND, "method not found"));
+        break;
+    }
+}
+
+void dispatch_frame(relay_client *c, const char *text, size_t len)
+{
+    if (c->log.level >= RELAY_LOG_DEBUG)
+        CLOG(c, RELAY_LOG_DEBUG, "recv: %.*s", (int)len, text);
+    json_error_t err;
+    json_t *msg = json_loadb(text, len, 0, &err);
+    if (!json_is_object(msg)) {
+        CLOG(c, RELAY_LOG_WARN, "ignoring an unreadable frame from the server: %s",
+             msg ? "not an object" : err.text);
+        json_decref(msg);
+        return;
+    }
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    const char *id = json_string_value(json_object_get(msg, "id"));
+    if (method) {
+        on_server_request(c, msg, method);
+    } else if (id) {
+        json_t *result = json_object_get(msg, "result");
+        json_t *error = json_object_get(msg, "error");
+        if (!rpc_answer(c, id, json_incref(result), json_incref(error)))
+            CLOG(c, RELAY_LOG_DEBUG, "answer to an unknown or expired request %s", id);
+    } else {
+        CLOG(c, RELAY_LOG_WARN, "ignoring a frame that is neither request nor answer");
+    }
+    json_decref(msg);
+}

@@ -1,0 +1,398 @@
+/*
+ * librelay internals: the objects behind the public handles and the
+ * functions the client's files share. Nothing here is installed.
+ *
+ * Threading model (see docs/architecture.md):
+ *   - One I/O thread owns the lws context, the socket, the pending-request
+ *     table, the offline queue, the call map and the action map. Fields
+ *     marked [io] are touched by that thread only and need no lock.
+ *   - Other threads reach the I/O thread by posting rpc_req messages to the
+ *     client's mailbox (client_submit), which wakes it with
+ *     lws_cancel_service().
+ *   - State that API users read from any thread (call state, refer state,
+ *     action state) lives under the owning object's mutex, marked [lock].
+ *   - Fields marked [const] are set before the object is published to any
+ *     other thread and never change afterwards.
+ */
+#ifndef RELAY_CLIENT_INTERNAL_H
+#define RELAY_CLIENT_INTERNAL_H
+
+#include <relay/relay.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "common/log.h"
+#include "common/mailbox.h"
+#include "common/protocol.h"
+#include "common/uuid.h"
+
+/* ------------------------------------------------------------------ map.c */
+
+/* A string-keyed hash map. Keys are not copied: each key must stay valid
+ * while its entry exists (it normally points into the value). */
+typedef struct strmap_entry strmap_entry;
+typedef struct strmap {
+    strmap_entry **buckets;
+    size_t nbuckets;
+    size_t count;
+} strmap;
+
+void strmap_init(strmap *m);
+void strmap_destroy(strmap *m); /* frees the table, not the values */
+int strmap_put(strmap *m, const char *key, void *value); /* 0, or -1 on ENOMEM */
+void *strmap_get(const strmap *m, const char *key);
+void *strmap_remove(strmap *m, const char *key);
+/* A malloc'd snapshot of every value (NULL when empty); *n gets the count. */
+void **strmap_values(const strmap *m, size_t *n);
+
+/* An append-only set of strings whose pointers stay valid until the pool is
+ * freed: lets one thread publish a changing string (a session's protocol, an
+ * action's state) that other threads may read at any time. */
+typedef struct strpool_node strpool_node;
+typedef struct strpool {
+    strpool_node *head;
+} strpool;
+
+const char *strpool_intern(strpool *p, const char *s); /* NULL on ENOMEM */
+void strpool_free(strpool *p);
+
+/* --------------------------------------------------------------- result.c */
+
+struct relay_result {
+    json_t *json;   /* the result object or event params, owned */
+    char *text;     /* relay_result_json(), made on first use */
+    char code[16];  /* "" when the result carries none */
+    const char *message;
+    int call_gone;
+    struct result_str *strs; /* texts made by relay_result_get() */
+};
+
+/* Wraps obj (reference stolen; NULL makes an empty object). */
+relay_result *result_new(json_t *obj);
+
+/* Applies the result-code rules of relay.h to a JSON-RPC answer: exactly one
+ * of result/error is non-NULL (both borrowed). When out is not NULL it
+ * receives a relay_result (for an error object: its code and message). */
+relay_status result_classify(json_t *result, json_t *error, relay_result **out);
+
+/* ---------------------------------------------------------------- frames.c */
+
+/* Everything signalwire.connect needs; strings borrowed. */
+typedef struct connect_args {
+    const char *agent;
+    const char *project, *token, *jwt_token;
+    const char *const *contexts;
+    const char *protocol;            /* NULL or "": a fresh session */
+    const char *authorization_state; /* idem */
+} connect_args;
+
+json_t *frame_connect_params(const connect_args *a);
+json_t *frame_call_params(const char *node_id, const char *call_id);
+json_t *frame_play_params(const char *node_id, const char *call_id, const char *control_id,
+                          const relay_media *media, size_t n_media,
+                          const relay_play_params *params, relay_status *err);
+json_t *frame_refer_params(const char *node_id, const char *call_id, const relay_device *device,
+                           const char *status_url, relay_status *err);
+/* params_json (NULL: {}) parsed as an object, or NULL. */
+json_t *frame_parse_object(const char *params_json);
+/* The request frame as compact JSON text; params borrowed. */
+char *frame_request(const char *id, const char *method, json_t *params);
+/* {"jsonrpc":"2.0","id":id,"result":result} (result borrowed; NULL: {}). */
+char *frame_response(json_t *id, json_t *result);
+char *frame_error(json_t *id, int code, const char *message);
+
+/* ------------------------------------------------------------------- rpc.c */
+
+typedef struct rpc_req rpc_req;
+/* Runs on the I/O thread when a request completes, before any waiter wakes. */
+typedef void (*rpc_hook)(relay_client *c, rpc_req *req);
+
+typedef enum rpc_where {
+    RPC_NEW = 0, /* in the mailbox */
+    RPC_QUEUED,  /* offline queue: waiting for a session */
+    RPC_INFLIGHT,/* sent (or in the tx queue), in the pending table */
+    RPC_DONE
+} rpc_where;
+
+struct rpc_req {
+    mailbox_msg mb; /* first: the mailbox link */
+    atomic_int refs;
+    char id[UUID_STR_LEN];             /* [const] */
+    char *frame;                       /* [const] until sent, then freed [io] */
+    size_t frame_len;
+    int timeout_ms;                    /* [const] */
+    rpc_hook hook;                     /* [const] */
+    void *hook_arg;                    /* [const] */
+    relay_action *action;              /* [const] registered when taken; ref held */
+    int session;                       /* [const] 1: signalwire.connect (bypasses the queue) */
+
+    /* [io] */
+    relay_client *client;              /* set when taken, for the timer */
+    rpc_where where;
+    rpc_req *prev, *next;              /* offline queue links */
+    lws_sorted_usec_list_t timer;
+
+    /* the outcome: written once by the I/O thread under lock */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
+    relay_status status;               /* transport outcome: OK means answered */
+    json_t *result, *error;            /* owned; exactly one set when status is OK */
+};
+
+/* A request for method with params (borrowed). NULL on ENOMEM. */
+rpc_req *rpc_req_new(const char *method, json_t *params, int timeout_ms);
+void rpc_req_ref(rpc_req *req);
+void rpc_req_unref(rpc_req *req);
+
+/* Waits for the outcome (with a safety margin over the request timeout) and
+ * classifies it; *out as for result_classify. */
+relay_status rpc_req_wait(rpc_req *req, relay_result **out);
+
+/* [io] Takes a request off the mailbox: starts its timer and sends it now
+ * or queues it until the session is up. */
+void rpc_take(relay_client *c, rpc_req *req);
+/* [io] Puts a request on the wire (pending table + tx queue). */
+void rpc_send(relay_client *c, rpc_req *req);
+/* [io] Completes a request: hook, then waiter; drops the I/O thread's ref. */
+void rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *result, json_t *error);
+/* [io] An answer arrived for id (result/error stolen). 0 if unknown id. */
+int rpc_answer(relay_client *c, const char *id, json_t *result, json_t *error);
+/* [io] Fails everything sent on the current connection. */
+void rpc_fail_inflight(relay_client *c, relay_status st);
+/* [io] Sends the offline queue, oldest first. */
+void rpc_flush_queue(relay_client *c);
+/* [io] Fails the offline queue too (shutdown). */
+void rpc_fail_queue(relay_client *c, relay_status st);
+
+/* ---------------------------------------------------------------- call.c */
+
+struct relay_call {
+    atomic_int refs;
+    relay_client *client;             /* [const] */
+    char *call_id, *node_id, *context, *tag, *direction, *from, *to; /* [const] */
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    relay_call_state state;           /* [lock] */
+    int gone;                         /* [lock] no more events will come */
+    relay_refer_state refer_state;    /* [lock] */
+    json_t *refer_params;             /* [lock] last refer event's params (copy) */
+    relay_refer_handler refer_fn;     /* [lock] */
+    void *refer_user;                 /* [lock] */
+
+    /* [io] */
+    int in_map;
+    relay_action *actions;            /* running actions of this call */
+    lws_sorted_usec_list_t linger;    /* keeps an ended call for late events */
+};
+
+/* [io] A call from calling.call.receive params; NULL on ENOMEM or no call_id. */
+relay_call *call_new_from_event(relay_client *c, json_t *params);
+/* [io] Sets the state, wakes waiters; an ended call resolves its actions. */
+void call_set_state(relay_call *call, relay_call_state st);
+/* [io] Stores a refer event and runs the refer handler. */
+void call_on_refer_event(relay_call *call, json_t *params);
+/* [io] The call will see no more events: wake every waiter. */
+void call_mark_gone(relay_call *call);
+
+/* ---------------------------------------------------------------- action.c */
+
+/* What distinguishes one kind of action from another: a table row, so that
+ * record/collect/detect... are one line each. */
+typedef struct action_kind {
+    proto_method start, stop;
+    proto_event event;              /* the events that report its progress */
+    int (*is_final)(const char *state);
+} action_kind;
+
+extern const action_kind action_kind_play;
+
+struct relay_action {
+    atomic_int refs;                  /* the caller's and, while running, the I/O thread's */
+    relay_client *client;             /* [const] */
+    relay_call *call;                 /* [const] ref held */
+    const action_kind *kind;          /* [const] */
+    char control_id[UUID_STR_LEN];    /* [const] */
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    strpool states;                   /* [lock] every state string seen */
+    const char *state;                /* [lock] points into states */
+    json_t *last;                     /* [lock] last event params (copy) */
+    int completed;                    /* [lock] */
+    relay_status final_status;        /* [lock] */
+    relay_action_callback done_fn;    /* [lock] */
+    void *done_user;                  /* [lock] */
+    int done_fired;                   /* [lock] */
+
+    /* [io] */
+    int in_map;
+    relay_action *call_prev, *call_next; /* the call's running actions */
+};
+
+relay_action *action_new(relay_call *call, const action_kind *kind);
+void action_unref(relay_action *a);
+/* [io] Registers a running action (control_id map + its call's list). */
+void action_register(relay_client *c, relay_action *a);
+/* [io] An event for this action (params borrowed). */
+void action_on_event(relay_action *a, json_t *params);
+/* [io] Completes with st; final (borrowed, may be NULL) becomes the result. */
+void action_complete(relay_action *a, relay_status st, json_t *final);
+
+/* ------------------------------------------------------------- workers.c */
+
+typedef struct worker_job worker_job;
+typedef struct workers {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t *threads;
+    int n, started;
+    int quit;
+    worker_job *head, *tail;
+} workers;
+
+void workers_init(workers *w);
+int workers_start(workers *w, int n);            /* 0, or -1 */
+/* Runs fn(call, user) on a worker, then drops the call ref (taken over). */
+int workers_submit(workers *w, relay_call_handler fn, relay_call *call, void *user);
+void workers_stop(workers *w); /* joins; unrun jobs are dropped */
+
+/* ---------------------------------------------------------- conn/session */
+
+typedef enum conn_state {
+    CONN_IDLE = 0,   /* waiting for the next attempt */
+    CONN_CONNECTING, /* TCP/TLS/WebSocket handshake */
+    CONN_AUTHENTICATING, /* signalwire.connect sent */
+    CONN_READY       /* session established */
+} conn_state;
+
+typedef struct txframe {
+    struct txframe *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
+} txframe;
+
+struct relay_client {
+    /* options, copied [const] */
+    char *host;                       /* without the port */
+    char *host_header;                /* Host/Origin: host, or host:port */
+    int port;
+    char *project, *token, *jwt_token, *ca_file, *agent;
+    char **contexts; /* NULL-terminated */
+    int plain_ws;
+    int request_timeout_ms;
+    int n_workers;
+    log_sink log;
+
+    /* handlers: set before connect */
+    relay_call_handler on_call;
+    void *on_call_user;
+    relay_event_handler on_event;
+    void *on_event_user;
+
+    /* posting to the I/O thread */
+    mailbox mbox;
+    pthread_mutex_t post_lock;
+    int accepting;                    /* [post_lock] the I/O thread takes messages */
+    struct lws_context *ctx;          /* [post_lock] for waking; owned by [io] */
+
+    pthread_t io_thread;
+    int io_started;                   /* owned by the thread calling connect/free */
+    atomic_int io_quit;
+
+    /* the first session's outcome, for relay_client_connect */
+    pthread_mutex_t outcome_lock;
+    pthread_cond_t outcome_cond;
+    int outcome_set;
+    relay_status outcome;
+
+    /* run/stop: a self-pipe, so stop is async-signal-safe */
+    int stop_pipe[2];
+
+    /* published session protocol (read from any thread) */
+    strpool protocols;                /* [io] writes; freed with the client */
+    _Atomic(const char *) protocol_pub;
+
+    /* [io] transport */
+    struct lws *wsi;
+    conn_state state;
+    unsigned conn_gen;                /* bumps on every attempt */
+    txframe *tx_head, *tx_tail;
+    unsigned char *rx;
+    size_t rx_len, rx_cap;
+    int rx_discard;
+    int close_after_flush;
+    int backoff_ms;
+    lws_sorted_usec_list_t reconnect_timer;
+    lws_sorted_usec_list_t ping_timer;
+    int ping_failures;
+
+    /* [io] session */
+    char *protocol;                   /* to resume; NULL for a fresh session */
+    char *authorization_state;
+    int ever_ready;
+    int auth_failures;
+    int retry_after_close;            /* this close is part of a planned retry */
+
+    /* [io] protocol maps */
+    strmap pending;                   /* id -> rpc_req (in flight) */
+    rpc_req *queue_head, *queue_tail; /* offline queue */
+    int queue_len;
+    strmap calls;                     /* call_id -> relay_call (one ref) */
+    strmap actions;                   /* control_id -> relay_action (one ref) */
+
+    workers pool;
+    atomic_int closed;                /* the I/O thread has finished */
+};
+
+/* client.c */
+/* Posts req to the I/O thread (takes a reference on success). */
+relay_status client_submit(relay_client *c, rpc_req *req);
+/* Builds, posts and waits for method(params); params borrowed. */
+relay_status client_call_method(relay_client *c, const char *method, json_t *params,
+                                 relay_result **out);
+/* 1 when the calling thread is the client's I/O thread (blocking is banned). */
+int client_on_io_thread(const relay_client *c);
+/* [io] Records the first session's outcome for relay_client_connect. */
+void client_set_outcome(relay_client *c, relay_status st);
+
+/* conn.c [io] */
+int conn_create_context(relay_client *c);
+void conn_attempt(relay_client *c);
+void conn_send_text(relay_client *c, const char *text, size_t len); /* copies */
+void conn_close(relay_client *c, int flush_first);
+void conn_schedule_reconnect(relay_client *c, int delay_ms);
+void conn_schedule(relay_client *c, lws_sorted_usec_list_t *sul, sul_cb_t cb, int ms);
+/* Ends the I/O thread's life: refuses new messages, fails everything still
+ * waiting with RELAY_ERR_CLOSED, destroys the lws context. */
+void conn_teardown(relay_client *c);
+/* The connection is gone (or never came): clean up and maybe reconnect. */
+void conn_down(relay_client *c, const char *why);
+
+/* session.c [io] */
+void session_on_open(relay_client *c);
+/* The connection went down; returns 1 if the client should reconnect. */
+int session_on_down(relay_client *c);
+void session_on_authorization_state(relay_client *c, const char *state);
+void session_on_disconnect_request(relay_client *c, int restart);
+void session_start_pings(relay_client *c);
+/* Drops every call and action: the server forgot this session. */
+void session_forget_calls(relay_client *c, relay_status st);
+
+/* dispatch.c [io] */
+/* Handles one complete text frame from the server. */
+void dispatch_frame(relay_client *c, const char *text, size_t len);
+/* Parses signalwire.event params into ev (strings borrowed from params);
+ * *inner gets the nested params object. Exposed for tests. */
+int dispatch_parse_event(json_t *params, relay_event *ev, json_t **inner);
+/* Types a calling.call.refer params object (strings borrowed). */
+void dispatch_refer_event(json_t *params, relay_refer_event *ev);
+
+#define CLOG(c, lvl, ...) log_write(&(c)->log, (lvl), __VA_ARGS__)
+
+#endif

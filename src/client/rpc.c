@@ -1,0 +1,234 @@
+/*
+ * Requests in flight. A request is born on the caller's thread (frame text
+ * built there, off the I/O thread), travels through the mailbox, and then
+ * lives on the I/O thread in exactly one place: the offline queue (no
+ * session yet) or the pending table (sent, waiting for its answer). Its
+ * timer runs from the moment the I/O thread takes it, wherever it sits.
+ *
+ * Two references: the caller's (dropped after waiting) and the I/O
+ * thread's (dropped on completion). Whoever goes last frees it, so a
+ * caller that gives up never leaves the I/O thread holding a dangling
+ * pointer, and vice versa.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+rpc_req *rpc_req_new(const char *method, json_t *params, int timeout_ms)
+{
+    rpc_req *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    atomic_init(&req->refs, 1);
+    pthread_mutex_init(&req->lock, NULL);
+    pthread_cond_init(&req->cond, NULL);
+    req->timeout_ms = timeout_ms > 0 ? timeout_ms : PROTO_DEFAULT_TIMEOUT_MS;
+    if (uuid_v4(req->id) != 0)
+        goto fail;
+    req->frame = frame_request(req->id, method, params);
+    if (!req->frame)
+        goto fail;
+    req->frame_len = strlen(req->frame);
+    return req;
+fail:
+    rpc_req_unref(req);
+    return NULL;
+}
+
+void rpc_req_ref(rpc_req *req)
+{
+    atomic_fetch_add_explicit(&req->refs, 1, memory_order_relaxed);
+}
+
+void rpc_req_unref(rpc_req *req)
+{
+    if (!req || atomic_fetch_sub_explicit(&req->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (req->action)
+        action_unref(req->action);
+    json_decref(req->result);
+    json_decref(req->error);
+    free(req->frame);
+    pthread_cond_destroy(&req->cond);
+    pthread_mutex_destroy(&req->lock);
+    free(req);
+}
+
+relay_status rpc_req_wait(rpc_req *req, relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    /* The I/O thread times the request out itself; this deadline is only a
+     * safety net should that thread be stuck (a blocking DNS lookup). */
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    long long ms = (long long)req->timeout_ms + 2000;
+    dl.tv_sec += (time_t)(ms / 1000);
+    dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&req->lock);
+    int rc = 0;
+    while (!req->done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&req->cond, &req->lock, &dl);
+    relay_status st;
+    if (!req->done)
+        st = RELAY_ERR_TIMEOUT;
+    else if (req->status != RELAY_OK)
+        st = req->status;
+    else
+        st = result_classify(req->result, req->error, out);
+    pthread_mutex_unlock(&req->lock);
+    return st;
+}
+
+/* ------------------------------------------------------------ I/O thread */
+
+static void queue_remove(relay_client *c, rpc_req *req)
+{
+    if (req->prev)
+        req->prev->next = req->next;
+    else
+        c->queue_head = req->next;
+    if (req->next)
+        req->next->prev = req->prev;
+    else
+        c->queue_tail = req->prev;
+    req->prev = req->next = NULL;
+    c->queue_len--;
+}
+
+static void on_timeout(lws_sorted_usec_list_t *sul)
+{
+    rpc_req *req = lws_container_of(sul, rpc_req, timer);
+    CLOG(req->client, RELAY_LOG_WARN, "request %s timed out after %d ms", req->id,
+         req->timeout_ms);
+    rpc_complete(req->client, req, RELAY_ERR_TIMEOUT, NULL, NULL);
+}
+
+void rpc_take(relay_client *c, rpc_req *req)
+{
+    req->client = c;
+    conn_schedule(c, &req->timer, on_timeout, req->timeout_ms);
+    if (req->action)
+        action_register(c, req->action);
+    if (c->state == CONN_READY || (req->session && c->state == CONN_AUTHENTICATING)) {
+        rpc_send(c, req);
+        return;
+    }
+    if (c->queue_len >= PROTO_MAX_OFFLINE_QUEUE) {
+        CLOG(c, RELAY_LOG_WARN, "offline queue full (%d): request refused",
+             PROTO_MAX_OFFLINE_QUEUE);
+        rpc_complete(c, req, RELAY_ERR_LIMIT, NULL, NULL);
+        return;
+    }
+    req->where = RPC_QUEUED;
+    req->prev = c->queue_tail;
+    req->next = NULL;
+    if (c->queue_tail)
+        c->queue_tail->next = req;
+    else
+        c->queue_head = req;
+    c->queue_tail = req;
+    c->queue_len++;
+}
+
+void rpc_send(relay_client *c, rpc_req *req)
+{
+    req->client = c;
+    if (strmap_put(&c->pending, req->id, req) != 0) {
+        rpc_complete(c, req, RELAY_ERR_NO_MEMORY, NULL, NULL);
+        return;
+    }
+    req->where = RPC_INFLIGHT;
+    conn_send_text(c, req->frame, req->frame_len);
+    /* The tx queue has its own copy now. */
+    free(req->frame);
+    req->frame = NULL;
+}
+
+void rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *result, json_t *error)
+{
+    switch (req->where) {
+    case RPC_DONE:
+        /* Completed twice (cannot happen by design): keep the first. */
+        json_decref(result);
+        json_decref(error);
+        return;
+    case RPC_QUEUED:
+        queue_remove(c, req);
+        break;
+    case RPC_INFLIGHT:
+        strmap_remove(&c->pending, req->id);
+        break;
+    case RPC_NEW:
+        break;
+    }
+    req->where = RPC_DONE;
+    lws_sul_cancel(&req->timer);
+
+    pthread_mutex_lock(&req->lock);
+    req->status = st;
+    req->result = result;
+    req->error = error;
+    pthread_mutex_unlock(&req->lock);
+
+    /* The hook sees the outcome before any waiter does, so e.g. an action
+     * is already marked failed when play_async returns. */
+    if (req->hook)
+        req->hook(c, req);
+
+    pthread_mutex_lock(&req->lock);
+    req->done = 1;
+    pthread_cond_broadcast(&req->cond);
+    pthread_mutex_unlock(&req->lock);
+    rpc_req_unref(req);
+}
+
+int rpc_answer(relay_client *c, const char *id, json_t *result, json_t *error)
+{
+    rpc_req *req = strmap_get(&c->pending, id);
+    if (!req) {
+        json_decref(result);
+        json_decref(error);
+        return 0;
+    }
+    rpc_complete(c, req, RELAY_OK, result, error);
+    return 1;
+}
+
+void rpc_fail_inflight(relay_client *c, relay_status st)
+{
+    /* One at a time from a fresh snapshot: a completion hook may touch the
+     * table, so a snapshot taken once could go stale. */
+    while (c->pending.count) {
+        size_t n;
+        void **all = strmap_values(&c->pending, &n);
+        if (!all)
+            return; /* ENOMEM: nothing sane left to do */
+        rpc_complete(c, all[0], st, NULL, NULL);
+        free(all);
+    }
+}
+
+void rpc_flush_queue(relay_client *c)
+{
+    /* Oldest first: the order the application issued them. */
+    while (c->queue_head && c->state == CONN_READY) {
+        rpc_req *req = c->queue_head;
+        queue_remove(c, req);
+        req->where = RPC_NEW;
+        rpc_send(c, req);
+    }
+}
+
+void rpc_fail_queue(relay_client *c, relay_status st)
+{
+    while (c->queue_head)
+        rpc_complete(c, c->queue_head, st, NULL, NULL);
+}

@@ -1,0 +1,202 @@
+/*
+ * The RELAY session on top of the transport: signalwire.connect (fresh or
+ * resumed), bounded retries on rejected credentials, pings, and the
+ * server's own session requests (disconnect, authorization state).
+ *
+ * The rules, from the reference SDKs: a session that was never established
+ * gives up after 3 consecutive rejections (or at once on a transport
+ * failure, which relay_client_connect reports); one that was established
+ * reconnects forever and resumes with its protocol and authorization state.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_AUTH_FAILURES 3
+#define PING_INTERVAL_MS 30000
+#define MAX_PING_FAILURES 3
+
+static void set_str(char **dst, const char *src)
+{
+    free(*dst);
+    *dst = src && *src ? strdup(src) : NULL;
+}
+
+static void publish_protocol(relay_client *c)
+{
+    const char *p = strpool_intern(&c->protocols, c->protocol ? c->protocol : "");
+    if (p)
+        atomic_store_explicit(&c->protocol_pub, p, memory_order_release);
+}
+
+static void on_connect_done(relay_client *c, rpc_req *req)
+{
+    if (req->status != RELAY_OK) {
+        /* No answer in time: treat the connection as dead. A drop or a
+         * shutdown has been dealt with by whoever caused it. */
+        if (req->status == RELAY_ERR_TIMEOUT && c->state == CONN_AUTHENTICATING)
+            conn_close(c, 0);
+        return;
+    }
+    if (req->error || !json_is_object(req->result)) {
+        const char *msg = json_string_value(json_object_get(req->error, "message"));
+        c->auth_failures++;
+        CLOG(c, RELAY_LOG_WARN, "signalwire.connect rejected (%d in a row): %s",
+             c->auth_failures, msg ? msg : "no reason given");
+        if (c->protocol) {
+            /* Perhaps only the resume was refused: next time, start afresh. */
+            set_str(&c->protocol, NULL);
+            set_str(&c->authorization_state, NULL);
+        }
+        if (!c->ever_ready && c->auth_failures >= MAX_AUTH_FAILURES) {
+            CLOG(c, RELAY_LOG_ERROR, "giving up: the server rejects these credentials");
+            client_set_outcome(c, RELAY_ERR_AUTH);
+            atomic_store(&c->io_quit, 1);
+            conn_close(c, 0);
+            return;
+        }
+        c->retry_after_close = 1;
+        conn_close(c, 1);
+        return;
+    }
+
+    const char *proto = json_string_value(json_object_get(req->result, "protocol"));
+    int resumed = c->protocol && proto && strcmp(proto, c->protocol) == 0;
+    if (c->ever_ready && !resumed) {
+        /* A new session: the server no longer knows our calls. */
+        CLOG(c, RELAY_LOG_WARN, "the server started a new session; active calls are lost");
+        session_forget_calls(c, RELAY_ERR_DISCONNECTED);
+    }
+    if (!resumed)
+        set_str(&c->authorization_state, NULL);
+    set_str(&c->protocol, proto);
+    publish_protocol(c);
+
+    c->state = CONN_READY;
+    c->ever_ready = 1;
+    c->auth_failures = 0;
+    c->backoff_ms = 1000;
+    c->ping_failures = 0;
+    CLOG(c, RELAY_LOG_INFO, "session %s (protocol %s)", resumed ? "resumed" : "established",
+         proto ? proto : "?");
+    session_start_pings(c);
+    client_set_outcome(c, RELAY_OK);
+    rpc_flush_queue(c);
+}
+
+void session_on_open(relay_client *c)
+{
+    connect_args a = {
+        .agent = c->agent,
+        .project = c->project,
+        .token = c->token,
+        .jwt_token = c->jwt_token,
+        .contexts = (const char *const *)c->contexts,
+        .protocol = c->protocol,
+        .authorization_state = c->authorization_state,
+    };
+    json_t *params = frame_connect_params(&a);
+    rpc_req *req = params ? rpc_req_new(proto_method_name(PM_CONNECT), params,
+                                        c->request_timeout_ms)
+                          : NULL;
+    json_decref(params);
+    if (!req) {
+        CLOG(c, RELAY_LOG_ERROR, "out of memory building signalwire.connect");
+        conn_close(c, 0);
+        return;
+    }
+    req->hook = on_connect_done;
+    req->session = 1;
+    rpc_take(c, req); /* our only reference goes to the I/O thread */
+}
+
+int session_on_down(relay_client *c)
+{
+    int quitting = atomic_load(&c->io_quit);
+    rpc_fail_inflight(c, quitting ? RELAY_ERR_CLOSED : RELAY_ERR_DISCONNECTED);
+    if (quitting)
+        return 0;
+    if (!c->ever_ready && !c->retry_after_close) {
+        /* The very first connection failed: tell relay_client_connect. */
+        client_set_outcome(c, RELAY_ERR_CONNECT);
+        atomic_store(&c->io_quit, 1);
+        return 0;
+    }
+    return 1;
+}
+
+static void on_ping_done(relay_client *c, rpc_req *req)
+{
+    if (req->status == RELAY_OK) {
+        /* Any answer, even an error object, proves the peer alive. */
+        c->ping_failures = 0;
+        return;
+    }
+    if (req->status != RELAY_ERR_TIMEOUT || c->state != CONN_READY)
+        return;
+    if (++c->ping_failures >= MAX_PING_FAILURES) {
+        CLOG(c, RELAY_LOG_WARN, "%d pings unanswered: reconnecting", c->ping_failures);
+        c->ping_failures = 0;
+        conn_close(c, 0);
+    }
+}
+
+static void on_ping_timer(lws_sorted_usec_list_t *sul)
+{
+    relay_client *c = lws_container_of(sul, relay_client, ping_timer);
+    if (c->state != CONN_READY)
+        return;
+    json_t *params = json_object();
+    rpc_req *req = params ? rpc_req_new(proto_method_name(PM_PING), params, c->request_timeout_ms)
+                          : NULL;
+    json_decref(params);
+    if (req) {
+        req->hook = on_ping_done;
+        rpc_take(c, req);
+    }
+    conn_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
+}
+
+void session_start_pings(relay_client *c)
+{
+    conn_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
+}
+
+void session_on_authorization_state(relay_client *c, const char *state)
+{
+    if (state)
+        set_str(&c->authorization_state, state);
+}
+
+void session_on_disconnect_request(relay_client *c, int restart)
+{
+    CLOG(c, RELAY_LOG_INFO, "server asked to disconnect%s", restart ? " (restart)" : "");
+    if (restart) {
+        set_str(&c->protocol, NULL);
+        set_str(&c->authorization_state, NULL);
+    }
+    c->backoff_ms = 0; /* asked to: come back at once */
+    c->retry_after_close = 1;
+    conn_close(c, 1); /* after our answer has gone out */
+}
+
+void session_forget_calls(relay_client *c, relay_status st)
+{
+    size_t n;
+    void **all = strmap_values(&c->actions, &n);
+    for (size_t i = 0; i < n; i++)
+        action_complete(all[i], st, NULL);
+    free(all);
+
+    all = strmap_values(&c->calls, &n);
+    for (size_t i = 0; i < n; i++) {
+        relay_call *call = all[i];
+        strmap_remove(&c->calls, call->call_id);
+        lws_sul_cancel(&call->linger);
+        call->in_map = 0;
+        call_mark_gone(call);
+        relay_call_unref(call);
+    }
+    free(all);
+}
