@@ -1,0 +1,819 @@
+/*
+ * librelay against an in-process fake RELAY server (libwebsockets, plain
+ * ws:// on 127.0.0.1). The fake exists for what a real server will not do
+ * on cue: reject credentials, send garbage or a giant frame, drop the
+ * socket mid-request, never answer. It also scripts a whole inbound call
+ * (receive, answer, play, refer) so the dispatch of events into calls and
+ * actions is exercised end to end through the real transport.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "client/internal.h"
+
+/* ------------------------------------------------------------ the fake */
+
+typedef struct fake fake;
+/* Runs on the fake's thread after the default answer to a request is queued. */
+typedef void (*fake_hook)(fake *f, const char *method, json_t *msg);
+
+typedef struct outmsg {
+    struct outmsg *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE, then the text */
+} outmsg;
+
+struct fake {
+    struct lws_context *ctx;
+    pthread_t thread;
+    atomic_int quit;
+    int port;
+
+    /* server thread only */
+    struct lws *wsi;
+    char *rx;
+    size_t rx_len;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    outmsg *out_head, *out_tail; /* [lock] */
+    int drop;                    /* [lock] close the connection now */
+    json_t *received;            /* [lock] every frame from the client */
+    int connects;                /* [lock] */
+    int reject_connect;          /* [lock] */
+    int connections;             /* [lock] */
+    int events_sent;             /* [lock] */
+    fake_hook hook;              /* set before the client connects */
+    char protocol[64];
+};
+
+static fake *F; /* the fake of the running test */
+
+static void fake_queue_locked(fake *f, const char *text, size_t len)
+{
+    outmsg *m = malloc(sizeof *m + LWS_PRE + len);
+    assert_non_null(m);
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->buf + LWS_PRE, text, len);
+    if (f->out_tail)
+        f->out_tail->next = m;
+    else
+        f->out_head = m;
+    f->out_tail = m;
+}
+
+/* From any thread. */
+static void fake_send(fake *f, const char *text)
+{
+    pthread_mutex_lock(&f->lock);
+    fake_queue_locked(f, text, strlen(text));
+    pthread_mutex_unlock(&f->lock);
+    lws_cancel_service(f->ctx);
+}
+
+static void fake_send_json(fake *f, json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    fake_send(f, s);
+    free(s);
+}
+
+static void fake_drop(fake *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->drop = 1;
+    pthread_mutex_unlock(&f->lock);
+    lws_cancel_service(f->ctx);
+}
+
+/* A signalwire.event with nested params (params_text: a JSON object). */
+static void fake_event(fake *f, const char *type, const char *params_text)
+{
+    pthread_mutex_lock(&f->lock);
+    int n = ++f->events_sent;
+    pthread_mutex_unlock(&f->lock);
+    char id[32];
+    snprintf(id, sizeof id, "ev-%d", n);
+    json_t *params = json_loads(params_text, 0, NULL);
+    assert_non_null(params);
+    fake_send_json(f, json_pack("{s:s,s:s,s:s,s:{s:s,s:f,s:o}}", "jsonrpc", "2.0", "id", id,
+                                "method", "signalwire.event", "params", "event_type", type,
+                                "timestamp", 1712345678.25, "params", params));
+}
+
+static void answer(fake *f, json_t *id, json_t *result)
+{
+    fake_send_json(f, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id", id, "result", result));
+}
+
+static void on_client_frame(fake *f, const char *text, size_t len)
+{
+    json_t *msg = json_loadb(text, len, 0, NULL);
+    if (!msg)
+        return;
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    json_t *id = json_object_get(msg, "id");
+    pthread_mutex_lock(&f->lock);
+    json_array_append(f->received, msg);
+    int reject = f->reject_connect;
+    if (method && strcmp(method, "signalwire.connect") == 0)
+        f->connects++;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+
+    if (!method) {
+        json_decref(msg);
+        return;
+    }
+    if (strcmp(method, "signalwire.connect") == 0) {
+        if (reject)
+            fake_send_json(f, json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", id,
+                                        "error", "code", -32001, "message", "Unauthorized"));
+        else
+            answer(f, id, json_pack("{s:s,s:s}", "protocol", f->protocol, "identity", "x"));
+    } else if (strcmp(method, "test.drop") == 0) {
+        fake_drop(f);
+    } else if (strcmp(method, "test.hang") == 0) {
+        /* never answered */
+    } else if (strcmp(method, "signalwire.ping") == 0) {
+        answer(f, id, json_object());
+    } else {
+        answer(f, id, json_pack("{s:s,s:s}", "code", "200", "message", "OK"));
+    }
+    if (f->hook)
+        f->hook(f, method, msg);
+    json_decref(msg);
+}
+
+static int fake_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
+{
+    fake *f = F;
+    if (!f)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+        f->wsi = wsi;
+        f->rx_len = 0;
+        pthread_mutex_lock(&f->lock);
+        f->connections++;
+        f->drop = 0;
+        pthread_mutex_unlock(&f->lock);
+        break;
+    case LWS_CALLBACK_CLOSED:
+        if (f->wsi == wsi)
+            f->wsi = NULL;
+        pthread_mutex_lock(&f->lock);
+        while (f->out_head) { /* nothing queued survives its connection */
+            outmsg *m = f->out_head;
+            f->out_head = m->next;
+            free(m);
+        }
+        f->out_tail = NULL;
+        pthread_mutex_unlock(&f->lock);
+        break;
+    case LWS_CALLBACK_RECEIVE:
+        f->rx = realloc(f->rx, f->rx_len + len + 1);
+        memcpy(f->rx + f->rx_len, in, len);
+        f->rx_len += len;
+        if (lws_is_final_fragment(wsi)) {
+            on_client_frame(f, f->rx, f->rx_len);
+            f->rx_len = 0;
+        }
+        break;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (f->wsi)
+            lws_callback_on_writable(f->wsi);
+        break;
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        pthread_mutex_lock(&f->lock);
+        int drop = f->drop;
+        outmsg *m = drop ? NULL : f->out_head;
+        if (m) {
+            f->out_head = m->next;
+            if (!f->out_head)
+                f->out_tail = NULL;
+        }
+        int more = f->out_head != NULL;
+        pthread_mutex_unlock(&f->lock);
+        if (drop)
+            return -1;
+        if (!m)
+            break;
+        int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+        free(m);
+        if (n < 0)
+            return -1;
+        if (more)
+            lws_callback_on_writable(wsi);
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols fake_protocols[] = {
+    {"fake-relay", fake_cb, 0, 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void *fake_main(void *arg)
+{
+    fake *f = arg;
+    while (!atomic_load(&f->quit))
+        lws_service(f->ctx, 0);
+    return NULL;
+}
+
+static int fake_setup(void **state)
+{
+    fake *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
+    f->received = json_array();
+    snprintf(f->protocol, sizeof f->protocol, "signalwire_fake_1");
+    F = f;
+    lws_set_log_level(LLL_ERR, NULL);
+    /* A free port in 18000-18999, starting from one that depends on the
+     * pid so parallel test programs rarely collide. */
+    for (int i = 0; i < 1000 && !f->ctx; i++) {
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof info);
+        f->port = 18000 + (int)((getpid() + i * 7) % 1000);
+        info.port = f->port;
+        info.iface = "127.0.0.1";
+        info.protocols = fake_protocols;
+        info.fd_limit_per_thread = 32;
+        f->ctx = lws_create_context(&info);
+    }
+    assert_non_null(f->ctx);
+    pthread_create(&f->thread, NULL, fake_main, f);
+    *state = f;
+    return 0;
+}
+
+static int fake_teardown(void **state)
+{
+    fake *f = *state;
+    atomic_store(&f->quit, 1);
+    lws_cancel_service(f->ctx);
+    pthread_join(f->thread, NULL);
+    lws_context_destroy(f->ctx);
+    F = NULL;
+    while (f->out_head) {
+        outmsg *m = f->out_head;
+        f->out_head = m->next;
+        free(m);
+    }
+    json_decref(f->received);
+    free(f->rx);
+    pthread_cond_destroy(&f->cond);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    return 0;
+}
+
+static struct timespec deadline(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* The nth (0-based) frame received with this method, or, with method
+ * NULL, the answer whose id is `id`. A new reference, or NULL on timeout. */
+static json_t *fake_wait(fake *f, const char *method, const char *id, int nth, int ms)
+{
+    struct timespec dl = deadline(ms);
+    json_t *found = NULL;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        int seen = 0;
+        size_t i;
+        json_t *m;
+        json_array_foreach(f->received, i, m) {
+            const char *mm = json_string_value(json_object_get(m, "method"));
+            const char *mid = json_string_value(json_object_get(m, "id"));
+            int match = method ? (mm && strcmp(mm, method) == 0)
+                               : (!mm && mid && strcmp(mid, id) == 0);
+            if (match && seen++ == nth) {
+                found = json_incref(m);
+                break;
+            }
+        }
+        if (found || pthread_cond_timedwait(&f->cond, &f->lock, &dl) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return found;
+}
+
+static relay_client *new_client(fake *f, int timeout_ms)
+{
+    static const char *const ctx[] = {"office", NULL};
+    char host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%d", f->port);
+    relay_client_options o;
+    relay_client_options_init(&o);
+    o.host = host;
+    o.plain_ws = 1;
+    o.project = "proj-1";
+    o.token = "PT-secret";
+    o.contexts = ctx;
+    o.request_timeout_ms = timeout_ms;
+    o.log_level = getenv("TEST_DEBUG") ? RELAY_LOG_DEBUG : RELAY_LOG_ERROR;
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    return c;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------ the tests */
+
+static void connects_and_executes(void **state)
+{
+    fake *f = *state;
+    relay_client *c = new_client(f, 3000);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    assert_string_equal(relay_client_protocol(c), "signalwire_fake_1");
+
+    json_t *conn = fake_wait(f, "signalwire.connect", NULL, 0, 1000);
+    assert_non_null(conn);
+    json_t *p = json_object_get(conn, "params");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "version"), "major")), 2);
+    assert_true(json_is_true(json_object_get(p, "event_acks")));
+    json_t *auth = json_object_get(p, "authentication");
+    assert_string_equal(json_string_value(json_object_get(auth, "project")), "proj-1");
+    assert_string_equal(json_string_value(json_object_get(auth, "token")), "PT-secret");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(p, "contexts"), 0)),
+                        "office");
+    assert_null(json_object_get(p, "protocol"));
+    json_decref(conn);
+
+    relay_result *res = NULL;
+    assert_int_equal(relay_client_execute(c, "signalwire.receive", "{\"contexts\":[\"x\"]}", &res),
+                     RELAY_OK);
+    assert_string_equal(relay_result_code(res), "200");
+    relay_result_free(res);
+
+    /* the server pings us: we answer {} */
+    fake_send(f, "{\"jsonrpc\":\"2.0\",\"id\":\"srv-ping\",\"method\":\"signalwire.ping\","
+                 "\"params\":{}}");
+    json_t *pong = fake_wait(f, NULL, "srv-ping", 0, 2000);
+    assert_non_null(pong);
+    assert_true(json_is_object(json_object_get(pong, "result")));
+    json_decref(pong);
+    relay_client_free(c);
+}
+
+static void rejected_credentials_give_up_after_three(void **state)
+{
+    fake *f = *state;
+    f->reject_connect = 1;
+    relay_client *c = new_client(f, 3000);
+    assert_int_equal(relay_client_connect(c), RELAY_ERR_AUTH);
+    pthread_mutex_lock(&f->lock);
+    assert_int_equal(f->connects, 3);
+    pthread_mutex_unlock(&f->lock);
+    assert_int_equal(relay_client_execute(c, "signalwire.ping", NULL, NULL), RELAY_ERR_CLOSED);
+    relay_client_free(c);
+}
+
+static void unreachable_server_fails_connect(void **state)
+{
+    fake *f = *state;
+    relay_client_options o;
+    relay_client_options_init(&o);
+    char host[64];
+    /* a port next to the fake's, where nothing listens */
+    snprintf(host, sizeof host, "127.0.0.1:%d", f->port == 18999 ? 18998 : f->port + 1);
+    o.host = host;
+    o.plain_ws = 1;
+    o.project = "p";
+    o.token = "t";
+    o.log_level = RELAY_LOG_ERROR;
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_ERR_CONNECT);
+    relay_client_free(c);
+}
+
+static void malformed_and_oversized_frames_are_survived(void **state)
+{
+    fake *f = *state;
+    relay_client *c = new_client(f, 3000);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+
+    fake_send(f, "{this is not json");
+    fake_send(f, "[1,2,3]");
+    fake_send(f, "{\"jsonrpc\":\"2.0\",\"id\":\"nobody\",\"result\":{}}");
+    /* one byte over the limit, sent as one message */
+    size_t big = PROTO_MAX_FRAME + 1;
+    char *huge = malloc(big + 1);
+    assert_non_null(huge);
+    memset(huge, 'a', big);
+    memcpy(huge, "{\"x\":\"", 6);
+    memcpy(huge + big - 2, "\"}", 2);
+    huge[big] = '\0';
+    fake_send(f, huge);
+    free(huge);
+    /* an unknown server method gets a JSON-RPC error */
+    fake_send(f, "{\"jsonrpc\":\"2.0\",\"id\":\"srv-x\",\"method\":\"signalwire.nope\",\"params\":{}}");
+    json_t *err = fake_wait(f, NULL, "srv-x", 0, 10000);
+    assert_non_null(err);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(err, "error"), "code")),
+                     PROTO_RPC_METHOD_NOT_FOUND);
+    json_decref(err);
+
+    /* still the same, working connection */
+    assert_int_equal(relay_client_execute(c, "signalwire.receive", NULL, NULL), RELAY_OK);
+    pthread_mutex_lock(&f->lock);
+    assert_int_equal(f->connections, 1);
+    pthread_mutex_unlock(&f->lock);
+    relay_client_free(c);
+}
+
+static void request_times_out(void **state)
+{
+    fake *f = *state;
+    relay_client *c = new_client(f, 300);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(relay_client_execute(c, "test.hang", NULL, NULL), RELAY_ERR_TIMEOUT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms >= 250 && ms < 2000);
+    /* the connection is unharmed */
+    assert_int_equal(relay_client_execute(c, "signalwire.receive", NULL, NULL), RELAY_OK);
+    relay_client_free(c);
+}
+
+typedef struct offline_req {
+    relay_client *c;
+    relay_status st;
+} offline_req;
+
+static void *execute_later(void *arg)
+{
+    offline_req *r = arg;
+    r->st = relay_client_execute(r->c, "signalwire.receive", "{\"contexts\":[\"late\"]}", NULL);
+    return NULL;
+}
+
+static void drop_fails_pending_then_resumes_and_flushes(void **state)
+{
+    fake *f = *state;
+    relay_client *c = new_client(f, 8000);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+
+    /* authorization state to carry into the resume */
+    fake_event(f, "signalwire.authorization.state", "{\"authorization_state\":\"auth-st-1\"}");
+    json_t *ack = fake_wait(f, NULL, "ev-1", 0, 2000);
+    assert_non_null(ack);
+    json_decref(ack);
+
+    /* the server drops the socket while our request is in flight */
+    assert_int_equal(relay_client_execute(c, "test.drop", NULL, NULL), RELAY_ERR_DISCONNECTED);
+
+    /* issued while disconnected: queued, sent after the session resumes */
+    offline_req r = {.c = c, .st = RELAY_ERR_STATE};
+    pthread_t t;
+    pthread_create(&t, NULL, execute_later, &r);
+    pthread_join(t, NULL);
+    assert_int_equal(r.st, RELAY_OK);
+
+    json_t *conn = fake_wait(f, "signalwire.connect", NULL, 1, 5000);
+    assert_non_null(conn);
+    json_t *p = json_object_get(conn, "params");
+    assert_string_equal(json_string_value(json_object_get(p, "protocol")), "signalwire_fake_1");
+    assert_string_equal(json_string_value(json_object_get(p, "authorization_state")), "auth-st-1");
+    json_decref(conn);
+    pthread_mutex_lock(&f->lock);
+    assert_int_equal(f->connections, 2);
+    pthread_mutex_unlock(&f->lock);
+
+    /* signalwire.disconnect with restart: answered, then a fresh session */
+    fake_send(f, "{\"jsonrpc\":\"2.0\",\"id\":\"srv-dc\",\"method\":\"signalwire.disconnect\","
+                 "\"params\":{\"restart\":true}}");
+    json_t *dc = fake_wait(f, NULL, "srv-dc", 0, 2000);
+    assert_non_null(dc);
+    json_decref(dc);
+    conn = fake_wait(f, "signalwire.connect", NULL, 2, 5000);
+    assert_non_null(conn);
+    p = json_object_get(conn, "params");
+    assert_null(json_object_get(p, "protocol"));
+    assert_null(json_object_get(p, "authorization_state"));
+    json_decref(conn);
+    relay_client_free(c);
+}
+
+/* ---------------------------------------------------- a scripted call */
+
+typedef struct flow {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
+    relay_status answer, play, refer, wait_refer;
+    char refer_code[8];
+    relay_refer_state final_state;
+    char final_notify[8];
+    int refer_events;
+    char first_refer_state[16];
+    relay_call_state state_after;
+    char from[64];
+    int events_seen; /* relay_client_on_event, I/O thread */
+} flow;
+
+static flow FLOW;
+
+/* The fake's side of the call: events that follow play and refer. */
+static void call_script(fake *f, const char *method, json_t *msg)
+{
+    json_t *p = json_object_get(msg, "params");
+    char buf[512];
+    if (strcmp(method, "calling.play") == 0) {
+        const char *ctl = json_string_value(json_object_get(p, "control_id"));
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-1\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"state\":\"playing\"}", ctl);
+        fake_event(f, "calling.call.play", buf);
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-1\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"state\":\"finished\"}", ctl);
+        fake_event(f, "calling.call.play", buf);
+    } else if (strcmp(method, "calling.refer") == 0) {
+        fake_event(f, "calling.call.refer",
+                   "{\"call_id\":\"call-1\",\"node_id\":\"node-1\",\"state\":\"inProgress\","
+                   "\"sip_refer_to\":\"sip:support@example.com\","
+                   "\"sip_refer_response_code\":\"202\",\"sip_notify_response_code\":\"100\"}");
+        fake_event(f, "calling.call.refer",
+                   "{\"call_id\":\"call-1\",\"node_id\":\"node-1\",\"state\":\"success\","
+                   "\"sip_refer_to\":\"sip:support@example.com\","
+                   "\"sip_refer_response_code\":\"202\",\"sip_notify_response_code\":\"200\"}");
+        fake_event(f, "calling.call.state",
+                   "{\"call_id\":\"call-1\",\"node_id\":\"node-1\",\"call_state\":\"ended\"}");
+    }
+}
+
+static void on_refer(relay_call *call, const relay_refer_event *ev, void *user)
+{
+    flow *fl = user;
+    pthread_mutex_lock(&fl->lock);
+    if (fl->refer_events++ == 0)
+        snprintf(fl->first_refer_state, sizeof fl->first_refer_state, "%s", ev->state_name);
+    pthread_mutex_unlock(&fl->lock);
+}
+
+static void on_any_event(relay_client *c, const relay_event *ev, void *user)
+{
+    flow *fl = user;
+    pthread_mutex_lock(&fl->lock);
+    fl->events_seen++;
+    pthread_mutex_unlock(&fl->lock);
+}
+
+static void on_call(relay_call *call, void *user)
+{
+    flow *fl = user;
+    relay_result *res = NULL;
+    relay_status a = relay_call_answer(call, NULL);
+    relay_status p = relay_call_play_tts(call, "Transferring to another line.", NULL);
+    relay_call_on_refer(call, on_refer, fl);
+    relay_device d = {.type = "sip", .uri = "sip:support@example.com"};
+    relay_status r = relay_call_refer(call, &d, "https://hooks.example.com/refer", &res);
+    char code[8];
+    snprintf(code, sizeof code, "%s", relay_result_code(res));
+    relay_result_free(res);
+    res = NULL;
+    relay_status w = relay_call_wait_refer(call, 5000, &res);
+    pthread_mutex_lock(&fl->lock);
+    fl->answer = a;
+    fl->play = p;
+    fl->refer = r;
+    fl->wait_refer = w;
+    memcpy(fl->refer_code, code, sizeof code);
+    fl->final_state = relay_call_refer_state(call);
+    snprintf(fl->final_notify, sizeof fl->final_notify, "%s",
+             relay_result_get(res, "sip_notify_response_code")
+                 ? relay_result_get(res, "sip_notify_response_code") : "");
+    snprintf(fl->from, sizeof fl->from, "%s", relay_call_from(call));
+    pthread_mutex_unlock(&fl->lock);
+    relay_result_free(res);
+
+    relay_call_wait_for(call, RELAY_CALL_ENDED, 5000);
+    pthread_mutex_lock(&fl->lock);
+    fl->state_after = relay_call_get_state(call);
+    fl->done = 1;
+    pthread_cond_broadcast(&fl->cond);
+    pthread_mutex_unlock(&fl->lock);
+}
+
+static void inbound_call_answer_play_refer(void **state)
+{
+    fake *f = *state;
+    flow *fl = &FLOW;
+    memset(fl, 0, sizeof *fl);
+    pthread_mutex_init(&fl->lock, NULL);
+    pthread_cond_init(&fl->cond, NULL);
+    f->hook = call_script;
+
+    relay_client *c = new_client(f, 3000);
+    relay_client_on_call(c, on_call, fl);
+    relay_client_on_event(c, on_any_event, fl);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"call-1\",\"node_id\":\"node-1\",\"context\":\"office\","
+               "\"direction\":\"inbound\",\"call_state\":\"ringing\",\"device\":{\"type\":\"sip\","
+               "\"params\":{\"from\":\"sip:alice@example.com\",\"to\":\"sip:office@local\"}}}");
+
+    struct timespec dl = deadline(10000);
+    pthread_mutex_lock(&fl->lock);
+    while (!fl->done && pthread_cond_timedwait(&fl->cond, &fl->lock, &dl) != ETIMEDOUT)
+        ;
+    assert_true(fl->done);
+    assert_int_equal(fl->answer, RELAY_OK);
+    assert_int_equal(fl->play, RELAY_OK);
+    assert_int_equal(fl->refer, RELAY_OK);
+    assert_string_equal(fl->refer_code, "200");
+    assert_int_equal(fl->wait_refer, RELAY_OK);
+    assert_int_equal(fl->final_state, RELAY_REFER_SUCCESS);
+    assert_string_equal(fl->final_notify, "200");
+    assert_int_equal(fl->refer_events, 2);
+    assert_string_equal(fl->first_refer_state, "inProgress");
+    assert_int_equal(fl->state_after, RELAY_CALL_ENDED);
+    assert_string_equal(fl->from, "sip:alice@example.com");
+    pthread_mutex_unlock(&fl->lock);
+
+    /* what the client sent, frame by frame */
+    json_t *m = fake_wait(f, "calling.answer", NULL, 0, 1000);
+    assert_non_null(m);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"), "call_id")),
+                        "call-1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"), "node_id")),
+                        "node-1");
+    json_decref(m);
+    m = fake_wait(f, "calling.play", NULL, 0, 1000);
+    assert_non_null(m);
+    json_t *media = json_array_get(json_object_get(json_object_get(m, "params"), "play"), 0);
+    assert_string_equal(json_string_value(json_object_get(media, "type")), "tts");
+    json_decref(m);
+    m = fake_wait(f, "calling.refer", NULL, 0, 1000);
+    assert_non_null(m);
+    json_t *rp = json_object_get(m, "params");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(rp, "device"), "params"), "uri")),
+                        "sip:support@example.com");
+    assert_string_equal(json_string_value(json_object_get(rp, "status_url")),
+                        "https://hooks.example.com/refer");
+    json_decref(m);
+    /* every event acknowledged */
+    for (int i = 1; i <= 6; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "ev-%d", i);
+        json_t *ack = fake_wait(f, NULL, id, 0, 2000);
+        assert_non_null(ack);
+        json_decref(ack);
+    }
+    relay_client_free(c);
+    /* receive, 2 play, 2 refer, state: all seen by the on_event handler
+     * (counted after free, which joins the I/O thread that runs it) */
+    assert_int_equal(fl->events_seen, 6);
+    pthread_cond_destroy(&fl->cond);
+    pthread_mutex_destroy(&fl->lock);
+}
+
+/* A play that never finishes resolves when the call ends. */
+static void end_script(fake *f, const char *method, json_t *msg)
+{
+    if (strcmp(method, "calling.play") == 0)
+        fake_event(f, "calling.call.state",
+                   "{\"call_id\":\"call-2\",\"node_id\":\"node-1\",\"call_state\":\"ended\"}");
+}
+
+static void on_call_play_until_end(relay_call *call, void *user)
+{
+    flow *fl = user;
+    relay_result *res = NULL;
+    relay_status p = relay_call_play_tts(call, "Hello", &res);
+    pthread_mutex_lock(&fl->lock);
+    fl->play = p;
+    fl->refer_events = relay_result_call_gone(res); /* reused as a flag */
+    fl->done = 1;
+    pthread_cond_broadcast(&fl->cond);
+    pthread_mutex_unlock(&fl->lock);
+    relay_result_free(res);
+}
+
+static void call_end_resolves_waiting_play(void **state)
+{
+    fake *f = *state;
+    flow *fl = &FLOW;
+    memset(fl, 0, sizeof *fl);
+    pthread_mutex_init(&fl->lock, NULL);
+    pthread_cond_init(&fl->cond, NULL);
+    f->hook = end_script;
+    relay_client *c = new_client(f, 3000);
+    relay_client_on_call(c, on_call_play_until_end, fl);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"call-2\",\"node_id\":\"node-1\",\"context\":\"office\","
+               "\"call_state\":\"answered\"}");
+    struct timespec dl = deadline(5000);
+    pthread_mutex_lock(&fl->lock);
+    while (!fl->done && pthread_cond_timedwait(&fl->cond, &fl->lock, &dl) != ETIMEDOUT)
+        ;
+    assert_true(fl->done);
+    assert_int_equal(fl->play, RELAY_OK);
+    assert_true(fl->refer_events);
+    pthread_mutex_unlock(&fl->lock);
+    relay_client_free(c);
+    pthread_cond_destroy(&fl->cond);
+    pthread_mutex_destroy(&fl->lock);
+}
+
+/* A handler still blocked when the client is freed is released, not hung. */
+static void on_call_wait_forever(relay_call *call, void *user)
+{
+    flow *fl = user;
+    pthread_mutex_lock(&fl->lock);
+    fl->done = 1;
+    pthread_cond_broadcast(&fl->cond);
+    pthread_mutex_unlock(&fl->lock);
+    relay_status st = relay_call_wait_refer(call, 0, NULL);
+    pthread_mutex_lock(&fl->lock);
+    fl->wait_refer = st;
+    pthread_mutex_unlock(&fl->lock);
+}
+
+static void free_releases_blocked_handlers(void **state)
+{
+    fake *f = *state;
+    flow *fl = &FLOW;
+    memset(fl, 0, sizeof *fl);
+    pthread_mutex_init(&fl->lock, NULL);
+    pthread_cond_init(&fl->cond, NULL);
+    relay_client *c = new_client(f, 3000);
+    relay_client_on_call(c, on_call_wait_forever, fl);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"call-3\",\"node_id\":\"node-1\",\"call_state\":\"ringing\"}");
+    struct timespec dl = deadline(5000);
+    pthread_mutex_lock(&fl->lock);
+    while (!fl->done && pthread_cond_timedwait(&fl->cond, &fl->lock, &dl) != ETIMEDOUT)
+        ;
+    assert_true(fl->done);
+    pthread_mutex_unlock(&fl->lock);
+    sleep_ms(50);
+    relay_client_free(c); /* joins the worker: must not hang */
+    assert_int_equal(fl->wait_refer, RELAY_ERR_STATE);
+    pthread_cond_destroy(&fl->cond);
+    pthread_mutex_destroy(&fl->lock);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(connects_and_executes, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(rejected_credentials_give_up_after_three, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(unreachable_server_fails_connect, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(malformed_and_oversized_frames_are_survived, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(request_times_out, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(drop_fails_pending_then_resumes_and_flushes, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(inbound_call_answer_play_refer, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(call_end_resolves_waiting_play, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(free_releases_blocked_handlers, fake_setup,
+                                        fake_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
