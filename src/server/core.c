@@ -281,9 +281,14 @@ relayd *relayd_create(relayd_config *cfg)
     if (!rd->root || rd->wake_fd < 0)
         goto fail;
     su_wait_t w;
-    if (su_wait_create(&w, rd->wake_fd, SU_WAIT_IN) != 0 ||
-        su_root_register(rd->root, &w, on_wake, (su_wakeup_arg_t *)rd, 0) < 0)
+    if (su_wait_create(&w, rd->wake_fd, SU_WAIT_IN) != 0)
         goto fail;
+    rd->wake_reg = su_root_register(rd->root, &w, on_wake, (su_wakeup_arg_t *)rd, 0);
+    if (rd->wake_reg <= 0) {
+        su_wait_destroy(&w);
+        rd->wake_reg = 0;
+        goto fail;
+    }
 
     char bind_url[300];
     snprintf(bind_url, sizeof bind_url, "sip:%s", cfg->sip_listen);
@@ -405,8 +410,11 @@ void relayd_destroy(relayd *rd)
         webhook_stop(rd->hooks, 3000);
         rd->hooks = NULL;
     }
-    if (rd->root)
+    if (rd->root) {
+        if (rd->wake_reg > 0)
+            su_root_deregister(rd->root, rd->wake_reg);
         su_root_destroy(rd->root);
+    }
     if (rd->wake_fd >= 0)
         close(rd->wake_fd);
     su_deinit();

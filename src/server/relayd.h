@@ -31,6 +31,7 @@ typedef struct relayd {
     relayd_config *cfg;
     su_root_t *root;
     int wake_fd;            /* eventfd: wakes the su_root for the mailbox */
+    int wake_reg;           /* its su_root registration, 0 if none */
     mailbox inbox;          /* core_post messages */
     ws_server *ws;
     sip_ua *ua;
