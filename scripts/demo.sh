@@ -65,14 +65,14 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-wait_until() { # SECS CMD...: polls CMD every 50 ms
-  local secs=$1 i
+wait_until() { # SECS CMD...: polls CMD every 50 ms until it succeeds or SECS pass
+  local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
   shift
-  for ((i = 0; i < secs * 20; i++)); do
+  while :; do
     "$@" && return 0
+    [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
     sleep 0.05
   done
-  return 1
 }
 tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -135,7 +135,7 @@ export RELAY_LOG_LEVEL=debug
 start_bg example "$OUT/example.log" "$EXAMPLE"
 unset SIGNALWIRE_API_TOKEN SIGNALWIRE_PROJECT_ID
 # connected and subscribed: relayd answered signalwire.connect
-connected() { grep -q '"protocol"' "$OUT/example.log" "$OUT/relayd.log" 2>/dev/null || ! alive "$PID_example"; }
+connected() { grep -qE '^connected to|"protocol":"' "$OUT/example.log" 2>/dev/null || ! alive "$PID_example"; }
 wait_until 10 connected
 alive "$PID_example" || { scrub <"$OUT/example.log" | tail -20 >&2; die "examples/refer exited early"; }
 say "examples/refer connected over wss with the local CA, context 'office' (pid $PID_example)"
@@ -170,7 +170,13 @@ refer_events() { # the params of each calling.call.refer event, compact
 final_refer() {
   refer_events | grep -E '"state":"(success|completed|finished|busy|noAnswer|cancel|error)"' | tail -1
 }
-have_final() { [ -n "$(final_refer)" ] || ! alive "$PID_example"; }
+FINAL_RE='"event_type":"calling.call.refer".*"state":"(success|completed|finished|busy|noAnswer|cancel|error)"'
+# done: a final refer event, the example's outcome line, the call over
+# without one, or the example gone
+have_final() {
+  grep -qE "$FINAL_RE|\"call_state\":\"ended\"" "$OUT/example.log" "$OUT/relayd.log" 2>/dev/null ||
+    grep -q '^refer outcome:' "$OUT/example.log" || ! alive "$PID_example"
+}
 wait_until 40 have_final
 FINAL=$(final_refer)
 if [ -n "$FINAL" ]; then
@@ -269,6 +275,10 @@ if [ -n "$EVENTS" ]; then
   jq -r '"  state=\(.state)  sip_refer_to=\(.sip_refer_to // "-")  sip_refer_response_code=\(.sip_refer_response_code // "-")  sip_notify_response_code=\(.sip_notify_response_code // "-")"' <<<"$EVENTS"
 else
   echo "  (none)"
+fi
+if grep -qE '^(refer event|refer result|refer outcome):' "$OUT/example.log"; then
+  echo "  ${D}as examples/refer printed them:${N}"
+  grep -E '^(call|refer event|refer result|refer outcome):' "$OUT/example.log" | scrub | sed 's/^/    /'
 fi
 
 # ------------------------------------------------------------ webhooks
