@@ -1,0 +1,241 @@
+/*
+ * librelay against a real relayd over a real TLS WebSocket: certificates
+ * from scripts/gen-certs.sh, the client verifying relayd against the CA,
+ * credentials checked, and one real SIP call placed by sipp that the
+ * application answers, plays speech to (RTP) and hangs up.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <relay/relay.h>
+
+#include "child.h"
+#include "relayd_proc.h"
+
+#define WS_PORT 35300
+#define PROJECT "integration-project"
+#define TOKEN "integration-token-1f2e3d"
+
+static relayd_proc server;
+static char ca_file[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *src = getenv("RELAY_SOURCE_DIR");
+    const char *build = getenv("RELAY_BUILD_DIR");
+    if (!src || !build)
+        return -1;
+    char dir[400], cmd[1200], cert[512], key[512];
+    snprintf(dir, sizeof dir, "%s/tests/integration/certs", build);
+    snprintf(cmd, sizeof cmd, "bash %s/scripts/gen-certs.sh %s >/dev/null", src, dir);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(ca_file, sizeof ca_file, "%s/ca.pem", dir);
+    snprintf(cert, sizeof cert, "%s/server.pem", dir);
+    snprintf(key, sizeof key, "%s/server.key", dir);
+    const char *args[] = {"--ws-listen", "127.0.0.1:35300", "--tls-cert", cert, "--tls-key", key,
+                          "--sip-listen", "127.0.0.1:35301", "--rtp-ports", "35400-35499",
+                          "--auth", PROJECT ":" TOKEN, "--log-level", "debug", NULL};
+    return relayd_proc_start(&server, args, "relayd-tls.log");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return relayd_proc_stop(&server) == 0 ? 0 : -1;
+}
+
+static void options(relay_client_options *o, const char *token, const char *ca)
+{
+    static const char *const contexts[] = {"office", NULL};
+    relay_client_options_init(o);
+    o->host = "127.0.0.1";
+    o->port = WS_PORT;
+    o->project = PROJECT;
+    o->token = token;
+    o->contexts = contexts;
+    o->ca_file = ca;
+    o->request_timeout_ms = 5000;
+}
+
+static void connects_over_tls_and_speaks_rpc(void **state)
+{
+    (void)state;
+    relay_client_options o;
+    options(&o, TOKEN, ca_file);
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    assert_true(strncmp(relay_client_protocol(c), "signalwire_", 11) == 0);
+
+    relay_result *res = NULL;
+    assert_int_equal(relay_client_execute(c, "signalwire.ping", "{}", &res), RELAY_OK);
+    relay_result_free(res);
+
+    /* a call that does not exist: 404 is "gone", not an error */
+    res = NULL;
+    assert_int_equal(relay_client_execute(c, "calling.answer",
+                                          "{\"node_id\":\"n\",\"call_id\":\"no-such-call\"}", &res),
+                     RELAY_OK);
+    assert_non_null(res);
+    assert_string_equal(relay_result_code(res), "404");
+    assert_true(relay_result_call_gone(res));
+    relay_result_free(res);
+
+    /* an unknown method is the server's error, with its message */
+    res = NULL;
+    assert_int_equal(relay_client_execute(c, "calling.teleport", "{}", &res), RELAY_ERR_SERVER);
+    assert_non_null(res);
+    assert_non_null(strstr(relay_result_message(res), "method not found"));
+    relay_result_free(res);
+    relay_client_free(c);
+}
+
+static void wrong_token_is_an_auth_error(void **state)
+{
+    (void)state;
+    relay_client_options o;
+    options(&o, "not-the-token", ca_file);
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_ERR_AUTH);
+    relay_client_free(c);
+}
+
+static void untrusted_certificate_is_refused(void **state)
+{
+    (void)state;
+    /* the system store does not know our local CA */
+    relay_client_options o;
+    options(&o, TOKEN, NULL);
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_ERR_CONNECT);
+    relay_client_free(c);
+}
+
+/* What the inbound-call handler saw (worker thread → test thread). */
+static struct {
+    pthread_mutex_t lock;
+    int calls;
+    relay_status answer, play, hangup, ended;
+    char play_state[32];
+    char context[32];
+    char events[2048];
+} seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void on_event(relay_client *c, const relay_event *ev, void *user)
+{
+    (void)c;
+    (void)user;
+    pthread_mutex_lock(&seen.lock);
+    size_t n = strlen(seen.events);
+    /* record type and, for state/play events, the state: a compact trace */
+    const char *key = "\"call_state\":\"";
+    const char *state = strstr(ev->params_json, key);
+    if (!state) {
+        key = "\"state\":\"";
+        state = strstr(ev->params_json, key);
+    }
+    char st[32] = "";
+    if (state)
+        sscanf(state + strlen(key), "%31[^\"]", st);
+    snprintf(seen.events + n, sizeof seen.events - n, "%s%s%s%s", n ? " " : "", ev->event_type,
+             st[0] ? ":" : "", st);
+    pthread_mutex_unlock(&seen.lock);
+}
+
+static void on_call(relay_call *call, void *user)
+{
+    (void)user;
+    relay_status answer = relay_call_answer(call, NULL);
+    relay_result *res = NULL;
+    relay_status play = relay_call_play_tts(call, "Hello from the integration test.", &res);
+    char state[32] = "";
+    if (res && relay_result_get(res, "state"))
+        snprintf(state, sizeof state, "%s", relay_result_get(res, "state"));
+    relay_result_free(res);
+    relay_status hangup = relay_call_hangup(call, NULL, NULL);
+    relay_status ended = relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+    pthread_mutex_lock(&seen.lock);
+    seen.calls++;
+    seen.answer = answer;
+    seen.play = play;
+    seen.hangup = hangup;
+    seen.ended = ended;
+    snprintf(seen.play_state, sizeof seen.play_state, "%s", state);
+    snprintf(seen.context, sizeof seen.context, "%s", relay_call_context(call));
+    pthread_mutex_unlock(&seen.lock);
+}
+
+static void a_real_call_answered_played_and_hung_up(void **state)
+{
+    (void)state;
+    relay_client_options o;
+    options(&o, TOKEN, ca_file);
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    assert_int_equal(relay_client_on_call(c, on_call, NULL), RELAY_OK);
+    assert_int_equal(relay_client_on_event(c, on_event, NULL), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+
+    char scenario[600];
+    snprintf(scenario, sizeof scenario, "%s/tests/integration/sip/uac_wait_bye.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    const char *argv[] = {"sipp", "127.0.0.1:35301", "-sf", scenario, "-s", "office", "-i",
+                          "127.0.0.1", "-mi", "127.0.0.1", "-p", "35302", "-mp", "35500", "-m",
+                          "1", "-timeout", "30s", "-timeout_error", "-nostdin", NULL};
+    pid_t sipp = child_spawn(argv, "sipp-tls-call.log");
+    assert_true(sipp > 0);
+    int sipp_status = child_wait(sipp, 40000);
+
+    /* the handler finishes on its worker thread after the BYE completes */
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&seen.lock);
+        int done = seen.calls;
+        pthread_mutex_unlock(&seen.lock);
+        if (done)
+            break;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    relay_client_free(c);
+
+    assert_int_equal(sipp_status, 0); /* sipp saw 200 with G.711 SDP, then our BYE */
+    assert_int_equal(seen.calls, 1);
+    assert_string_equal(seen.context, "office");
+    assert_int_equal(seen.answer, RELAY_OK);
+    assert_int_equal(seen.play, RELAY_OK);
+    assert_string_equal(seen.play_state, "finished");
+    assert_int_equal(seen.hangup, RELAY_OK);
+    assert_int_equal(seen.ended, RELAY_OK);
+    const char *want[] = {"calling.call.receive:created", "calling.call.state:ringing",
+                          "calling.call.state:answered", "calling.call.play:playing",
+                          "calling.call.play:finished", "calling.call.state:ending",
+                          "calling.call.state:ended"};
+    const char *at = seen.events;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *hit = strstr(at, want[i]);
+        if (!hit)
+            fail_msg("event %s missing or out of order in: %s", want[i], seen.events);
+        at = hit + strlen(want[i]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connects_over_tls_and_speaks_rpc),
+        cmocka_unit_test(wrong_token_is_an_auth_error),
+        cmocka_unit_test(untrusted_certificate_is_refused),
+        cmocka_unit_test(a_real_call_answered_played_and_hung_up),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
