@@ -190,16 +190,22 @@ void dispatch_frame(relay_client *c, const char *text, size_t len)
         return;
     }
     const char *method = json_string_value(json_object_get(msg, "method"));
-    const char *id = json_string_value(json_object_get(msg, "id"));
+    json_t *idv = json_incref(json_object_get(msg, "id")); /* outlives the del below */
+    const char *id = json_string_value(idv);
     if (method) {
         on_server_request(c, msg, method);
     } else if (id) {
-        json_t *result = json_object_get(msg, "result");
-        json_t *error = json_object_get(msg, "error");
-        if (!rpc_answer(c, id, json_incref(result), json_incref(error)))
+        /* Detach result and error from msg: the waiter that receives them
+         * must be their only owner, not share reference counts with msg. */
+        json_t *result = json_incref(json_object_get(msg, "result"));
+        json_t *error = json_incref(json_object_get(msg, "error"));
+        json_object_del(msg, "result");
+        json_object_del(msg, "error");
+        if (!rpc_answer(c, id, result, error))
             CLOG(c, RELAY_LOG_DEBUG, "answer to an unknown or expired request %s", id);
     } else {
         CLOG(c, RELAY_LOG_WARN, "ignoring a frame that is neither request nor answer");
     }
+    json_decref(idv);
     json_decref(msg);
 }

@@ -76,14 +76,20 @@ relay_status rpc_req_wait(rpc_req *req, relay_result **out)
     int rc = 0;
     while (!req->done && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&req->cond, &req->lock, &dl);
-    relay_status st;
-    if (!req->done)
-        st = RELAY_ERR_TIMEOUT;
-    else if (req->status != RELAY_OK)
-        st = req->status;
-    else
-        st = result_classify(req->result, req->error, out);
+    relay_status st = !req->done ? RELAY_ERR_TIMEOUT : req->status;
+    /* Take the answer over: from here on only this thread touches it, so
+     * no reference count is shared with the I/O thread's last unref. */
+    json_t *result = NULL, *error = NULL;
+    if (req->done) {
+        result = req->result;
+        error = req->error;
+        req->result = req->error = NULL;
+    }
     pthread_mutex_unlock(&req->lock);
+    if (st == RELAY_OK)
+        st = result_classify(result, error, out);
+    json_decref(result);
+    json_decref(error);
     return st;
 }
 

@@ -124,7 +124,7 @@ static void on_client_frame(fake *f, const char *text, size_t len)
     const char *method = json_string_value(json_object_get(msg, "method"));
     json_t *id = json_object_get(msg, "id");
     pthread_mutex_lock(&f->lock);
-    json_array_append(f->received, msg);
+    json_array_append_new(f->received, json_deep_copy(msg)); /* shared: its own copy */
     int reject = f->reject_connect;
     if (method && strcmp(method, "signalwire.connect") == 0)
         f->connects++;
@@ -316,7 +316,7 @@ static json_t *fake_wait(fake *f, const char *method, const char *id, int nth, i
             int match = method ? (mm && strcmp(mm, method) == 0)
                                : (!mm && mid && strcmp(mid, id) == 0);
             if (match && seen++ == nth) {
-                found = json_incref(m);
+                found = json_deep_copy(m);
                 break;
             }
         }
