@@ -166,8 +166,10 @@ relay_status relay_client_on_event(relay_client *c, relay_event_handler fn, void
 
 /* Starts the I/O thread and waits until the session is established
  * (signalwire.connect accepted) or has failed. RELAY_ERR_AUTH: rejected
- * credentials. After a later drop the client reconnects by itself with
- * backoff and resumes the session. */
+ * credentials (three times in a row, 1 s and 2 s apart). RELAY_ERR_CONNECT:
+ * the server could not be reached. After a later drop the client reconnects
+ * by itself with backoff and resumes the session. Register the on_call and
+ * on_event handlers before connecting (afterwards: RELAY_ERR_STATE). */
 relay_status relay_client_connect(relay_client *c);
 
 /* Blocks until relay_client_stop() is called. */
@@ -202,7 +204,8 @@ const char *relay_call_to(const relay_call *call);       /* device params.to */
 relay_call_state relay_call_get_state(const relay_call *call);
 relay_client *relay_call_client(const relay_call *call);
 
-/* Waits until the call reaches `state` or a later one. */
+/* Waits until the call reaches `state` or a later one. timeout_ms <= 0
+ * waits without a limit. RELAY_ERR_STATE: the call went away first. */
 relay_status relay_call_wait_for(relay_call *call, relay_call_state state, int timeout_ms);
 
 relay_status relay_call_answer(relay_call *call, relay_result **out);
@@ -246,7 +249,9 @@ int relay_action_completed(const relay_action *a);
 /* The last event's params of this action (NULL before any). The returned
  * result is owned by the caller. */
 relay_result *relay_action_result(const relay_action *a);
-/* Waits for a terminal state; *out receives the final event's params. */
+/* Waits for a terminal state; *out receives the final event's params.
+ * timeout_ms <= 0 waits without a limit. An action whose call ends first
+ * completes with RELAY_OK and a result with relay_result_call_gone(). */
 relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **out);
 /* Called once when the action completes; at once if it already has. */
 relay_status relay_action_on_completed(relay_action *a, relay_action_callback fn, void *user);
@@ -298,7 +303,9 @@ relay_status relay_call_refer(relay_call *call, const relay_device *device,
 
 /* Waits for a terminal refer state (success, busy, noAnswer, cancel, error).
  * *out receives that event's params. The state is remembered, so waiting
- * after the event arrived returns at once. */
+ * after the event arrived returns at once. RELAY_OK means a terminal state
+ * was reached (which one: relay_call_refer_state()); RELAY_ERR_STATE means
+ * the call went away without one. timeout_ms <= 0 waits without a limit. */
 relay_status relay_call_wait_refer(relay_call *call, int timeout_ms, relay_result **out);
 
 /* The last refer state seen on this call. */
