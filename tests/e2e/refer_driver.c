@@ -14,7 +14,8 @@
  *   {"event_type":"calling.call.state","params":{...}} every event, as received
  *   {"refer_event":{"state":"success","state_name":...,"sip_notify_response_code":...}}
  *   {"answer_result":{"status":"OK","code":"200","message":"..."}}
- *   {"play_result":{...}}  {"refer_result":{...}}  {"hangup_result":{...}}
+ *   {"play_result":{...}}  {"hangup_result":{...}}
+ *   {"refer_result":{"target":"sip:...","status":"OK","code":"200",...}}  (one per --target tried)
  *   {"refer_final":{"status":"OK","state":"success","params":{...}}}
  *   {"call_ended":{"call_id":"...","state":"ended"}}
  *   {"done":{"calls":N,"timed_out":false}}
@@ -43,7 +44,8 @@ struct driver {
     const char *project;
     const char *token;
     const char *context;
-    const char *target;
+    const char *targets[16]; /* tried in order while the server refuses them */
+    int n_targets;
     const char *status_url;
     const char *say;
     int no_play;
@@ -156,12 +158,19 @@ static void emit(strbuf *b)
 }
 
 /* {"<name>":{"status":"OK","code":"200","message":"...","result":{...}}} */
-static void emit_result(const char *name, relay_status st, const relay_result *res)
+static void emit_result(const char *name, relay_status st, const relay_result *res,
+                        const char *target)
 {
     strbuf b = {0};
     sb_puts(&b, "{");
     sb_json_str(&b, name);
-    sb_puts(&b, ":{\"status\":");
+    sb_puts(&b, ":{");
+    if (target) {
+        sb_puts(&b, "\"target\":");
+        sb_json_str(&b, target);
+        sb_puts(&b, ",");
+    }
+    sb_puts(&b, "\"status\":");
     sb_json_str(&b, st == RELAY_OK ? "OK" : relay_strerror(st));
     sb_puts(&b, ",\"code\":");
     sb_json_str(&b, res ? relay_result_code(res) : NULL);
@@ -261,23 +270,31 @@ static void on_call(relay_call *call, void *user)
     relay_call_on_refer(call, on_refer, NULL);
 
     st = relay_call_answer(call, &res);
-    emit_result("answer_result", st, res);
+    emit_result("answer_result", st, res, NULL);
     relay_result_free(res);
     res = NULL;
 
     if (!D.no_play) {
         st = relay_call_play_tts(call, D.say, &res);
-        emit_result("play_result", st, res);
+        emit_result("play_result", st, res, NULL);
         relay_result_free(res);
         res = NULL;
     }
 
-    relay_device dev = {.type = "sip", .uri = D.target};
-    st = relay_call_refer(call, &dev, D.status_url, &res);
-    emit_result("refer_result", st, res);
-    int refer_sent = st == RELAY_OK && !(res && relay_result_call_gone(res));
-    relay_result_free(res);
-    res = NULL;
+    /* Each --target in turn, as long as the server refuses the previous
+     * one without starting a transfer (hostile-URI tests give several). */
+    int refer_sent = 0;
+    for (int t = 0; t < D.n_targets && !refer_sent; t++) {
+        relay_device dev = {.type = "sip", .uri = D.targets[t]};
+        st = relay_call_refer(call, &dev, D.status_url, &res);
+        emit_result("refer_result", st, res, D.targets[t]);
+        refer_sent = st == RELAY_OK && !(res && relay_result_call_gone(res));
+        int gone = res && relay_result_call_gone(res);
+        relay_result_free(res);
+        res = NULL;
+        if (gone)
+            break;
+    }
 
     if (refer_sent) {
         st = relay_call_wait_refer(call, ms_left(), &res);
@@ -300,7 +317,7 @@ static void on_call(relay_call *call, void *user)
      * application hangs up, as a real one would. */
     if (!transferred && relay_call_get_state(call) < RELAY_CALL_ENDING) {
         st = relay_call_hangup(call, NULL, &res);
-        emit_result("hangup_result", st, res);
+        emit_result("hangup_result", st, res, NULL);
         relay_result_free(res);
         res = NULL;
     }
@@ -353,8 +370,9 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s --host H --port P [--ca FILE | --plain] --project P --token T\n"
-            "          --context C --target URI [--status-url URL] [--no-play] [--say TEXT]\n"
-            "          [--timeout SEC] [--expect-calls N] [--verbose]\n",
+            "          --context C --target URI [--target URI...] [--status-url URL] [--no-play]\n"
+            "          [--say TEXT]"
+            " [--timeout SEC] [--expect-calls N] [--verbose]\n",
             argv0);
 }
 
@@ -376,7 +394,13 @@ int main(int argc, char **argv)
         else if (ARG("--project")) D.project = v;
         else if (ARG("--token")) D.token = v;
         else if (ARG("--context")) D.context = v;
-        else if (ARG("--target")) D.target = v;
+        else if (ARG("--target")) {
+            if (D.n_targets >= 16) {
+                usage(argv[0]);
+                return 1;
+            }
+            D.targets[D.n_targets++] = v;
+        }
         else if (ARG("--status-url")) D.status_url = v;
         else if (ARG("--say")) D.say = v;
         else if (strcmp(a, "--no-play") == 0) D.no_play = 1;
@@ -389,7 +413,7 @@ int main(int argc, char **argv)
         }
 #undef ARG
     }
-    if (!D.host || !D.port || !D.project || !D.token || !D.context || !D.target ||
+    if (!D.host || !D.port || !D.project || !D.token || !D.context || !D.n_targets ||
         D.timeout_s <= 0 || D.expect_calls <= 0 || (!D.plain && !D.ca_file)) {
         usage(argv[0]);
         return 1;
