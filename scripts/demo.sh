@@ -264,7 +264,7 @@ else
   echo "  (no SIP trace from baresip)"
 fi
 if grep -qiE 'SIP (sent|recv|<-|->)|sip: (sent|recv)' "$OUT/relayd.log"; then
-  echo "  ${D}relayd's own SIP log:${N}"
+  echo "  ${D}relayd's own SIP log (its side of the call with the caller):${N}"
   grep -iE 'SIP (sent|recv|<-|->)|sip: (sent|recv)' "$OUT/relayd.log" | scrub | sed 's/^/    /' | head -40
 fi
 
@@ -304,12 +304,17 @@ case $state in success | completed | finished) ;; *) ok=0 ;; esac
 [ "$notify" = 200 ] || ok=0
 if grep -q "^INVITE sip:support@127.0.0.1:$SIP_TARGET SIP/2.0" "$OUT/target.msg" 2>/dev/null; then
   echo "  the transfer target received the new INVITE:"
-  awk '/^INVITE sip:/{p=1} p&&/^(INVITE|From|To|Call-ID|Referred-By):/{print "    " $0} p&&/^\r?$/{exit}' "$OUT/target.msg" | tr -d '\r'
+  awk '/^INVITE sip:/{p=1} p&&/^(INVITE |From:|To:|Call-ID:|Referred-By:)/{print "    " $0} p&&/^\r?$/{exit}' "$OUT/target.msg" | tr -d '\r'
   tl=$(awk '/^(UDP|TCP) message (sent|received)/{d=($3=="sent")?"sent":"recv"; l=""; while (l ~ /^[ \t\r]*$/ && (getline l) > 0) {} split(l,f," "); print d " " (f[1]=="SIP/2.0" ? f[2] : f[1])}' "$OUT/target.msg" | uniq | paste -sd',' | sed 's/,/, /g')
   echo "  target's SIP messages: $tl"
 else
   echo "  ${R}the transfer target received no INVITE${N}"
   ok=0
+fi
+heard=$(ls "$OUT"/baresip/snd/*-dec.wav 2>/dev/null | sort | head -1)
+if [ -n "$heard" ]; then
+  dur=$(soxi -D "$heard" 2>/dev/null) rms=$(sox "$heard" -n stat 2>&1 | awk '/^RMS +amplitude/ {print $3}')
+  echo "  before the transfer the caller heard ${dur:-0} s of relayd's TTS prompt over RTP (RMS ${rms:-0}): demo-out/baresip/snd/$(basename "$heard")"
 fi
 if [ "$ok" = 1 ]; then
   echo "  ${G}${B}SUCCESS${N}: transferred with a SIP REFER; state $state, sip_notify_response_code \"$notify\""

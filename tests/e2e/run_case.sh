@@ -427,6 +427,21 @@ assert_target_untouched() {
     pass "the transfer target received nothing"
   fi
 }
+assert_heard_prompt() { # the caller really heard relayd's TTS prompt over RTP
+  local f dur rms
+  f=$(ls "$OUT"/baresip/snd/*-dec.wav 2>/dev/null | sort | head -1)
+  if [ -z "$f" ]; then
+    fail "baresip recorded nothing"
+    return
+  fi
+  dur=$(soxi -D "$f" 2>/dev/null || echo 0)
+  rms=$(sox "$f" -n stat 2>&1 | awk '/^RMS +amplitude/ {print $3}')
+  if awk -v d="$dur" -v r="${rms:-0}" 'BEGIN { exit !(d >= 0.5 && r >= 0.01) }'; then
+    pass "the caller heard the prompt: ${dur}s of audio, RMS $rms"
+  else
+    fail "the caller's recording ($f) is ${dur}s, RMS ${rms:-none}: no prompt heard"
+  fi
+}
 assert_webhooks() { # the status_url saw the same refer progress
   [ "$HAVE_SINK" = 1 ] || return 0
   local got
@@ -448,6 +463,7 @@ case $CASE in
     expect_eq "no hangup by the application" "$(field hangup_result .code)" "-"
     assert_target_answered
     assert_webhooks "inProgress/202/- inProgress/202/100 success/202/200"
+    assert_heard_prompt
     EV=$(ctrl_events)
     echo "$EV" | grep -q "^TRANSFER sip:office@127.0.0.1:$SIP_RELAYD <$TARGET_URI>" &&
       pass "baresip got the REFER to <$TARGET_URI>" || fail "baresip saw no TRANSFER event: $EV"
@@ -464,6 +480,7 @@ case $CASE in
     expect_eq "application hung up" "$(field hangup_result .code)" "200"
     expect_eq "target SIP ladder" "$TARGET_LADDER" "recv INVITE, sent 486, recv ACK"
     assert_webhooks "inProgress/202/- inProgress/202/100 busy/202/486"
+    assert_heard_prompt
     EV=$(ctrl_events)
     echo "$EV" | grep -q "^CALL_CLOSED $TARGET_URI 486 Busy Here" &&
       pass "baresip's call to the target was refused 486" || fail "no CALL_CLOSED 486 from the target: $EV"
