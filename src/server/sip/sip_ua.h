@@ -12,6 +12,8 @@
 
 #include <sofia-sip/su_wait.h>
 
+#include "common/log.h"
+
 typedef struct sip_ua sip_ua;
 typedef struct sip_leg sip_leg;
 typedef struct media_rtp media_rtp;
@@ -22,7 +24,9 @@ typedef struct sip_ua_config {
     int rtp_port_min;         /* even ports in [min, max) */
     int rtp_port_max;
     int refer_timeout_ms;     /* REFER accepted but no final NOTIFY: error after this */
-    const char *user_agent;   /* User-Agent header */
+    const char *user_agent;   /* User-Agent header, may be NULL */
+    const log_sink *log;      /* the SIP ladder and errors; NULL: server_log_sink.
+                               * Must outlive the UA. */
 } sip_ua_config;
 
 /* What the INVITE said, for calling.call.receive. Strings valid during
@@ -55,26 +59,35 @@ typedef struct sip_ua_callbacks {
      * when the core calls sip_leg_ring), or a SIP status (e.g. 480, 404) to
      * have the UA reject it. */
     int (*on_incoming)(void *user, sip_leg *leg, const sip_leg_info *info);
+    /* Optional: the ACK to our 200 arrived; the dialog is confirmed (a REFER
+     * sent before this may reach the peer ahead of its own ACK). */
+    void (*on_established)(void *user, sip_leg *leg);
     /* The leg's dialog is over: remote BYE or CANCEL, our BYE completed, or a
      * failure. end_reason is a protocol end reason ("hangup", "cancel",
-     * "error"...). Called exactly once per leg; the leg is freed afterwards. */
+     * "error"...). Called exactly once per leg the core took (not for legs
+     * it rejected from on_incoming); the leg is freed afterwards, and its RTP
+     * endpoint closed: stop and free any player using it in here. */
     void (*on_terminated)(void *user, sip_leg *leg, const char *end_reason);
-    /* Progress of a REFER sent with sip_leg_refer. */
+    /* Progress of a REFER sent with sip_leg_refer: the final response to
+     * the REFER (202 final = 0; >= 300 final = 1), then each NOTIFY, or a
+     * timeout. Exactly one report has final = 1 per REFER. */
     void (*on_refer_progress)(void *user, sip_leg *leg, const sip_refer_progress *p);
 } sip_ua_callbacks;
 
 /* Creates the UA on root and binds bind_url. NULL on failure (port taken...),
- * with the reason logged. */
+ * with the reason logged. su_init() must have been called. */
 sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_callbacks *cb);
 /* Ends every leg (BYE/486) and shuts nua down; runs the root until done or
- * timeout_ms passes. Then frees the UA. */
+ * timeout_ms passes (on_terminated is reported for every leg). Then frees
+ * the UA. */
 void sip_ua_destroy(sip_ua *ua, int timeout_ms);
 
 /* The core's pointer on the leg (e.g. its call object). */
 void sip_leg_set_user(sip_leg *leg, void *user);
 void *sip_leg_get_user(const sip_leg *leg);
 
-/* 180 Ringing. 0 on success. */
+/* 180 Ringing. 0 on success. The leg functions may be called from inside
+ * the callbacks (nua queues what they send). */
 int sip_leg_ring(sip_leg *leg);
 /* 200 OK with an SDP answer (PCMU or PCMA, whichever the offer lists
  * first, and telephone-event when offered); opens the leg's RTP endpoint.
@@ -89,7 +102,8 @@ int sip_leg_hangup(sip_leg *leg, int status);
  * (sip_uri_validate). username/password (may be NULL) answer a digest
  * challenge on the REFER. headers: extra "Name: value" header lines joined
  * by CRLF, already validated, may be NULL. Progress arrives by
- * on_refer_progress. 0 if the REFER was sent. */
+ * on_refer_progress. 0 if the REFER was sent; -1 if the leg is not
+ * answered or a REFER is already in progress on it. */
 int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
                   const char *username, const char *password, const char *headers);
 

@@ -1,0 +1,123 @@
+/*
+ * Offer/answer for one audio stream (RFC 3264) with G.711 only. The offer
+ * is parsed by sofia's SDP parser; the answer is short enough to print.
+ */
+#include "sip/sdp.h"
+
+#include "media/rtp.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include <sofia-sip/sdp.h>
+#include <sofia-sip/su_alloc.h>
+
+/* The G.711 payload type an rtpmap stands for, or -1. We send what we
+ * negotiate under the static numbers 0 and 8 only, so a dynamic type mapped
+ * to PCMU/PCMA (rare) does not count. */
+static int g711_pt(const sdp_rtpmap_t *rm)
+{
+    if (rm->rm_pt != RTP_PT_PCMU && rm->rm_pt != RTP_PT_PCMA)
+        return -1;
+    if (rm->rm_encoding && *rm->rm_encoding) {
+        const char *want = rm->rm_pt == RTP_PT_PCMU ? "PCMU" : "PCMA";
+        if (strcasecmp(rm->rm_encoding, want) != 0 || (rm->rm_rate && rm->rm_rate != 8000))
+            return -1;
+    }
+    return (int)rm->rm_pt;
+}
+
+int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, int *no_codec,
+                          const char **why)
+{
+    *no_codec = 0;
+    if (!text || !len) {
+        *why = "no SDP offer";
+        return -1;
+    }
+    su_home_t *home = su_home_new(sizeof *home);
+    if (!home) {
+        *why = "out of memory";
+        return -1;
+    }
+    int rc = -1;
+    sdp_parser_t *parser = sdp_parse(home, text, (issize_t)len, 0);
+    sdp_session_t *sess = parser ? sdp_session(parser) : NULL;
+    if (!sess) {
+        *why = "malformed SDP";
+        goto done;
+    }
+    const sdp_media_t *audio = NULL;
+    for (const sdp_media_t *m = sess->sdp_media; m; m = m->m_next)
+        if (m->m_type == sdp_media_audio && m->m_proto == sdp_proto_rtp && m->m_port != 0 &&
+            !m->m_rejected) {
+            audio = m;
+            break;
+        }
+    if (!audio) {
+        *why = "no RTP/AVP audio stream";
+        *no_codec = 1;
+        goto done;
+    }
+    const sdp_connection_t *c = audio->m_connections ? audio->m_connections : sess->sdp_connection;
+    struct in_addr addr;
+    if (!c || c->c_addrtype != sdp_addr_ip4 || !c->c_address ||
+        inet_pton(AF_INET, c->c_address, &addr) != 1) {
+        *why = "no IPv4 connection address";
+        *no_codec = 1;
+        goto done;
+    }
+    out->pt = -1;
+    out->te_pt = -1;
+    /* For RTP media sofia turns the m= format list into rtpmaps, in the
+     * m= order (the offerer's preference), with entries for static payload
+     * types that have no a=rtpmap line. */
+    for (const sdp_rtpmap_t *rm = audio->m_rtpmaps; rm; rm = rm->rm_next) {
+        if (out->pt < 0)
+            out->pt = g711_pt(rm);
+        if (out->te_pt < 0 && rm->rm_encoding &&
+            strcasecmp(rm->rm_encoding, "telephone-event") == 0 && rm->rm_rate == 8000)
+            out->te_pt = (int)rm->rm_pt;
+    }
+    if (out->pt < 0) {
+        *why = "no common codec (PCMU/PCMA)";
+        *no_codec = 1;
+        goto done;
+    }
+    out->remote = (struct sockaddr_in){.sin_family = AF_INET,
+                                       .sin_port = htons((uint16_t)audio->m_port),
+                                       .sin_addr = addr};
+    rc = 0;
+done:
+    if (parser)
+        sdp_parser_free(parser);
+    su_home_unref(home);
+    return rc;
+}
+
+int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int pt, int te_pt,
+                           uint64_t session_id, unsigned version)
+{
+    char te_fmt[16] = "", te_lines[128] = "";
+    if (te_pt >= 0) {
+        snprintf(te_fmt, sizeof te_fmt, " %d", te_pt);
+        snprintf(te_lines, sizeof te_lines,
+                 "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", te_pt, te_pt);
+    }
+    int n = snprintf(buf, size,
+                     "v=0\r\n"
+                     "o=relayd %llu %u IN IP4 %s\r\n"
+                     "s=relayd\r\n"
+                     "c=IN IP4 %s\r\n"
+                     "t=0 0\r\n"
+                     "m=audio %d RTP/AVP %d%s\r\n"
+                     "a=rtpmap:%d %s/8000\r\n"
+                     "%s"
+                     "a=ptime:20\r\n"
+                     "a=sendrecv\r\n",
+                     (unsigned long long)session_id, version, ip, ip, port, pt, te_fmt, pt,
+                     pt == RTP_PT_PCMA ? "PCMA" : "PCMU", te_lines);
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}

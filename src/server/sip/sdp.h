@@ -1,0 +1,31 @@
+/*
+ * The SDP side of an audio call, done by hand (sofia's soa engine is off:
+ * it advertised the wrong address and dropped telephone-event): pick a
+ * G.711 codec from a remote offer, and write our answer.
+ */
+#ifndef RELAYD_SIP_SDP_H
+#define RELAYD_SIP_SDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+typedef struct sdp_audio_offer {
+    struct sockaddr_in remote; /* where to send RTP */
+    int pt;                    /* RTP_PT_PCMU or RTP_PT_PCMA, the first the offer lists */
+    int te_pt;                 /* telephone-event/8000 payload type, -1 if not offered */
+} sdp_audio_offer;
+
+/* Parses an offer (text of len bytes). 0 on success; -1 with *why when it
+ * cannot be parsed, has no usable audio stream, or no codec we speak (then
+ * *no_codec is 1, meaning 488 rather than 400). */
+int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, int *no_codec,
+                          const char **why);
+
+/* Writes our answer into buf (NUL-terminated). session_id identifies the
+ * session in o=; version increases when the answer changes. Returns the
+ * length, or -1 if buf is too small. */
+int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int pt, int te_pt,
+                           uint64_t session_id, unsigned version);
+
+#endif

@@ -1,0 +1,695 @@
+/*
+ * relayd's SIP user agent over sofia-sip nua (see sip_ua.h).
+ *
+ * nua runs its own SIP stack on the su_root it is given and reports every
+ * incoming request, response and state change through one callback
+ * (ua_event). Each leg is bound to its nua handle as the handle's magic, so
+ * an event finds its leg directly. Media is ours, not sofia's: the offer is
+ * parsed and the answer written in sdp.c, RTP lives in media/rtp.c.
+ *
+ * Lifetime of a leg: created on an inbound INVITE; freed when nua reports
+ * the call state "terminated" (after a BYE either way, a CANCEL, a
+ * rejection or a failure), right after on_terminated.
+ *
+ * Every SIP message we send or receive is logged at info level in one line
+ * ("sip -> REFER <sip:bob@...> [127.0.0.1:5062]"): the call ladder. Messages
+ * nua sends on its own (200 to BYE and NOTIFY, 487 after CANCEL) are logged
+ * as "auto".
+ */
+#define NUA_MAGIC_T struct sip_ua
+#define NUA_HMAGIC_T struct sip_leg
+#define SU_TIMER_ARG_T struct sip_leg
+
+#include "sip/sip_ua.h"
+
+#include "common/protocol.h"
+#include "media/rtp.h"
+#include "server_log.h"
+#include "sip/sdp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/url.h>
+
+#define SDP_MAX 1024
+
+typedef enum leg_state {
+    LEG_OFFERED,  /* INVITE received, not answered yet */
+    LEG_ANSWERED, /* 200 sent */
+    LEG_ENDING,   /* BYE or final error sent: waiting for nua to finish */
+} leg_state;
+
+typedef struct leg_refer {
+    int active;        /* a REFER is in progress */
+    int done;          /* its final progress was reported */
+    int auth_tried;    /* one nua_authenticate() per REFER */
+    char *username;
+    char *password;
+    su_timer_t *timer; /* NOTIFY timeout, armed by the 2xx to the REFER */
+} leg_refer;
+
+struct sip_leg {
+    sip_ua *ua;
+    sip_leg *next, **pprev;
+    nua_handle_t *nh;
+    void *user;
+    leg_state state;
+    int owned;              /* the core took it (on_incoming returned 0) */
+    const char *end_reason; /* what on_terminated will say */
+    char *offer;            /* the INVITE's SDP body */
+    size_t offer_len;
+    char *local_uri, *remote_uri;
+    char peer[64];          /* transport address of the other side, for logs */
+    media_rtp *rtp;
+    sdp_audio_offer media;
+    uint64_t sdp_session;
+    unsigned sdp_version;
+    int established;        /* on_established was reported */
+    leg_refer refer;
+};
+
+struct sip_ua {
+    su_root_t *root;
+    nua_t *nua;
+    const log_sink *log;
+    sip_ua_callbacks cb;
+    char *media_ip;
+    int rtp_min, rtp_max;
+    int refer_timeout_ms;
+    sip_leg *legs;
+    int shutdown_done;
+};
+
+#define ladder(ua, ...) log_write((ua)->log, RELAY_LOG_INFO, __VA_ARGS__)
+
+/* ------------------------------------------------------------------ legs */
+
+static void refer_reset(sip_leg *leg)
+{
+    if (leg->refer.timer)
+        su_timer_destroy(leg->refer.timer);
+    free(leg->refer.username);
+    if (leg->refer.password) {
+        memset(leg->refer.password, 0, strlen(leg->refer.password));
+        free(leg->refer.password);
+    }
+    memset(&leg->refer, 0, sizeof leg->refer);
+}
+
+/* Reports the end (once, if the core owns the leg) and frees the leg. */
+static void leg_finish(sip_leg *leg)
+{
+    sip_ua *ua = leg->ua;
+    if (leg->owned && ua->cb.on_terminated)
+        ua->cb.on_terminated(ua->cb.user, leg, leg->end_reason ? leg->end_reason : "error");
+    refer_reset(leg);
+    if (leg->nh) {
+        nua_handle_bind(leg->nh, NULL);
+        nua_handle_destroy(leg->nh);
+    }
+    media_rtp_close(leg->rtp);
+    if ((*leg->pprev = leg->next))
+        leg->next->pprev = leg->pprev;
+    free(leg->offer);
+    free(leg->local_uri);
+    free(leg->remote_uri);
+    free(leg);
+}
+
+static char *leg_url_text(const url_t *url)
+{
+    if (!url)
+        return strdup("");
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    char *s = url_as_string(home, url);
+    char *copy = strdup(s ? s : "");
+    su_home_deinit(home);
+    return copy;
+}
+
+static void peer_of_current(nua_t *nua, char *buf, size_t size)
+{
+    snprintf(buf, size, "?");
+    msg_t *msg = nua_current_request(nua);
+    su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+    if (!ai || !ai->ai_addr || ai->ai_addr->sa_family != AF_INET)
+        return;
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)ai->ai_addr;
+    char ip[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip))
+        snprintf(buf, size, "%s:%u", ip, ntohs(sin->sin_port));
+}
+
+/* Sends a final error to an unanswered INVITE. */
+static void leg_reject(sip_leg *leg, int status)
+{
+    if (status < 300 || status > 699)
+        status = 480;
+    const char *phrase = sip_status_phrase(status);
+    ladder(leg->ua, "sip -> %d %s [%s]", status, phrase ? phrase : "", leg->peer);
+    nua_respond(leg->nh, status, phrase ? phrase : "Rejected", TAG_END());
+    leg->state = LEG_ENDING;
+}
+
+/* ------------------------------------------------------------- inbound */
+
+static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip)
+{
+    if (leg) {
+        /* A re-INVITE (hold, session refresh, new address): answer with our
+         * stream, following the peer's new address when it offers one. */
+        ladder(ua, "sip <- re-INVITE [%s]", leg->peer);
+        sdp_audio_offer o;
+        int no_codec;
+        const char *why;
+        if (leg->state == LEG_ANSWERED && sip->sip_payload && sip->sip_payload->pl_len &&
+            sdp_audio_offer_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &o,
+                                  &no_codec, &why) == 0 &&
+            o.pt == leg->media.pt) {
+            leg->media = o;
+            media_rtp_set_remote(leg->rtp, &o.remote, o.pt);
+        }
+        if (leg->state != LEG_ANSWERED) {
+            ladder(ua, "sip -> 491 Request Pending [%s]", leg->peer);
+            nua_respond(nh, SIP_491_REQUEST_PENDING, TAG_END());
+            return;
+        }
+        char sdp[SDP_MAX];
+        sdp_audio_answer_write(sdp, sizeof sdp, ua->media_ip, media_rtp_local_port(leg->rtp),
+                               leg->media.pt, leg->media.te_pt, leg->sdp_session,
+                               leg->sdp_version);
+        ladder(ua, "sip -> 200 OK (re-INVITE) [%s]", leg->peer);
+        nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+        return;
+    }
+
+    leg = calloc(1, sizeof *leg);
+    if (!leg) {
+        nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+        nua_handle_destroy(nh);
+        return;
+    }
+    leg->ua = ua;
+    leg->nh = nh;
+    leg->state = LEG_OFFERED;
+    if ((leg->next = ua->legs))
+        ua->legs->pprev = &leg->next;
+    ua->legs = leg;
+    leg->pprev = &ua->legs;
+    nua_handle_bind(nh, leg);
+    peer_of_current(ua->nua, leg->peer, sizeof leg->peer);
+    leg->local_uri = leg_url_text(sip->sip_to ? sip->sip_to->a_url : NULL);
+    leg->remote_uri = leg_url_text(sip->sip_from ? sip->sip_from->a_url : NULL);
+    if (getrandom(&leg->sdp_session, sizeof leg->sdp_session, 0) != sizeof leg->sdp_session)
+        leg->sdp_session = (uint64_t)(uintptr_t)leg;
+    leg->sdp_session &= 0x7fffffffffffffffULL; /* o= wants a decimal that fits 63 bits */
+    leg->sdp_version = 1;
+    if (sip->sip_payload && sip->sip_payload->pl_len) {
+        leg->offer = malloc(sip->sip_payload->pl_len + 1);
+        if (leg->offer) {
+            memcpy(leg->offer, sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+            leg->offer[sip->sip_payload->pl_len] = '\0';
+            leg->offer_len = sip->sip_payload->pl_len;
+        }
+    }
+
+    char *ruri = leg_url_text(sip->sip_request ? sip->sip_request->rq_url : NULL);
+    ladder(ua, "sip <- INVITE %s from %s [%s]", ruri ? ruri : "", leg->remote_uri ? leg->remote_uri : "",
+           leg->peer);
+    if (!leg->local_uri || !leg->remote_uri || !ruri) {
+        free(ruri);
+        leg_reject(leg, 500);
+        return;
+    }
+    sip_leg_info info = {
+        .request_user = sip->sip_request && sip->sip_request->rq_url->url_user
+                            ? sip->sip_request->rq_url->url_user
+                            : "",
+        .request_uri = ruri,
+        .from_uri = leg->remote_uri,
+        .from_name = sip->sip_from && sip->sip_from->a_display ? sip->sip_from->a_display : "",
+        .to_uri = leg->local_uri,
+        .sip_call_id = sip->sip_call_id ? sip->sip_call_id->i_id : "",
+    };
+    int status = ua->cb.on_incoming ? ua->cb.on_incoming(ua->cb.user, leg, &info) : 480;
+    free(ruri);
+    if (status != 0)
+        leg_reject(leg, status);
+    else
+        leg->owned = 1;
+}
+
+/* --------------------------------------------------------------- refer */
+
+static void refer_report(sip_leg *leg, sip_refer_kind kind, int status, const char *phrase,
+                         int final)
+{
+    if (leg->refer.done)
+        return;
+    if (final) {
+        leg->refer.done = 1;
+        leg->refer.active = 0;
+        if (leg->refer.timer)
+            su_timer_reset(leg->refer.timer);
+    }
+    sip_refer_progress p = {.kind = kind, .status = status, .phrase = phrase ? phrase : "",
+                            .final = final};
+    if (leg->owned && leg->ua->cb.on_refer_progress)
+        leg->ua->cb.on_refer_progress(leg->ua->cb.user, leg, &p);
+}
+
+static void refer_timeout(su_root_magic_t *magic, su_timer_t *t, sip_leg *leg)
+{
+    (void)magic;
+    (void)t;
+    if (!leg->refer.active || leg->refer.done)
+        return;
+    log_write(leg->ua->log, RELAY_LOG_WARN, "sip: REFER to [%s] got no final NOTIFY in %d ms",
+              leg->peer, leg->ua->refer_timeout_ms);
+    refer_report(leg, SIP_REFER_TIMEOUT, 0, "no final NOTIFY", 1);
+}
+
+/* Answers a digest challenge on the REFER with the credentials given to
+ * sip_leg_refer. 0 if an authenticated REFER is on its way. */
+static int refer_authenticate(sip_leg *leg, const sip_t *sip)
+{
+    if (!leg->refer.username || !leg->refer.password || leg->refer.auth_tried || !sip)
+        return -1;
+    const msg_auth_t *au = sip->sip_www_authenticate ? sip->sip_www_authenticate
+                                                     : sip->sip_proxy_authenticate;
+    if (!au || !au->au_scheme)
+        return -1;
+    const char *realm = msg_params_find(au->au_params, "realm=");
+    if (!realm)
+        return -1;
+    /* "scheme:realm:user:password", the realm quoted as in the challenge */
+    size_t n = strlen(au->au_scheme) + strlen(realm) + strlen(leg->refer.username) +
+               strlen(leg->refer.password) + 8;
+    char *cred = malloc(n);
+    if (!cred)
+        return -1;
+    int quoted = realm[0] == '"';
+    snprintf(cred, n, "%s:%s%s%s:%s:%s", au->au_scheme, quoted ? "" : "\"", realm,
+             quoted ? "" : "\"", leg->refer.username, leg->refer.password);
+    leg->refer.auth_tried = 1;
+    ladder(leg->ua, "sip -> REFER (with credentials for %s) [%s]", realm, leg->peer);
+    nua_authenticate(leg->nh, NUTAG_AUTH(cred), TAG_END());
+    memset(cred, 0, n);
+    free(cred);
+    return 0;
+}
+
+static void on_refer_response(sip_leg *leg, int status, const char *phrase, const sip_t *sip)
+{
+    if (status < 200)
+        return; /* nua's own 100 first; provisional answers carry nothing for us */
+    ladder(leg->ua, "sip <- %d %s (REFER)%s [%s]", status, phrase ? phrase : "", sip ? "" : " local",
+           leg->peer);
+    if (!leg->refer.active || leg->refer.done)
+        return;
+    if (status == 401 || status == 407) {
+        if (refer_authenticate(leg, sip) == 0)
+            return;
+        /* nua holds a challenged request (and every later one in the
+         * dialog, our BYE included) until it is told what to do: an
+         * authenticate without credentials makes it give the REFER up. */
+        nua_authenticate(leg->nh, TAG_END());
+    }
+    if (status >= 300) {
+        refer_report(leg, SIP_REFER_RESPONSE, status, phrase, 1);
+        return;
+    }
+    refer_report(leg, SIP_REFER_RESPONSE, status, phrase, 0);
+    /* Accepted: the outcome comes by NOTIFY, and must come in time. */
+    if (!leg->refer.done && leg->ua->refer_timeout_ms > 0) {
+        leg->refer.timer = su_timer_create(su_root_task(leg->ua->root), leg->ua->refer_timeout_ms);
+        if (!leg->refer.timer || su_timer_set(leg->refer.timer, refer_timeout, leg) < 0)
+            log_write(leg->ua->log, RELAY_LOG_ERROR, "sip: cannot arm the REFER timeout");
+    }
+}
+
+/* "SIP/2.0 200 OK" -> 200 and "OK". 0 if the body is not a status line. */
+static int sipfrag_status(const sip_t *sip, char *phrase, size_t size)
+{
+    phrase[0] = '\0';
+    if (!sip->sip_payload || !sip->sip_payload->pl_data)
+        return 0;
+    const char *s = sip->sip_payload->pl_data;
+    size_t len = sip->sip_payload->pl_len;
+    if (len < 12 || strncmp(s, "SIP/2.0 ", 8) != 0)
+        return 0;
+    int status = 0, i = 8;
+    for (; i < 11; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        status = status * 10 + (s[i] - '0');
+    }
+    if (status < 100 || status > 699)
+        return 0;
+    size_t start = (size_t)i + (s[i] == ' ');
+    size_t end = start;
+    while (end < len && s[end] != '\r' && s[end] != '\n' && end - start < size - 1)
+        end++;
+    memcpy(phrase, s + start, end - start);
+    phrase[end - start] = '\0';
+    return status;
+}
+
+static void on_notify(sip_ua *ua, sip_leg *leg, const sip_t *sip)
+{
+    if (!sip)
+        return;
+    char phrase[64];
+    int status = sipfrag_status(sip, phrase, sizeof phrase);
+    const char *substate = sip->sip_subscription_state ? sip->sip_subscription_state->ss_substate : "";
+    int terminated = substate && strcasecmp(substate, "terminated") == 0;
+    const char *event = sip->sip_event ? sip->sip_event->o_type : "";
+    ladder(ua, "sip <- NOTIFY %s %d %s (%s) [%s]", event ? event : "", status, phrase,
+           substate ? substate : "", leg ? leg->peer : "?");
+    ladder(ua, "sip -> 200 OK (NOTIFY, auto) [%s]", leg ? leg->peer : "?");
+    if (!leg || !event || strcmp(event, "refer") != 0 || !leg->refer.active || leg->refer.done)
+        return;
+    int final = status >= 200 || terminated;
+    refer_report(leg, SIP_REFER_NOTIFY, status, phrase, final);
+}
+
+/* ---------------------------------------------------------- nua events */
+
+static void on_state(sip_ua *ua, sip_leg *leg, tagi_t tags[])
+{
+    int state = -1;
+    tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+    if (state == nua_callstate_ready && leg->state == LEG_ANSWERED && leg->owned &&
+        ua->cb.on_established) {
+        /* only once: later "ready" states follow re-INVITEs */
+        if (!leg->established) {
+            leg->established = 1;
+            ua->cb.on_established(ua->cb.user, leg);
+        }
+    }
+    if (state == nua_callstate_terminated)
+        leg_finish(leg);
+}
+
+static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *nua, sip_ua *ua,
+                     nua_handle_t *nh, sip_leg *leg, sip_t const *sip, tagi_t tags[])
+{
+    (void)nua;
+    switch (event) {
+    case nua_i_invite:
+        on_invite(ua, nh, leg, sip);
+        return;
+    case nua_i_state:
+        if (leg)
+            on_state(ua, leg, tags);
+        return;
+    case nua_i_ack:
+        if (leg)
+            ladder(ua, "sip <- ACK [%s]", leg->peer);
+        return;
+    case nua_i_bye:
+        if (leg) {
+            ladder(ua, "sip <- BYE [%s]", leg->peer);
+            ladder(ua, "sip -> 200 OK (BYE, auto) [%s]", leg->peer);
+            if (!leg->end_reason)
+                leg->end_reason = PROTO_END_HANGUP;
+            leg->state = LEG_ENDING;
+        }
+        return;
+    case nua_i_cancel:
+        if (leg) {
+            ladder(ua, "sip <- CANCEL [%s]", leg->peer);
+            ladder(ua, "sip -> 200 OK (CANCEL, auto), 487 (INVITE, auto) [%s]", leg->peer);
+            if (!leg->end_reason)
+                leg->end_reason = PROTO_END_CANCEL;
+            leg->state = LEG_ENDING;
+        }
+        return;
+    case nua_i_notify:
+        on_notify(ua, leg, sip);
+        return;
+    case nua_r_refer:
+        if (leg)
+            on_refer_response(leg, status, phrase, sip);
+        return;
+    case nua_r_bye:
+        if (leg && status >= 200)
+            ladder(ua, "sip <- %d %s (BYE)%s [%s]", status, phrase ? phrase : "", sip ? "" : " local",
+                   leg->peer);
+        return;
+    case nua_r_shutdown:
+        if (status >= 200)
+            ua->shutdown_done = 1;
+        return;
+    case nua_i_error:
+        log_write(ua->log, RELAY_LOG_WARN, "sip: nua error %d %s", status, phrase ? phrase : "");
+        return;
+    default:
+        break;
+    }
+    if (event == nua_i_terminated && leg) {
+        leg_finish(leg);
+        return;
+    }
+    /* Requests outside our dialogs that nua hands to us (MESSAGE, out-of-
+     * dialog REFER or SUBSCRIBE...) get a handle we never bound: nua has
+     * answered them (or answers on destroy); let go of the handle. */
+    if (!leg && nh && event < nua_r_set_params) {
+        ladder(ua, "sip <- %s (not handled)", nua_event_name(event));
+        nua_handle_destroy(nh);
+    }
+}
+
+/* ----------------------------------------------------------------- API */
+
+/* Tries to bind the URL's address (UDP and TCP, as nua does) before nua
+ * does: a taken port then gets a precise message, and nua_create()'s own
+ * failure path, which leaks its event port, is kept for the rare race.
+ * Hosts that are not IPv4 literals are left to nua. */
+static int probe_bind_url(const char *bind_url, const char **why)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *url = url_hdup(home, (const url_t *)bind_url);
+    int rc = 0;
+    struct in_addr addr;
+    if (!url || !url->url_host) {
+        *why = "not a SIP URL";
+        rc = -1;
+    } else if (inet_pton(AF_INET, url->url_host, &addr) == 1) {
+        int port = url->url_port ? atoi(url->url_port) : 5060;
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                  .sin_addr = addr};
+        int types[] = {SOCK_DGRAM, SOCK_STREAM};
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            int fd = socket(AF_INET, types[i] | SOCK_CLOEXEC, 0);
+            int one = 1;
+            if (fd >= 0 && types[i] == SOCK_STREAM)
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as nua */
+            if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+                *why = strerror(errno);
+                rc = -1;
+            }
+            if (fd >= 0)
+                close(fd);
+        }
+    }
+    su_home_deinit(home);
+    return rc;
+}
+
+sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_callbacks *cb)
+{
+    if (!root || !cfg || !cfg->bind_url || !cfg->media_ip || !cb)
+        return NULL;
+    sip_ua *ua = calloc(1, sizeof *ua);
+    if (!ua)
+        return NULL;
+    ua->root = root;
+    ua->log = cfg->log ? cfg->log : &server_log_sink;
+    ua->cb = *cb;
+    ua->media_ip = strdup(cfg->media_ip);
+    ua->rtp_min = cfg->rtp_port_min;
+    ua->rtp_max = cfg->rtp_port_max;
+    ua->refer_timeout_ms = cfg->refer_timeout_ms;
+    struct in_addr probe;
+    if (!ua->media_ip || inet_pton(AF_INET, cfg->media_ip, &probe) != 1) {
+        log_write(ua->log, RELAY_LOG_ERROR, "sip: media_ip %s is not an IPv4 address",
+                  cfg->media_ip);
+        free(ua->media_ip);
+        free(ua);
+        return NULL;
+    }
+    const char *why = NULL;
+    if (probe_bind_url(cfg->bind_url, &why) < 0) {
+        log_write(ua->log, RELAY_LOG_ERROR, "sip: cannot listen on %s: %s", cfg->bind_url, why);
+        free(ua->media_ip);
+        free(ua);
+        return NULL;
+    }
+    ua->nua = nua_create(root, ua_event, ua, NUTAG_URL(cfg->bind_url),
+                         NUTAG_MEDIA_ENABLE(0), /* our own SDP: see sdp.c */
+                         NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
+                         NUTAG_ALLOW("REFER, NOTIFY, INFO"),
+                         TAG_IF(cfg->user_agent, SIPTAG_USER_AGENT_STR(cfg->user_agent)),
+                         TAG_END());
+    if (!ua->nua) {
+        log_write(ua->log, RELAY_LOG_ERROR,
+                  "sip: cannot listen on %s (address in use or not local?)", cfg->bind_url);
+        free(ua->media_ip);
+        free(ua);
+        return NULL;
+    }
+    log_write(ua->log, RELAY_LOG_INFO, "sip: listening on %s, media on %s:%d-%d", cfg->bind_url,
+              ua->media_ip, ua->rtp_min, ua->rtp_max);
+    return ua;
+}
+
+void sip_ua_destroy(sip_ua *ua, int timeout_ms)
+{
+    if (!ua)
+        return;
+    for (sip_leg *leg = ua->legs; leg; leg = leg->next)
+        if (leg->state != LEG_ENDING)
+            sip_leg_hangup(leg, 486);
+    nua_shutdown(ua->nua);
+    su_time_t start = su_now();
+    while (!ua->shutdown_done && su_duration(su_now(), start) < timeout_ms)
+        su_root_step(ua->root, 50);
+    /* Legs nua did not finish in time (it terminates them on shutdown). */
+    while (ua->legs) {
+        if (!ua->legs->end_reason)
+            ua->legs->end_reason = PROTO_END_ERROR;
+        leg_finish(ua->legs);
+    }
+    if (ua->shutdown_done) {
+        nua_destroy(ua->nua);
+    } else {
+        /* nua_destroy() aborts unless shutdown completed: leak it instead. */
+        log_write(ua->log, RELAY_LOG_ERROR, "sip: nua shutdown did not complete in %d ms",
+                  timeout_ms);
+    }
+    free(ua->media_ip);
+    free(ua);
+}
+
+void sip_leg_set_user(sip_leg *leg, void *user) { leg->user = user; }
+void *sip_leg_get_user(const sip_leg *leg) { return leg->user; }
+
+int sip_leg_ring(sip_leg *leg)
+{
+    if (!leg || leg->state != LEG_OFFERED)
+        return -1;
+    ladder(leg->ua, "sip -> 180 Ringing [%s]", leg->peer);
+    nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+    return 0;
+}
+
+int sip_leg_answer(sip_leg *leg)
+{
+    if (!leg || leg->state != LEG_OFFERED)
+        return -1;
+    sip_ua *ua = leg->ua;
+    int no_codec = 0;
+    const char *why = "";
+    if (sdp_audio_offer_parse(leg->offer, leg->offer_len, &leg->media, &no_codec, &why) < 0) {
+        log_write(ua->log, RELAY_LOG_WARN, "sip: cannot answer [%s]: %s", leg->peer, why);
+        leg->end_reason = PROTO_END_ERROR;
+        leg_reject(leg, no_codec ? 488 : 400);
+        return -1;
+    }
+    leg->rtp = media_rtp_open(ua->media_ip, ua->rtp_min, ua->rtp_max);
+    if (!leg->rtp) {
+        log_write(ua->log, RELAY_LOG_ERROR, "sip: no free RTP port in %d-%d on %s", ua->rtp_min,
+                  ua->rtp_max, ua->media_ip);
+        leg->end_reason = PROTO_END_ERROR;
+        leg_reject(leg, 503);
+        return -1;
+    }
+    media_rtp_set_remote(leg->rtp, &leg->media.remote, leg->media.pt);
+    char sdp[SDP_MAX];
+    if (sdp_audio_answer_write(sdp, sizeof sdp, ua->media_ip, media_rtp_local_port(leg->rtp),
+                               leg->media.pt, leg->media.te_pt, leg->sdp_session,
+                               leg->sdp_version) < 0) {
+        leg->end_reason = PROTO_END_ERROR;
+        leg_reject(leg, 500);
+        return -1;
+    }
+    char ip[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &leg->media.remote.sin_addr, ip, sizeof ip);
+    ladder(ua, "sip -> 200 OK (%s, rtp %d -> %s:%u%s) [%s]",
+           leg->media.pt == RTP_PT_PCMA ? "PCMA" : "PCMU", media_rtp_local_port(leg->rtp), ip,
+           ntohs(leg->media.remote.sin_port), leg->media.te_pt >= 0 ? ", telephone-event" : "",
+           leg->peer);
+    nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+    leg->state = LEG_ANSWERED;
+    return 0;
+}
+
+int sip_leg_hangup(sip_leg *leg, int status)
+{
+    if (!leg || leg->state == LEG_ENDING)
+        return -1;
+    if (!leg->end_reason)
+        leg->end_reason = PROTO_END_HANGUP;
+    if (leg->state == LEG_ANSWERED) {
+        ladder(leg->ua, "sip -> BYE [%s]", leg->peer);
+        nua_bye(leg->nh, TAG_END());
+        leg->state = LEG_ENDING;
+    } else {
+        leg_reject(leg, status);
+    }
+    return 0;
+}
+
+int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
+                  const char *username, const char *password, const char *headers)
+{
+    if (!leg || !target || leg->state != LEG_ANSWERED || leg->refer.active)
+        return -1;
+    refer_reset(leg);
+    size_t tn = strlen(target);
+    char *refer_to = malloc(tn + 3);
+    char *by = NULL;
+    if (!refer_to)
+        return -1;
+    snprintf(refer_to, tn + 3, "<%s>", target);
+    if (referred_by && *referred_by) {
+        size_t bn = strlen(referred_by) + 3;
+        by = malloc(bn);
+        if (!by) {
+            free(refer_to);
+            return -1;
+        }
+        /* name-addr form, so that URI parameters stay with the URI */
+        snprintf(by, bn, referred_by[0] == '<' ? "%s" : "<%s>", referred_by);
+    }
+    if (username && password) {
+        leg->refer.username = strdup(username);
+        leg->refer.password = strdup(password);
+    }
+    leg->refer.active = 1;
+    ladder(leg->ua, "sip -> REFER %s%s%s [%s]", refer_to, by ? " by " : "", by ? by : "", leg->peer);
+    nua_refer(leg->nh, SIPTAG_REFER_TO_STR(refer_to), TAG_IF(by, SIPTAG_REFERRED_BY_STR(by)),
+              TAG_IF(headers && *headers, SIPTAG_HEADER_STR(headers)), TAG_END());
+    free(refer_to);
+    free(by);
+    return 0;
+}
+
+media_rtp *sip_leg_rtp(sip_leg *leg) { return leg ? leg->rtp : NULL; }
+const char *sip_leg_local_uri(const sip_leg *leg) { return leg->local_uri; }
+const char *sip_leg_remote_uri(const sip_leg *leg) { return leg->remote_uri; }
