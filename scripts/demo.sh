@@ -65,8 +65,11 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
+# The whole story must end well under a minute: no wait goes past this.
+DEMO_DEADLINE=$((T0 + 50 * 1000000))
 wait_until() { # SECS CMD...: polls CMD every 50 ms until it succeeds or SECS pass
   local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
+  [ "$deadline" -le "$DEMO_DEADLINE" ] || deadline=$DEMO_DEADLINE
   shift
   while :; do
     "$@" && return 0
@@ -177,12 +180,12 @@ have_final() {
   grep -qE "$FINAL_RE|\"call_state\":\"ended\"" "$OUT/example.log" "$OUT/relayd.log" 2>/dev/null ||
     grep -q '^refer outcome:' "$OUT/example.log" || ! alive "$PID_example"
 }
-wait_until 40 have_final
+wait_until 30 have_final
 FINAL=$(final_refer)
 if [ -n "$FINAL" ]; then
   say "final calling.call.refer event received: $(jq -r '.state' <<<"$FINAL")"
 else
-  say "${R}no final calling.call.refer event within 40 s${N}"
+  say "${R}no final calling.call.refer event in time${N}"
 fi
 # let the call finish: relayd's BYE to the caller, the target's own hangup
 call_over() { ! alive "$PID_target"; }
