@@ -280,7 +280,7 @@ static void receiver_open(receiver *r, int pt)
     assert_int_equal(bind(r->fd, (struct sockaddr *)&r->addr, sizeof r->addr), 0);
     socklen_t sl = sizeof r->addr;
     getsockname(r->fd, (struct sockaddr *)&r->addr, &sl);
-    r->rtp = media_rtp_open("127.0.0.1", 40000, 41000);
+    r->rtp = media_rtp_open("127.0.0.1", 40400, 40900);
     assert_non_null(r->rtp);
     assert_int_equal(media_rtp_local_port(r->rtp) % 2, 0);
     media_rtp_set_remote(r->rtp, &r->addr, pt);
@@ -439,7 +439,7 @@ static void player_loops_pauses_stops_and_scales(void **state)
 static void player_reports_send_failure(void **state)
 {
     (void)state;
-    media_rtp *rtp = media_rtp_open("127.0.0.1", 40000, 41000);
+    media_rtp *rtp = media_rtp_open("127.0.0.1", 40400, 40900);
     done_box d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
     media_player *p = media_player_start(rtp, one_source(media_source_silence(1)), 1, 0, 0, on_done, &d);
     while (!is_done(&d))

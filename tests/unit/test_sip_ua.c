@@ -22,7 +22,10 @@
 #include <sofia-sip/su_wait.h>
 
 #include "media/rtp.h"
+#include "sip/sdp.h"
 #include "sip/sip_ua.h"
+
+#include <arpa/inet.h>
 
 #define REFER_TARGET "sip:bob@127.0.0.1:15999;transport=udp"
 
@@ -204,7 +207,8 @@ static sip_ua *ua_start(int port, int refer_timeout_ms)
     return ua;
 }
 
-/* One scenario end to end: UA on 15000 + 2k, sipp on 15500 + k. */
+/* One scenario end to end: UA on 15000 + 2k, sipp on 15500 + k, sipp media on
+ * 40900 + 4k; the UA's RTP in 40000-40400 (test_media uses 40400-40900). */
 static void run_scenario(const char *name, int k, int refer_timeout_ms)
 {
     int ua_port = 15000 + 2 * k, sipp_port = 15500 + k;
@@ -388,6 +392,49 @@ static void port_in_use_fails_cleanly(void **state)
     sip_ua_destroy(a, 3000);
 }
 
+static void sdp_offers_and_answers(void **state)
+{
+    (void)state;
+    sdp_audio_offer o;
+    int no_codec;
+    const char *why;
+    const char *static_only = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.2\r\n"
+                              "t=0 0\r\nm=audio 4000 RTP/AVP 0 8\r\n";
+    assert_int_equal(sdp_audio_offer_parse(static_only, strlen(static_only), &o, &no_codec, &why), 0);
+    assert_int_equal(o.pt, RTP_PT_PCMU);
+    assert_int_equal(o.te_pt, -1);
+    assert_int_equal(ntohs(o.remote.sin_port), 4000);
+    assert_int_equal(o.remote.sin_addr.s_addr, inet_addr("10.0.0.2"));
+
+    const char *pcma_later = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                             "m=audio 5000 RTP/AVP 18 8 0 96\r\nc=IN IP4 10.0.0.3\r\n"
+                             "a=rtpmap:18 G729/8000\r\na=rtpmap:96 telephone-event/8000\r\n";
+    assert_int_equal(sdp_audio_offer_parse(pcma_later, strlen(pcma_later), &o, &no_codec, &why), 0);
+    assert_int_equal(o.pt, RTP_PT_PCMA);
+    assert_int_equal(o.te_pt, 96);
+    assert_int_equal(o.remote.sin_addr.s_addr, inet_addr("10.0.0.3"));
+
+    const char *video = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.2\r\n"
+                        "t=0 0\r\nm=video 4000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
+    assert_int_equal(sdp_audio_offer_parse(video, strlen(video), &o, &no_codec, &why), -1);
+    assert_int_equal(no_codec, 1);
+    assert_int_equal(sdp_audio_offer_parse("garbage", 7, &o, &no_codec, &why), -1);
+    assert_int_equal(sdp_audio_offer_parse(NULL, 0, &o, &no_codec, &why), -1);
+    assert_int_equal(no_codec, 1); /* no offer: 488 */
+
+    char buf[512];
+    assert_true(sdp_audio_answer_write(buf, sizeof buf, "127.0.0.1", 40002, RTP_PT_PCMA, 101, 42, 1) > 0);
+    assert_non_null(strstr(buf, "c=IN IP4 127.0.0.1\r\n"));
+    assert_non_null(strstr(buf, "m=audio 40002 RTP/AVP 8 101\r\n"));
+    assert_non_null(strstr(buf, "a=rtpmap:8 PCMA/8000\r\n"));
+    assert_non_null(strstr(buf, "a=rtpmap:101 telephone-event/8000\r\n"));
+    assert_non_null(strstr(buf, "a=sendrecv\r\n"));
+    assert_true(sdp_audio_answer_write(buf, sizeof buf, "127.0.0.1", 40002, RTP_PT_PCMU, -1, 42, 1) > 0);
+    assert_null(strstr(buf, "telephone-event"));
+    assert_non_null(strstr(buf, "m=audio 40002 RTP/AVP 0\r\n"));
+    assert_int_equal(sdp_audio_answer_write(buf, 20, "127.0.0.1", 40002, 0, -1, 42, 1), -1);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -408,6 +455,7 @@ static int group_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sdp_offers_and_answers),
         cmocka_unit_test_setup(refer_accepted_and_completed, setup),
         cmocka_unit_test_setup(refer_rejected_603, setup),
         cmocka_unit_test_setup(refer_target_busy, setup),

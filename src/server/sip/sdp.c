@@ -34,7 +34,9 @@ int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, in
 {
     *no_codec = 0;
     if (!text || !len) {
-        *why = "no SDP offer";
+        /* an INVITE without an offer wants ours in the 200: not supported */
+        *why = "no SDP offer (late offer is not supported)";
+        *no_codec = 1;
         return -1;
     }
     su_home_t *home = su_home_new(sizeof *home);

@@ -40,7 +40,6 @@
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_tag_io.h>
 #include <sofia-sip/url.h>
 
 #define SDP_MAX 1024
