@@ -4,6 +4,7 @@
 BUILD_DIR   ?= build
 CHECK_DIR   ?= build-check
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS   += --no-print-directory
 
 .PHONY: all deps build demo check bench fuzz clean
 

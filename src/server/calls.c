@@ -116,6 +116,17 @@ int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info)
     return 0;
 }
 
+void calls_on_established(void *user, sip_leg *leg)
+{
+    relayd *rd = user;
+    call *c = sip_leg_get_user(leg);
+    if (!c)
+        return;
+    c->established = 1;
+    if (c->refer && !c->refer->sent)
+        refer_send_held(rd, c);
+}
+
 void calls_on_terminated(void *user, sip_leg *leg, const char *end_reason)
 {
     relayd *rd = user;

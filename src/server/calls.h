@@ -18,6 +18,9 @@ typedef struct play_op play_op;
 typedef struct refer_op {
     char *target;      /* the validated Refer-To URI */
     char *status_url;  /* NULL: no webhooks */
+    /* what the REFER carries, kept until it is sent (see refer_send) */
+    char *referred_by, *username, *password, *headers;
+    int sent;
     int response_code; /* the REFER's final response, 0 until known */
     int notify_code;   /* the last NOTIFY's sipfrag status, 0 until known */
     relay_refer_state state;
@@ -31,6 +34,7 @@ struct call {
     char *project;
     session *owner;          /* NULL once the session has gone */
     relay_call_state state;
+    int established;         /* the caller's ACK to our 200 has arrived */
     sip_leg *leg;            /* NULL once the dialog is over */
     char *end_reason;
     refer_op *refer;         /* the refer in progress, or the last one */
@@ -39,6 +43,7 @@ struct call {
 
 /* The SIP UA's callbacks (see sip/sip_ua.h); user is the relayd. */
 int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info);
+void calls_on_established(void *user, sip_leg *leg);
 void calls_on_terminated(void *user, sip_leg *leg, const char *end_reason);
 void calls_on_refer_progress(void *user, sip_leg *leg, const sip_refer_progress *p);
 
@@ -56,6 +61,8 @@ void calls_hangup_all(relayd *rd);
 
 /* refer.c: starts a refer; returns a RELAY result ({code,message}). */
 json_t *refer_start(relayd *rd, call *c, json_t *params);
+/* refer.c: sends a refer that was held until the dialog was established. */
+void refer_send_held(relayd *rd, call *c);
 /* refer.c: the dialog ended with the refer unresolved. */
 void refer_abandon(relayd *rd, call *c);
 void refer_free(refer_op *r);

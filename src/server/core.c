@@ -303,6 +303,7 @@ relayd *relayd_create(relayd_config *cfg)
     sip_ua_callbacks ucb = {
         .user = rd,
         .on_incoming = calls_on_incoming,
+        .on_established = calls_on_established,
         .on_terminated = calls_on_terminated,
         .on_refer_progress = calls_on_refer_progress,
     };

@@ -26,7 +26,26 @@ void refer_free(refer_op *r)
         return;
     free(r->target);
     free(r->status_url);
+    free(r->referred_by);
+    free(r->username);
+    free(r->password);
+    free(r->headers);
     free(r);
+}
+
+/* Puts the REFER on the wire. Its credentials are dropped once sent: they
+ * are not kept a moment longer than needed. */
+static int refer_send(call *c)
+{
+    refer_op *r = c->refer;
+    int rc = sip_leg_refer(c->leg, r->target, r->referred_by, r->username, r->password,
+                           r->headers);
+    r->sent = 1;
+    free(r->password);
+    r->password = NULL;
+    if (rc == 0)
+        server_log(RELAY_LOG_INFO, "call %s: REFER sent, Refer-To <%s>", c->id, r->target);
+    return rc;
 }
 
 static const char *target_of(json_t *device_params)
@@ -140,24 +159,32 @@ json_t *refer_start(relayd *rd, call *c, json_t *params)
         return jsonrpc_code_result(409, "a refer is already in progress on this call");
     }
 
+    char referred_by[320];
+    snprintf(referred_by, sizeof referred_by, "<%s>", sip_leg_local_uri(c->leg));
     refer_op *r = calloc(1, sizeof *r);
-    if (!r || !(r->target = strdup(target)) || (status_url && !(r->status_url = strdup(status_url)))) {
+    if (!r || !(r->target = strdup(target)) ||
+        (status_url && !(r->status_url = strdup(status_url))) ||
+        !(r->referred_by = strdup(referred_by)) || (username && !(r->username = strdup(username))) ||
+        (password && !(r->password = strdup(password)))) {
         refer_free(r);
         free(headers);
         return jsonrpc_code_result(500, "out of memory");
     }
+    r->headers = headers;
     r->state = RELAY_REFER_UNKNOWN;
-    char referred_by[320];
-    snprintf(referred_by, sizeof referred_by, "<%s>", sip_leg_local_uri(c->leg));
-    int rc = sip_leg_refer(c->leg, target, referred_by, username, password, headers);
-    free(headers);
-    if (rc != 0) {
-        refer_free(r);
-        return jsonrpc_code_result(500, "could not send the SIP REFER");
-    }
     refer_free(c->refer);
     c->refer = r;
-    server_log(RELAY_LOG_INFO, "call %s: REFER sent, Refer-To <%s>", c->id, target);
+    /* A REFER right after our 200 could overtake the caller's ACK; legal,
+     * but phones handle it badly. Hold it until the dialog is confirmed. */
+    if (!c->established) {
+        server_log(RELAY_LOG_INFO, "call %s: REFER held until the caller's ACK", c->id);
+        return jsonrpc_code_result(200, "Referring");
+    }
+    if (refer_send(c) != 0) {
+        refer_free(c->refer);
+        c->refer = NULL;
+        return jsonrpc_code_result(500, "could not send the SIP REFER");
+    }
     return jsonrpc_code_result(200, "Referring");
 }
 
@@ -232,6 +259,15 @@ void calls_on_refer_progress(void *user, sip_leg *leg, const sip_refer_progress 
         call_set_state(rd, c, RELAY_CALL_ENDING);
         sip_leg_hangup(c->leg, 0);
     }
+}
+
+void refer_send_held(relayd *rd, call *c)
+{
+    if (c->leg && refer_send(c) == 0)
+        return;
+    server_log(RELAY_LOG_WARN, "call %s: the held REFER could not be sent", c->id);
+    c->refer->state = RELAY_REFER_ERROR;
+    refer_report(rd, c);
 }
 
 void refer_abandon(relayd *rd, call *c)
