@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "common/deadline.h"
 
 const action_kind action_kind_play = {PM_PLAY, PM_PLAY_STOP, PE_CALL_PLAY,
                                       proto_play_state_is_final};
@@ -222,16 +223,7 @@ relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **o
         return RELAY_ERR_INVALID_ARG;
     if (client_on_io_thread(a->client))
         return RELAY_ERR_STATE;
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    if (timeout_ms > 0) {
-        dl.tv_sec += timeout_ms / 1000;
-        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec dl = deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&a->lock);
     int rc = 0;
     while (!a->completed && rc != ETIMEDOUT) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "common/deadline.h"
 
 /* After calling.call.state "ended", late events (a final refer NOTIFY, a
  * last play event) may still be on their way: keep the call findable for
@@ -189,25 +190,11 @@ void call_on_refer_event(relay_call *call, json_t *params)
 
 /* ------------------------------------------------------------ any thread */
 
-/* Absolute CLOCK_REALTIME deadline timeout_ms from now. */
-static struct timespec deadline_in(int timeout_ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* Waits on call->cond (locked) until done() or gone; 0, or ETIMEDOUT. */
 static int wait_until(relay_call *call, int (*done)(const relay_call *, int), int arg,
                       int timeout_ms)
 {
-    struct timespec dl = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
+    struct timespec dl = deadline_after_ms(timeout_ms);
     int rc = 0;
     while (!done(call, arg) && !call->gone && rc != ETIMEDOUT) {
         if (timeout_ms > 0)

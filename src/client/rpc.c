@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "common/deadline.h"
 
 rpc_req *rpc_req_new(const char *method, json_t *params, int timeout_ms)
 {
@@ -63,15 +64,7 @@ relay_status rpc_req_wait(rpc_req *req, relay_result **out)
         *out = NULL;
     /* The I/O thread times the request out itself; this deadline is only a
      * safety net should that thread be stuck (a blocking DNS lookup). */
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    long long ms = (long long)req->timeout_ms + 2000;
-    dl.tv_sec += (time_t)(ms / 1000);
-    dl.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
+    struct timespec dl = deadline_after_ms((long long)req->timeout_ms + 2000);
     pthread_mutex_lock(&req->lock);
     int rc = 0;
     while (!req->done && rc != ETIMEDOUT)

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "common/mailbox.h"
+#include "common/deadline.h"
 
 #define WEBHOOK_URL_MAX 2048
 
@@ -92,14 +93,7 @@ static int transfer_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_
 /* Sleeps ms unless the webhook starts stopping. 0 if slept fully. */
 static int backoff_sleep(webhook *w, int ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = deadline_after_ms(ms);
     pthread_mutex_lock(&w->lock);
     while (!atomic_load(&w->stopping))
         if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
@@ -249,14 +243,7 @@ void webhook_stop(webhook *w, int drain_ms)
 {
     if (!w)
         return;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += drain_ms / 1000;
-    until.tv_nsec += (long)(drain_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = deadline_after_ms(drain_ms);
     pthread_mutex_lock(&w->lock);
     while (w->pending > 0 && drain_ms > 0)
         if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
