@@ -175,7 +175,11 @@ void conn_down(relay_client *c, const char *why)
 {
     if (c->state == CONN_IDLE)
         return;
-    CLOG(c, c->state == CONN_READY ? RELAY_LOG_WARN : RELAY_LOG_INFO, "connection down: %s", why);
+    /* an unexpected drop of a ready session is worth a warning; our own
+     * shutdown is not */
+    int expected = atomic_load(&c->io_quit);
+    CLOG(c, c->state == CONN_READY && !expected ? RELAY_LOG_WARN : RELAY_LOG_INFO,
+         "connection down: %s", why);
     c->state = CONN_IDLE;
     c->wsi = NULL;
     c->conn_gen++; /* whatever that wsi still reports is stale now */
