@@ -157,22 +157,22 @@ static void on_server_request(relay_client *c, json_t *msg, const char *method)
     case PM_EVENT:
         /* Acknowledge first: the server redelivers unacknowledged events. */
         if (id)
-            reply(c, frame_response(id, NULL));
+            reply(c, jsonrpc_response(id, NULL));
         on_event(c, params);
         break;
     case PM_PING:
         if (id)
-            reply(c, frame_response(id, NULL));
+            reply(c, jsonrpc_response(id, NULL));
         break;
     case PM_DISCONNECT:
         if (id)
-            reply(c, frame_response(id, NULL));
+            reply(c, jsonrpc_response(id, NULL));
         session_on_disconnect_request(c, json_is_true(json_object_get(params, "restart")));
         break;
     default:
         CLOG(c, RELAY_LOG_WARN, "server sent an unknown method %s", method);
         if (id)
-            reply(c, frame_error(id, PROTO_RPC_METHOD_NOT_FOUND, "method not found"));
+            reply(c, jsonrpc_error(id, PROTO_RPC_METHOD_NOT_FOUND, "method not found"));
         break;
     }
 }

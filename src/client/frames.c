@@ -180,36 +180,3 @@ json_t *frame_refer_params(const char *node_id, const char *call_id, const relay
     *err = RELAY_OK;
     return p;
 }
-
-char *frame_request(const char *id, const char *method, json_t *params)
-{
-    json_t *f = json_pack("{s:s,s:s,s:s,s:O}", "jsonrpc", PROTO_JSONRPC, "id", id, "method",
-                          method, "params", params);
-    if (!f)
-        return NULL;
-    char *s = json_dumps(f, JSON_COMPACT);
-    json_decref(f);
-    return s;
-}
-
-char *frame_response(json_t *id, json_t *result)
-{
-    json_t *f = json_pack("{s:s,s:O,s:o}", "jsonrpc", PROTO_JSONRPC, "id", id ? id : json_null(),
-                          "result", result ? json_incref(result) : json_object());
-    if (!f)
-        return NULL;
-    char *s = json_dumps(f, JSON_COMPACT);
-    json_decref(f);
-    return s;
-}
-
-char *frame_error(json_t *id, int code, const char *message)
-{
-    json_t *f = json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", PROTO_JSONRPC, "id",
-                          id ? id : json_null(), "error", "code", code, "message", message);
-    if (!f)
-        return NULL;
-    char *s = json_dumps(f, JSON_COMPACT);
-    json_decref(f);
-    return s;
-}

@@ -25,6 +25,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "common/jsonrpc.h"
 #include "common/log.h"
 #include "common/mailbox.h"
 #include "common/protocol.h"
@@ -99,11 +100,7 @@ json_t *frame_refer_params(const char *node_id, const char *call_id, const relay
                            const char *status_url, relay_status *err);
 /* params_json (NULL: {}) parsed as an object, or NULL. */
 json_t *frame_parse_object(const char *params_json);
-/* The request frame as compact JSON text; params borrowed. */
-char *frame_request(const char *id, const char *method, json_t *params);
-/* {"jsonrpc":"2.0","id":id,"result":result} (result borrowed; NULL: {}). */
-char *frame_response(json_t *id, json_t *result);
-char *frame_error(json_t *id, int code, const char *message);
+/* Envelopes (request, response, error) come from common/jsonrpc.h. */
 
 /* ------------------------------------------------------------------- rpc.c */
 

@@ -29,7 +29,7 @@ rpc_req *rpc_req_new(const char *method, json_t *params, int timeout_ms)
     req->timeout_ms = timeout_ms > 0 ? timeout_ms : PROTO_DEFAULT_TIMEOUT_MS;
     if (uuid_v4(req->id) != 0)
         goto fail;
-    req->frame = frame_request(req->id, method, params);
+    req->frame = jsonrpc_request(req->id, method, params);
     if (!req->frame)
         goto fail;
     req->frame_len = strlen(req->frame);

@@ -16,7 +16,7 @@
 
 #include "calls.h"
 #include "common/protocol.h"
-#include "jsonrpc.h"
+#include "frames.h"
 #include "relayd.h"
 #include "rpc.h"
 #include "server_log.h"
@@ -222,7 +222,7 @@ static void send_pings(relayd *rd)
             continue;
         }
         conn_send(rd, c->id,
-                  jsonrpc_request(proto_method_name(PM_PING), json_object(), c->ping_id));
+                  frames_new_request(proto_method_name(PM_PING), json_object(), c->ping_id));
     }
 }
 
@@ -378,7 +378,7 @@ void relayd_destroy(relayd *rd)
         for (conn_entry *c = rd->conns; c; c = c->next)
             if (c->session)
                 conn_send(rd, c->id,
-                          jsonrpc_request(proto_method_name(PM_DISCONNECT),
+                          frames_new_request(proto_method_name(PM_DISCONNECT),
                                           json_pack("{s:b}", "restart", 0), NULL));
     }
     if (rd->tick)

@@ -9,7 +9,7 @@
 
 #include "calls.h"
 #include "common/protocol.h"
-#include "jsonrpc.h"
+#include "frames.h"
 #include "rpc.h"
 #include "server_log.h"
 #include "session.h"
@@ -88,19 +88,19 @@ static void m_ping(relayd *rd, conn_entry *c, json_t *id, json_t *params)
 static void m_receive(relayd *rd, conn_entry *c, json_t *id, json_t *params)
 {
     if (session_add_contexts(c->session, json_object_get(params, "contexts")) != 0) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(400, "contexts must be an array of names"));
+        rpc_reply(rd, c, id, frames_code_result(400, "contexts must be an array of names"));
         return;
     }
-    rpc_reply(rd, c, id, jsonrpc_code_result(200, "Receiving all inbound related to the contexts"));
+    rpc_reply(rd, c, id, frames_code_result(200, "Receiving all inbound related to the contexts"));
 }
 
 static void m_unreceive(relayd *rd, conn_entry *c, json_t *id, json_t *params)
 {
     if (session_remove_contexts(c->session, json_object_get(params, "contexts")) != 0) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(400, "contexts must be an array of names"));
+        rpc_reply(rd, c, id, frames_code_result(400, "contexts must be an array of names"));
         return;
     }
-    rpc_reply(rd, c, id, jsonrpc_code_result(200, "Not receiving anymore on the contexts"));
+    rpc_reply(rd, c, id, frames_code_result(200, "Not receiving anymore on the contexts"));
 }
 
 /* ---------------------------------------------------------------- calling */
@@ -110,12 +110,12 @@ static call *target_call(relayd *rd, conn_entry *c, json_t *id, json_t *params)
 {
     const char *call_id = json_string_value(json_object_get(params, "call_id"));
     if (!call_id) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(400, "call_id is required"));
+        rpc_reply(rd, c, id, frames_code_result(400, "call_id is required"));
         return NULL;
     }
     call *k = calls_find(rd, call_id, c->session);
     if (!k)
-        rpc_reply(rd, c, id, jsonrpc_code_result(404, "call not found"));
+        rpc_reply(rd, c, id, frames_code_result(404, "call not found"));
     return k;
 }
 
@@ -125,18 +125,18 @@ static void m_answer(relayd *rd, conn_entry *c, json_t *id, json_t *params)
     if (!k)
         return;
     if (k->state == RELAY_CALL_ANSWERED) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(200, "Answered"));
+        rpc_reply(rd, c, id, frames_code_result(200, "Answered"));
         return;
     }
     if (!k->leg || k->state >= RELAY_CALL_ENDING) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(410, "the call has ended"));
+        rpc_reply(rd, c, id, frames_code_result(410, "the call has ended"));
         return;
     }
     if (sip_leg_answer(k->leg) != 0) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(500, "could not answer: no common codec"));
+        rpc_reply(rd, c, id, frames_code_result(500, "could not answer: no common codec"));
         return;
     }
-    rpc_reply(rd, c, id, jsonrpc_code_result(200, "Answered"));
+    rpc_reply(rd, c, id, frames_code_result(200, "Answered"));
     call_set_state(rd, k, RELAY_CALL_ANSWERED);
 }
 
@@ -162,18 +162,18 @@ static void m_end(relayd *rd, conn_entry *c, json_t *id, json_t *params)
     if (!reason)
         reason = PROTO_END_HANGUP;
     if (!proto_end_reason_valid(reason)) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(400, "unknown end reason"));
+        rpc_reply(rd, c, id, frames_code_result(400, "unknown end reason"));
         return;
     }
     if (!k->leg || k->state >= RELAY_CALL_ENDING) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(200, "Ending"));
+        rpc_reply(rd, c, id, frames_code_result(200, "Ending"));
         return;
     }
     free(k->end_reason);
     k->end_reason = strdup(reason);
     int status = sip_status_for(reason, k->state >= RELAY_CALL_ANSWERED);
     /* reply first: ending may complete (and free the call) at once */
-    rpc_reply(rd, c, id, jsonrpc_code_result(200, "Ending"));
+    rpc_reply(rd, c, id, frames_code_result(200, "Ending"));
     call_set_state(rd, k, RELAY_CALL_ENDING);
     sip_leg_hangup(k->leg, status);
 }
@@ -192,7 +192,7 @@ static void play_ctl(relayd *rd, conn_entry *c, json_t *id, json_t *params, cons
         return;
     const char *control_id = json_string_value(json_object_get(params, "control_id"));
     if (!control_id) {
-        rpc_reply(rd, c, id, jsonrpc_code_result(400, "control_id is required"));
+        rpc_reply(rd, c, id, frames_code_result(400, "control_id is required"));
         return;
     }
     rpc_reply(rd, c, id, play_control(rd, k, control_id, what));

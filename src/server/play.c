@@ -15,7 +15,7 @@
 
 #include "calls.h"
 #include "common/protocol.h"
-#include "jsonrpc.h"
+#include "frames.h"
 #include "media/player.h"
 #include "media/source.h"
 #include "server_log.h"
@@ -187,33 +187,33 @@ json_t *play_start(relayd *rd, call *c, json_t *params)
     const char *control_id = json_string_value(json_object_get(params, "control_id"));
     json_t *items = json_object_get(params, "play");
     if (!control_id || !*control_id || strlen(control_id) >= 64)
-        return jsonrpc_code_result(400, "control_id is required");
+        return frames_code_result(400, "control_id is required");
     if (!json_is_array(items) || json_array_size(items) == 0 ||
         json_array_size(items) > MAX_PLAY_ITEMS)
-        return jsonrpc_code_result(400, "play must be an array of 1 to 32 media items");
+        return frames_code_result(400, "play must be an array of 1 to 32 media items");
     size_t i;
     json_t *item;
     json_array_foreach(items, i, item)
     {
         const char *why = item_invalid(item);
         if (why)
-            return jsonrpc_code_result(400, why);
+            return frames_code_result(400, why);
     }
     double volume = json_number_value(json_object_get(params, "volume"));
     if (!isfinite(volume) || volume < -40 || volume > 40)
-        return jsonrpc_code_result(400, "volume must be between -40 and 40 dB");
+        return frames_code_result(400, "volume must be between -40 and 40 dB");
     json_int_t loop = json_integer_value(json_object_get(params, "loop"));
     if (loop < 0 || loop > 1000)
-        return jsonrpc_code_result(400, "loop must be between 0 and 1000");
+        return frames_code_result(400, "loop must be between 0 and 1000");
     if (c->state != RELAY_CALL_ANSWERED || !c->leg || !sip_leg_rtp(c->leg))
-        return jsonrpc_code_result(409, "the call must be answered to play");
+        return frames_code_result(409, "the call must be answered to play");
     for (play_op *o = c->plays; o; o = o->next)
         if (strcmp(o->control_id, control_id) == 0)
-            return jsonrpc_code_result(409, "control_id already in use on this call");
+            return frames_code_result(409, "control_id already in use on this call");
 
     play_op *op = calloc(1, sizeof *op);
     if (!op)
-        return jsonrpc_code_result(500, "out of memory");
+        return frames_code_result(500, "out of memory");
     op->rd = rd;
     op->call = c;
     strcpy(op->control_id, control_id);
@@ -224,13 +224,13 @@ json_t *play_start(relayd *rd, call *c, json_t *params)
     if (!op->items || pthread_create(&t, NULL, prepare_main, op) != 0) {
         json_decref(op->items);
         free(op);
-        return jsonrpc_code_result(500, "could not start playing");
+        return frames_code_result(500, "could not start playing");
     }
     pthread_detach(t);
     rd->preparing++;
     op->next = c->plays;
     c->plays = op;
-    return jsonrpc_code_result(200, "Playing");
+    return frames_code_result(200, "Playing");
 }
 
 json_t *play_control(relayd *rd, call *c, const char *control_id, const char *what)
@@ -240,7 +240,7 @@ json_t *play_control(relayd *rd, call *c, const char *control_id, const char *wh
     while (op && (!control_id || strcmp(op->control_id, control_id) != 0))
         op = op->next;
     if (!op)
-        return jsonrpc_code_result(404, "no play with this control_id");
+        return frames_code_result(404, "no play with this control_id");
     if (strcmp(what, "stop") == 0) {
         op->stop_requested = 1;
         if (op->player)
@@ -248,7 +248,7 @@ json_t *play_control(relayd *rd, call *c, const char *control_id, const char *wh
     } else if (op->player) {
         media_player_pause(op->player, strcmp(what, "pause") == 0);
     }
-    return jsonrpc_code_result(200, "OK");
+    return frames_code_result(200, "OK");
 }
 
 void play_detach_all(relayd *rd, call *c)

@@ -12,7 +12,7 @@
 #include "calls.h"
 #include "common/protocol.h"
 #include "common/sip_uri.h"
-#include "jsonrpc.h"
+#include "frames.h"
 #include "server_log.h"
 #include "session.h"
 #include "webhook.h"
@@ -110,7 +110,7 @@ static const char *build_headers(json_t *headers, char **out)
 
 static json_t *bad(const char *message)
 {
-    return jsonrpc_code_result(400, message);
+    return frames_code_result(400, message);
 }
 
 json_t *refer_start(relayd *rd, call *c, json_t *params)
@@ -152,11 +152,11 @@ json_t *refer_start(relayd *rd, call *c, json_t *params)
 
     if (!c->leg || c->state != RELAY_CALL_ANSWERED) {
         free(headers);
-        return jsonrpc_code_result(409, "the call must be answered to refer it");
+        return frames_code_result(409, "the call must be answered to refer it");
     }
     if (c->refer && !proto_refer_state_is_final(c->refer->state)) {
         free(headers);
-        return jsonrpc_code_result(409, "a refer is already in progress on this call");
+        return frames_code_result(409, "a refer is already in progress on this call");
     }
 
     char referred_by[320];
@@ -168,7 +168,7 @@ json_t *refer_start(relayd *rd, call *c, json_t *params)
         (password && !(r->password = strdup(password)))) {
         refer_free(r);
         free(headers);
-        return jsonrpc_code_result(500, "out of memory");
+        return frames_code_result(500, "out of memory");
     }
     r->headers = headers;
     r->state = RELAY_REFER_UNKNOWN;
@@ -178,14 +178,14 @@ json_t *refer_start(relayd *rd, call *c, json_t *params)
      * but phones handle it badly. Hold it until the dialog is confirmed. */
     if (!c->established) {
         server_log(RELAY_LOG_INFO, "call %s: REFER held until the caller's ACK", c->id);
-        return jsonrpc_code_result(200, "Referring");
+        return frames_code_result(200, "Referring");
     }
     if (refer_send(c) != 0) {
         refer_free(c->refer);
         c->refer = NULL;
-        return jsonrpc_code_result(500, "could not send the SIP REFER");
+        return frames_code_result(500, "could not send the SIP REFER");
     }
-    return jsonrpc_code_result(200, "Referring");
+    return frames_code_result(200, "Referring");
 }
 
 static void code_field(json_t *p, const char *key, int code)

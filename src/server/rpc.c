@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/protocol.h"
-#include "jsonrpc.h"
+#include "frames.h"
 #include "server_log.h"
 
 void rpc_reply(relayd *rd, conn_entry *c, json_t *id, json_t *result)
@@ -13,14 +13,15 @@ void rpc_reply(relayd *rd, conn_entry *c, json_t *id, json_t *result)
         json_decref(result);
         return;
     }
-    conn_send(rd, c->id, jsonrpc_result(id, result));
+    conn_send(rd, c->id, jsonrpc_response(id, result));
+    json_decref(result);
 }
 
 void rpc_reply_error(relayd *rd, conn_entry *c, json_t *id, int code, const char *message)
 {
     server_log(RELAY_LOG_INFO, "conn=%llu: error %d: %s", (unsigned long long)c->id, code,
                message);
-    conn_send(rd, c->id, jsonrpc_error(id ? id : json_null(), code, message));
+    conn_send(rd, c->id, jsonrpc_error(id, code, message));
 }
 
 static void on_response(relayd *rd, conn_entry *c, json_t *msg)

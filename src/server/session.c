@@ -7,7 +7,7 @@
 #include "calls.h"
 #include "common/protocol.h"
 #include "common/uuid.h"
-#include "jsonrpc.h"
+#include "frames.h"
 #include "server_log.h"
 #include "ws.h"
 
@@ -165,7 +165,7 @@ void session_send_event(relayd *rd, session *s, const char *event_type, json_t *
     json_t *body = json_pack("{s:s, s:f, s:o}", "event_type", event_type, "timestamp",
                              core_wallclock(), "params", params ? params : json_object());
     char id[UUID_STR_LEN];
-    char *frame = jsonrpc_request(proto_method_name(PM_EVENT), body, id);
+    char *frame = frames_new_request(proto_method_name(PM_EVENT), body, id);
     if (!frame)
         return;
     if (s->event_acks) {

@@ -123,17 +123,17 @@ static void request_and_reply_frames(void **state)
 {
     (void)state;
     json_t *p = frame_call_params("n1", "c1");
-    char *s = frame_request("id-1", "calling.answer", p);
+    char *s = jsonrpc_request("id-1", "calling.answer", p);
     assert_string_equal(s, "{\"jsonrpc\":\"2.0\",\"id\":\"id-1\",\"method\":\"calling.answer\","
                            "\"params\":{\"node_id\":\"n1\",\"call_id\":\"c1\"}}");
     free(s);
     json_decref(p);
 
     json_t *id = json_string("ev-9");
-    s = frame_response(id, NULL);
+    s = jsonrpc_response(id, NULL);
     assert_string_equal(s, "{\"jsonrpc\":\"2.0\",\"id\":\"ev-9\",\"result\":{}}");
     free(s);
-    s = frame_error(id, -32601, "method not found");
+    s = jsonrpc_error(id, -32601, "method not found");
     assert_string_equal(s, "{\"jsonrpc\":\"2.0\",\"id\":\"ev-9\",\"error\":{\"code\":-32601,"
                            "\"message\":\"method not found\"}}");
     free(s);
