@@ -115,8 +115,12 @@ static int contexts_valid(json_t *contexts)
         return 0;
     size_t i;
     json_t *v;
-    json_array_foreach(contexts, i, v) if (!json_is_string(v) || json_string_length(v) == 0 ||
-                                           json_string_length(v) > 128) return 0;
+    json_array_foreach(contexts, i, v)
+    {
+        size_t len = json_string_length(v); /* 0 for a non-string */
+        if (!json_is_string(v) || len == 0 || len > 128)
+            return 0;
+    }
     return 1;
 }
 
