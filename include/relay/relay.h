@@ -30,70 +30,15 @@
 
 #include <stddef.h>
 
+#include <relay/types.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define RELAY_VERSION_MAJOR 0
-#define RELAY_VERSION_MINOR 1
-#define RELAY_VERSION_PATCH 0
-#define RELAY_VERSION "0.1.0"
-
-/* ------------------------------------------------------------------ status */
-
-typedef enum relay_status {
-    RELAY_OK = 0,
-    RELAY_ERR_INVALID_ARG,  /* a required argument is missing or malformed */
-    RELAY_ERR_NO_MEMORY,
-    RELAY_ERR_CONNECT,      /* could not reach the server (DNS, TCP, TLS, WS) */
-    RELAY_ERR_AUTH,         /* the server rejected the credentials */
-    RELAY_ERR_TIMEOUT,      /* no answer in time */
-    RELAY_ERR_DISCONNECTED, /* the connection dropped while waiting */
-    RELAY_ERR_SERVER,       /* the server answered with an error or non-2xx code */
-    RELAY_ERR_PROTOCOL,     /* the server sent something this library cannot read */
-    RELAY_ERR_STATE,        /* not possible in the current state (e.g. call ended) */
-    RELAY_ERR_CLOSED,       /* the client is stopping or stopped */
-    RELAY_ERR_LIMIT         /* a bound was reached (queue, active calls) */
-} relay_status;
+/* Statuses, log levels, call and refer states live in <relay/types.h>. */
 
 const char *relay_strerror(relay_status status);
-
-/* ----------------------------------------------------------------- logging */
-
-typedef enum relay_log_level {
-    RELAY_LOG_ERROR = 0,
-    RELAY_LOG_WARN = 1,
-    RELAY_LOG_INFO = 2,
-    RELAY_LOG_DEBUG = 3 /* includes every frame sent and received, scrubbed */
-} relay_log_level;
-
-/* Log lines never contain credentials: tokens, JWTs, project ids and
- * authorization state are replaced by "***" before any handler sees them. */
-typedef void (*relay_log_fn)(relay_log_level level, const char *line, void *user);
-
-/* ------------------------------------------------------------------ states */
-
-/* Call states, in protocol order (calling.call.state). */
-typedef enum relay_call_state {
-    RELAY_CALL_NONE = 0,
-    RELAY_CALL_CREATED,
-    RELAY_CALL_RINGING,
-    RELAY_CALL_ANSWERED,
-    RELAY_CALL_ENDING,
-    RELAY_CALL_ENDED
-} relay_call_state;
-
-/* Progress of a SIP REFER (calling.call.refer). */
-typedef enum relay_refer_state {
-    RELAY_REFER_UNKNOWN = 0,
-    RELAY_REFER_IN_PROGRESS,
-    RELAY_REFER_SUCCESS, /* also reported for "completed"/"finished" */
-    RELAY_REFER_CANCEL,
-    RELAY_REFER_BUSY,
-    RELAY_REFER_NO_ANSWER,
-    RELAY_REFER_ERROR
-} relay_refer_state;
-
 const char *relay_call_state_name(relay_call_state state);
 const char *relay_refer_state_name(relay_refer_state state);
 

@@ -6,7 +6,8 @@
 #ifndef RELAY_COMMON_LOG_H
 #define RELAY_COMMON_LOG_H
 
-#include <relay/relay.h>
+#include <stddef.h>
+#include <relay/types.h>
 
 typedef struct log_sink {
     relay_log_fn fn; /* NULL: stderr */

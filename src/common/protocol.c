@@ -3,39 +3,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const method_names[PM__COUNT] = {
-    [PM_UNKNOWN] = NULL,
-    [PM_CONNECT] = "signalwire.connect",
-    [PM_PING] = "signalwire.ping",
-    [PM_EVENT] = "signalwire.event",
-    [PM_DISCONNECT] = "signalwire.disconnect",
-    [PM_RECEIVE] = "signalwire.receive",
-    [PM_UNRECEIVE] = "signalwire.unreceive",
-    [PM_ANSWER] = "calling.answer",
-    [PM_END] = "calling.end",
-    [PM_PASS] = "calling.pass",
-    [PM_DIAL] = "calling.dial",
-    [PM_PLAY] = "calling.play",
-    [PM_PLAY_STOP] = "calling.play.stop",
-    [PM_PLAY_PAUSE] = "calling.play.pause",
-    [PM_PLAY_RESUME] = "calling.play.resume",
-    [PM_PLAY_VOLUME] = "calling.play.volume",
-    [PM_RECORD] = "calling.record",
-    [PM_RECORD_STOP] = "calling.record.stop",
-    [PM_REFER] = "calling.refer",
+static const proto_method_info methods[PM__COUNT] = {
+#define PROTO_X_ROW(id, name, fam, role, flags) \
+    [PM_##id] = {PM_##id, name, PF_##fam, PROTO_ROLE_##role, flags},
+    PROTO_METHODS(PROTO_X_ROW)
+#undef PROTO_X_ROW
+};
+
+static const proto_family_info families[PF__COUNT] = {
+#define PROTO_X_ROW(id, ev, route, done, terminal, failure) \
+    [PF_##id] = {PF_##id, PE_##ev, PROTO_ROUTE_##route, PROTO_DONE_##done, terminal, failure},
+    PROTO_FAMILIES(PROTO_X_ROW)
+#undef PROTO_X_ROW
 };
 
 static const char *const event_names[PE__COUNT] = {
-    [PE_UNKNOWN] = NULL,
-    [PE_CALL_RECEIVE] = "calling.call.receive",
-    [PE_CALL_STATE] = "calling.call.state",
-    [PE_CALL_PLAY] = "calling.call.play",
-    [PE_CALL_RECORD] = "calling.call.record",
-    [PE_CALL_REFER] = "calling.call.refer",
-    [PE_CALL_DIAL] = "calling.call.dial",
-    [PE_CALL_CONNECT] = "calling.call.connect",
-    [PE_AUTHORIZATION_STATE] = "signalwire.authorization.state",
-    [PE_CALLING_ERROR] = "calling.error",
+#define PROTO_X_ROW(id, name) [PE_##id] = name,
+    PROTO_EVENTS(PROTO_X_ROW)
+#undef PROTO_X_ROW
 };
 
 static const char *const call_state_names[] = {
@@ -63,14 +48,86 @@ static int lookup(const char *const *names, size_t n, const char *name)
     return 0;
 }
 
+const proto_method_info *proto_method_get(proto_method m)
+{
+    return (m > PM_UNKNOWN && m < PM__COUNT) ? &methods[m] : NULL;
+}
+
 const char *proto_method_name(proto_method m)
 {
-    return (m > PM_UNKNOWN && m < PM__COUNT) ? method_names[m] : NULL;
+    const proto_method_info *mi = proto_method_get(m);
+    return mi ? mi->name : NULL;
 }
 
 proto_method proto_method_from_name(const char *name)
 {
-    return (proto_method)lookup(method_names, PM__COUNT, name);
+    if (!name)
+        return PM_UNKNOWN;
+    for (int m = PM_UNKNOWN + 1; m < PM__COUNT; m++)
+        if (strcmp(methods[m].name, name) == 0)
+            return (proto_method)m;
+    return PM_UNKNOWN;
+}
+
+proto_method proto_family_method(proto_family f, proto_role role)
+{
+    if (f == PF_NONE)
+        return PM_UNKNOWN;
+    for (int m = PM_UNKNOWN + 1; m < PM__COUNT; m++)
+        if (methods[m].family == f && methods[m].role == role)
+            return (proto_method)m;
+    return PM_UNKNOWN;
+}
+
+size_t proto_client_method_count(void)
+{
+    size_t n = 0;
+    for (int m = PM_UNKNOWN + 1; m < PM__COUNT; m++)
+        n += methods[m].role != PROTO_ROLE_SERVER;
+    return n;
+}
+
+const proto_family_info *proto_family_get(proto_family f)
+{
+    return (f > PF_NONE && f < PF__COUNT) ? &families[f] : NULL;
+}
+
+proto_family proto_family_for_event(proto_event e)
+{
+    for (int f = PF_NONE + 1; f < PF__COUNT; f++)
+        if (e != PE_UNKNOWN && families[f].event == e)
+            return (proto_family)f;
+    return PF_NONE;
+}
+
+/* 1 if word is one of the space-separated words of list. */
+static int word_in(const char *list, const char *word)
+{
+    if (!list || !word || !*word)
+        return 0;
+    size_t n = strlen(word);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ' ');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, word, n) == 0)
+            return 1;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+int proto_family_state_is_terminal(proto_family f, const char *state)
+{
+    const proto_family_info *fi = proto_family_get(f);
+    return fi && word_in(fi->terminal, state);
+}
+
+int proto_family_state_is_failure(proto_family f, const char *state)
+{
+    const proto_family_info *fi = proto_family_get(f);
+    return fi && word_in(fi->failure, state);
 }
 
 const char *proto_event_name(proto_event e)
@@ -136,7 +193,7 @@ relay_refer_state proto_refer_state_from_sip(int status, int is_notify)
 
 int proto_play_state_is_final(const char *state)
 {
-    return state && (strcmp(state, PROTO_PLAY_FINISHED) == 0 || strcmp(state, PROTO_PLAY_ERROR) == 0);
+    return proto_family_state_is_terminal(PF_PLAY, state);
 }
 
 int proto_end_reason_valid(const char *reason)

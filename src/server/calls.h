@@ -8,7 +8,7 @@
 #define RELAYD_CALLS_H
 
 #include <jansson.h>
-#include <relay/relay.h>
+#include <relay/types.h>
 
 #include "relayd.h"
 #include "sip/sip_ua.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <relay/relay.h>
+#include <relay/types.h>
 
 /* The development credentials used when none are configured. relayd refuses
  * to use them on anything but loopback. */

@@ -93,6 +93,59 @@ static void end_reasons(void **state)
     assert_false(proto_end_reason_valid(NULL));
 }
 
+/* The method table is the one place a method is named: every name is
+ * unique, every sub-method belongs to a family with a start method, and
+ * every family routes its events somewhere. */
+static void method_table_shape(void **state)
+{
+    (void)state;
+    assert_int_equal(proto_client_method_count(), 66); /* the issue-6 list */
+    for (int m = PM_UNKNOWN + 1; m < PM__COUNT; m++) {
+        const proto_method_info *mi = proto_method_get((proto_method)m);
+        assert_non_null(mi);
+        assert_int_equal(mi->method, m);
+        for (int o = m + 1; o < PM__COUNT; o++)
+            assert_string_not_equal(mi->name, proto_method_name((proto_method)o));
+        if (mi->family != PF_NONE)
+            assert_int_not_equal(proto_family_method(mi->family, PROTO_ROLE_START), PM_UNKNOWN);
+        if (mi->flags & PROTO_MF_CONTROL)
+            assert_int_not_equal(mi->family, PF_NONE);
+    }
+    for (int f = PF_NONE + 1; f < PF__COUNT; f++) {
+        const proto_family_info *fi = proto_family_get((proto_family)f);
+        assert_non_null(fi);
+        assert_int_not_equal(fi->event, PE_UNKNOWN);
+        assert_int_not_equal(fi->route, PROTO_ROUTE_NONE);
+        assert_non_null(fi->terminal);
+    }
+    assert_int_equal(proto_family_method(PF_PLAY, PROTO_ROLE_STOP), PM_PLAY_STOP);
+    assert_int_equal(proto_family_method(PF_PLAY, PROTO_ROLE_VOLUME), PM_PLAY_VOLUME);
+    assert_int_equal(proto_family_method(PF_REFER, PROTO_ROLE_STOP), PM_UNKNOWN);
+    assert_int_equal(proto_family_for_event(PE_CALL_REFER), PF_REFER);
+    assert_int_equal(proto_family_for_event(PE_CALL_COLLECT), PF_COLLECT);
+    assert_int_equal(proto_family_for_event(PE_CALL_STATE), PF_NONE);
+    assert_true(proto_method_get(PM_PLAY)->flags & PROTO_MF_ANSWERED);
+    assert_false(proto_method_get(PM_PASS)->flags & PROTO_MF_ANSWERED);
+}
+
+static void family_states(void **state)
+{
+    (void)state;
+    assert_true(proto_family_state_is_terminal(PF_PLAY, "finished"));
+    assert_true(proto_family_state_is_terminal(PF_PLAY, "error"));
+    assert_false(proto_family_state_is_terminal(PF_PLAY, "playing"));
+    assert_false(proto_family_state_is_terminal(PF_PLAY, "finish"));
+    assert_false(proto_family_state_is_terminal(PF_PLAY, ""));
+    assert_false(proto_family_state_is_terminal(PF_PLAY, NULL));
+    assert_true(proto_family_state_is_failure(PF_PLAY, "error"));
+    assert_false(proto_family_state_is_failure(PF_PLAY, "finished"));
+    assert_true(proto_family_state_is_terminal(PF_REFER, "noAnswer"));
+    assert_true(proto_family_state_is_terminal(PF_REFER, "completed"));
+    assert_false(proto_family_state_is_terminal(PF_REFER, "inProgress"));
+    assert_false(proto_family_state_is_failure(PF_REFER, "busy"));
+    assert_true(proto_family_state_is_terminal(PF_RECORD, "no_input"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -100,6 +153,7 @@ int main(void)
         cmocka_unit_test(call_states),        cmocka_unit_test(refer_states),
         cmocka_unit_test(refer_state_from_sip), cmocka_unit_test(result_codes),
         cmocka_unit_test(end_reasons),
+        cmocka_unit_test(method_table_shape), cmocka_unit_test(family_states),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
