@@ -16,10 +16,10 @@
 #include <time.h>
 #include "common/deadline.h"
 
-const action_kind action_kind_play = {PM_PLAY, PM_PLAY_STOP, PE_CALL_PLAY,
+const action_kind lr_action_kind_play = {PM_PLAY, PM_PLAY_STOP, PE_CALL_PLAY,
                                       proto_play_state_is_final};
 
-relay_action *action_new(relay_call *call, const action_kind *kind)
+relay_action *lr_action_new(relay_call *call, const action_kind *kind)
 {
     relay_action *a = calloc(1, sizeof *a);
     if (!a)
@@ -44,13 +44,13 @@ static void action_ref(relay_action *a)
     atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
 }
 
-void action_unref(relay_action *a)
+void lr_action_unref(relay_action *a)
 {
     if (!a || atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) != 1)
         return;
     relay_call_unref(a->call);
     json_decref(a->last);
-    strpool_free(&a->states);
+    lr_strpool_free(&a->states);
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->lock);
     free(a);
@@ -58,21 +58,21 @@ void action_unref(relay_action *a)
 
 void relay_action_free(relay_action *a)
 {
-    action_unref(a);
+    lr_action_unref(a);
 }
 
 /* ------------------------------------------------------------ I/O thread */
 
-void action_register(relay_client *c, relay_action *a)
+void lr_action_register(relay_client *c, relay_action *a)
 {
     relay_call *call = a->call;
     if (!call->in_map) {
         /* The call is already forgotten: no event would ever reach it. */
-        action_complete(a, RELAY_OK, NULL);
+        lr_action_complete(a, RELAY_OK, NULL);
         return;
     }
-    if (strmap_put(&c->actions, a->control_id, a) != 0) {
-        action_complete(a, RELAY_ERR_NO_MEMORY, NULL);
+    if (lr_strmap_put(&c->actions, a->control_id, a) != 0) {
+        lr_action_complete(a, RELAY_ERR_NO_MEMORY, NULL);
         return;
     }
     action_ref(a);
@@ -84,13 +84,13 @@ void action_register(relay_client *c, relay_action *a)
     call->actions = a;
 }
 
-void action_on_event(relay_action *a, json_t *params)
+void lr_action_on_event(relay_action *a, json_t *params)
 {
     const char *state = json_string_value(json_object_get(params, "state"));
     json_t *copy = json_deep_copy(params);
     pthread_mutex_lock(&a->lock);
     if (state) {
-        const char *s = strpool_intern(&a->states, state);
+        const char *s = lr_strpool_intern(&a->states, state);
         if (s)
             a->state = s;
     }
@@ -100,10 +100,10 @@ void action_on_event(relay_action *a, json_t *params)
     }
     pthread_mutex_unlock(&a->lock);
     if (state && a->kind->is_final(state))
-        action_complete(a, strcmp(state, "error") == 0 ? RELAY_ERR_SERVER : RELAY_OK, NULL);
+        lr_action_complete(a, strcmp(state, "error") == 0 ? RELAY_ERR_SERVER : RELAY_OK, NULL);
 }
 
-void action_complete(relay_action *a, relay_status st, json_t *final)
+void lr_action_complete(relay_action *a, relay_status st, json_t *final)
 {
     json_t *copy = final ? json_deep_copy(final) : NULL;
     pthread_mutex_lock(&a->lock);
@@ -136,7 +136,7 @@ void action_complete(relay_action *a, relay_status st, json_t *final)
     int owned = a->in_map;
     if (a->in_map) {
         relay_call *call = a->call;
-        strmap_remove(&a->client->actions, a->control_id);
+        lr_strmap_remove(&a->client->actions, a->control_id);
         if (a->call_prev)
             a->call_prev->call_next = a->call_next;
         else
@@ -149,7 +149,7 @@ void action_complete(relay_action *a, relay_status st, json_t *final)
     if (fn)
         fn(a, user);
     if (owned)
-        action_unref(a); /* last: the application may have freed its own already */
+        lr_action_unref(a); /* last: the application may have freed its own already */
 }
 
 /* The answer to the start request decides whether the action runs. */
@@ -158,13 +158,13 @@ static void on_start_done(relay_client *c, rpc_req *req)
     (void)c;
     relay_action *a = req->action;
     if (req->status != RELAY_OK) {
-        action_complete(a, req->status, NULL);
+        lr_action_complete(a, req->status, NULL);
         return;
     }
-    relay_status st = result_classify(req->result, req->error, NULL);
+    relay_status st = lr_result_classify(req->result, req->error, NULL);
     json_t *body = req->error ? req->error : req->result;
     if (st != RELAY_OK) {
-        action_complete(a, st, body);
+        lr_action_complete(a, st, body);
         return;
     }
     char code[16] = "";
@@ -172,7 +172,7 @@ static void on_start_done(relay_client *c, rpc_req *req)
     if (json_is_string(v))
         snprintf(code, sizeof code, "%s", json_string_value(v));
     if (proto_code_is_gone(code))
-        action_complete(a, RELAY_OK, body);
+        lr_action_complete(a, RELAY_OK, body);
 }
 
 /* ------------------------------------------------------------ any thread */
@@ -212,7 +212,7 @@ relay_result *relay_action_result(const relay_action *a)
     pthread_mutex_lock(&mut->lock);
     json_t *copy = a->last ? json_deep_copy(a->last) : NULL;
     pthread_mutex_unlock(&mut->lock);
-    return copy ? result_new(copy) : NULL;
+    return copy ? lr_result_new(copy) : NULL;
 }
 
 relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **out)
@@ -221,7 +221,7 @@ relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **o
         *out = NULL;
     if (!a)
         return RELAY_ERR_INVALID_ARG;
-    if (client_on_io_thread(a->client))
+    if (lr_client_on_io_thread(a->client))
         return RELAY_ERR_STATE;
     struct timespec dl = deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&a->lock);
@@ -236,7 +236,7 @@ relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **o
     json_t *copy = a->completed && a->last ? json_deep_copy(a->last) : NULL;
     pthread_mutex_unlock(&a->lock);
     if (out && copy)
-        *out = result_new(copy);
+        *out = lr_result_new(copy);
     else
         json_decref(copy);
     return st;
@@ -264,11 +264,11 @@ relay_status relay_action_stop(relay_action *a, relay_result **out)
         *out = NULL;
     if (!a)
         return RELAY_ERR_INVALID_ARG;
-    json_t *p = frame_call_params(a->call->node_id, a->call->call_id);
+    json_t *p = lr_frame_call_params(a->call->node_id, a->call->call_id);
     if (!p)
         return RELAY_ERR_NO_MEMORY;
     json_object_set_new(p, "control_id", json_string(a->control_id));
-    relay_status st = client_call_method(a->client, proto_method_name(a->kind->stop), p, out);
+    relay_status st = lr_client_call_method(a->client, proto_method_name(a->kind->stop), p, out);
     json_decref(p);
     return st;
 }
@@ -277,18 +277,18 @@ relay_status relay_action_stop(relay_action *a, relay_result **out)
 static relay_status action_start(relay_action *a, json_t *params)
 {
     relay_client *c = a->client;
-    if (client_on_io_thread(c))
+    if (lr_client_on_io_thread(c))
         return RELAY_ERR_STATE;
-    rpc_req *req = rpc_req_new(proto_method_name(a->kind->start), params, c->request_timeout_ms);
+    rpc_req *req = lr_rpc_req_new(proto_method_name(a->kind->start), params, c->request_timeout_ms);
     if (!req)
         return RELAY_ERR_NO_MEMORY;
     req->hook = on_start_done;
     req->action = a;
     action_ref(a);
-    relay_status st = client_submit(c, req);
+    relay_status st = lr_client_submit(c, req);
     if (st == RELAY_OK)
-        st = rpc_req_wait(req, NULL);
-    rpc_req_unref(req);
+        st = lr_rpc_req_wait(req, NULL);
+    lr_rpc_req_unref(req);
     return st;
 }
 
@@ -300,18 +300,18 @@ relay_status relay_call_play_async(relay_call *call, const relay_media *media, s
     *out = NULL;
     if (!call)
         return RELAY_ERR_INVALID_ARG;
-    relay_action *a = action_new(call, &action_kind_play);
+    relay_action *a = lr_action_new(call, &lr_action_kind_play);
     if (!a)
         return RELAY_ERR_NO_MEMORY;
     relay_status st;
-    json_t *p = frame_play_params(call->node_id, call->call_id, a->control_id, media, n_media,
+    json_t *p = lr_frame_play_params(call->node_id, call->call_id, a->control_id, media, n_media,
                                   params, &st);
     if (p) {
         st = action_start(a, p);
         json_decref(p);
     }
     if (st != RELAY_OK) {
-        action_unref(a);
+        lr_action_unref(a);
         return st;
     }
     *out = a;

@@ -26,7 +26,7 @@ static char *dup_or_empty(const char *s)
     return strdup(s ? s : "");
 }
 
-relay_call *call_new_from_event(relay_client *c, json_t *p)
+relay_call *lr_call_new_from_event(relay_client *c, json_t *p)
 {
     const char *call_id = json_string_value(json_object_get(p, "call_id"));
     if (!call_id || !*call_id)
@@ -126,13 +126,13 @@ static void on_linger_done(lws_sorted_usec_list_t *sul)
     relay_client *c = call->client;
     if (!call->in_map)
         return;
-    strmap_remove(&c->calls, call->call_id);
+    lr_strmap_remove(&c->calls, call->call_id);
     call->in_map = 0;
-    call_mark_gone(call);
+    lr_call_mark_gone(call);
     relay_call_unref(call);
 }
 
-void call_set_state(relay_call *call, relay_call_state st)
+void lr_call_set_state(relay_call *call, relay_call_state st)
 {
     if (st == RELAY_CALL_NONE)
         return;
@@ -146,25 +146,25 @@ void call_set_state(relay_call *call, relay_call_state st)
         return;
     /* Nothing more will play or record on an ended call. */
     while (call->actions)
-        action_complete(call->actions, RELAY_OK, NULL);
+        lr_action_complete(call->actions, RELAY_OK, NULL);
     if (call->in_map)
-        conn_schedule(call->client, &call->linger, on_linger_done, CALL_LINGER_MS);
+        lr_conn_schedule(call->client, &call->linger, on_linger_done, CALL_LINGER_MS);
 }
 
-void call_mark_gone(relay_call *call)
+void lr_call_mark_gone(relay_call *call)
 {
     while (call->actions)
-        action_complete(call->actions, RELAY_OK, NULL);
+        lr_action_complete(call->actions, RELAY_OK, NULL);
     pthread_mutex_lock(&call->lock);
     call->gone = 1;
     pthread_cond_broadcast(&call->cond);
     pthread_mutex_unlock(&call->lock);
 }
 
-void call_on_refer_event(relay_call *call, json_t *params)
+void lr_call_on_refer_event(relay_call *call, json_t *params)
 {
     relay_refer_event ev;
-    dispatch_refer_event(params, &ev);
+    lr_dispatch_refer_event(params, &ev);
     json_t *copy = json_deep_copy(params);
 
     pthread_mutex_lock(&call->lock);
@@ -214,7 +214,7 @@ relay_status relay_call_wait_for(relay_call *call, relay_call_state state, int t
 {
     if (!call)
         return RELAY_ERR_INVALID_ARG;
-    if (client_on_io_thread(call->client))
+    if (lr_client_on_io_thread(call->client))
         return RELAY_ERR_STATE;
     pthread_mutex_lock(&call->lock);
     wait_until(call, state_reached, (int)state, timeout_ms);
@@ -232,12 +232,12 @@ relay_status relay_call_execute(relay_call *call, const char *method, const char
         *out = NULL;
     if (!call || !method)
         return RELAY_ERR_INVALID_ARG;
-    json_t *p = frame_parse_object(params_json);
+    json_t *p = lr_frame_parse_object(params_json);
     if (!p)
         return RELAY_ERR_INVALID_ARG;
     json_object_set_new(p, "node_id", json_string(call->node_id));
     json_object_set_new(p, "call_id", json_string(call->call_id));
-    relay_status st = client_call_method(call->client, method, p, out);
+    relay_status st = lr_client_call_method(call->client, method, p, out);
     json_decref(p);
     return st;
 }
@@ -248,10 +248,10 @@ relay_status relay_call_answer(relay_call *call, relay_result **out)
         *out = NULL;
     if (!call)
         return RELAY_ERR_INVALID_ARG;
-    json_t *p = frame_call_params(call->node_id, call->call_id);
+    json_t *p = lr_frame_call_params(call->node_id, call->call_id);
     if (!p)
         return RELAY_ERR_NO_MEMORY;
-    relay_status st = client_call_method(call->client, proto_method_name(PM_ANSWER), p, out);
+    relay_status st = lr_client_call_method(call->client, proto_method_name(PM_ANSWER), p, out);
     json_decref(p);
     return st;
 }
@@ -264,11 +264,11 @@ relay_status relay_call_hangup(relay_call *call, const char *reason, relay_resul
         reason = PROTO_END_HANGUP;
     if (!call || !proto_end_reason_valid(reason))
         return RELAY_ERR_INVALID_ARG;
-    json_t *p = frame_call_params(call->node_id, call->call_id);
+    json_t *p = lr_frame_call_params(call->node_id, call->call_id);
     if (!p)
         return RELAY_ERR_NO_MEMORY;
     json_object_set_new(p, "reason", json_string(reason));
-    relay_status st = client_call_method(call->client, proto_method_name(PM_END), p, out);
+    relay_status st = lr_client_call_method(call->client, proto_method_name(PM_END), p, out);
     json_decref(p);
     return st;
 }
@@ -292,7 +292,7 @@ relay_status relay_call_refer(relay_call *call, const relay_device *device,
     if (!call)
         return RELAY_ERR_INVALID_ARG;
     relay_status st;
-    json_t *p = frame_refer_params(call->node_id, call->call_id, device, status_url, &st);
+    json_t *p = lr_frame_refer_params(call->node_id, call->call_id, device, status_url, &st);
     if (!p)
         return st;
     /* A new transfer: forget the previous one's outcome before any of
@@ -302,7 +302,7 @@ relay_status relay_call_refer(relay_call *call, const relay_device *device,
     json_decref(call->refer_params);
     call->refer_params = NULL;
     pthread_mutex_unlock(&call->lock);
-    st = client_call_method(call->client, proto_method_name(PM_REFER), p, out);
+    st = lr_client_call_method(call->client, proto_method_name(PM_REFER), p, out);
     json_decref(p);
     return st;
 }
@@ -319,7 +319,7 @@ relay_status relay_call_wait_refer(relay_call *call, int timeout_ms, relay_resul
         *out = NULL;
     if (!call)
         return RELAY_ERR_INVALID_ARG;
-    if (client_on_io_thread(call->client))
+    if (lr_client_on_io_thread(call->client))
         return RELAY_ERR_STATE;
     pthread_mutex_lock(&call->lock);
     wait_until(call, refer_final, 0, timeout_ms);
@@ -330,7 +330,7 @@ relay_status relay_call_wait_refer(relay_call *call, int timeout_ms, relay_resul
                                                           : NULL;
     pthread_mutex_unlock(&call->lock);
     if (out && st == RELAY_OK) {
-        *out = result_new(params);
+        *out = lr_result_new(params);
         if (!*out)
             st = RELAY_ERR_NO_MEMORY;
     } else {

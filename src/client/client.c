@@ -19,7 +19,7 @@
 /* Which client's I/O thread the current thread is, if any. */
 static _Thread_local const relay_client *tls_io_client;
 
-int client_on_io_thread(const relay_client *c)
+int lr_client_on_io_thread(const relay_client *c)
 {
     return c && tls_io_client == c;
 }
@@ -115,11 +115,11 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     pthread_mutex_init(&c->post_lock, NULL);
     pthread_mutex_init(&c->outcome_lock, NULL);
     pthread_cond_init(&c->outcome_cond, NULL);
-    mailbox_init(&c->mbox, NULL, NULL); /* woken by client_submit itself */
-    strmap_init(&c->pending);
-    strmap_init(&c->calls);
-    strmap_init(&c->actions);
-    workers_init(&c->pool);
+    mailbox_init(&c->mbox, NULL, NULL); /* woken by lr_client_submit itself */
+    lr_strmap_init(&c->pending);
+    lr_strmap_init(&c->calls);
+    lr_strmap_init(&c->actions);
+    lr_workers_init(&c->pool);
 
     int port_in_host = 0;
     if (split_host(opts->host, &c->host, &port_in_host) != 0) {
@@ -189,7 +189,7 @@ relay_status relay_client_on_event(relay_client *c, relay_event_handler fn, void
     return RELAY_OK;
 }
 
-void client_set_outcome(relay_client *c, relay_status st)
+void lr_client_set_outcome(relay_client *c, relay_status st)
 {
     pthread_mutex_lock(&c->outcome_lock);
     if (!c->outcome_set) {
@@ -204,17 +204,17 @@ static void *io_main(void *arg)
 {
     relay_client *c = arg;
     tls_io_client = c;
-    if (conn_create_context(c) != 0) {
-        client_set_outcome(c, RELAY_ERR_CONNECT);
+    if (lr_conn_create_context(c) != 0) {
+        lr_client_set_outcome(c, RELAY_ERR_CONNECT);
         atomic_store(&c->closed, 1);
         return NULL;
     }
-    conn_attempt(c);
+    lr_conn_attempt(c);
     while (!atomic_load(&c->io_quit))
         lws_service(c->ctx, 0);
-    conn_teardown(c);
+    lr_conn_teardown(c);
     /* Should the I/O thread end on its own before the first session. */
-    client_set_outcome(c, RELAY_ERR_CLOSED);
+    lr_client_set_outcome(c, RELAY_ERR_CLOSED);
     return NULL;
 }
 
@@ -237,9 +237,9 @@ relay_status relay_client_connect(relay_client *c)
         return RELAY_ERR_INVALID_ARG;
     if (c->io_started)
         return RELAY_ERR_STATE;
-    if (client_on_io_thread(c))
+    if (lr_client_on_io_thread(c))
         return RELAY_ERR_STATE;
-    if (workers_start(&c->pool, c->n_workers) != 0)
+    if (lr_workers_start(&c->pool, c->n_workers) != 0)
         return RELAY_ERR_NO_MEMORY;
     c->outcome_set = 0;
     c->auth_failures = 0;
@@ -293,12 +293,12 @@ void relay_client_free(relay_client *c)
     if (!c)
         return;
     stop_io_thread(c);
-    workers_stop(&c->pool);
+    lr_workers_stop(&c->pool);
     /* Anything a handler took and released after the I/O thread ended. */
-    strmap_destroy(&c->pending);
-    strmap_destroy(&c->calls);
-    strmap_destroy(&c->actions);
-    strpool_free(&c->protocols);
+    lr_strmap_destroy(&c->pending);
+    lr_strmap_destroy(&c->calls);
+    lr_strmap_destroy(&c->actions);
+    lr_strpool_free(&c->protocols);
     mailbox_destroy(&c->mbox);
     free(c->rx);
     free(c->protocol);
@@ -331,36 +331,36 @@ const char *relay_client_protocol(const relay_client *c)
     return p ? p : "";
 }
 
-relay_status client_submit(relay_client *c, rpc_req *req)
+relay_status lr_client_submit(relay_client *c, rpc_req *req)
 {
     pthread_mutex_lock(&c->post_lock);
     if (!c->accepting) {
         pthread_mutex_unlock(&c->post_lock);
         return RELAY_ERR_CLOSED;
     }
-    rpc_req_ref(req); /* the I/O thread's */
+    lr_rpc_req_ref(req); /* the I/O thread's */
     mailbox_push(&c->mbox, &req->mb);
     lws_cancel_service(c->ctx);
     pthread_mutex_unlock(&c->post_lock);
     return RELAY_OK;
 }
 
-relay_status client_call_method(relay_client *c, const char *method, json_t *params,
+relay_status lr_client_call_method(relay_client *c, const char *method, json_t *params,
                                 relay_result **out)
 {
     if (out)
         *out = NULL;
-    if (client_on_io_thread(c)) {
+    if (lr_client_on_io_thread(c)) {
         CLOG(c, RELAY_LOG_ERROR, "%s: blocking call on the I/O thread refused", method);
         return RELAY_ERR_STATE;
     }
-    rpc_req *req = rpc_req_new(method, params, c->request_timeout_ms);
+    rpc_req *req = lr_rpc_req_new(method, params, c->request_timeout_ms);
     if (!req)
         return RELAY_ERR_NO_MEMORY;
-    relay_status st = client_submit(c, req);
+    relay_status st = lr_client_submit(c, req);
     if (st == RELAY_OK)
-        st = rpc_req_wait(req, out);
-    rpc_req_unref(req);
+        st = lr_rpc_req_wait(req, out);
+    lr_rpc_req_unref(req);
     return st;
 }
 
@@ -371,10 +371,10 @@ relay_status relay_client_execute(relay_client *c, const char *method, const cha
         *out = NULL;
     if (!c || !method || !*method)
         return RELAY_ERR_INVALID_ARG;
-    json_t *p = frame_parse_object(params_json);
+    json_t *p = lr_frame_parse_object(params_json);
     if (!p)
         return RELAY_ERR_INVALID_ARG;
-    relay_status st = client_call_method(c, method, p, out);
+    relay_status st = lr_client_call_method(c, method, p, out);
     json_decref(p);
     return st;
 }

@@ -42,12 +42,12 @@ static void drain_mailbox(relay_client *c)
     mailbox_msg *m = mailbox_take_all(&c->mbox);
     while (m) {
         mailbox_msg *next = m->next;
-        rpc_take(c, (rpc_req *)m); /* the mailbox's reference becomes the I/O thread's */
+        lr_rpc_take(c, (rpc_req *)m); /* the mailbox's reference becomes the I/O thread's */
         m = next;
     }
 }
 
-int conn_create_context(relay_client *c)
+int lr_conn_create_context(relay_client *c)
 {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -72,7 +72,7 @@ int conn_create_context(relay_client *c)
     return 0;
 }
 
-void conn_schedule(relay_client *c, lws_sorted_usec_list_t *sul, sul_cb_t cb, int ms)
+void lr_conn_schedule(relay_client *c, lws_sorted_usec_list_t *sul, sul_cb_t cb, int ms)
 {
     lws_sul_schedule(c->ctx, 0, sul, cb, (lws_usec_t)ms * LWS_US_PER_MS);
 }
@@ -80,16 +80,16 @@ void conn_schedule(relay_client *c, lws_sorted_usec_list_t *sul, sul_cb_t cb, in
 static void on_reconnect_timer(lws_sorted_usec_list_t *sul)
 {
     relay_client *c = lws_container_of(sul, relay_client, reconnect_timer);
-    conn_attempt(c);
+    lr_conn_attempt(c);
 }
 
-void conn_schedule_reconnect(relay_client *c, int delay_ms)
+void lr_conn_schedule_reconnect(relay_client *c, int delay_ms)
 {
     CLOG(c, RELAY_LOG_INFO, "reconnecting in %d ms", delay_ms);
-    conn_schedule(c, &c->reconnect_timer, on_reconnect_timer, delay_ms);
+    lr_conn_schedule(c, &c->reconnect_timer, on_reconnect_timer, delay_ms);
 }
 
-void conn_attempt(relay_client *c)
+void lr_conn_attempt(relay_client *c)
 {
     if (atomic_load(&c->io_quit))
         return;
@@ -118,12 +118,12 @@ void conn_attempt(relay_client *c)
     /* A failure may already have been reported through CONNECTION_ERROR
      * from inside the call; only report it here if it was not. */
     if (!wsi && c->conn_gen == gen && c->state == CONN_CONNECTING)
-        conn_down(c, "could not start the connection");
+        lr_conn_down(c, "could not start the connection");
     else if (wsi && c->conn_gen == gen && c->state == CONN_CONNECTING)
         c->wsi = wsi;
 }
 
-void conn_send_text(relay_client *c, const char *text, size_t len)
+void lr_conn_send_text(relay_client *c, const char *text, size_t len)
 {
     if (!c->wsi || c->state == CONN_IDLE || c->state == CONN_CONNECTING)
         return; /* no connection: the frame would belong to no session */
@@ -154,7 +154,7 @@ static void free_tx(relay_client *c)
     c->tx_head = c->tx_tail = NULL;
 }
 
-void conn_close(relay_client *c, int flush_first)
+void lr_conn_close(relay_client *c, int flush_first)
 {
     if (!c->wsi || c->state == CONN_IDLE)
         return;
@@ -168,10 +168,10 @@ void conn_close(relay_client *c, int flush_first)
     /* Abandon it now: lws closes it on its next pass, and its later
      * callbacks carry a stale generation. */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    conn_down(c, "closed by the client");
+    lr_conn_down(c, "closed by the client");
 }
 
-void conn_down(relay_client *c, const char *why)
+void lr_conn_down(relay_client *c, const char *why)
 {
     if (c->state == CONN_IDLE)
         return;
@@ -190,15 +190,15 @@ void conn_down(relay_client *c, const char *why)
     c->rx_discard = 0;
     c->close_after_flush = 0;
     lws_sul_cancel(&c->ping_timer);
-    if (!session_on_down(c) || atomic_load(&c->io_quit))
+    if (!lr_session_on_down(c) || atomic_load(&c->io_quit))
         return;
     int delay = c->backoff_ms;
     c->backoff_ms = delay ? (delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2)
                           : BACKOFF_FIRST_MS;
-    conn_schedule_reconnect(c, delay);
+    lr_conn_schedule_reconnect(c, delay);
 }
 
-void conn_teardown(relay_client *c)
+void lr_conn_teardown(relay_client *c)
 {
     pthread_mutex_lock(&c->post_lock);
     c->accepting = 0;
@@ -208,7 +208,7 @@ void conn_teardown(relay_client *c)
     if (c->state != CONN_IDLE) {
         if (c->wsi)
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        conn_down(c, "client closing");
+        lr_conn_down(c, "client closing");
     }
     lws_sul_cancel(&c->reconnect_timer);
     lws_sul_cancel(&c->ping_timer);
@@ -217,12 +217,12 @@ void conn_teardown(relay_client *c)
     mailbox_msg *m = mailbox_take_all(&c->mbox);
     while (m) {
         mailbox_msg *next = m->next;
-        rpc_complete(c, (rpc_req *)m, RELAY_ERR_CLOSED, NULL, NULL);
+        lr_rpc_complete(c, (rpc_req *)m, RELAY_ERR_CLOSED, NULL, NULL);
         m = next;
     }
-    rpc_fail_inflight(c, RELAY_ERR_CLOSED);
-    rpc_fail_queue(c, RELAY_ERR_CLOSED);
-    session_forget_calls(c, RELAY_ERR_CLOSED);
+    lr_rpc_fail_inflight(c, RELAY_ERR_CLOSED);
+    lr_rpc_fail_queue(c, RELAY_ERR_CLOSED);
+    lr_session_forget_calls(c, RELAY_ERR_CLOSED);
 
     lws_context_destroy(c->ctx);
     pthread_mutex_lock(&c->post_lock);
@@ -280,7 +280,7 @@ static void on_receive(relay_client *c, struct lws *wsi, const void *in, size_t 
     c->rx = NULL;
     c->rx_cap = 0;
     buf[n] = '\0';
-    dispatch_frame(c, (const char *)buf, n);
+    lr_dispatch_frame(c, (const char *)buf, n);
     /* Keep a modest buffer for the next message, not a multi-megabyte one. */
     if (!c->rx && cap <= 4 * RX_CHUNK) {
         c->rx = buf;
@@ -337,7 +337,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->wsi = wsi;
         c->state = CONN_AUTHENTICATING;
         CLOG(c, RELAY_LOG_INFO, "websocket connected to %s", c->host_header);
-        session_on_open(c);
+        lr_session_on_open(c);
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
         if (!current || c->state == CONN_IDLE)
@@ -353,12 +353,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             char why[256];
             snprintf(why, sizeof why, "connection error: %s",
                      in ? (const char *)in : "(no reason given)");
-            conn_down(c, why);
+            lr_conn_down(c, why);
         }
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (current)
-            conn_down(c, "closed by the peer");
+            lr_conn_down(c, "closed by the peer");
         break;
     default:
         break;

@@ -16,11 +16,11 @@ static void reply(relay_client *c, char *frame)
         CLOG(c, RELAY_LOG_ERROR, "out of memory building a reply");
         return;
     }
-    conn_send_text(c, frame, strlen(frame));
+    lr_conn_send_text(c, frame, strlen(frame));
     free(frame);
 }
 
-int dispatch_parse_event(json_t *params, relay_event *ev, json_t **inner)
+int lr_dispatch_parse_event(json_t *params, relay_event *ev, json_t **inner)
 {
     memset(ev, 0, sizeof *ev);
     *inner = NULL;
@@ -58,7 +58,7 @@ static void codes_as_strings(json_t *params)
     }
 }
 
-void dispatch_refer_event(json_t *params, relay_refer_event *ev)
+void lr_dispatch_refer_event(json_t *params, relay_refer_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     codes_as_strings(params);
@@ -75,10 +75,10 @@ void dispatch_refer_event(json_t *params, relay_refer_event *ev)
 
 static void on_call_receive(relay_client *c, json_t *in, const char *call_id)
 {
-    relay_call *call = strmap_get(&c->calls, call_id);
+    relay_call *call = lr_strmap_get(&c->calls, call_id);
     if (call) {
         /* Redelivered after a resume: already known and already handled. */
-        call_set_state(call, proto_call_state_from_name(
+        lr_call_set_state(call, proto_call_state_from_name(
                                  json_string_value(json_object_get(in, "call_state"))));
         return;
     }
@@ -87,10 +87,10 @@ static void on_call_receive(relay_client *c, json_t *in, const char *call_id)
              PROTO_MAX_ACTIVE_CALLS, call_id);
         return;
     }
-    call = call_new_from_event(c, in);
+    call = lr_call_new_from_event(c, in);
     if (!call)
         return;
-    if (strmap_put(&c->calls, call->call_id, call) != 0) {
+    if (lr_strmap_put(&c->calls, call->call_id, call) != 0) {
         relay_call_unref(call);
         return;
     }
@@ -98,7 +98,7 @@ static void on_call_receive(relay_client *c, json_t *in, const char *call_id)
     if (!c->on_call)
         return;
     relay_call_ref(call); /* the handler's, dropped when it returns */
-    if (workers_submit(&c->pool, c->on_call, call, c->on_call_user) != 0) {
+    if (lr_workers_submit(&c->pool, c->on_call, call, c->on_call_user) != 0) {
         CLOG(c, RELAY_LOG_ERROR, "could not hand call %s to a worker", call_id);
         relay_call_unref(call);
     }
@@ -108,12 +108,12 @@ static void on_event(relay_client *c, json_t *params)
 {
     relay_event ev;
     json_t *in;
-    if (dispatch_parse_event(params, &ev, &in) != 0) {
+    if (lr_dispatch_parse_event(params, &ev, &in) != 0) {
         CLOG(c, RELAY_LOG_WARN, "ignoring a signalwire.event without event_type");
         return;
     }
     proto_event type = proto_event_from_name(ev.event_type);
-    relay_call *call = strmap_get(&c->calls, ev.call_id);
+    relay_call *call = lr_strmap_get(&c->calls, ev.call_id);
 
     switch (type) {
     case PE_CALL_RECEIVE:
@@ -122,24 +122,24 @@ static void on_event(relay_client *c, json_t *params)
         break;
     case PE_CALL_STATE:
         if (call)
-            call_set_state(call, proto_call_state_from_name(
+            lr_call_set_state(call, proto_call_state_from_name(
                                      json_string_value(json_object_get(in, "call_state"))));
         break;
     case PE_CALL_REFER:
         if (call)
-            call_on_refer_event(call, in);
+            lr_call_on_refer_event(call, in);
         break;
     case PE_AUTHORIZATION_STATE:
-        session_on_authorization_state(
+        lr_session_on_authorization_state(
             c, json_string_value(json_object_get(in, "authorization_state")));
         break;
     default:
         break;
     }
     if (ev.control_id) {
-        relay_action *a = strmap_get(&c->actions, ev.control_id);
+        relay_action *a = lr_strmap_get(&c->actions, ev.control_id);
         if (a && (a->kind->event == type))
-            action_on_event(a, in);
+            lr_action_on_event(a, in);
     }
     if (c->on_event) {
         char *text = json_dumps(in, JSON_COMPACT);
@@ -167,7 +167,7 @@ static void on_server_request(relay_client *c, json_t *msg, const char *method)
     case PM_DISCONNECT:
         if (id)
             reply(c, jsonrpc_response(id, NULL));
-        session_on_disconnect_request(c, json_is_true(json_object_get(params, "restart")));
+        lr_session_on_disconnect_request(c, json_is_true(json_object_get(params, "restart")));
         break;
     default:
         CLOG(c, RELAY_LOG_WARN, "server sent an unknown method %s", method);
@@ -177,7 +177,7 @@ static void on_server_request(relay_client *c, json_t *msg, const char *method)
     }
 }
 
-void dispatch_frame(relay_client *c, const char *text, size_t len)
+void lr_dispatch_frame(relay_client *c, const char *text, size_t len)
 {
     if (c->log.level >= RELAY_LOG_DEBUG)
         CLOG(c, RELAY_LOG_DEBUG, "recv: %.*s", (int)len, text);
@@ -201,7 +201,7 @@ void dispatch_frame(relay_client *c, const char *text, size_t len)
         json_t *error = json_incref(json_object_get(msg, "error"));
         json_object_del(msg, "result");
         json_object_del(msg, "error");
-        if (!rpc_answer(c, id, result, error))
+        if (!lr_rpc_answer(c, id, result, error))
             CLOG(c, RELAY_LOG_DEBUG, "answer to an unknown or expired request %s", id);
     } else {
         CLOG(c, RELAY_LOG_WARN, "ignoring a frame that is neither request nor answer");

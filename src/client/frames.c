@@ -21,7 +21,7 @@ static void set_str(json_t *obj, const char *key, const char *s)
         set(obj, key, json_string(s));
 }
 
-json_t *frame_connect_params(const connect_args *a)
+json_t *lr_frame_connect_params(const connect_args *a)
 {
     json_t *p = json_object();
     if (!p)
@@ -46,7 +46,7 @@ json_t *frame_connect_params(const connect_args *a)
     return p;
 }
 
-json_t *frame_call_params(const char *node_id, const char *call_id)
+json_t *lr_frame_call_params(const char *node_id, const char *call_id)
 {
     return json_pack("{s:s,s:s}", "node_id", node_id ? node_id : "", "call_id",
                      call_id ? call_id : "");
@@ -85,7 +85,7 @@ invalid:
     return NULL;
 }
 
-json_t *frame_play_params(const char *node_id, const char *call_id, const char *control_id,
+json_t *lr_frame_play_params(const char *node_id, const char *call_id, const char *control_id,
                           const relay_media *media, size_t n_media,
                           const relay_play_params *pp, relay_status *err)
 {
@@ -94,7 +94,7 @@ json_t *frame_play_params(const char *node_id, const char *call_id, const char *
         *err = RELAY_ERR_INVALID_ARG;
         return NULL;
     }
-    json_t *p = frame_call_params(node_id, call_id);
+    json_t *p = lr_frame_call_params(node_id, call_id);
     json_t *list = json_array();
     if (!p || !list)
         goto fail;
@@ -123,7 +123,7 @@ fail:
     return NULL;
 }
 
-json_t *frame_parse_object(const char *params_json)
+json_t *lr_frame_parse_object(const char *params_json)
 {
     if (!params_json || !*params_json)
         return json_object();
@@ -135,7 +135,7 @@ json_t *frame_parse_object(const char *params_json)
     return v;
 }
 
-json_t *frame_refer_params(const char *node_id, const char *call_id, const relay_device *d,
+json_t *lr_frame_refer_params(const char *node_id, const char *call_id, const relay_device *d,
                            const char *status_url, relay_status *err)
 {
     *err = RELAY_ERR_INVALID_ARG;
@@ -143,7 +143,7 @@ json_t *frame_refer_params(const char *node_id, const char *call_id, const relay
         return NULL;
     const char *type = d->type && *d->type ? d->type : "sip";
     /* Extra params first, so the typed fields win where both are given. */
-    json_t *dp = frame_parse_object(d->params_json);
+    json_t *dp = lr_frame_parse_object(d->params_json);
     if (!dp)
         return NULL;
     set_str(dp, "uri", d->uri);
@@ -168,7 +168,7 @@ json_t *frame_refer_params(const char *node_id, const char *call_id, const relay
         return NULL;
     }
     *err = RELAY_ERR_NO_MEMORY;
-    json_t *p = frame_call_params(node_id, call_id);
+    json_t *p = lr_frame_call_params(node_id, call_id);
     json_t *dev = json_pack("{s:s,s:o}", "type", type, "params", dp);
     if (!p || !dev) {
         json_decref(p);

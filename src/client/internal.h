@@ -7,7 +7,7 @@
  *     table, the offline queue, the call map and the action map. Fields
  *     marked [io] are touched by that thread only and need no lock.
  *   - Other threads reach the I/O thread by posting rpc_req messages to the
- *     client's mailbox (client_submit), which wakes it with
+ *     client's mailbox (lr_client_submit), which wakes it with
  *     lws_cancel_service().
  *   - State that API users read from any thread (call state, refer state,
  *     action state) lives under the owning object's mutex, marked [lock].
@@ -42,13 +42,13 @@ typedef struct strmap {
     size_t count;
 } strmap;
 
-void strmap_init(strmap *m);
-void strmap_destroy(strmap *m); /* frees the table, not the values */
-int strmap_put(strmap *m, const char *key, void *value); /* 0, or -1 on ENOMEM */
-void *strmap_get(const strmap *m, const char *key);
-void *strmap_remove(strmap *m, const char *key);
+void lr_strmap_init(strmap *m);
+void lr_strmap_destroy(strmap *m); /* frees the table, not the values */
+int lr_strmap_put(strmap *m, const char *key, void *value); /* 0, or -1 on ENOMEM */
+void *lr_strmap_get(const strmap *m, const char *key);
+void *lr_strmap_remove(strmap *m, const char *key);
 /* A malloc'd snapshot of every value (NULL when empty); *n gets the count. */
-void **strmap_values(const strmap *m, size_t *n);
+void **lr_strmap_values(const strmap *m, size_t *n);
 
 /* An append-only set of strings whose pointers stay valid until the pool is
  * freed: lets one thread publish a changing string (a session's protocol, an
@@ -58,8 +58,8 @@ typedef struct strpool {
     strpool_node *head;
 } strpool;
 
-const char *strpool_intern(strpool *p, const char *s); /* NULL on ENOMEM */
-void strpool_free(strpool *p);
+const char *lr_strpool_intern(strpool *p, const char *s); /* NULL on ENOMEM */
+void lr_strpool_free(strpool *p);
 
 /* --------------------------------------------------------------- result.c */
 
@@ -73,12 +73,12 @@ struct relay_result {
 };
 
 /* Wraps obj (reference stolen; NULL makes an empty object). */
-relay_result *result_new(json_t *obj);
+relay_result *lr_result_new(json_t *obj);
 
 /* Applies the result-code rules of relay.h to a JSON-RPC answer: exactly one
  * of result/error is non-NULL (both borrowed). When out is not NULL it
  * receives a relay_result (for an error object: its code and message). */
-relay_status result_classify(json_t *result, json_t *error, relay_result **out);
+relay_status lr_result_classify(json_t *result, json_t *error, relay_result **out);
 
 /* ---------------------------------------------------------------- frames.c */
 
@@ -91,15 +91,15 @@ typedef struct connect_args {
     const char *authorization_state; /* idem */
 } connect_args;
 
-json_t *frame_connect_params(const connect_args *a);
-json_t *frame_call_params(const char *node_id, const char *call_id);
-json_t *frame_play_params(const char *node_id, const char *call_id, const char *control_id,
+json_t *lr_frame_connect_params(const connect_args *a);
+json_t *lr_frame_call_params(const char *node_id, const char *call_id);
+json_t *lr_frame_play_params(const char *node_id, const char *call_id, const char *control_id,
                           const relay_media *media, size_t n_media,
                           const relay_play_params *params, relay_status *err);
-json_t *frame_refer_params(const char *node_id, const char *call_id, const relay_device *device,
+json_t *lr_frame_refer_params(const char *node_id, const char *call_id, const relay_device *device,
                            const char *status_url, relay_status *err);
 /* params_json (NULL: {}) parsed as an object, or NULL. */
-json_t *frame_parse_object(const char *params_json);
+json_t *lr_frame_parse_object(const char *params_json);
 /* Envelopes (request, response, error) come from common/jsonrpc.h. */
 
 /* ------------------------------------------------------------------- rpc.c */
@@ -142,29 +142,29 @@ struct rpc_req {
 };
 
 /* A request for method with params (borrowed). NULL on ENOMEM. */
-rpc_req *rpc_req_new(const char *method, json_t *params, int timeout_ms);
-void rpc_req_ref(rpc_req *req);
-void rpc_req_unref(rpc_req *req);
+rpc_req *lr_rpc_req_new(const char *method, json_t *params, int timeout_ms);
+void lr_rpc_req_ref(rpc_req *req);
+void lr_rpc_req_unref(rpc_req *req);
 
 /* Waits for the outcome (with a safety margin over the request timeout) and
- * classifies it; *out as for result_classify. */
-relay_status rpc_req_wait(rpc_req *req, relay_result **out);
+ * classifies it; *out as for lr_result_classify. */
+relay_status lr_rpc_req_wait(rpc_req *req, relay_result **out);
 
 /* [io] Takes a request off the mailbox: starts its timer and sends it now
  * or queues it until the session is up. */
-void rpc_take(relay_client *c, rpc_req *req);
+void lr_rpc_take(relay_client *c, rpc_req *req);
 /* [io] Puts a request on the wire (pending table + tx queue). */
-void rpc_send(relay_client *c, rpc_req *req);
+void lr_rpc_send(relay_client *c, rpc_req *req);
 /* [io] Completes a request: hook, then waiter; drops the I/O thread's ref. */
-void rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *result, json_t *error);
+void lr_rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *result, json_t *error);
 /* [io] An answer arrived for id (result/error stolen). 0 if unknown id. */
-int rpc_answer(relay_client *c, const char *id, json_t *result, json_t *error);
+int lr_rpc_answer(relay_client *c, const char *id, json_t *result, json_t *error);
 /* [io] Fails everything sent on the current connection. */
-void rpc_fail_inflight(relay_client *c, relay_status st);
+void lr_rpc_fail_inflight(relay_client *c, relay_status st);
 /* [io] Sends the offline queue, oldest first. */
-void rpc_flush_queue(relay_client *c);
+void lr_rpc_flush_queue(relay_client *c);
 /* [io] Fails the offline queue too (shutdown). */
-void rpc_fail_queue(relay_client *c, relay_status st);
+void lr_rpc_fail_queue(relay_client *c, relay_status st);
 
 /* ---------------------------------------------------------------- call.c */
 
@@ -189,13 +189,13 @@ struct relay_call {
 };
 
 /* [io] A call from calling.call.receive params; NULL on ENOMEM or no call_id. */
-relay_call *call_new_from_event(relay_client *c, json_t *params);
+relay_call *lr_call_new_from_event(relay_client *c, json_t *params);
 /* [io] Sets the state, wakes waiters; an ended call resolves its actions. */
-void call_set_state(relay_call *call, relay_call_state st);
+void lr_call_set_state(relay_call *call, relay_call_state st);
 /* [io] Stores a refer event and runs the refer handler. */
-void call_on_refer_event(relay_call *call, json_t *params);
+void lr_call_on_refer_event(relay_call *call, json_t *params);
 /* [io] The call will see no more events: wake every waiter. */
-void call_mark_gone(relay_call *call);
+void lr_call_mark_gone(relay_call *call);
 
 /* ---------------------------------------------------------------- action.c */
 
@@ -207,7 +207,7 @@ typedef struct action_kind {
     int (*is_final)(const char *state);
 } action_kind;
 
-extern const action_kind action_kind_play;
+extern const action_kind lr_action_kind_play;
 
 struct relay_action {
     atomic_int refs;                  /* the caller's and, while running, the I/O thread's */
@@ -232,14 +232,14 @@ struct relay_action {
     relay_action *call_prev, *call_next; /* the call's running actions */
 };
 
-relay_action *action_new(relay_call *call, const action_kind *kind);
-void action_unref(relay_action *a);
+relay_action *lr_action_new(relay_call *call, const action_kind *kind);
+void lr_action_unref(relay_action *a);
 /* [io] Registers a running action (control_id map + its call's list). */
-void action_register(relay_client *c, relay_action *a);
+void lr_action_register(relay_client *c, relay_action *a);
 /* [io] An event for this action (params borrowed). */
-void action_on_event(relay_action *a, json_t *params);
+void lr_action_on_event(relay_action *a, json_t *params);
 /* [io] Completes with st; final (borrowed, may be NULL) becomes the result. */
-void action_complete(relay_action *a, relay_status st, json_t *final);
+void lr_action_complete(relay_action *a, relay_status st, json_t *final);
 
 /* ------------------------------------------------------------- workers.c */
 
@@ -253,11 +253,11 @@ typedef struct workers {
     worker_job *head, *tail;
 } workers;
 
-void workers_init(workers *w);
-int workers_start(workers *w, int n);            /* 0, or -1 */
+void lr_workers_init(workers *w);
+int lr_workers_start(workers *w, int n);            /* 0, or -1 */
 /* Runs fn(call, user) on a worker, then drops the call ref (taken over). */
-int workers_submit(workers *w, relay_call_handler fn, relay_call *call, void *user);
-void workers_stop(workers *w); /* joins; unrun jobs are dropped */
+int lr_workers_submit(workers *w, relay_call_handler fn, relay_call *call, void *user);
+void lr_workers_stop(workers *w); /* joins; unrun jobs are dropped */
 
 /* ---------------------------------------------------------- conn/session */
 
@@ -349,46 +349,46 @@ struct relay_client {
 
 /* client.c */
 /* Posts req to the I/O thread (takes a reference on success). */
-relay_status client_submit(relay_client *c, rpc_req *req);
+relay_status lr_client_submit(relay_client *c, rpc_req *req);
 /* Builds, posts and waits for method(params); params borrowed. */
-relay_status client_call_method(relay_client *c, const char *method, json_t *params,
+relay_status lr_client_call_method(relay_client *c, const char *method, json_t *params,
                                  relay_result **out);
 /* 1 when the calling thread is the client's I/O thread (blocking is banned). */
-int client_on_io_thread(const relay_client *c);
+int lr_client_on_io_thread(const relay_client *c);
 /* [io] Records the first session's outcome for relay_client_connect. */
-void client_set_outcome(relay_client *c, relay_status st);
+void lr_client_set_outcome(relay_client *c, relay_status st);
 
 /* conn.c [io] */
-int conn_create_context(relay_client *c);
-void conn_attempt(relay_client *c);
-void conn_send_text(relay_client *c, const char *text, size_t len); /* copies */
-void conn_close(relay_client *c, int flush_first);
-void conn_schedule_reconnect(relay_client *c, int delay_ms);
-void conn_schedule(relay_client *c, lws_sorted_usec_list_t *sul, sul_cb_t cb, int ms);
+int lr_conn_create_context(relay_client *c);
+void lr_conn_attempt(relay_client *c);
+void lr_conn_send_text(relay_client *c, const char *text, size_t len); /* copies */
+void lr_conn_close(relay_client *c, int flush_first);
+void lr_conn_schedule_reconnect(relay_client *c, int delay_ms);
+void lr_conn_schedule(relay_client *c, lws_sorted_usec_list_t *sul, sul_cb_t cb, int ms);
 /* Ends the I/O thread's life: refuses new messages, fails everything still
  * waiting with RELAY_ERR_CLOSED, destroys the lws context. */
-void conn_teardown(relay_client *c);
+void lr_conn_teardown(relay_client *c);
 /* The connection is gone (or never came): clean up and maybe reconnect. */
-void conn_down(relay_client *c, const char *why);
+void lr_conn_down(relay_client *c, const char *why);
 
 /* session.c [io] */
-void session_on_open(relay_client *c);
+void lr_session_on_open(relay_client *c);
 /* The connection went down; returns 1 if the client should reconnect. */
-int session_on_down(relay_client *c);
-void session_on_authorization_state(relay_client *c, const char *state);
-void session_on_disconnect_request(relay_client *c, int restart);
-void session_start_pings(relay_client *c);
+int lr_session_on_down(relay_client *c);
+void lr_session_on_authorization_state(relay_client *c, const char *state);
+void lr_session_on_disconnect_request(relay_client *c, int restart);
+void lr_session_start_pings(relay_client *c);
 /* Drops every call and action: the server forgot this session. */
-void session_forget_calls(relay_client *c, relay_status st);
+void lr_session_forget_calls(relay_client *c, relay_status st);
 
 /* dispatch.c [io] */
 /* Handles one complete text frame from the server. */
-void dispatch_frame(relay_client *c, const char *text, size_t len);
+void lr_dispatch_frame(relay_client *c, const char *text, size_t len);
 /* Parses signalwire.event params into ev (strings borrowed from params);
  * *inner gets the nested params object. Exposed for tests. */
-int dispatch_parse_event(json_t *params, relay_event *ev, json_t **inner);
+int lr_dispatch_parse_event(json_t *params, relay_event *ev, json_t **inner);
 /* Types a calling.call.refer params object (strings borrowed). */
-void dispatch_refer_event(json_t *params, relay_refer_event *ev);
+void lr_dispatch_refer_event(json_t *params, relay_refer_event *ev);
 
 #define CLOG(c, lvl, ...) log_write(&(c)->log, (lvl), __VA_ARGS__)
 

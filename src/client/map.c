@@ -25,14 +25,14 @@ static uint32_t hash_str(const char *s)
     return h;
 }
 
-void strmap_init(strmap *m)
+void lr_strmap_init(strmap *m)
 {
     m->buckets = NULL;
     m->nbuckets = 0;
     m->count = 0;
 }
 
-void strmap_destroy(strmap *m)
+void lr_strmap_destroy(strmap *m)
 {
     for (size_t i = 0; i < m->nbuckets; i++) {
         strmap_entry *e = m->buckets[i];
@@ -43,7 +43,7 @@ void strmap_destroy(strmap *m)
         }
     }
     free(m->buckets);
-    strmap_init(m);
+    lr_strmap_init(m);
 }
 
 static int grow(strmap *m)
@@ -78,7 +78,7 @@ static strmap_entry **find(const strmap *m, const char *key, uint32_t h)
     return p;
 }
 
-int strmap_put(strmap *m, const char *key, void *value)
+int lr_strmap_put(strmap *m, const char *key, void *value)
 {
     uint32_t h = hash_str(key);
     strmap_entry **p = find(m, key, h);
@@ -102,7 +102,7 @@ int strmap_put(strmap *m, const char *key, void *value)
     return 0;
 }
 
-void *strmap_get(const strmap *m, const char *key)
+void *lr_strmap_get(const strmap *m, const char *key)
 {
     if (!key)
         return NULL;
@@ -110,7 +110,7 @@ void *strmap_get(const strmap *m, const char *key)
     return p && *p ? (*p)->value : NULL;
 }
 
-void *strmap_remove(strmap *m, const char *key)
+void *lr_strmap_remove(strmap *m, const char *key)
 {
     if (!key)
         return NULL;
@@ -125,7 +125,7 @@ void *strmap_remove(strmap *m, const char *key)
     return v;
 }
 
-void **strmap_values(const strmap *m, size_t *n)
+void **lr_strmap_values(const strmap *m, size_t *n)
 {
     *n = 0;
     if (!m->count)
@@ -144,7 +144,7 @@ struct strpool_node {
     char s[];
 };
 
-const char *strpool_intern(strpool *p, const char *s)
+const char *lr_strpool_intern(strpool *p, const char *s)
 {
     for (strpool_node *n = p->head; n; n = n->next)
         if (strcmp(n->s, s) == 0)
@@ -159,7 +159,7 @@ const char *strpool_intern(strpool *p, const char *s)
     return n->s;
 }
 
-void strpool_free(strpool *p)
+void lr_strpool_free(strpool *p)
 {
     strpool_node *n = p->head;
     while (n) {

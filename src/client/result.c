@@ -26,7 +26,7 @@ static void code_text(json_t *v, char *buf, size_t cap)
         snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
 }
 
-relay_result *result_new(json_t *obj)
+relay_result *lr_result_new(json_t *obj)
 {
     relay_result *r = calloc(1, sizeof *r);
     if (!r) {
@@ -46,14 +46,14 @@ relay_result *result_new(json_t *obj)
     return r;
 }
 
-relay_status result_classify(json_t *result, json_t *error, relay_result **out)
+relay_status lr_result_classify(json_t *result, json_t *error, relay_result **out)
 {
     if (out)
         *out = NULL;
     if (error) {
         /* A JSON-RPC error object: {code:-32xxx, message}. */
         if (out) {
-            *out = result_new(json_deep_copy(error));
+            *out = lr_result_new(json_deep_copy(error));
             if (*out)
                 (*out)->call_gone = 0; /* a transport-level refusal, not a call state */
         }
@@ -74,7 +74,7 @@ relay_status result_classify(json_t *result, json_t *error, relay_result **out)
     if (code[0] && !proto_code_is_success(code) && !proto_code_is_gone(code))
         st = RELAY_ERR_SERVER;
     if (out) {
-        *out = result_new(json_incref(body));
+        *out = lr_result_new(json_incref(body));
         if (!*out)
             return RELAY_ERR_NO_MEMORY;
     }

@@ -18,7 +18,7 @@
 #include <time.h>
 #include "common/deadline.h"
 
-rpc_req *rpc_req_new(const char *method, json_t *params, int timeout_ms)
+rpc_req *lr_rpc_req_new(const char *method, json_t *params, int timeout_ms)
 {
     rpc_req *req = calloc(1, sizeof *req);
     if (!req)
@@ -35,21 +35,21 @@ rpc_req *rpc_req_new(const char *method, json_t *params, int timeout_ms)
     req->frame_len = strlen(req->frame);
     return req;
 fail:
-    rpc_req_unref(req);
+    lr_rpc_req_unref(req);
     return NULL;
 }
 
-void rpc_req_ref(rpc_req *req)
+void lr_rpc_req_ref(rpc_req *req)
 {
     atomic_fetch_add_explicit(&req->refs, 1, memory_order_relaxed);
 }
 
-void rpc_req_unref(rpc_req *req)
+void lr_rpc_req_unref(rpc_req *req)
 {
     if (!req || atomic_fetch_sub_explicit(&req->refs, 1, memory_order_acq_rel) != 1)
         return;
     if (req->action)
-        action_unref(req->action);
+        lr_action_unref(req->action);
     json_decref(req->result);
     json_decref(req->error);
     free(req->frame);
@@ -58,7 +58,7 @@ void rpc_req_unref(rpc_req *req)
     free(req);
 }
 
-relay_status rpc_req_wait(rpc_req *req, relay_result **out)
+relay_status lr_rpc_req_wait(rpc_req *req, relay_result **out)
 {
     if (out)
         *out = NULL;
@@ -80,7 +80,7 @@ relay_status rpc_req_wait(rpc_req *req, relay_result **out)
     }
     pthread_mutex_unlock(&req->lock);
     if (st == RELAY_OK)
-        st = result_classify(result, error, out);
+        st = lr_result_classify(result, error, out);
     json_decref(result);
     json_decref(error);
     return st;
@@ -107,23 +107,23 @@ static void on_timeout(lws_sorted_usec_list_t *sul)
     rpc_req *req = lws_container_of(sul, rpc_req, timer);
     CLOG(req->client, RELAY_LOG_WARN, "request %s timed out after %d ms", req->id,
          req->timeout_ms);
-    rpc_complete(req->client, req, RELAY_ERR_TIMEOUT, NULL, NULL);
+    lr_rpc_complete(req->client, req, RELAY_ERR_TIMEOUT, NULL, NULL);
 }
 
-void rpc_take(relay_client *c, rpc_req *req)
+void lr_rpc_take(relay_client *c, rpc_req *req)
 {
     req->client = c;
-    conn_schedule(c, &req->timer, on_timeout, req->timeout_ms);
+    lr_conn_schedule(c, &req->timer, on_timeout, req->timeout_ms);
     if (req->action)
-        action_register(c, req->action);
+        lr_action_register(c, req->action);
     if (c->state == CONN_READY || (req->session && c->state == CONN_AUTHENTICATING)) {
-        rpc_send(c, req);
+        lr_rpc_send(c, req);
         return;
     }
     if (c->queue_len >= PROTO_MAX_OFFLINE_QUEUE) {
         CLOG(c, RELAY_LOG_WARN, "offline queue full (%d): request refused",
              PROTO_MAX_OFFLINE_QUEUE);
-        rpc_complete(c, req, RELAY_ERR_LIMIT, NULL, NULL);
+        lr_rpc_complete(c, req, RELAY_ERR_LIMIT, NULL, NULL);
         return;
     }
     req->where = RPC_QUEUED;
@@ -137,21 +137,21 @@ void rpc_take(relay_client *c, rpc_req *req)
     c->queue_len++;
 }
 
-void rpc_send(relay_client *c, rpc_req *req)
+void lr_rpc_send(relay_client *c, rpc_req *req)
 {
     req->client = c;
-    if (strmap_put(&c->pending, req->id, req) != 0) {
-        rpc_complete(c, req, RELAY_ERR_NO_MEMORY, NULL, NULL);
+    if (lr_strmap_put(&c->pending, req->id, req) != 0) {
+        lr_rpc_complete(c, req, RELAY_ERR_NO_MEMORY, NULL, NULL);
         return;
     }
     req->where = RPC_INFLIGHT;
-    conn_send_text(c, req->frame, req->frame_len);
+    lr_conn_send_text(c, req->frame, req->frame_len);
     /* The tx queue has its own copy now. */
     free(req->frame);
     req->frame = NULL;
 }
 
-void rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *result, json_t *error)
+void lr_rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *result, json_t *error)
 {
     switch (req->where) {
     case RPC_DONE:
@@ -163,7 +163,7 @@ void rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *result
         queue_remove(c, req);
         break;
     case RPC_INFLIGHT:
-        strmap_remove(&c->pending, req->id);
+        lr_strmap_remove(&c->pending, req->id);
         break;
     case RPC_NEW:
         break;
@@ -186,48 +186,48 @@ void rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *result
     req->done = 1;
     pthread_cond_broadcast(&req->cond);
     pthread_mutex_unlock(&req->lock);
-    rpc_req_unref(req);
+    lr_rpc_req_unref(req);
 }
 
-int rpc_answer(relay_client *c, const char *id, json_t *result, json_t *error)
+int lr_rpc_answer(relay_client *c, const char *id, json_t *result, json_t *error)
 {
-    rpc_req *req = strmap_get(&c->pending, id);
+    rpc_req *req = lr_strmap_get(&c->pending, id);
     if (!req) {
         json_decref(result);
         json_decref(error);
         return 0;
     }
-    rpc_complete(c, req, RELAY_OK, result, error);
+    lr_rpc_complete(c, req, RELAY_OK, result, error);
     return 1;
 }
 
-void rpc_fail_inflight(relay_client *c, relay_status st)
+void lr_rpc_fail_inflight(relay_client *c, relay_status st)
 {
     /* One at a time from a fresh snapshot: a completion hook may touch the
      * table, so a snapshot taken once could go stale. */
     while (c->pending.count) {
         size_t n;
-        void **all = strmap_values(&c->pending, &n);
+        void **all = lr_strmap_values(&c->pending, &n);
         if (!all)
             return; /* ENOMEM: nothing sane left to do */
-        rpc_complete(c, all[0], st, NULL, NULL);
+        lr_rpc_complete(c, all[0], st, NULL, NULL);
         free(all);
     }
 }
 
-void rpc_flush_queue(relay_client *c)
+void lr_rpc_flush_queue(relay_client *c)
 {
     /* Oldest first: the order the application issued them. */
     while (c->queue_head && c->state == CONN_READY) {
         rpc_req *req = c->queue_head;
         queue_remove(c, req);
         req->where = RPC_NEW;
-        rpc_send(c, req);
+        lr_rpc_send(c, req);
     }
 }
 
-void rpc_fail_queue(relay_client *c, relay_status st)
+void lr_rpc_fail_queue(relay_client *c, relay_status st)
 {
     while (c->queue_head)
-        rpc_complete(c, c->queue_head, st, NULL, NULL);
+        lr_rpc_complete(c, c->queue_head, st, NULL, NULL);
 }

@@ -25,7 +25,7 @@ static void set_str(char **dst, const char *src)
 
 static void publish_protocol(relay_client *c)
 {
-    const char *p = strpool_intern(&c->protocols, c->protocol ? c->protocol : "");
+    const char *p = lr_strpool_intern(&c->protocols, c->protocol ? c->protocol : "");
     if (p)
         atomic_store_explicit(&c->protocol_pub, p, memory_order_release);
 }
@@ -36,7 +36,7 @@ static void on_connect_done(relay_client *c, rpc_req *req)
         /* No answer in time: treat the connection as dead. A drop or a
          * shutdown has been dealt with by whoever caused it. */
         if (req->status == RELAY_ERR_TIMEOUT && c->state == CONN_AUTHENTICATING)
-            conn_close(c, 0);
+            lr_conn_close(c, 0);
         return;
     }
     if (req->error || !json_is_object(req->result)) {
@@ -51,13 +51,13 @@ static void on_connect_done(relay_client *c, rpc_req *req)
         }
         if (!c->ever_ready && c->auth_failures >= MAX_AUTH_FAILURES) {
             CLOG(c, RELAY_LOG_ERROR, "giving up: the server rejects these credentials");
-            client_set_outcome(c, RELAY_ERR_AUTH);
+            lr_client_set_outcome(c, RELAY_ERR_AUTH);
             atomic_store(&c->io_quit, 1);
-            conn_close(c, 0);
+            lr_conn_close(c, 0);
             return;
         }
         c->retry_after_close = 1;
-        conn_close(c, 1);
+        lr_conn_close(c, 1);
         return;
     }
 
@@ -66,7 +66,7 @@ static void on_connect_done(relay_client *c, rpc_req *req)
     if (c->ever_ready && !resumed) {
         /* A new session: the server no longer knows our calls. */
         CLOG(c, RELAY_LOG_WARN, "the server started a new session; active calls are lost");
-        session_forget_calls(c, RELAY_ERR_DISCONNECTED);
+        lr_session_forget_calls(c, RELAY_ERR_DISCONNECTED);
     }
     if (!resumed)
         set_str(&c->authorization_state, NULL);
@@ -80,12 +80,12 @@ static void on_connect_done(relay_client *c, rpc_req *req)
     c->ping_failures = 0;
     CLOG(c, RELAY_LOG_INFO, "session %s (protocol %s)", resumed ? "resumed" : "established",
          proto ? proto : "?");
-    session_start_pings(c);
-    client_set_outcome(c, RELAY_OK);
-    rpc_flush_queue(c);
+    lr_session_start_pings(c);
+    lr_client_set_outcome(c, RELAY_OK);
+    lr_rpc_flush_queue(c);
 }
 
-void session_on_open(relay_client *c)
+void lr_session_on_open(relay_client *c)
 {
     connect_args a = {
         .agent = c->agent,
@@ -96,30 +96,30 @@ void session_on_open(relay_client *c)
         .protocol = c->protocol,
         .authorization_state = c->authorization_state,
     };
-    json_t *params = frame_connect_params(&a);
-    rpc_req *req = params ? rpc_req_new(proto_method_name(PM_CONNECT), params,
+    json_t *params = lr_frame_connect_params(&a);
+    rpc_req *req = params ? lr_rpc_req_new(proto_method_name(PM_CONNECT), params,
                                         c->request_timeout_ms)
                           : NULL;
     json_decref(params);
     if (!req) {
         CLOG(c, RELAY_LOG_ERROR, "out of memory building signalwire.connect");
-        conn_close(c, 0);
+        lr_conn_close(c, 0);
         return;
     }
     req->hook = on_connect_done;
     req->session = 1;
-    rpc_take(c, req); /* our only reference goes to the I/O thread */
+    lr_rpc_take(c, req); /* our only reference goes to the I/O thread */
 }
 
-int session_on_down(relay_client *c)
+int lr_session_on_down(relay_client *c)
 {
     int quitting = atomic_load(&c->io_quit);
-    rpc_fail_inflight(c, quitting ? RELAY_ERR_CLOSED : RELAY_ERR_DISCONNECTED);
+    lr_rpc_fail_inflight(c, quitting ? RELAY_ERR_CLOSED : RELAY_ERR_DISCONNECTED);
     if (quitting)
         return 0;
     if (!c->ever_ready && !c->retry_after_close) {
         /* The very first connection failed: tell relay_client_connect. */
-        client_set_outcome(c, RELAY_ERR_CONNECT);
+        lr_client_set_outcome(c, RELAY_ERR_CONNECT);
         atomic_store(&c->io_quit, 1);
         return 0;
     }
@@ -138,7 +138,7 @@ static void on_ping_done(relay_client *c, rpc_req *req)
     if (++c->ping_failures >= MAX_PING_FAILURES) {
         CLOG(c, RELAY_LOG_WARN, "%d pings unanswered: reconnecting", c->ping_failures);
         c->ping_failures = 0;
-        conn_close(c, 0);
+        lr_conn_close(c, 0);
     }
 }
 
@@ -148,28 +148,28 @@ static void on_ping_timer(lws_sorted_usec_list_t *sul)
     if (c->state != CONN_READY)
         return;
     json_t *params = json_object();
-    rpc_req *req = params ? rpc_req_new(proto_method_name(PM_PING), params, c->request_timeout_ms)
+    rpc_req *req = params ? lr_rpc_req_new(proto_method_name(PM_PING), params, c->request_timeout_ms)
                           : NULL;
     json_decref(params);
     if (req) {
         req->hook = on_ping_done;
-        rpc_take(c, req);
+        lr_rpc_take(c, req);
     }
-    conn_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
+    lr_conn_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
 }
 
-void session_start_pings(relay_client *c)
+void lr_session_start_pings(relay_client *c)
 {
-    conn_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
+    lr_conn_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
 }
 
-void session_on_authorization_state(relay_client *c, const char *state)
+void lr_session_on_authorization_state(relay_client *c, const char *state)
 {
     if (state)
         set_str(&c->authorization_state, state);
 }
 
-void session_on_disconnect_request(relay_client *c, int restart)
+void lr_session_on_disconnect_request(relay_client *c, int restart)
 {
     CLOG(c, RELAY_LOG_INFO, "server asked to disconnect%s", restart ? " (restart)" : "");
     if (restart) {
@@ -178,24 +178,24 @@ void session_on_disconnect_request(relay_client *c, int restart)
     }
     c->backoff_ms = 0; /* asked to: come back at once */
     c->retry_after_close = 1;
-    conn_close(c, 1); /* after our answer has gone out */
+    lr_conn_close(c, 1); /* after our answer has gone out */
 }
 
-void session_forget_calls(relay_client *c, relay_status st)
+void lr_session_forget_calls(relay_client *c, relay_status st)
 {
     size_t n;
-    void **all = strmap_values(&c->actions, &n);
+    void **all = lr_strmap_values(&c->actions, &n);
     for (size_t i = 0; i < n; i++)
-        action_complete(all[i], st, NULL);
+        lr_action_complete(all[i], st, NULL);
     free(all);
 
-    all = strmap_values(&c->calls, &n);
+    all = lr_strmap_values(&c->calls, &n);
     for (size_t i = 0; i < n; i++) {
         relay_call *call = all[i];
-        strmap_remove(&c->calls, call->call_id);
+        lr_strmap_remove(&c->calls, call->call_id);
         lws_sul_cancel(&call->linger);
         call->in_map = 0;
-        call_mark_gone(call);
+        lr_call_mark_gone(call);
         relay_call_unref(call);
     }
     free(all);

@@ -15,7 +15,7 @@ struct worker_job {
     void *user;
 };
 
-void workers_init(workers *w)
+void lr_workers_init(workers *w)
 {
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
@@ -48,7 +48,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int workers_start(workers *w, int n)
+int lr_workers_start(workers *w, int n)
 {
     if (w->threads)
         return 0;
@@ -64,7 +64,7 @@ int workers_start(workers *w, int n)
     return w->started > 0 ? 0 : -1;
 }
 
-int workers_submit(workers *w, relay_call_handler fn, relay_call *call, void *user)
+int lr_workers_submit(workers *w, relay_call_handler fn, relay_call *call, void *user)
 {
     worker_job *job = malloc(sizeof *job);
     if (!job)
@@ -89,7 +89,7 @@ int workers_submit(workers *w, relay_call_handler fn, relay_call *call, void *us
     return 0;
 }
 
-void workers_stop(workers *w)
+void lr_workers_stop(workers *w)
 {
     pthread_mutex_lock(&w->lock);
     w->quit = 1;

@@ -30,7 +30,7 @@ static relay_status classify_text(const char *result, const char *error, relay_r
 {
     json_t *r = result ? json_loads(result, 0, NULL) : NULL;
     json_t *e = error ? json_loads(error, 0, NULL) : NULL;
-    relay_status st = result_classify(r, e, out);
+    relay_status st = lr_result_classify(r, e, out);
     json_decref(r);
     json_decref(e);
     return st;
@@ -83,7 +83,7 @@ static void results_follow_the_code_rules(void **state)
 static void result_accessors(void **state)
 {
     (void)state;
-    relay_result *res = result_new(json_loads(
+    relay_result *res = lr_result_new(json_loads(
         "{\"code\":\"200\",\"n\":7,\"f\":1.5,\"b\":true,\"o\":{},\"s\":\"x\"}", 0, NULL));
     assert_non_null(res);
     assert_string_equal(relay_result_get(res, "s"), "x");
@@ -104,7 +104,7 @@ static void connect_frame_matches_the_reference_sdk(void **state)
     (void)state;
     const char *ctx[] = {"office", "sales", NULL};
     connect_args a = {.agent = "librelay-c/0.1.0", .project = "P", .token = "T", .contexts = ctx};
-    assert_json(frame_connect_params(&a),
+    assert_json(lr_frame_connect_params(&a),
                 "{\"version\":{\"major\":2,\"minor\":0,\"revision\":0},"
                 "\"agent\":\"librelay-c/0.1.0\",\"event_acks\":true,"
                 "\"authentication\":{\"project\":\"P\",\"token\":\"T\"},"
@@ -113,7 +113,7 @@ static void connect_frame_matches_the_reference_sdk(void **state)
     /* resuming, with a JWT and no contexts */
     connect_args r = {.agent = "a", .jwt_token = "J", .protocol = "signalwire_abc",
                       .authorization_state = "state=="};
-    assert_json(frame_connect_params(&r),
+    assert_json(lr_frame_connect_params(&r),
                 "{\"version\":{\"major\":2,\"minor\":0,\"revision\":0},\"agent\":\"a\","
                 "\"event_acks\":true,\"authentication\":{\"jwt_token\":\"J\"},"
                 "\"protocol\":\"signalwire_abc\",\"authorization_state\":\"state==\"}");
@@ -122,7 +122,7 @@ static void connect_frame_matches_the_reference_sdk(void **state)
 static void request_and_reply_frames(void **state)
 {
     (void)state;
-    json_t *p = frame_call_params("n1", "c1");
+    json_t *p = lr_frame_call_params("n1", "c1");
     char *s = jsonrpc_request("id-1", "calling.answer", p);
     assert_string_equal(s, "{\"jsonrpc\":\"2.0\",\"id\":\"id-1\",\"method\":\"calling.answer\","
                            "\"params\":{\"node_id\":\"n1\",\"call_id\":\"c1\"}}");
@@ -150,7 +150,7 @@ static void play_frame(void **state)
         {.type = "silence", .duration = 1.5},
     };
     relay_play_params pp = {.volume = -4, .loop = 2};
-    assert_json(frame_play_params("n1", "c1", "ctl", m, 3, &pp, &st),
+    assert_json(lr_frame_play_params("n1", "c1", "ctl", m, 3, &pp, &st),
                 "{\"node_id\":\"n1\",\"call_id\":\"c1\",\"control_id\":\"ctl\",\"play\":["
                 "{\"type\":\"tts\",\"params\":{\"text\":\"Transferring to another line.\","
                 "\"language\":\"en-US\"}},"
@@ -160,9 +160,9 @@ static void play_frame(void **state)
     assert_int_equal(st, RELAY_OK);
 
     relay_media bad = {.type = "tts"}; /* no text */
-    assert_null(frame_play_params("n1", "c1", "ctl", &bad, 1, NULL, &st));
+    assert_null(lr_frame_play_params("n1", "c1", "ctl", &bad, 1, NULL, &st));
     assert_int_equal(st, RELAY_ERR_INVALID_ARG);
-    assert_null(frame_play_params("n1", "c1", "ctl", NULL, 0, NULL, &st));
+    assert_null(lr_frame_play_params("n1", "c1", "ctl", NULL, 0, NULL, &st));
     assert_int_equal(st, RELAY_ERR_INVALID_ARG);
 }
 
@@ -171,7 +171,7 @@ static void refer_frame(void **state)
     (void)state;
     relay_status st;
     relay_device d = {.type = "sip", .uri = "sip:support@example.com"};
-    assert_json(frame_refer_params("n1", "c1", &d, NULL, &st),
+    assert_json(lr_frame_refer_params("n1", "c1", &d, NULL, &st),
                 "{\"node_id\":\"n1\",\"call_id\":\"c1\",\"device\":{\"type\":\"sip\","
                 "\"params\":{\"uri\":\"sip:support@example.com\"}}}");
 
@@ -182,7 +182,7 @@ static void refer_frame(void **state)
         .headers_json = "[{\"name\":\"X-Id\",\"value\":\"7\"}]",
         .params_json = "{\"codecs\":[\"PCMU\"],\"uri\":\"sip:overridden@example.com\"}",
     };
-    assert_json(frame_refer_params("n1", "c1", &full, "https://hooks.example.com/r", &st),
+    assert_json(lr_frame_refer_params("n1", "c1", &full, "https://hooks.example.com/r", &st),
                 "{\"node_id\":\"n1\",\"call_id\":\"c1\",\"device\":{\"type\":\"sip\",\"params\":"
                 "{\"codecs\":[\"PCMU\"],\"uri\":\"sip:bob@example.com\",\"username\":\"u\","
                 "\"password\":\"p\",\"headers\":[{\"name\":\"X-Id\",\"value\":\"7\"}]}},"
@@ -190,19 +190,19 @@ static void refer_frame(void **state)
 
     /* the target may come under another accepted key, via params_json */
     relay_device legacy = {.params_json = "{\"to\":\"sip:a@example.com\"}"};
-    assert_json(frame_refer_params("n1", "c1", &legacy, NULL, &st),
+    assert_json(lr_frame_refer_params("n1", "c1", &legacy, NULL, &st),
                 "{\"node_id\":\"n1\",\"call_id\":\"c1\",\"device\":{\"type\":\"sip\","
                 "\"params\":{\"to\":\"sip:a@example.com\"}}}");
 
     relay_device none = {.type = "sip"};
-    assert_null(frame_refer_params("n1", "c1", &none, NULL, &st));
+    assert_null(lr_frame_refer_params("n1", "c1", &none, NULL, &st));
     assert_int_equal(st, RELAY_ERR_INVALID_ARG);
     relay_device badh = {.uri = "sip:a@b", .headers_json = "{}"};
-    assert_null(frame_refer_params("n1", "c1", &badh, NULL, &st));
+    assert_null(lr_frame_refer_params("n1", "c1", &badh, NULL, &st));
     assert_int_equal(st, RELAY_ERR_INVALID_ARG);
     relay_device badp = {.uri = "sip:a@b", .params_json = "[]"};
-    assert_null(frame_refer_params("n1", "c1", &badp, NULL, &st));
-    assert_null(frame_refer_params("n1", "c1", NULL, NULL, &st));
+    assert_null(lr_frame_refer_params("n1", "c1", &badp, NULL, &st));
+    assert_null(lr_frame_refer_params("n1", "c1", NULL, NULL, &st));
 }
 
 static void events_parse_nested_and_flat(void **state)
@@ -214,7 +214,7 @@ static void events_parse_nested_and_flat(void **state)
                            0, NULL);
     relay_event ev;
     json_t *in;
-    assert_int_equal(dispatch_parse_event(p, &ev, &in), 0);
+    assert_int_equal(lr_dispatch_parse_event(p, &ev, &in), 0);
     assert_string_equal(ev.event_type, "calling.call.play");
     assert_true(ev.timestamp > 1712.4 && ev.timestamp < 1712.6);
     assert_string_equal(ev.call_id, "c1");
@@ -224,15 +224,15 @@ static void events_parse_nested_and_flat(void **state)
     json_decref(p);
 
     p = json_loads("{\"event_type\":\"calling.call.state\",\"call_id\":\"c2\"}", 0, NULL);
-    assert_int_equal(dispatch_parse_event(p, &ev, &in), 0);
+    assert_int_equal(lr_dispatch_parse_event(p, &ev, &in), 0);
     assert_string_equal(ev.call_id, "c2");
     assert_null(ev.control_id);
     json_decref(p);
 
     p = json_loads("{\"params\":{}}", 0, NULL);
-    assert_int_equal(dispatch_parse_event(p, &ev, &in), -1);
+    assert_int_equal(lr_dispatch_parse_event(p, &ev, &in), -1);
     json_decref(p);
-    assert_int_equal(dispatch_parse_event(NULL, &ev, &in), -1);
+    assert_int_equal(lr_dispatch_parse_event(NULL, &ev, &in), -1);
 }
 
 static void refer_events_are_typed(void **state)
@@ -254,7 +254,7 @@ static void refer_events_are_typed(void **state)
                               "sip:support@example.com", "sip_refer_response_code", "202",
                               "sip_notify_response_code", "100");
         relay_refer_event ev;
-        dispatch_refer_event(p, &ev);
+        lr_dispatch_refer_event(p, &ev);
         assert_int_equal(ev.state, cases[i].want);
         assert_int_equal(proto_refer_state_is_final(ev.state), cases[i].final);
         assert_string_equal(ev.state_name, cases[i].state);
@@ -266,7 +266,7 @@ static void refer_events_are_typed(void **state)
     /* numeric codes become strings; missing fields are NULL */
     json_t *p = json_loads("{\"state\":\"busy\",\"sip_notify_response_code\":486}", 0, NULL);
     relay_refer_event ev;
-    dispatch_refer_event(p, &ev);
+    lr_dispatch_refer_event(p, &ev);
     assert_int_equal(ev.state, RELAY_REFER_BUSY);
     assert_string_equal(ev.sip_notify_response_code, "486");
     assert_null(ev.sip_refer_response_code);
@@ -278,28 +278,28 @@ static void maps_and_pools(void **state)
 {
     (void)state;
     strmap m;
-    strmap_init(&m);
+    lr_strmap_init(&m);
     char keys[200][8];
     for (int i = 0; i < 200; i++) {
         snprintf(keys[i], sizeof keys[i], "k%d", i);
-        assert_int_equal(strmap_put(&m, keys[i], keys[i]), 0);
+        assert_int_equal(lr_strmap_put(&m, keys[i], keys[i]), 0);
     }
     assert_int_equal(m.count, 200);
-    assert_ptr_equal(strmap_get(&m, "k150"), keys[150]);
-    assert_ptr_equal(strmap_remove(&m, "k150"), keys[150]);
-    assert_null(strmap_get(&m, "k150"));
-    assert_null(strmap_remove(&m, "k150"));
+    assert_ptr_equal(lr_strmap_get(&m, "k150"), keys[150]);
+    assert_ptr_equal(lr_strmap_remove(&m, "k150"), keys[150]);
+    assert_null(lr_strmap_get(&m, "k150"));
+    assert_null(lr_strmap_remove(&m, "k150"));
     size_t n;
-    void **all = strmap_values(&m, &n);
+    void **all = lr_strmap_values(&m, &n);
     assert_int_equal(n, 199);
     free(all);
-    strmap_destroy(&m);
+    lr_strmap_destroy(&m);
 
     strpool p = {0};
-    const char *a = strpool_intern(&p, "playing");
-    assert_ptr_equal(strpool_intern(&p, "playing"), a);
-    assert_ptr_not_equal(strpool_intern(&p, "finished"), a);
-    strpool_free(&p);
+    const char *a = lr_strpool_intern(&p, "playing");
+    assert_ptr_equal(lr_strpool_intern(&p, "playing"), a);
+    assert_ptr_not_equal(lr_strpool_intern(&p, "finished"), a);
+    lr_strpool_free(&p);
 }
 
 static void options_and_arguments(void **state)
