@@ -3,8 +3,9 @@
  *
  * One header, one prefix. Names mirror the reference SDKs: Python's
  * `call.refer(device, status_url)` is relay_call_refer() here, its
- * `call.play_tts(text)` / `call.play_tts_async(text)` are
- * relay_call_play_tts() / relay_call_play_tts_async().
+ * `call.play_tts(text)` is relay_call_play_tts(). Where Python hands back
+ * an action object to await later, the C form ends in _async and returns
+ * a relay_action (relay_call_play_tts_async).
  *
  * Conventions
  *   - Every function that can fail returns relay_status; outputs go through
@@ -16,14 +17,24 @@
  *     already gone: RELAY_OK as well, with relay_result_call_gone() true.
  *     Any other code, or a JSON-RPC error object, is RELAY_ERR_SERVER and the
  *     result (when asked for) carries the server's code and message.
- *   - Blocking functions may be called from any thread except the client's
- *     I/O thread (i.e. not from callbacks marked "I/O thread").
+ *   - Every request has a callback form (…_async with a
+ *     relay_result_callback) and a blocking form; the blocking form is the
+ *     same request plus a wait. Operations that report progress by events
+ *     (play, record, refer, ...) are relay_actions.
  *   - Strings handed to callbacks are valid for the callback's duration.
  *
- * Threading: one I/O thread owns the socket and all protocol state. Inbound
- * call handlers run on a bounded pool of worker threads, so they may block
- * (answer, play and wait, refer...). Callbacks marked "I/O thread" must not
- * block.
+ * Threading: one I/O thread owns the socket and all protocol state and
+ * never runs application code. Callbacks run on a small pool of delivery
+ * threads (option callback_threads) in per-call order: the callbacks that
+ * concern one call (its events, its refer handler, its actions'
+ * completions, its requests' completions) run one at a time in the order
+ * they arose; those of different calls run in parallel. Client-level
+ * callbacks (events without a known call, relay_client_execute_async) are
+ * ordered likewise among themselves. Any callback may block and may call
+ * any blocking function; a blocked callback delays later callbacks of its
+ * own call only. Inbound-call handlers (relay_client_on_call) run on their
+ * own bounded pool of worker threads, apart from the call's callbacks, so
+ * a handler may block for the whole call.
  */
 #ifndef RELAY_RELAY_H
 #define RELAY_RELAY_H
@@ -59,6 +70,12 @@ const char *relay_result_get(const relay_result *res, const char *key);
 int relay_result_call_gone(const relay_result *res); /* code 404 or 410 */
 void relay_result_free(relay_result *res);
 
+/* The callback form of a request: st and res as the blocking form would
+ * return them (res may be NULL). res is owned by the library and freed
+ * after the callback returns. Runs on a delivery thread, in the order of
+ * the call's (or client's) other callbacks. */
+typedef void (*relay_result_callback)(relay_status st, relay_result *res, void *user);
+
 /* ------------------------------------------------------------------ client */
 
 typedef struct relay_client_options {
@@ -73,6 +90,7 @@ typedef struct relay_client_options {
     const char *agent;    /* NULL: "librelay-c/<version>" */
     int request_timeout_ms; /* 0: 10000 */
     int workers;          /* inbound-call handler threads; 0: 4 */
+    int callback_threads; /* delivery threads for every other callback; 0: 2 */
     relay_log_fn log_fn;  /* NULL: stderr */
     void *log_user;
     relay_log_level log_level; /* default RELAY_LOG_WARN */
@@ -97,7 +115,7 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
 typedef void (*relay_call_handler)(relay_call *call, void *user);
 relay_status relay_client_on_call(relay_client *c, relay_call_handler fn, void *user);
 
-/* Every event as received (I/O thread; must not block). */
+/* Every event as received (a delivery thread, in the call's order). */
 typedef struct relay_event {
     const char *event_type;  /* "calling.call.state", ... */
     double timestamp;
@@ -133,6 +151,11 @@ const char *relay_client_protocol(const relay_client *c);
 /* Any method, by name, with params as JSON text (blocking). */
 relay_status relay_client_execute(relay_client *c, const char *method,
                                   const char *params_json, relay_result **out);
+/* The callback form: returns once the request is on its way. A non-OK
+ * return means cb will not be called. */
+relay_status relay_client_execute_async(relay_client *c, const char *method,
+                                        const char *params_json, relay_result_callback cb,
+                                        void *user);
 
 /* -------------------------------------------------------------------- call */
 
@@ -153,14 +176,27 @@ relay_client *relay_call_client(const relay_call *call);
  * waits without a limit. RELAY_ERR_STATE: the call went away first. */
 relay_status relay_call_wait_for(relay_call *call, relay_call_state state, int timeout_ms);
 
+/* Each request below has a callback form, name_async(..., cb, user): it
+ * returns once the request is on its way (a non-OK return means cb will
+ * not be called) and cb runs later in the call's callback order. */
 relay_status relay_call_answer(relay_call *call, relay_result **out);
+relay_status relay_call_answer_async(relay_call *call, relay_result_callback cb, void *user);
 /* reason: "hangup" (NULL), "cancel", "busy", "noAnswer", "decline", "error" */
 relay_status relay_call_hangup(relay_call *call, const char *reason, relay_result **out);
+relay_status relay_call_hangup_async(relay_call *call, const char *reason,
+                                     relay_result_callback cb, void *user);
+/* Declines an inbound call so that another client of the context may take
+ * it (calling.pass; Python's call.pass_()). */
+relay_status relay_call_pass(relay_call *call, relay_result **out);
+relay_status relay_call_pass_async(relay_call *call, relay_result_callback cb, void *user);
 
 /* Any calling.* method on this call: node_id and call_id are added to
  * params_json (an object, or NULL). Blocking. */
 relay_status relay_call_execute(relay_call *call, const char *method,
                                 const char *params_json, relay_result **out);
+relay_status relay_call_execute_async(relay_call *call, const char *method,
+                                      const char *params_json, relay_result_callback cb,
+                                      void *user);
 
 /* ------------------------------------------------------------------ media */
 
@@ -185,8 +221,20 @@ typedef struct relay_play_params {
 /* ---------------------------------------------------------------- actions */
 
 /* An operation that runs on the call and reports progress by events
- * (play, record, collect, ...). The caller owns it: relay_action_free(). */
-typedef void (*relay_action_callback)(relay_action *action, void *user); /* I/O thread */
+ * (play, record, collect, refer, ...). The caller owns it:
+ * relay_action_free(). Which events report on it, when it is complete and
+ * which sub-methods it has come from one table (docs/architecture.md). */
+typedef void (*relay_action_callback)(relay_action *action, void *user); /* delivery thread */
+
+/* Starts any action-style method by name (a calling.* method that starts an
+ * operation: "calling.play", "calling.record", "calling.refer", ...) and
+ * returns once the server has accepted it. node_id and call_id are added
+ * to params_json (an object or NULL), and a fresh control_id unless it has
+ * one (families whose events carry none, refer and connect, get none).
+ * RELAY_ERR_INVALID_ARG for a method that starts no operation on a call.
+ * When the start is refused, *out is NULL and the status says why. */
+relay_status relay_call_start(relay_call *call, const char *method, const char *params_json,
+                              relay_action **out);
 
 const char *relay_action_control_id(const relay_action *a);
 const char *relay_action_state(const relay_action *a); /* last state seen, "" before any */
@@ -200,7 +248,18 @@ relay_result *relay_action_result(const relay_action *a);
 relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **out);
 /* Called once when the action completes; at once if it already has. */
 relay_status relay_action_on_completed(relay_action *a, relay_action_callback fn, void *user);
+/* Sub-methods (calling.<family>.stop/.pause/.resume/.volume).
+ * RELAY_ERR_STATE when the action's family has no such method. volume is in
+ * dB ({volume: db}). Each has a callback form. */
 relay_status relay_action_stop(relay_action *a, relay_result **out);
+relay_status relay_action_pause(relay_action *a, relay_result **out);
+relay_status relay_action_resume(relay_action *a, relay_result **out);
+relay_status relay_action_volume(relay_action *a, double db, relay_result **out);
+relay_status relay_action_stop_async(relay_action *a, relay_result_callback cb, void *user);
+relay_status relay_action_pause_async(relay_action *a, relay_result_callback cb, void *user);
+relay_status relay_action_resume_async(relay_action *a, relay_result_callback cb, void *user);
+relay_status relay_action_volume_async(relay_action *a, double db, relay_result_callback cb,
+                                       void *user);
 void relay_action_free(relay_action *a);
 
 /* Starts playing and returns at once with an action (play_async). */
@@ -235,8 +294,8 @@ typedef struct relay_refer_event {
 
 typedef void (*relay_refer_handler)(relay_call *call, const relay_refer_event *ev, void *user);
 
-/* Refer events of this call (I/O thread; must not block). Register before
- * relay_call_refer() to see every event. */
+/* Refer events of this call (a delivery thread, in the call's order).
+ * Register before relay_call_refer() to see every event. */
 relay_status relay_call_on_refer(relay_call *call, relay_refer_handler fn, void *user);
 
 /* Sends calling.refer: transfers the call's remote party to device->uri
@@ -245,6 +304,15 @@ relay_status relay_call_on_refer(relay_call *call, relay_refer_handler fn, void 
  * as HTTP POSTs from the server. */
 relay_status relay_call_refer(relay_call *call, const relay_device *device,
                               const char *status_url, relay_result **out);
+/* The same transfer as an action: returns once the server accepted it;
+ * relay_action_wait() for its outcome. */
+relay_status relay_call_refer_async(relay_call *call, const relay_device *device,
+                                    const char *status_url, relay_action **out);
+
+/* relay_call_wait_refer, relay_call_refer_state and relay_call_on_refer
+ * are kept for one release as thin wrappers over the call's last refer
+ * action (the one relay_call_refer or relay_call_refer_async started);
+ * new code should use the action. */
 
 /* Waits for a terminal refer state (success, busy, noAnswer, cancel, error).
  * *out receives that event's params. The state is remembered, so waiting

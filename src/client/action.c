@@ -1,11 +1,15 @@
 /*
- * relay_action: an operation running on a call (play now; record, collect,
- * detect... as rows of action_kind later), found by its control_id.
+ * relay_action: one operation running on a call, of any family of the
+ * common table (play, record, collect, refer, connect...). The table says
+ * how its events find it (control_id or call + event type), when it is
+ * complete (terminal states, or a first non-empty result) and which
+ * sub-methods it has; nothing in this file knows a family by name.
  *
  * References: the application's (relay_action_free), the start request's
- * while it is in flight, and the I/O thread's action map's while the
- * action runs. Completion happens exactly once, on the I/O thread: on a
- * terminal event, a failed start, the call's end, or the session's loss.
+ * while it is in flight, the I/O thread's while the action runs, the
+ * call's "last action of its family", and one per queued callback.
+ * Completion happens exactly once, on the I/O thread: on a terminal event,
+ * a failed start, the call's end, or the session's loss.
  */
 #include "internal.h"
 
@@ -16,30 +20,40 @@
 #include <time.h>
 #include "common/deadline.h"
 
-const action_kind lr_action_kind_play = {PM_PLAY, PM_PLAY_STOP, PE_CALL_PLAY,
-                                      proto_play_state_is_final};
-
-relay_action *lr_action_new(relay_call *call, const action_kind *kind)
+relay_action *lr_action_new(relay_call *call, proto_family f, const char *control_id)
 {
+    const proto_family_info *info = proto_family_get(f);
+    if (!info)
+        return NULL;
     relay_action *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
-    if (uuid_v4(a->control_id) != 0) {
-        free(a);
-        return NULL;
-    }
     atomic_init(&a->refs, 1);
-    a->client = call->client;
-    a->call = call;
-    relay_call_ref(call);
-    a->kind = kind;
-    a->state = "";
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
+    a->client = call->client;
+    a->call = call;
+    a->family = f;
+    a->info = info;
+    a->state = "";
+    a->strand = call->strand;
+    lr_strand_ref(a->strand);
+    char fresh[UUID_STR_LEN] = "";
+    if (!control_id && info->route == PROTO_ROUTE_CONTROL_ID && uuid_v4(fresh) != 0) {
+        lr_action_unref(a);
+        return NULL;
+    }
+    a->control_id = strdup(control_id ? control_id : fresh);
+    a->call_id = strdup(call->call_id);
+    a->node_id = strdup(call->node_id);
+    if (!a->control_id || !a->call_id || !a->node_id) {
+        lr_action_unref(a);
+        return NULL;
+    }
     return a;
 }
 
-static void action_ref(relay_action *a)
+void lr_action_ref(relay_action *a)
 {
     atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
 }
@@ -48,7 +62,10 @@ void lr_action_unref(relay_action *a)
 {
     if (!a || atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) != 1)
         return;
-    relay_call_unref(a->call);
+    lr_strand_unref(a->strand);
+    free(a->control_id);
+    free(a->call_id);
+    free(a->node_id);
     json_decref(a->last);
     lr_strpool_free(&a->states);
     pthread_cond_destroy(&a->cond);
@@ -61,6 +78,39 @@ void relay_action_free(relay_action *a)
     lr_action_unref(a);
 }
 
+/* ------------------------------------------------------------ callbacks */
+
+typedef struct done_task {
+    lr_task task;
+    relay_action *a; /* ref held */
+    relay_action_callback fn;
+    void *user;
+} done_task;
+
+static void run_done(lr_task *t)
+{
+    done_task *d = (done_task *)t;
+    d->fn(d->a, d->user);
+    lr_action_unref(d->a);
+    free(d);
+}
+
+/* Queues the completion callback on the action's strand. */
+static void post_done(relay_action *a, relay_action_callback fn, void *user)
+{
+    done_task *d = malloc(sizeof *d);
+    if (!d) {
+        CLOG(a->client, RELAY_LOG_ERROR, "out of memory: a completion callback is lost");
+        return;
+    }
+    d->task.run = run_done;
+    lr_action_ref(a);
+    d->a = a;
+    d->fn = fn;
+    d->user = user;
+    lr_client_post(a->client, a->strand, &d->task);
+}
+
 /* ------------------------------------------------------------ I/O thread */
 
 void lr_action_register(relay_client *c, relay_action *a)
@@ -71,17 +121,35 @@ void lr_action_register(relay_client *c, relay_action *a)
         lr_action_complete(a, RELAY_OK, NULL);
         return;
     }
-    if (lr_strmap_put(&c->actions, a->control_id, a) != 0) {
-        lr_action_complete(a, RELAY_ERR_NO_MEMORY, NULL);
-        return;
+    if (a->info->route == PROTO_ROUTE_CONTROL_ID) {
+        if (lr_strmap_put(&c->actions, a->control_id, a) != 0) {
+            lr_action_complete(a, RELAY_ERR_NO_MEMORY, NULL);
+            return;
+        }
+        a->in_map = 1;
     }
-    action_ref(a);
-    a->in_map = 1;
+    lr_action_ref(a);
+    a->running = 1;
     a->call_prev = NULL;
     a->call_next = call->actions;
     if (call->actions)
         call->actions->call_prev = a;
     call->actions = a;
+}
+
+/* The family's completion rule for one event: 0 (not yet), or 1 with *st. */
+static int event_completes(const relay_action *a, const char *state, json_t *params,
+                           relay_status *st)
+{
+    *st = RELAY_OK;
+    if (state && proto_family_state_is_terminal(a->family, state)) {
+        if (proto_family_state_is_failure(a->family, state))
+            *st = RELAY_ERR_SERVER;
+        return 1;
+    }
+    json_t *result = json_object_get(params, "result");
+    return a->info->done == PROTO_DONE_ON_RESULT && json_is_object(result) &&
+           json_object_size(result) > 0;
 }
 
 void lr_action_on_event(relay_action *a, json_t *params)
@@ -99,8 +167,25 @@ void lr_action_on_event(relay_action *a, json_t *params)
         a->last = copy;
     }
     pthread_mutex_unlock(&a->lock);
-    if (state && a->kind->is_final(state))
-        lr_action_complete(a, strcmp(state, "error") == 0 ? RELAY_ERR_SERVER : RELAY_OK, NULL);
+    relay_status st;
+    if (event_completes(a, state, params, &st))
+        lr_action_complete(a, st, params);
+}
+
+/* Takes a finished action out of its call's list and the control_id map. */
+static void unlink_running(relay_action *a)
+{
+    relay_call *call = a->call;
+    if (a->in_map)
+        lr_strmap_remove(&a->client->actions, a->control_id);
+    if (a->call_prev)
+        a->call_prev->call_next = a->call_next;
+    else
+        call->actions = a->call_next;
+    if (a->call_next)
+        a->call_next->call_prev = a->call_prev;
+    a->call_prev = a->call_next = NULL;
+    a->in_map = a->running = 0;
 }
 
 void lr_action_complete(relay_action *a, relay_status st, json_t *final)
@@ -117,8 +202,8 @@ void lr_action_complete(relay_action *a, relay_status st, json_t *final)
     if (copy) {
         json_decref(a->last);
         a->last = copy;
-    } else if (st == RELAY_OK && !a->kind->is_final(a->state)) {
-        /* Resolved without a terminal event: the call went away first. */
+    } else if (st == RELAY_OK) {
+        /* Resolved without a completing event: the call went away first. */
         json_t *gone = json_pack("{s:s,s:s,s:s}", "code", "410", "message", "the call has ended",
                                  "control_id", a->control_id);
         if (gone) {
@@ -133,27 +218,25 @@ void lr_action_complete(relay_action *a, relay_status st, json_t *final)
     pthread_cond_broadcast(&a->cond);
     pthread_mutex_unlock(&a->lock);
 
-    int owned = a->in_map;
-    if (a->in_map) {
-        relay_call *call = a->call;
-        lr_strmap_remove(&a->client->actions, a->control_id);
-        if (a->call_prev)
-            a->call_prev->call_next = a->call_next;
-        else
-            call->actions = a->call_next;
-        if (a->call_next)
-            a->call_next->call_prev = a->call_prev;
-        a->call_prev = a->call_next = NULL;
-        a->in_map = 0;
+    relay_call *call = a->call;
+    int owned = a->running;
+    if (a->running)
+        unlink_running(a);
+    a->call = NULL; /* borrowed no longer */
+    if (call) {
+        /* Waiters on the call's last action of a family (wait_refer). */
+        pthread_mutex_lock(&call->lock);
+        pthread_cond_broadcast(&call->cond);
+        pthread_mutex_unlock(&call->lock);
     }
     if (fn)
-        fn(a, user);
+        post_done(a, fn, user);
     if (owned)
         lr_action_unref(a); /* last: the application may have freed its own already */
 }
 
 /* The answer to the start request decides whether the action runs. */
-static void on_start_done(relay_client *c, rpc_req *req)
+void lr_action_start_done(relay_client *c, rpc_req *req)
 {
     (void)c;
     relay_action *a = req->action;
@@ -176,6 +259,62 @@ static void on_start_done(relay_client *c, rpc_req *req)
 }
 
 /* ------------------------------------------------------------ any thread */
+
+relay_status lr_action_start(relay_action *a, relay_call *call, proto_method m, json_t *params,
+                             relay_result_callback cb, void *user, relay_result **out)
+{
+    /* The call remembers its last action of each family before any of
+     * the action's events can arrive (relay_call_wait_refer reads it). */
+    lr_action_ref(a);
+    pthread_mutex_lock(&call->lock);
+    relay_action *old = call->last[a->family];
+    call->last[a->family] = a;
+    pthread_cond_broadcast(&call->cond);
+    pthread_mutex_unlock(&call->lock);
+    lr_action_unref(old);
+    return lr_request(a->client, call, call->strand, proto_method_name(m), params, a, cb, user,
+                      out);
+}
+
+/* Adds node_id, call_id and (for control_id families) control_id to p. */
+static void add_ids(const relay_action *a, json_t *p)
+{
+    json_object_set_new(p, "node_id", json_string(a->node_id));
+    json_object_set_new(p, "call_id", json_string(a->call_id));
+    if (a->info->route == PROTO_ROUTE_CONTROL_ID)
+        json_object_set_new(p, "control_id", json_string(a->control_id));
+}
+
+relay_status relay_call_start(relay_call *call, const char *method, const char *params_json,
+                              relay_action **out)
+{
+    if (!out)
+        return RELAY_ERR_INVALID_ARG;
+    *out = NULL;
+    const proto_method_info *mi = proto_method_get(proto_method_from_name(method));
+    const proto_family_info *fi = mi ? proto_family_get(mi->family) : NULL;
+    /* Only a START that runs on an existing call (dial has no call yet). */
+    if (!call || !mi || mi->role != PROTO_ROLE_START || !fi || fi->route == PROTO_ROUTE_TAG)
+        return RELAY_ERR_INVALID_ARG;
+    json_t *p = lr_frame_parse_object(params_json);
+    if (!p)
+        return RELAY_ERR_INVALID_ARG;
+    const char *given = json_string_value(json_object_get(p, "control_id"));
+    relay_action *a = lr_action_new(call, mi->family, given);
+    if (!a) {
+        json_decref(p);
+        return RELAY_ERR_NO_MEMORY;
+    }
+    add_ids(a, p);
+    relay_status st = lr_action_start(a, call, mi->method, p, NULL, NULL, NULL);
+    json_decref(p);
+    if (st != RELAY_OK) {
+        lr_action_unref(a);
+        return st;
+    }
+    *out = a;
+    return RELAY_OK;
+}
 
 const char *relay_action_control_id(const relay_action *a)
 {
@@ -254,43 +393,81 @@ relay_status relay_action_on_completed(relay_action *a, relay_action_callback fn
         a->done_fired = 1;
     pthread_mutex_unlock(&a->lock);
     if (now)
-        fn(a, user);
+        post_done(a, fn, user);
     return RELAY_OK;
 }
 
-relay_status relay_action_stop(relay_action *a, relay_result **out)
+/* A sub-method of the action's family (stop, pause, ...); extra (stolen,
+ * may be NULL) holds more params. */
+static relay_status sub_method(relay_action *a, proto_role role, json_t *extra,
+                               relay_result_callback cb, void *user, relay_result **out)
 {
     if (out)
         *out = NULL;
-    if (!a)
+    if (!a) {
+        json_decref(extra);
         return RELAY_ERR_INVALID_ARG;
-    json_t *p = lr_frame_call_params(a->call->node_id, a->call->call_id);
+    }
+    proto_method m = proto_family_method(a->family, role);
+    if (m == PM_UNKNOWN) {
+        json_decref(extra);
+        return RELAY_ERR_STATE;
+    }
+    json_t *p = extra ? extra : json_object();
     if (!p)
         return RELAY_ERR_NO_MEMORY;
-    json_object_set_new(p, "control_id", json_string(a->control_id));
-    relay_status st = lr_client_call_method(a->client, proto_method_name(a->kind->stop), p, out);
+    add_ids(a, p);
+    /* The callback runs in the order of the action's call. */
+    relay_status st =
+        lr_request(a->client, NULL, a->strand, proto_method_name(m), p, NULL, cb, user, out);
     json_decref(p);
     return st;
 }
 
-/* Sends the start request of a (params borrowed) and waits for its answer. */
-static relay_status action_start(relay_action *a, json_t *params)
+relay_status relay_action_stop(relay_action *a, relay_result **out)
 {
-    relay_client *c = a->client;
-    if (lr_client_on_io_thread(c))
-        return RELAY_ERR_STATE;
-    rpc_req *req = lr_rpc_req_new(proto_method_name(a->kind->start), params, c->request_timeout_ms);
-    if (!req)
-        return RELAY_ERR_NO_MEMORY;
-    req->hook = on_start_done;
-    req->action = a;
-    action_ref(a);
-    relay_status st = lr_client_submit(c, req);
-    if (st == RELAY_OK)
-        st = lr_rpc_req_wait(req, NULL);
-    lr_rpc_req_unref(req);
-    return st;
+    return sub_method(a, PROTO_ROLE_STOP, NULL, NULL, NULL, out);
 }
+
+relay_status relay_action_pause(relay_action *a, relay_result **out)
+{
+    return sub_method(a, PROTO_ROLE_PAUSE, NULL, NULL, NULL, out);
+}
+
+relay_status relay_action_resume(relay_action *a, relay_result **out)
+{
+    return sub_method(a, PROTO_ROLE_RESUME, NULL, NULL, NULL, out);
+}
+
+relay_status relay_action_volume(relay_action *a, double db, relay_result **out)
+{
+    return sub_method(a, PROTO_ROLE_VOLUME, json_pack("{s:f}", "volume", db), NULL, NULL, out);
+}
+
+relay_status relay_action_stop_async(relay_action *a, relay_result_callback cb, void *user)
+{
+    return cb ? sub_method(a, PROTO_ROLE_STOP, NULL, cb, user, NULL) : RELAY_ERR_INVALID_ARG;
+}
+
+relay_status relay_action_pause_async(relay_action *a, relay_result_callback cb, void *user)
+{
+    return cb ? sub_method(a, PROTO_ROLE_PAUSE, NULL, cb, user, NULL) : RELAY_ERR_INVALID_ARG;
+}
+
+relay_status relay_action_resume_async(relay_action *a, relay_result_callback cb, void *user)
+{
+    return cb ? sub_method(a, PROTO_ROLE_RESUME, NULL, cb, user, NULL) : RELAY_ERR_INVALID_ARG;
+}
+
+relay_status relay_action_volume_async(relay_action *a, double db, relay_result_callback cb,
+                                       void *user)
+{
+    if (!cb)
+        return RELAY_ERR_INVALID_ARG;
+    return sub_method(a, PROTO_ROLE_VOLUME, json_pack("{s:f}", "volume", db), cb, user, NULL);
+}
+
+/* ------------------------------------------------------------ play */
 
 relay_status relay_call_play_async(relay_call *call, const relay_media *media, size_t n_media,
                                    const relay_play_params *params, relay_action **out)
@@ -300,14 +477,14 @@ relay_status relay_call_play_async(relay_call *call, const relay_media *media, s
     *out = NULL;
     if (!call)
         return RELAY_ERR_INVALID_ARG;
-    relay_action *a = lr_action_new(call, &lr_action_kind_play);
+    relay_action *a = lr_action_new(call, PF_PLAY, NULL);
     if (!a)
         return RELAY_ERR_NO_MEMORY;
     relay_status st;
     json_t *p = lr_frame_play_params(call->node_id, call->call_id, a->control_id, media, n_media,
-                                  params, &st);
+                                     params, &st);
     if (p) {
-        st = action_start(a, p);
+        st = lr_action_start(a, call, PM_PLAY, p, NULL, NULL, NULL);
         json_decref(p);
     }
     if (st != RELAY_OK) {

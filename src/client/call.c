@@ -1,12 +1,15 @@
 /*
  * relay_call: one call leg as the application sees it. Identity fields are
- * fixed at creation; state, refer progress and the refer handler live
- * under the call's mutex because the I/O thread writes them while handler
- * threads read and wait on them.
+ * fixed at creation; state, per-family listeners and the last action of
+ * each family live under the call's mutex because the I/O thread writes
+ * them while other threads read and wait on them. Nothing here knows a
+ * family by name (refer's wrappers live in refer.c).
  *
  * Lifetime: reference-counted. The client's call map holds one reference
  * while events may still arrive; an inbound-call handler holds one while
- * it runs; actions hold one each.
+ * it runs; requests naming it and queued callbacks hold one each. Actions
+ * do not hold their call (the call holds its last actions; a cycle would
+ * leak): they keep its ids and a reference on its strand.
  */
 #include "internal.h"
 
@@ -38,6 +41,7 @@ relay_call *lr_call_new_from_event(relay_client *c, json_t *p)
     call->client = c;
     pthread_mutex_init(&call->lock, NULL);
     pthread_cond_init(&call->cond, NULL);
+    call->strand = lr_strand_new();
 
     /* from/to: sip devices say from/to, phone devices from_number/to_number. */
     json_t *dev = json_object_get(json_object_get(p, "device"), "params");
@@ -56,7 +60,7 @@ relay_call *lr_call_new_from_event(relay_client *c, json_t *p)
     call->from = dup_or_empty(from);
     call->to = dup_or_empty(to);
     call->state = proto_call_state_from_name(json_string_value(json_object_get(p, "call_state")));
-    if (!call->call_id || !call->node_id || !call->context || !call->tag || !call->direction ||
+    if (!call->strand || !call->call_id || !call->node_id || !call->context || !call->tag || !call->direction ||
         !call->from || !call->to) {
         relay_call_unref(call);
         return NULL;
@@ -81,7 +85,9 @@ void relay_call_unref(relay_call *call)
     free(call->direction);
     free(call->from);
     free(call->to);
-    json_decref(call->refer_params);
+    for (int f = 0; f < PF__COUNT; f++)
+        lr_action_unref(call->last[f]);
+    lr_strand_unref(call->strand);
     pthread_cond_destroy(&call->cond);
     pthread_mutex_destroy(&call->lock);
     free(call);
@@ -103,17 +109,6 @@ relay_call_state relay_call_get_state(const relay_call *call)
     relay_call *mut = (relay_call *)call; /* locking is not a logical change */
     pthread_mutex_lock(&mut->lock);
     relay_call_state st = call->state;
-    pthread_mutex_unlock(&mut->lock);
-    return st;
-}
-
-relay_refer_state relay_call_refer_state(const relay_call *call)
-{
-    if (!call)
-        return RELAY_REFER_UNKNOWN;
-    relay_call *mut = (relay_call *)call;
-    pthread_mutex_lock(&mut->lock);
-    relay_refer_state st = call->refer_state;
     pthread_mutex_unlock(&mut->lock);
     return st;
 }
@@ -161,34 +156,70 @@ void lr_call_mark_gone(relay_call *call)
     pthread_mutex_unlock(&call->lock);
 }
 
-void lr_call_on_refer_event(relay_call *call, json_t *params)
+relay_action *lr_call_running_action(relay_call *call, proto_family f)
 {
-    relay_refer_event ev;
-    lr_dispatch_refer_event(params, &ev);
-    json_t *copy = json_deep_copy(params);
+    /* Newest first: the list is pushed at the front. */
+    for (relay_action *a = call->actions; a; a = a->call_next)
+        if (a->family == f)
+            return a;
+    return NULL;
+}
 
+void lr_call_post(relay_call *call, lr_task *t)
+{
+    lr_client_post(call->client, call->strand, t);
+}
+
+typedef struct listener_task {
+    lr_task task;
+    relay_call *call; /* ref held */
+    json_t *params;   /* own copy */
+    lr_listener l;
+} listener_task;
+
+static void run_listener(lr_task *t)
+{
+    listener_task *lt = (listener_task *)t;
+    lt->l.deliver(lt->call, lt->params, &lt->l);
+    json_decref(lt->params);
+    relay_call_unref(lt->call);
+    free(lt);
+}
+
+void lr_call_on_family_event(relay_call *call, proto_family f, json_t *params)
+{
     pthread_mutex_lock(&call->lock);
-    if (ev.state != RELAY_REFER_UNKNOWN)
-        call->refer_state = ev.state;
-    if (copy) {
-        json_decref(call->refer_params);
-        call->refer_params = copy;
-    }
-    relay_refer_handler fn = call->refer_fn;
-    void *user = call->refer_user;
-    if (proto_refer_state_is_final(ev.state))
-        pthread_cond_broadcast(&call->cond);
+    lr_listener l = call->listeners[f];
     pthread_mutex_unlock(&call->lock);
-
-    if (fn) {
-        char *text = json_dumps(params, JSON_COMPACT);
-        ev.params_json = text ? text : "{}";
-        fn(call, &ev, user);
-        free(text);
+    if (!l.deliver)
+        return;
+    listener_task *lt = malloc(sizeof *lt);
+    json_t *copy = json_deep_copy(params);
+    if (!lt || !copy) {
+        free(lt);
+        json_decref(copy);
+        CLOG(call->client, RELAY_LOG_ERROR, "out of memory: an event handler is skipped");
+        return;
     }
+    lt->task.run = run_listener;
+    relay_call_ref(call);
+    lt->call = call;
+    lt->params = copy;
+    lt->l = l;
+    lr_call_post(call, &lt->task);
 }
 
 /* ------------------------------------------------------------ any thread */
+
+relay_action *lr_call_last_action(relay_call *call, proto_family f)
+{
+    pthread_mutex_lock(&call->lock);
+    relay_action *a = call->last[f];
+    if (a)
+        lr_action_ref(a);
+    pthread_mutex_unlock(&call->lock);
+    return a;
+}
 
 /* Waits on call->cond (locked) until done() or gone; 0, or ETIMEDOUT. */
 static int wait_until(relay_call *call, int (*done)(const relay_call *, int), int arg,
@@ -225,21 +256,42 @@ relay_status relay_call_wait_for(relay_call *call, relay_call_state state, int t
     return st;
 }
 
+/* A plain request naming this call: params (stolen) get node_id and
+ * call_id. Blocking without cb, else cb runs on the call's strand. */
+static relay_status call_request(relay_call *call, proto_method m, const char *name, json_t *p,
+                                 relay_result_callback cb, void *user, relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!p)
+        return RELAY_ERR_NO_MEMORY;
+    json_object_set_new(p, "node_id", json_string(call->node_id));
+    json_object_set_new(p, "call_id", json_string(call->call_id));
+    relay_status st = lr_request(call->client, call, call->strand,
+                                 name ? name : proto_method_name(m), p, NULL, cb, user, out);
+    json_decref(p);
+    return st;
+}
+
 relay_status relay_call_execute(relay_call *call, const char *method, const char *params_json,
                                 relay_result **out)
 {
     if (out)
         *out = NULL;
-    if (!call || !method)
-        return RELAY_ERR_INVALID_ARG;
-    json_t *p = lr_frame_parse_object(params_json);
+    json_t *p = call && method ? lr_frame_parse_object(params_json) : NULL;
     if (!p)
         return RELAY_ERR_INVALID_ARG;
-    json_object_set_new(p, "node_id", json_string(call->node_id));
-    json_object_set_new(p, "call_id", json_string(call->call_id));
-    relay_status st = lr_client_call_method(call->client, method, p, out);
-    json_decref(p);
-    return st;
+    return call_request(call, PM_UNKNOWN, method, p, NULL, NULL, out);
+}
+
+relay_status relay_call_execute_async(relay_call *call, const char *method,
+                                      const char *params_json, relay_result_callback cb,
+                                      void *user)
+{
+    json_t *p = call && method && cb ? lr_frame_parse_object(params_json) : NULL;
+    if (!p)
+        return RELAY_ERR_INVALID_ARG;
+    return call_request(call, PM_UNKNOWN, method, p, cb, user, NULL);
 }
 
 relay_status relay_call_answer(relay_call *call, relay_result **out)
@@ -248,93 +300,50 @@ relay_status relay_call_answer(relay_call *call, relay_result **out)
         *out = NULL;
     if (!call)
         return RELAY_ERR_INVALID_ARG;
-    json_t *p = lr_frame_call_params(call->node_id, call->call_id);
-    if (!p)
-        return RELAY_ERR_NO_MEMORY;
-    relay_status st = lr_client_call_method(call->client, proto_method_name(PM_ANSWER), p, out);
-    json_decref(p);
-    return st;
+    return call_request(call, PM_ANSWER, NULL, json_object(), NULL, NULL, out);
+}
+
+relay_status relay_call_answer_async(relay_call *call, relay_result_callback cb, void *user)
+{
+    if (!call || !cb)
+        return RELAY_ERR_INVALID_ARG;
+    return call_request(call, PM_ANSWER, NULL, json_object(), cb, user, NULL);
+}
+
+relay_status relay_call_pass(relay_call *call, relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!call)
+        return RELAY_ERR_INVALID_ARG;
+    return call_request(call, PM_PASS, NULL, json_object(), NULL, NULL, out);
+}
+
+relay_status relay_call_pass_async(relay_call *call, relay_result_callback cb, void *user)
+{
+    if (!call || !cb)
+        return RELAY_ERR_INVALID_ARG;
+    return call_request(call, PM_PASS, NULL, json_object(), cb, user, NULL);
+}
+
+static json_t *hangup_params(const char *reason)
+{
+    return json_pack("{s:s}", "reason", reason ? reason : PROTO_END_HANGUP);
 }
 
 relay_status relay_call_hangup(relay_call *call, const char *reason, relay_result **out)
 {
     if (out)
         *out = NULL;
-    if (!reason)
-        reason = PROTO_END_HANGUP;
-    if (!call || !proto_end_reason_valid(reason))
+    if (!call || (reason && !proto_end_reason_valid(reason)))
         return RELAY_ERR_INVALID_ARG;
-    json_t *p = lr_frame_call_params(call->node_id, call->call_id);
-    if (!p)
-        return RELAY_ERR_NO_MEMORY;
-    json_object_set_new(p, "reason", json_string(reason));
-    relay_status st = lr_client_call_method(call->client, proto_method_name(PM_END), p, out);
-    json_decref(p);
-    return st;
+    return call_request(call, PM_END, NULL, hangup_params(reason), NULL, NULL, out);
 }
 
-relay_status relay_call_on_refer(relay_call *call, relay_refer_handler fn, void *user)
+relay_status relay_call_hangup_async(relay_call *call, const char *reason,
+                                     relay_result_callback cb, void *user)
 {
-    if (!call)
+    if (!call || !cb || (reason && !proto_end_reason_valid(reason)))
         return RELAY_ERR_INVALID_ARG;
-    pthread_mutex_lock(&call->lock);
-    call->refer_fn = fn;
-    call->refer_user = user;
-    pthread_mutex_unlock(&call->lock);
-    return RELAY_OK;
-}
-
-relay_status relay_call_refer(relay_call *call, const relay_device *device,
-                              const char *status_url, relay_result **out)
-{
-    if (out)
-        *out = NULL;
-    if (!call)
-        return RELAY_ERR_INVALID_ARG;
-    relay_status st;
-    json_t *p = lr_frame_refer_params(call->node_id, call->call_id, device, status_url, &st);
-    if (!p)
-        return st;
-    /* A new transfer: forget the previous one's outcome before any of
-     * this one's events can arrive. */
-    pthread_mutex_lock(&call->lock);
-    call->refer_state = RELAY_REFER_UNKNOWN;
-    json_decref(call->refer_params);
-    call->refer_params = NULL;
-    pthread_mutex_unlock(&call->lock);
-    st = lr_client_call_method(call->client, proto_method_name(PM_REFER), p, out);
-    json_decref(p);
-    return st;
-}
-
-static int refer_final(const relay_call *call, int unused)
-{
-    (void)unused;
-    return proto_refer_state_is_final(call->refer_state);
-}
-
-relay_status relay_call_wait_refer(relay_call *call, int timeout_ms, relay_result **out)
-{
-    if (out)
-        *out = NULL;
-    if (!call)
-        return RELAY_ERR_INVALID_ARG;
-    if (lr_client_on_io_thread(call->client))
-        return RELAY_ERR_STATE;
-    pthread_mutex_lock(&call->lock);
-    wait_until(call, refer_final, 0, timeout_ms);
-    relay_status st = refer_final(call, 0) ? RELAY_OK
-                      : call->gone         ? RELAY_ERR_STATE
-                                           : RELAY_ERR_TIMEOUT;
-    json_t *params = st == RELAY_OK && call->refer_params ? json_deep_copy(call->refer_params)
-                                                          : NULL;
-    pthread_mutex_unlock(&call->lock);
-    if (out && st == RELAY_OK) {
-        *out = lr_result_new(params);
-        if (!*out)
-            st = RELAY_ERR_NO_MEMORY;
-    } else {
-        json_decref(params);
-    }
-    return st;
+    return call_request(call, PM_END, NULL, hangup_params(reason), cb, user, NULL);
 }

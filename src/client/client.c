@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define DEFAULT_WORKERS 4
+#define DEFAULT_CALLBACK_THREADS 2
 #define AGENT_DEFAULT "librelay-c/" RELAY_VERSION
 
 /* Which client's I/O thread the current thread is, if any. */
@@ -120,6 +121,8 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     lr_strmap_init(&c->calls);
     lr_strmap_init(&c->actions);
     lr_workers_init(&c->pool);
+    lr_executor_init(&c->exec);
+    c->strand = lr_strand_new();
 
     int port_in_host = 0;
     if (split_host(opts->host, &c->host, &port_in_host) != 0) {
@@ -147,7 +150,7 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     while (opts->contexts && opts->contexts[nctx])
         nctx++;
     c->contexts = calloc(nctx + 1, sizeof *c->contexts);
-    int oom = !c->host_header || !c->agent || !c->contexts || (opts->ca_file && !c->ca_file) ||
+    int oom = !c->strand || !c->host_header || !c->agent || !c->contexts || (opts->ca_file && !c->ca_file) ||
               (has_jwt ? !c->jwt_token : (!c->project || !c->token));
     for (size_t i = 0; !oom && i < nctx; i++)
         oom = !(c->contexts[i] = strdup(opts->contexts[i]));
@@ -158,6 +161,8 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     c->request_timeout_ms =
         opts->request_timeout_ms > 0 ? opts->request_timeout_ms : PROTO_DEFAULT_TIMEOUT_MS;
     c->n_workers = opts->workers > 0 ? opts->workers : DEFAULT_WORKERS;
+    c->n_callback_threads =
+        opts->callback_threads > 0 ? opts->callback_threads : DEFAULT_CALLBACK_THREADS;
     c->log.fn = opts->log_fn;
     c->log.user = opts->log_user;
     c->log.level = opts->log_level;
@@ -239,7 +244,8 @@ relay_status relay_client_connect(relay_client *c)
         return RELAY_ERR_STATE;
     if (lr_client_on_io_thread(c))
         return RELAY_ERR_STATE;
-    if (lr_workers_start(&c->pool, c->n_workers) != 0)
+    if (lr_workers_start(&c->pool, c->n_workers) != 0 ||
+        lr_executor_start(&c->exec, c->n_callback_threads) != 0)
         return RELAY_ERR_NO_MEMORY;
     c->outcome_set = 0;
     c->auth_failures = 0;
@@ -292,8 +298,15 @@ void relay_client_free(relay_client *c)
 {
     if (!c)
         return;
+    /* The I/O thread first: its end fails every request and wakes every
+     * waiter, so handlers and callbacks blocked in the library return.
+     * Then the handlers (they may still post callbacks), then the
+     * callbacks, all of which run before their threads are joined. */
     stop_io_thread(c);
     lr_workers_stop(&c->pool);
+    lr_executor_stop(&c->exec);
+    lr_executor_destroy(&c->exec);
+    lr_strand_unref(c->strand);
     /* Anything a handler took and released after the I/O thread ended. */
     lr_strmap_destroy(&c->pending);
     lr_strmap_destroy(&c->calls);
@@ -345,23 +358,14 @@ relay_status lr_client_submit(relay_client *c, rpc_req *req)
     return RELAY_OK;
 }
 
-relay_status lr_client_call_method(relay_client *c, const char *method, json_t *params,
-                                relay_result **out)
+void lr_client_post(relay_client *c, lr_strand *s, lr_task *t)
 {
-    if (out)
-        *out = NULL;
-    if (lr_client_on_io_thread(c)) {
-        CLOG(c, RELAY_LOG_ERROR, "%s: blocking call on the I/O thread refused", method);
-        return RELAY_ERR_STATE;
-    }
-    rpc_req *req = lr_rpc_req_new(method, params, c->request_timeout_ms);
-    if (!req)
-        return RELAY_ERR_NO_MEMORY;
-    relay_status st = lr_client_submit(c, req);
-    if (st == RELAY_OK)
-        st = lr_rpc_req_wait(req, out);
-    lr_rpc_req_unref(req);
-    return st;
+    lr_executor_post(&c->exec, s ? s : c->strand, t);
+}
+
+int lr_client_on_callback_thread(const relay_client *c)
+{
+    return c && lr_executor_owns_thread(&c->exec);
 }
 
 relay_status relay_client_execute(relay_client *c, const char *method, const char *params_json,
@@ -374,7 +378,21 @@ relay_status relay_client_execute(relay_client *c, const char *method, const cha
     json_t *p = lr_frame_parse_object(params_json);
     if (!p)
         return RELAY_ERR_INVALID_ARG;
-    relay_status st = lr_client_call_method(c, method, p, out);
+    relay_status st = lr_request(c, NULL, NULL, method, p, NULL, NULL, NULL, out);
+    json_decref(p);
+    return st;
+}
+
+relay_status relay_client_execute_async(relay_client *c, const char *method,
+                                        const char *params_json, relay_result_callback cb,
+                                        void *user)
+{
+    if (!c || !method || !*method || !cb)
+        return RELAY_ERR_INVALID_ARG;
+    json_t *p = lr_frame_parse_object(params_json);
+    if (!p)
+        return RELAY_ERR_INVALID_ARG;
+    relay_status st = lr_request(c, NULL, NULL, method, p, NULL, cb, user, NULL);
     json_decref(p);
     return st;
 }

@@ -104,6 +104,79 @@ static void on_call_receive(relay_client *c, json_t *in, const char *call_id)
     }
 }
 
+/* Routes an event of an action family by the table: by control_id to the
+ * action map, or to the call's most recent running action of the family. */
+static void route_to_action(relay_client *c, proto_event type, const relay_event *ev,
+                            relay_call *call, json_t *in)
+{
+    proto_family f = proto_family_for_event(type);
+    const proto_family_info *fi = proto_family_get(f);
+    if (!fi)
+        return;
+    relay_action *a = NULL;
+    switch (fi->route) {
+    case PROTO_ROUTE_CONTROL_ID:
+        /* The map knows the exact family (play_and_collect shares collect's
+         * events): only the event type has to agree. */
+        a = ev->control_id ? lr_strmap_get(&c->actions, ev->control_id) : NULL;
+        if (a && a->info->event != type)
+            a = NULL;
+        break;
+    case PROTO_ROUTE_CALL_EVENT:
+        a = call ? lr_call_running_action(call, f) : NULL;
+        break;
+    default:
+        break; /* dial tags: no action on the client yet */
+    }
+    if (call)
+        lr_call_on_family_event(call, f, in); /* listeners first: they see every event */
+    if (a)
+        lr_action_on_event(a, in);
+}
+
+/* relay_client_on_event's delivery: the event copied, parsed again there. */
+typedef struct event_task {
+    lr_task task;
+    relay_client *c;
+    relay_call *call; /* ref held, may be NULL */
+    json_t *params;   /* own copy of the signalwire.event params */
+} event_task;
+
+static void run_event(lr_task *t)
+{
+    event_task *et = (event_task *)t;
+    relay_event ev;
+    json_t *in;
+    if (lr_dispatch_parse_event(et->params, &ev, &in) == 0) {
+        char *text = json_dumps(in, JSON_COMPACT);
+        ev.params_json = text ? text : "{}";
+        et->c->on_event(et->c, &ev, et->c->on_event_user);
+        free(text);
+    }
+    json_decref(et->params);
+    relay_call_unref(et->call);
+    free(et);
+}
+
+static void post_event(relay_client *c, relay_call *call, json_t *params)
+{
+    event_task *et = malloc(sizeof *et);
+    json_t *copy = json_deep_copy(params);
+    if (!et || !copy) {
+        free(et);
+        json_decref(copy);
+        CLOG(c, RELAY_LOG_ERROR, "out of memory: an event is not delivered");
+        return;
+    }
+    et->task.run = run_event;
+    et->c = c;
+    et->call = call;
+    if (call)
+        relay_call_ref(call);
+    et->params = copy;
+    lr_client_post(c, call ? call->strand : NULL, &et->task);
+}
+
 static void on_event(relay_client *c, json_t *params)
 {
     relay_event ev;
@@ -113,40 +186,34 @@ static void on_event(relay_client *c, json_t *params)
         return;
     }
     proto_event type = proto_event_from_name(ev.event_type);
-    relay_call *call = lr_strmap_get(&c->calls, ev.call_id);
+    /* Typing first (SIP codes as strings), so every reader sees one form. */
+    if (type == PE_CALL_REFER)
+        codes_as_strings(in);
 
+    /* The call's own life and the session's stay special; every family
+     * of operations is routed by its row of the table. */
     switch (type) {
     case PE_CALL_RECEIVE:
         if (ev.call_id)
             on_call_receive(c, in, ev.call_id);
         break;
-    case PE_CALL_STATE:
+    case PE_CALL_STATE: {
+        relay_call *call = lr_strmap_get(&c->calls, ev.call_id);
         if (call)
             lr_call_set_state(call, proto_call_state_from_name(
-                                     json_string_value(json_object_get(in, "call_state"))));
+                                        json_string_value(json_object_get(in, "call_state"))));
         break;
-    case PE_CALL_REFER:
-        if (call)
-            lr_call_on_refer_event(call, in);
-        break;
+    }
     case PE_AUTHORIZATION_STATE:
         lr_session_on_authorization_state(
             c, json_string_value(json_object_get(in, "authorization_state")));
         break;
     default:
+        route_to_action(c, type, &ev, lr_strmap_get(&c->calls, ev.call_id), in);
         break;
     }
-    if (ev.control_id) {
-        relay_action *a = lr_strmap_get(&c->actions, ev.control_id);
-        if (a && (a->kind->event == type))
-            lr_action_on_event(a, in);
-    }
-    if (c->on_event) {
-        char *text = json_dumps(in, JSON_COMPACT);
-        ev.params_json = text ? text : "{}";
-        c->on_event(c, &ev, c->on_event_user);
-        free(text);
-    }
+    if (c->on_event)
+        post_event(c, lr_strmap_get(&c->calls, ev.call_id), params);
 }
 
 static void on_server_request(relay_client *c, json_t *msg, const char *method)

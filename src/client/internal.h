@@ -30,6 +30,7 @@
 #include "common/mailbox.h"
 #include "common/protocol.h"
 #include "common/uuid.h"
+#include "executor.h"
 
 /* ------------------------------------------------------------------ map.c */
 
@@ -125,6 +126,10 @@ struct rpc_req {
     rpc_hook hook;                     /* [const] */
     void *hook_arg;                    /* [const] */
     relay_action *action;              /* [const] registered when taken; ref held */
+    relay_call *call;                  /* [const] the call it names, ref held; may be NULL */
+    relay_result_callback cb;          /* [const] NULL: a thread waits instead */
+    void *cb_user;                     /* [const] */
+    lr_strand *strand;                 /* [const] where cb runs; ref held */
     int session;                       /* [const] 1: signalwire.connect (bypasses the queue) */
 
     /* [io] */
@@ -145,6 +150,15 @@ struct rpc_req {
 rpc_req *lr_rpc_req_new(const char *method, json_t *params, int timeout_ms);
 void lr_rpc_req_ref(rpc_req *req);
 void lr_rpc_req_unref(rpc_req *req);
+
+/* The one request path: method(params) (params borrowed), naming call
+ * (may be NULL; a ref is held while the request lives) and starting
+ * action when not NULL. With cb, returns once posted, and cb runs later on
+ * strand (NULL: the client's); without, waits and fills *out as for
+ * lr_result_classify. */
+relay_status lr_request(relay_client *c, relay_call *call, lr_strand *strand, const char *method,
+                        json_t *params, relay_action *action, relay_result_callback cb,
+                        void *user, relay_result **out);
 
 /* Waits for the outcome (with a safety margin over the request timeout) and
  * classifies it; *out as for lr_result_classify. */
@@ -168,6 +182,15 @@ void lr_rpc_fail_queue(relay_client *c, relay_status st);
 
 /* ---------------------------------------------------------------- call.c */
 
+/* A per-call handler for the events of one family (relay_call_on_refer):
+ * deliver types the event and calls the user's fn, on the call's strand. */
+typedef struct lr_listener lr_listener;
+struct lr_listener {
+    void (*deliver)(relay_call *call, json_t *params, const lr_listener *l);
+    void (*fn)(void); /* the user's handler, cast back by deliver */
+    void *user;
+};
+
 struct relay_call {
     atomic_int refs;
     relay_client *client;             /* [const] */
@@ -177,10 +200,9 @@ struct relay_call {
     pthread_cond_t cond;
     relay_call_state state;           /* [lock] */
     int gone;                         /* [lock] no more events will come */
-    relay_refer_state refer_state;    /* [lock] */
-    json_t *refer_params;             /* [lock] last refer event's params (copy) */
-    relay_refer_handler refer_fn;     /* [lock] */
-    void *refer_user;                 /* [lock] */
+    lr_strand *strand;                /* [const] its callbacks run here, in order */
+    lr_listener listeners[PF__COUNT]; /* [lock] per-family event handlers */
+    relay_action *last[PF__COUNT];    /* [lock] last action started per family; ref held */
 
     /* [io] */
     int in_map;
@@ -192,29 +214,27 @@ struct relay_call {
 relay_call *lr_call_new_from_event(relay_client *c, json_t *params);
 /* [io] Sets the state, wakes waiters; an ended call resolves its actions. */
 void lr_call_set_state(relay_call *call, relay_call_state st);
-/* [io] Stores a refer event and runs the refer handler. */
-void lr_call_on_refer_event(relay_call *call, json_t *params);
+/* [io] An event of family f for this call: posts its listener, if any. */
+void lr_call_on_family_event(relay_call *call, proto_family f, json_t *params);
+/* [io] The call's most recent running action of family f, or NULL. */
+relay_action *lr_call_running_action(relay_call *call, proto_family f);
+/* The call's last action of family f (a new reference), or NULL. */
+relay_action *lr_call_last_action(relay_call *call, proto_family f);
+/* Posts t to the call's strand. */
+void lr_call_post(relay_call *call, lr_task *t);
 /* [io] The call will see no more events: wake every waiter. */
 void lr_call_mark_gone(relay_call *call);
 
 /* ---------------------------------------------------------------- action.c */
 
-/* What distinguishes one kind of action from another: a table row, so that
- * record/collect/detect... are one line each. */
-typedef struct action_kind {
-    proto_method start, stop;
-    proto_event event;              /* the events that report its progress */
-    int (*is_final)(const char *state);
-} action_kind;
-
-extern const action_kind lr_action_kind_play;
-
 struct relay_action {
     atomic_int refs;                  /* the caller's and, while running, the I/O thread's */
     relay_client *client;             /* [const] */
-    relay_call *call;                 /* [const] ref held */
-    const action_kind *kind;          /* [const] */
-    char control_id[UUID_STR_LEN];    /* [const] */
+    proto_family family;              /* [const] */
+    const proto_family_info *info;    /* [const] its row of the table */
+    char *control_id;                 /* [const] "" for families routed by call */
+    char *call_id, *node_id;          /* [const] for sub-methods */
+    lr_strand *strand;                /* [const] its call's; ref held */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -228,12 +248,23 @@ struct relay_action {
     int done_fired;                   /* [lock] */
 
     /* [io] */
-    int in_map;
+    relay_call *call;                 /* borrowed: valid while running (the
+                                       * start request holds a ref until then) */
+    int running;                      /* in its call's list (and maybe the map) */
+    int in_map;                       /* in the control_id map */
     relay_action *call_prev, *call_next; /* the call's running actions */
 };
 
-relay_action *lr_action_new(relay_call *call, const action_kind *kind);
+/* control_id NULL: a fresh one (families routed by control_id only). */
+relay_action *lr_action_new(relay_call *call, proto_family f, const char *control_id);
+void lr_action_ref(relay_action *a);
 void lr_action_unref(relay_action *a);
+/* [io] The hook of a start request: a refused start completes the action. */
+void lr_action_start_done(relay_client *c, rpc_req *req);
+/* Sends the start request (params borrowed); the action runs once the I/O
+ * thread takes it. Blocking (cb NULL, *out = the server's answer) or not. */
+relay_status lr_action_start(relay_action *a, relay_call *call, proto_method m, json_t *params,
+                             relay_result_callback cb, void *user, relay_result **out);
 /* [io] Registers a running action (control_id map + its call's list). */
 void lr_action_register(relay_client *c, relay_action *a);
 /* [io] An event for this action (params borrowed). */
@@ -344,15 +375,15 @@ struct relay_client {
     strmap actions;                   /* control_id -> relay_action (one ref) */
 
     workers pool;
+    lr_executor exec;                 /* user callbacks */
+    lr_strand *strand;                /* [const] client-level callbacks */
+    int n_callback_threads;           /* [const] */
     atomic_int closed;                /* the I/O thread has finished */
 };
 
 /* client.c */
 /* Posts req to the I/O thread (takes a reference on success). */
 relay_status lr_client_submit(relay_client *c, rpc_req *req);
-/* Builds, posts and waits for method(params); params borrowed. */
-relay_status lr_client_call_method(relay_client *c, const char *method, json_t *params,
-                                 relay_result **out);
 /* 1 when the calling thread is the client's I/O thread (blocking is banned). */
 int lr_client_on_io_thread(const relay_client *c);
 /* [io] Records the first session's outcome for relay_client_connect. */
@@ -389,6 +420,11 @@ void lr_dispatch_frame(relay_client *c, const char *text, size_t len);
 int lr_dispatch_parse_event(json_t *params, relay_event *ev, json_t **inner);
 /* Types a calling.call.refer params object (strings borrowed). */
 void lr_dispatch_refer_event(json_t *params, relay_refer_event *ev);
+
+/* client.c: posts t to the client's strand. */
+void lr_client_post(relay_client *c, lr_strand *s, lr_task *t);
+/* 1 if the calling thread is one of the client's callback threads (tests). */
+int lr_client_on_callback_thread(const relay_client *c);
 
 #define CLOG(c, lvl, ...) log_write(&(c)->log, (lvl), __VA_ARGS__)
 

@@ -50,6 +50,8 @@ void lr_rpc_req_unref(rpc_req *req)
         return;
     if (req->action)
         lr_action_unref(req->action);
+    relay_call_unref(req->call);
+    lr_strand_unref(req->strand);
     json_decref(req->result);
     json_decref(req->error);
     free(req->frame);
@@ -83,6 +85,60 @@ relay_status lr_rpc_req_wait(rpc_req *req, relay_result **out)
         st = lr_result_classify(result, error, out);
     json_decref(result);
     json_decref(error);
+    return st;
+}
+
+/* A request's callback, queued on its strand with the request's ref. */
+typedef struct cb_task {
+    lr_task task;
+    rpc_req *req;
+} cb_task;
+
+static void run_cb(lr_task *t)
+{
+    cb_task *ct = (cb_task *)t;
+    rpc_req *req = ct->req;
+    free(ct);
+    /* The I/O thread is done with the request: its outcome is final. */
+    relay_result *res = NULL;
+    relay_status st = req->status;
+    if (st == RELAY_OK)
+        st = lr_result_classify(req->result, req->error, &res);
+    req->cb(st, res, req->cb_user);
+    relay_result_free(res);
+    lr_rpc_req_unref(req);
+}
+
+relay_status lr_request(relay_client *c, relay_call *call, lr_strand *strand, const char *method,
+                        json_t *params, relay_action *action, relay_result_callback cb,
+                        void *user, relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!cb && lr_client_on_io_thread(c)) {
+        CLOG(c, RELAY_LOG_ERROR, "%s: blocking call on the I/O thread refused", method);
+        return RELAY_ERR_STATE;
+    }
+    rpc_req *req = lr_rpc_req_new(method, params, c->request_timeout_ms);
+    if (!req)
+        return RELAY_ERR_NO_MEMORY;
+    if (call) {
+        relay_call_ref(call);
+        req->call = call;
+    }
+    if (action) {
+        lr_action_ref(action);
+        req->action = action;
+        req->hook = lr_action_start_done;
+    }
+    req->cb = cb;
+    req->cb_user = user;
+    req->strand = strand ? strand : c->strand;
+    lr_strand_ref(req->strand);
+    relay_status st = lr_client_submit(c, req);
+    if (st == RELAY_OK && !cb)
+        st = lr_rpc_req_wait(req, out);
+    lr_rpc_req_unref(req);
     return st;
 }
 
@@ -181,6 +237,16 @@ void lr_rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *res
      * is already marked failed when play_async returns. */
     if (req->hook)
         req->hook(c, req);
+    if (req->cb) {
+        cb_task *ct = malloc(sizeof *ct);
+        if (ct) {
+            ct->task.run = run_cb;
+            ct->req = req; /* the I/O thread's reference moves to the task */
+            lr_client_post(c, req->strand, &ct->task);
+            return;
+        }
+        CLOG(c, RELAY_LOG_ERROR, "out of memory: the callback of %s is lost", req->id);
+    }
 
     pthread_mutex_lock(&req->lock);
     req->done = 1;
