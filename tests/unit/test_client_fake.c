@@ -795,6 +795,334 @@ static void free_releases_blocked_handlers(void **state)
     pthread_mutex_destroy(&fl->lock);
 }
 
+/* ------------------------------------------ callbacks off the I/O thread */
+
+/* Two calls' events: the callback for call A blocks until call B's
+ * callback has been seen, which can only happen if a blocked callback
+ * does not stall the delivery of other calls' events. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    relay_client *c;
+    char a_order[256];   /* call A's event types+states, in delivery order */
+    int b_seen;          /* B callbacks run */
+    int b_while_a_blocked;
+    int a_waited_ok;     /* A's wait ended because B was seen, not by timeout */
+    int on_io_thread;    /* any callback on the I/O thread */
+    int off_pool;        /* any callback not on a delivery thread */
+    relay_status blocking_in_cb; /* a blocking request made inside A's callback */
+    int a_blocked;
+    int blocking_done;
+    int a_events, total;
+} X = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void on_strand_event(relay_client *c, const relay_event *ev, void *user)
+{
+    (void)user;
+    int io = lr_client_on_io_thread(c);
+    int pool = lr_client_on_callback_thread(c);
+    const char *id = ev->call_id ? ev->call_id : "";
+    char st[32] = "";
+    const char *k = strstr(ev->params_json, "\"call_state\":\"");
+    if (k)
+        sscanf(k + 14, "%31[^\"]", st);
+    pthread_mutex_lock(&X.lock);
+    X.on_io_thread |= io;
+    X.off_pool |= !pool;
+    X.total++;
+    if (strcmp(id, "call-b") == 0) {
+        X.b_seen++;
+        if (X.a_blocked)
+            X.b_while_a_blocked = 1;
+        pthread_cond_broadcast(&X.cond);
+        pthread_mutex_unlock(&X.lock);
+        return;
+    }
+    if (strcmp(id, "call-a") != 0) {
+        pthread_mutex_unlock(&X.lock);
+        return;
+    }
+    size_t n = strlen(X.a_order);
+    snprintf(X.a_order + n, sizeof X.a_order - n, "%s%s", n ? " " : "", st);
+    int first = X.a_events++ == 0;
+    if (first) {
+        /* Block this call's strand until B has been seen (bounded). */
+        X.a_blocked = 1;
+        pthread_cond_broadcast(&X.cond);
+        struct timespec dl = deadline(5000);
+        int rc = 0;
+        while (!X.b_seen && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&X.cond, &X.lock, &dl);
+        X.a_waited_ok = X.b_seen > 0;
+        X.a_blocked = 0;
+        pthread_mutex_unlock(&X.lock);
+        /* A blocking request from inside a callback: allowed now. */
+        relay_status bst = relay_client_execute(c, "signalwire.receive", NULL, NULL);
+        pthread_mutex_lock(&X.lock);
+        X.blocking_in_cb = bst;
+        X.blocking_done = 1;
+    }
+    pthread_cond_broadcast(&X.cond);
+    pthread_mutex_unlock(&X.lock);
+}
+
+static void blocked_callback_does_not_stall_other_calls(void **state)
+{
+    fake *f = *state;
+    relay_client_options o;
+    char host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%d", f->port);
+    relay_client_options_init(&o);
+    o.host = host;
+    o.plain_ws = 1;
+    o.project = "p";
+    o.token = "t";
+    o.callback_threads = 2;
+    o.log_level = RELAY_LOG_ERROR;
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    X.c = c;
+    assert_int_equal(relay_client_on_event(c, on_strand_event, NULL), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"call-a\",\"node_id\":\"n\",\"call_state\":\"created\"}");
+    fake_event(f, "calling.call.state",
+               "{\"call_id\":\"call-a\",\"node_id\":\"n\",\"call_state\":\"ringing\"}");
+    fake_event(f, "calling.call.state",
+               "{\"call_id\":\"call-a\",\"node_id\":\"n\",\"call_state\":\"answered\"}");
+    /* B's events only once A's first callback is blocked: then they can
+     * be delivered only on another thread, past the blocked strand. */
+    struct timespec bl = deadline(5000);
+    pthread_mutex_lock(&X.lock);
+    while (!X.a_blocked && pthread_cond_timedwait(&X.cond, &X.lock, &bl) != ETIMEDOUT)
+        ;
+    assert_true(X.a_blocked);
+    pthread_mutex_unlock(&X.lock);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"call-b\",\"node_id\":\"n\",\"call_state\":\"created\"}");
+    fake_event(f, "calling.call.state",
+               "{\"call_id\":\"call-b\",\"node_id\":\"n\",\"call_state\":\"ringing\"}");
+    fake_event(f, "calling.call.state",
+               "{\"call_id\":\"call-a\",\"node_id\":\"n\",\"call_state\":\"ending\"}");
+
+    struct timespec dl = deadline(10000);
+    pthread_mutex_lock(&X.lock);
+    while ((X.total < 6 || !X.blocking_done) &&
+           pthread_cond_timedwait(&X.cond, &X.lock, &dl) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&X.lock);
+    relay_client_free(c); /* drains the callbacks */
+
+    assert_int_equal(X.total, 6);
+    assert_true(X.a_waited_ok);
+    assert_true(X.b_while_a_blocked);
+    assert_int_equal(X.b_seen, 2);
+    assert_string_equal(X.a_order, "created ringing answered ending");
+    assert_false(X.on_io_thread);
+    assert_false(X.off_pool);
+    assert_true(X.blocking_done);
+    assert_int_equal(X.blocking_in_cb, RELAY_OK);
+}
+
+/* ---------------------------------------- generic start and sub-methods */
+
+static void generic_script(fake *f, const char *method, json_t *msg)
+{
+    json_t *p = json_object_get(msg, "params");
+    const char *ctl = json_string_value(json_object_get(p, "control_id"));
+    char buf[512];
+    if (strcmp(method, "calling.play") == 0) {
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-g\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"state\":\"playing\"}", ctl);
+        fake_event(f, "calling.call.play", buf);
+    } else if (strcmp(method, "calling.play.stop") == 0) {
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-g\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"state\":\"finished\"}", ctl);
+        fake_event(f, "calling.call.play", buf);
+    } else if (strcmp(method, "calling.collect") == 0) {
+        /* no state at all: a result completes a collect */
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-g\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"result\":{\"type\":\"digit\",\"params\":{\"digits\":\"12\"}}}", ctl);
+        fake_event(f, "calling.call.collect", buf);
+    } else if (strcmp(method, "calling.refer") == 0) {
+        fake_event(f, "calling.call.refer",
+                   "{\"call_id\":\"call-g\",\"node_id\":\"node-1\",\"state\":\"inProgress\"}");
+        fake_event(f, "calling.call.refer",
+                   "{\"call_id\":\"call-g\",\"node_id\":\"node-1\",\"state\":\"busy\","
+                   "\"sip_notify_response_code\":486}");
+    }
+}
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    relay_call *call;
+    int done_calls;
+    char trace[256]; /* completions on the call's strand, in order */
+    int on_io_thread;
+} G = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void keep_call(relay_call *call, void *user)
+{
+    (void)user;
+    relay_call_ref(call);
+    pthread_mutex_lock(&G.lock);
+    G.call = call;
+    pthread_cond_broadcast(&G.cond);
+    pthread_mutex_unlock(&G.lock);
+}
+
+static void trace(const char *what, relay_client *c)
+{
+    pthread_mutex_lock(&G.lock);
+    size_t n = strlen(G.trace);
+    snprintf(G.trace + n, sizeof G.trace - n, "%s%s", n ? " " : "", what);
+    G.on_io_thread |= lr_client_on_io_thread(c);
+    G.done_calls++;
+    pthread_cond_broadcast(&G.cond);
+    pthread_mutex_unlock(&G.lock);
+}
+
+static void on_answer_done(relay_status st, relay_result *res, void *user)
+{
+    trace(st == RELAY_OK && strcmp(relay_result_code(res), "200") == 0 ? "answer:ok" : "answer:bad",
+          user);
+}
+
+static void on_volume_done(relay_status st, relay_result *res, void *user)
+{
+    (void)res;
+    trace(st == RELAY_OK ? "volume:ok" : "volume:bad", user);
+}
+
+static void on_play_done(relay_action *a, void *user)
+{
+    trace(strcmp(relay_action_state(a), "finished") == 0 ? "play:finished" : "play:other", user);
+}
+
+static void on_exec_done(relay_status st, relay_result *res, void *user)
+{
+    (void)res;
+    trace(st == RELAY_OK ? "exec:ok" : "exec:bad", user);
+}
+
+static void wait_done_calls(int n)
+{
+    struct timespec dl = deadline(5000);
+    pthread_mutex_lock(&G.lock);
+    while (G.done_calls < n && pthread_cond_timedwait(&G.cond, &G.lock, &dl) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&G.lock);
+}
+
+static void generic_start_sub_methods_and_callbacks(void **state)
+{
+    fake *f = *state;
+    f->hook = generic_script;
+    relay_client *c = new_client(f, 3000);
+    relay_client_on_call(c, keep_call, NULL);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"call-g\",\"node_id\":\"node-1\",\"call_state\":\"ringing\"}");
+    struct timespec dl = deadline(5000);
+    pthread_mutex_lock(&G.lock);
+    while (!G.call && pthread_cond_timedwait(&G.cond, &G.lock, &dl) != ETIMEDOUT)
+        ;
+    relay_call *call = G.call;
+    pthread_mutex_unlock(&G.lock);
+    assert_non_null(call);
+
+    /* callback forms: answer, then a client-level execute */
+    assert_int_equal(relay_call_answer_async(call, on_answer_done, c), RELAY_OK);
+    assert_int_equal(relay_client_execute_async(c, "signalwire.receive", NULL, on_exec_done, c),
+                     RELAY_OK);
+    wait_done_calls(2);
+
+    /* not a START method, or not one on a call: refused */
+    relay_action *a = NULL;
+    assert_int_equal(relay_call_start(call, "calling.answer", NULL, &a), RELAY_ERR_INVALID_ARG);
+    assert_int_equal(relay_call_start(call, "calling.play.stop", NULL, &a), RELAY_ERR_INVALID_ARG);
+    assert_int_equal(relay_call_start(call, "calling.dial", NULL, &a), RELAY_ERR_INVALID_ARG);
+    assert_int_equal(relay_call_start(call, "calling.nope", NULL, &a), RELAY_ERR_INVALID_ARG);
+    assert_null(a);
+
+    /* play through the generic start, with our own control_id */
+    assert_int_equal(relay_call_start(call, "calling.play",
+                                      "{\"control_id\":\"my-ctl\",\"play\":[{\"type\":\"silence\","
+                                      "\"params\":{\"duration\":1}}]}", &a),
+                     RELAY_OK);
+    assert_string_equal(relay_action_control_id(a), "my-ctl");
+    relay_action_on_completed(a, on_play_done, c);
+    for (int i = 0; i < 100 && strcmp(relay_action_state(a), "playing") != 0; i++)
+        sleep_ms(20);
+    assert_string_equal(relay_action_state(a), "playing");
+    assert_false(relay_action_completed(a));
+    assert_int_equal(relay_action_volume_async(a, -3.5, on_volume_done, c), RELAY_OK);
+    wait_done_calls(3);
+    assert_int_equal(relay_action_stop(a, NULL), RELAY_OK);
+    relay_result *res = NULL;
+    assert_int_equal(relay_action_wait(a, 3000, &res), RELAY_OK);
+    assert_string_equal(relay_result_get(res, "state"), "finished");
+    relay_result_free(res);
+    relay_action_free(a);
+    wait_done_calls(4);
+
+    json_t *m = fake_wait(f, "calling.play.volume", NULL, 0, 1000);
+    assert_non_null(m);
+    json_t *mp = json_object_get(m, "params");
+    assert_string_equal(json_string_value(json_object_get(mp, "control_id")), "my-ctl");
+    assert_string_equal(json_string_value(json_object_get(mp, "call_id")), "call-g");
+    assert_true(json_number_value(json_object_get(mp, "volume")) == -3.5);
+    json_decref(m);
+    m = fake_wait(f, "calling.play", NULL, 0, 1000);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"),
+                                                          "node_id")), "node-1");
+    json_decref(m);
+
+    /* collect completes on its first non-empty result (no state) */
+    assert_int_equal(relay_call_start(call, "calling.collect", "{\"digits\":{\"max\":2}}", &a),
+                     RELAY_OK);
+    assert_int_equal(relay_action_wait(a, 3000, &res), RELAY_OK);
+    assert_non_null(strstr(relay_result_json(res), "\"digits\":\"12\""));
+    relay_result_free(res);
+    /* collect has no pause in the table */
+    assert_int_equal(relay_action_pause(a, NULL), RELAY_ERR_STATE);
+    relay_action_free(a);
+
+    /* refer as an action: routed by call + event type, no control_id */
+    relay_device d = {.type = "sip", .uri = "sip:x@example.com"};
+    assert_int_equal(relay_call_refer_async(call, &d, NULL, &a), RELAY_OK);
+    assert_string_equal(relay_action_control_id(a), "");
+    assert_int_equal(relay_action_wait(a, 3000, &res), RELAY_OK);
+    assert_string_equal(relay_action_state(a), "busy");
+    assert_string_equal(relay_result_get(res, "sip_notify_response_code"), "486");
+    relay_result_free(res);
+    assert_int_equal(relay_call_refer_state(call), RELAY_REFER_BUSY);
+    assert_int_equal(relay_call_wait_refer(call, 1000, NULL), RELAY_OK);
+    assert_int_equal(relay_action_stop(a, NULL), RELAY_ERR_STATE); /* refer has no stop */
+    relay_action_free(a);
+    m = fake_wait(f, "calling.refer", NULL, 0, 1000);
+    assert_null(json_object_get(json_object_get(m, "params"), "control_id"));
+    json_decref(m);
+
+    relay_call_unref(call);
+    relay_client_free(c);
+    /* answer before execute: different strands, so only the call's own
+     * completions are ordered; check the call's */
+    assert_non_null(strstr(G.trace, "answer:ok"));
+    assert_non_null(strstr(G.trace, "exec:ok"));
+    const char *v = strstr(G.trace, "volume:ok");
+    const char *pf = strstr(G.trace, "play:finished");
+    assert_non_null(v);
+    assert_non_null(pf);
+    assert_true(v < pf);
+    assert_false(G.on_io_thread);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -813,6 +1141,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(call_end_resolves_waiting_play, fake_setup,
                                         fake_teardown),
         cmocka_unit_test_setup_teardown(free_releases_blocked_handlers, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(blocked_callback_does_not_stall_other_calls, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(generic_start_sub_methods_and_callbacks, fake_setup,
                                         fake_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
