@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <relay/relay.h>
@@ -229,6 +230,104 @@ static void a_real_call_answered_played_and_hung_up(void **state)
     }
 }
 
+/* The generic start and the refer action against relayd and a sipp
+ * caller that accepts the transfer (202, NOTIFY 100, NOTIFY 200). */
+static struct {
+    pthread_mutex_t lock;
+    int done;
+    relay_status answer, start, play_wait, refer_start, refer_wait, ended;
+    char play_state[32], play_result_state[32], refer_state[32], notify[8];
+    int ctl_nonempty;
+} gen = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void on_call_generic(relay_call *call, void *user)
+{
+    (void)user;
+    relay_status answer = relay_call_answer(call, NULL);
+    relay_action *a = NULL;
+    relay_status start = relay_call_start(
+        call, "calling.play", "{\"play\":[{\"type\":\"silence\",\"params\":{\"duration\":0.5}}]}",
+        &a);
+    relay_result *res = NULL;
+    relay_status play_wait = a ? relay_action_wait(a, 10000, &res) : RELAY_ERR_STATE;
+    pthread_mutex_lock(&gen.lock);
+    gen.answer = answer;
+    gen.start = start;
+    gen.play_wait = play_wait;
+    snprintf(gen.play_state, sizeof gen.play_state, "%s", relay_action_state(a));
+    const char *rs = relay_result_get(res, "state");
+    snprintf(gen.play_result_state, sizeof gen.play_result_state, "%s", rs ? rs : "");
+    gen.ctl_nonempty = a && relay_action_control_id(a)[0] != '\0';
+    pthread_mutex_unlock(&gen.lock);
+    relay_result_free(res);
+    relay_action_free(a);
+
+    relay_device d = {.type = "sip", .uri = "sip:support@127.0.0.1:35399"};
+    relay_action *r = NULL;
+    relay_status refer_start = relay_call_refer_async(call, &d, NULL, &r);
+    res = NULL;
+    relay_status refer_wait = r ? relay_action_wait(r, 15000, &res) : RELAY_ERR_STATE;
+    const char *nc = relay_result_get(res, "sip_notify_response_code");
+    pthread_mutex_lock(&gen.lock);
+    gen.refer_start = refer_start;
+    gen.refer_wait = refer_wait;
+    snprintf(gen.refer_state, sizeof gen.refer_state, "%s", relay_action_state(r));
+    snprintf(gen.notify, sizeof gen.notify, "%s", nc ? nc : "");
+    pthread_mutex_unlock(&gen.lock);
+    relay_result_free(res);
+    relay_action_free(r);
+    relay_status ended = relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+    pthread_mutex_lock(&gen.lock);
+    gen.ended = ended;
+    gen.done = 1;
+    pthread_mutex_unlock(&gen.lock);
+}
+
+static void a_real_call_generic_play_then_refer_action(void **state)
+{
+    (void)state;
+    relay_client_options o;
+    options(&o, TOKEN, ca_file);
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    assert_int_equal(relay_client_on_call(c, on_call_generic, NULL), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+
+    char scenario[600];
+    snprintf(scenario, sizeof scenario, "%s/tests/e2e/sip/uac_refer_accept.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    const char *argv[] = {"sipp", "127.0.0.1:35301", "-sf", scenario, "-s", "office", "-i",
+                          "127.0.0.1", "-mi", "127.0.0.1", "-p", "35303", "-mp", "35510", "-m",
+                          "1", "-timeout", "30s", "-timeout_error", "-nostdin", NULL};
+    pid_t sipp = child_spawn(argv, "sipp-tls-generic.log");
+    assert_true(sipp > 0);
+    int sipp_status = child_wait(sipp, 40000);
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&gen.lock);
+        int done = gen.done;
+        pthread_mutex_unlock(&gen.lock);
+        if (done)
+            break;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    relay_client_free(c);
+
+    assert_int_equal(sipp_status, 0); /* REFER seen, 202 + NOTIFYs sent, BYE received */
+    assert_true(gen.done);
+    assert_int_equal(gen.answer, RELAY_OK);
+    assert_int_equal(gen.start, RELAY_OK);
+    assert_true(gen.ctl_nonempty);
+    assert_int_equal(gen.play_wait, RELAY_OK);
+    assert_string_equal(gen.play_state, "finished");
+    assert_string_equal(gen.play_result_state, "finished");
+    assert_int_equal(gen.refer_start, RELAY_OK);
+    assert_int_equal(gen.refer_wait, RELAY_OK);
+    assert_string_equal(gen.refer_state, "success");
+    assert_string_equal(gen.notify, "200");
+    assert_int_equal(gen.ended, RELAY_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +335,7 @@ int main(void)
         cmocka_unit_test(wrong_token_is_an_auth_error),
         cmocka_unit_test(untrusted_certificate_is_refused),
         cmocka_unit_test(a_real_call_answered_played_and_hung_up),
+        cmocka_unit_test(a_real_call_generic_play_then_refer_action),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
