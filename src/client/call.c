@@ -115,9 +115,9 @@ relay_call_state relay_call_get_state(const relay_call *call)
 
 /* ------------------------------------------------------------ I/O thread */
 
-static void on_linger_done(lws_sorted_usec_list_t *sul)
+static void on_linger_done(lr_timer *t)
 {
-    relay_call *call = lws_container_of(sul, relay_call, linger);
+    relay_call *call = lr_container_of(t, relay_call, linger);
     relay_client *c = call->client;
     if (!call->in_map)
         return;
@@ -143,7 +143,7 @@ void lr_call_set_state(relay_call *call, relay_call_state st)
     while (call->actions)
         lr_action_complete(call->actions, RELAY_OK, NULL);
     if (call->in_map)
-        lr_conn_schedule(call->client, &call->linger, on_linger_done, CALL_LINGER_MS);
+        lr_client_schedule(call->client, &call->linger, on_linger_done, CALL_LINGER_MS);
 }
 
 void lr_call_mark_gone(relay_call *call)

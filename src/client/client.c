@@ -90,15 +90,8 @@ static int split_host(const char *in, char **host, int *port)
     return 0;
 }
 
-static void quiet_lws(void)
-{
-    /* lws logs notices to stderr by default; keep only its problems. */
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
-}
-
 relay_status relay_client_new(const relay_client_options *opts, relay_client **out)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     if (!out)
         return RELAY_ERR_INVALID_ARG;
     *out = NULL;
@@ -107,7 +100,6 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     int has_jwt = opts->jwt_token && *opts->jwt_token;
     if (!has_jwt && !(opts->project && *opts->project && opts->token && *opts->token))
         return RELAY_ERR_INVALID_ARG;
-    pthread_once(&once, quiet_lws);
 
     relay_client *c = calloc(1, sizeof *c);
     if (!c)
@@ -122,6 +114,7 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     lr_strmap_init(&c->actions);
     lr_workers_init(&c->pool);
     lr_executor_init(&c->exec);
+    lr_timers_init(&c->timers);
     c->strand = lr_strand_new();
 
     int port_in_host = 0;
@@ -205,19 +198,95 @@ void lr_client_set_outcome(relay_client *c, relay_status st)
     pthread_mutex_unlock(&c->outcome_lock);
 }
 
+/* ------------------------------------------- the I/O thread's upcalls */
+
+static void on_open(void *user)
+{
+    lr_session_on_open(user);
+}
+
+static void on_frame(void *user, const char *text, size_t len)
+{
+    lr_dispatch_frame(user, text, len);
+}
+
+static void on_down(void *user, const char *why)
+{
+    lr_session_on_transport_down(user, why);
+}
+
+/* Another thread posted requests (or wants the thread to quit). */
+static void on_wake(void *user)
+{
+    relay_client *c = user;
+    mailbox_msg *m = mailbox_take_all(&c->mbox);
+    while (m) {
+        mailbox_msg *next = m->next;
+        lr_rpc_take(c, (rpc_req *)m); /* the mailbox's reference becomes the I/O thread's */
+        m = next;
+    }
+}
+
+static void arm_earliest(relay_client *c)
+{
+    lr_transport_arm(c->transport, lr_timers_next(&c->timers));
+}
+
+static void on_deadline(void *user)
+{
+    relay_client *c = user;
+    lr_timers_run(&c->timers, lr_now_us());
+    arm_earliest(c);
+}
+
+void lr_client_schedule(relay_client *c, lr_timer *t, lr_timer_fn fn, int ms)
+{
+    if (lr_timer_start(&c->timers, t, lr_now_us() + (int64_t)ms * 1000, fn) != 0) {
+        CLOG(c, RELAY_LOG_ERROR, "out of memory starting a timer");
+        return;
+    }
+    if (t->slot == 1) /* the new earliest: wake up for it */
+        arm_earliest(c);
+}
+
+void lr_client_cancel(relay_client *c, lr_timer *t)
+{
+    /* The armed wake-up may now be early; it finds nothing due and re-arms. */
+    lr_timer_cancel(&c->timers, t);
+}
+
+void lr_client_send(relay_client *c, const char *text, size_t len)
+{
+    lr_transport_send(c->transport, text, len);
+}
+
 static void *io_main(void *arg)
 {
     relay_client *c = arg;
     tls_io_client = c;
-    if (lr_conn_create_context(c) != 0) {
+    lr_transport_cbs cbs = {on_open, on_frame, on_down, on_wake, on_deadline, c};
+    lr_transport *t = lr_transport_new(&cbs, c->ca_file, &c->log);
+    if (!t) {
         lr_client_set_outcome(c, RELAY_ERR_CONNECT);
         atomic_store(&c->closed, 1);
         return NULL;
     }
-    lr_conn_attempt(c);
+    pthread_mutex_lock(&c->post_lock);
+    c->transport = t;
+    c->accepting = 1;
+    pthread_mutex_unlock(&c->post_lock);
+
+    lr_session_connect(c);
     while (!atomic_load(&c->io_quit))
-        lws_service(c->ctx, 0);
-    lr_conn_teardown(c);
+        lr_transport_service(t);
+    lr_session_teardown(c);
+
+    pthread_mutex_lock(&c->post_lock);
+    c->transport = NULL;
+    pthread_mutex_unlock(&c->post_lock);
+    lr_transport_free(t);
+    lr_timers_destroy(&c->timers);
+    atomic_store(&c->closed, 1);
     /* Should the I/O thread end on its own before the first session. */
     lr_client_set_outcome(c, RELAY_ERR_CLOSED);
     return NULL;
@@ -229,8 +298,8 @@ static void stop_io_thread(relay_client *c)
         return;
     atomic_store(&c->io_quit, 1);
     pthread_mutex_lock(&c->post_lock);
-    if (c->ctx)
-        lws_cancel_service(c->ctx);
+    if (c->transport)
+        lr_transport_wake(c->transport);
     pthread_mutex_unlock(&c->post_lock);
     pthread_join(c->io_thread, NULL);
     c->io_started = 0;
@@ -313,7 +382,6 @@ void relay_client_free(relay_client *c)
     lr_strmap_destroy(&c->actions);
     lr_strpool_free(&c->protocols);
     mailbox_destroy(&c->mbox);
-    free(c->rx);
     free(c->protocol);
     free(c->authorization_state);
     free(c->host);
@@ -353,7 +421,7 @@ relay_status lr_client_submit(relay_client *c, rpc_req *req)
     }
     lr_rpc_req_ref(req); /* the I/O thread's */
     mailbox_push(&c->mbox, &req->mb);
-    lws_cancel_service(c->ctx);
+    lr_transport_wake(c->transport);
     pthread_mutex_unlock(&c->post_lock);
     return RELAY_OK;
 }

@@ -16,7 +16,7 @@ static void reply(relay_client *c, char *frame)
         CLOG(c, RELAY_LOG_ERROR, "out of memory building a reply");
         return;
     }
-    lr_conn_send_text(c, frame, strlen(frame));
+    lr_client_send(c, frame, strlen(frame));
     free(frame);
 }
 

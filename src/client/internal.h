@@ -20,7 +20,6 @@
 #include <relay/relay.h>
 
 #include <jansson.h>
-#include <libwebsockets.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -31,6 +30,8 @@
 #include "common/protocol.h"
 #include "common/uuid.h"
 #include "executor.h"
+#include "timer.h"
+#include "transport.h"
 
 /* ------------------------------------------------------------------ map.c */
 
@@ -136,7 +137,7 @@ struct rpc_req {
     relay_client *client;              /* set when taken, for the timer */
     rpc_where where;
     rpc_req *prev, *next;              /* offline queue links */
-    lws_sorted_usec_list_t timer;
+    lr_timer timer;
 
     /* the outcome: written once by the I/O thread under lock */
     pthread_mutex_t lock;
@@ -207,7 +208,7 @@ struct relay_call {
     /* [io] */
     int in_map;
     relay_action *actions;            /* running actions of this call */
-    lws_sorted_usec_list_t linger;    /* keeps an ended call for late events */
+    lr_timer linger;                  /* keeps an ended call for late events */
 };
 
 /* [io] A call from calling.call.receive params; NULL on ENOMEM or no call_id. */
@@ -299,12 +300,6 @@ typedef enum conn_state {
     CONN_READY       /* session established */
 } conn_state;
 
-typedef struct txframe {
-    struct txframe *next;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
-} txframe;
-
 struct relay_client {
     /* options, copied [const] */
     char *host;                       /* without the port */
@@ -327,7 +322,7 @@ struct relay_client {
     mailbox mbox;
     pthread_mutex_t post_lock;
     int accepting;                    /* [post_lock] the I/O thread takes messages */
-    struct lws_context *ctx;          /* [post_lock] for waking; owned by [io] */
+    lr_transport *transport;          /* [post_lock] for waking; owned by [io] */
 
     pthread_t io_thread;
     int io_started;                   /* owned by the thread calling connect/free */
@@ -346,18 +341,12 @@ struct relay_client {
     strpool protocols;                /* [io] writes; freed with the client */
     _Atomic(const char *) protocol_pub;
 
-    /* [io] transport */
-    struct lws *wsi;
+    /* [io] connection and timers */
     conn_state state;
-    unsigned conn_gen;                /* bumps on every attempt */
-    txframe *tx_head, *tx_tail;
-    unsigned char *rx;
-    size_t rx_len, rx_cap;
-    int rx_discard;
-    int close_after_flush;
+    lr_timers timers;                 /* every timer of the client, one heap */
     int backoff_ms;
-    lws_sorted_usec_list_t reconnect_timer;
-    lws_sorted_usec_list_t ping_timer;
+    lr_timer reconnect_timer;
+    lr_timer ping_timer;
     int ping_failures;
 
     /* [io] session */
@@ -389,23 +378,22 @@ int lr_client_on_io_thread(const relay_client *c);
 /* [io] Records the first session's outcome for relay_client_connect. */
 void lr_client_set_outcome(relay_client *c, relay_status st);
 
-/* conn.c [io] */
-int lr_conn_create_context(relay_client *c);
-void lr_conn_attempt(relay_client *c);
-void lr_conn_send_text(relay_client *c, const char *text, size_t len); /* copies */
-void lr_conn_close(relay_client *c, int flush_first);
-void lr_conn_schedule_reconnect(relay_client *c, int delay_ms);
-void lr_conn_schedule(relay_client *c, lws_sorted_usec_list_t *sul, sul_cb_t cb, int ms);
-/* Ends the I/O thread's life: refuses new messages, fails everything still
- * waiting with RELAY_ERR_CLOSED, destroys the lws context. */
-void lr_conn_teardown(relay_client *c);
-/* The connection is gone (or never came): clean up and maybe reconnect. */
-void lr_conn_down(relay_client *c, const char *why);
+/* client.c [io] */
+/* Starts (or restarts) t to run fn in ms milliseconds. */
+void lr_client_schedule(relay_client *c, lr_timer *t, lr_timer_fn fn, int ms);
+void lr_client_cancel(relay_client *c, lr_timer *t);
+/* Sends a text frame on the current connection (copied). */
+void lr_client_send(relay_client *c, const char *text, size_t len);
 
-/* session.c [io] */
+/* session.c [io]: the connection's life (attempts, backoff, closing) and
+ * the RELAY session on top of it. */
+void lr_session_connect(relay_client *c);
+void lr_session_close(relay_client *c, int flush_first);
+/* Ends the I/O thread's life: refuses new messages, fails everything still
+ * waiting with RELAY_ERR_CLOSED. */
+void lr_session_teardown(relay_client *c);
 void lr_session_on_open(relay_client *c);
-/* The connection went down; returns 1 if the client should reconnect. */
-int lr_session_on_down(relay_client *c);
+void lr_session_on_transport_down(relay_client *c, const char *why);
 void lr_session_on_authorization_state(relay_client *c, const char *state);
 void lr_session_on_disconnect_request(relay_client *c, int restart);
 void lr_session_start_pings(relay_client *c);

@@ -158,9 +158,9 @@ static void queue_remove(relay_client *c, rpc_req *req)
     c->queue_len--;
 }
 
-static void on_timeout(lws_sorted_usec_list_t *sul)
+static void on_timeout(lr_timer *t)
 {
-    rpc_req *req = lws_container_of(sul, rpc_req, timer);
+    rpc_req *req = lr_container_of(t, rpc_req, timer);
     CLOG(req->client, RELAY_LOG_WARN, "request %s timed out after %d ms", req->id,
          req->timeout_ms);
     lr_rpc_complete(req->client, req, RELAY_ERR_TIMEOUT, NULL, NULL);
@@ -169,7 +169,7 @@ static void on_timeout(lws_sorted_usec_list_t *sul)
 void lr_rpc_take(relay_client *c, rpc_req *req)
 {
     req->client = c;
-    lr_conn_schedule(c, &req->timer, on_timeout, req->timeout_ms);
+    lr_client_schedule(c, &req->timer, on_timeout, req->timeout_ms);
     if (req->action)
         lr_action_register(c, req->action);
     if (c->state == CONN_READY || (req->session && c->state == CONN_AUTHENTICATING)) {
@@ -201,7 +201,7 @@ void lr_rpc_send(relay_client *c, rpc_req *req)
         return;
     }
     req->where = RPC_INFLIGHT;
-    lr_conn_send_text(c, req->frame, req->frame_len);
+    lr_client_send(c, req->frame, req->frame_len);
     /* The tx queue has its own copy now. */
     free(req->frame);
     req->frame = NULL;
@@ -225,7 +225,7 @@ void lr_rpc_complete(relay_client *c, rpc_req *req, relay_status st, json_t *res
         break;
     }
     req->where = RPC_DONE;
-    lws_sul_cancel(&req->timer);
+    lr_client_cancel(c, &req->timer);
 
     pthread_mutex_lock(&req->lock);
     req->status = st;

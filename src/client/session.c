@@ -14,6 +14,8 @@
 #include <string.h>
 
 #define MAX_AUTH_FAILURES 3
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 30000
 #define PING_INTERVAL_MS 30000
 #define MAX_PING_FAILURES 3
 
@@ -36,7 +38,7 @@ static void on_connect_done(relay_client *c, rpc_req *req)
         /* No answer in time: treat the connection as dead. A drop or a
          * shutdown has been dealt with by whoever caused it. */
         if (req->status == RELAY_ERR_TIMEOUT && c->state == CONN_AUTHENTICATING)
-            lr_conn_close(c, 0);
+            lr_session_close(c, 0);
         return;
     }
     if (req->error || !json_is_object(req->result)) {
@@ -53,11 +55,11 @@ static void on_connect_done(relay_client *c, rpc_req *req)
             CLOG(c, RELAY_LOG_ERROR, "giving up: the server rejects these credentials");
             lr_client_set_outcome(c, RELAY_ERR_AUTH);
             atomic_store(&c->io_quit, 1);
-            lr_conn_close(c, 0);
+            lr_session_close(c, 0);
             return;
         }
         c->retry_after_close = 1;
-        lr_conn_close(c, 1);
+        lr_session_close(c, 1);
         return;
     }
 
@@ -85,8 +87,80 @@ static void on_connect_done(relay_client *c, rpc_req *req)
     lr_rpc_flush_queue(c);
 }
 
+static int session_on_down(relay_client *c);
+
+/* ------------------------------------------------------ the connection */
+
+static void on_reconnect_timer(lr_timer *t)
+{
+    lr_session_connect(lr_container_of(t, relay_client, reconnect_timer));
+}
+
+void lr_session_connect(relay_client *c)
+{
+    if (atomic_load(&c->io_quit))
+        return;
+    c->state = CONN_CONNECTING;
+    c->retry_after_close = 0;
+    CLOG(c, RELAY_LOG_INFO, "connecting to %s://%s:%d", c->plain_ws ? "ws" : "wss", c->host,
+         c->port);
+    lr_transport_connect(c->transport, c->host, c->port, c->host_header, !c->plain_ws);
+}
+
+void lr_session_close(relay_client *c, int flush_first)
+{
+    lr_transport_close(c->transport, flush_first);
+}
+
+void lr_session_on_transport_down(relay_client *c, const char *why)
+{
+    if (c->state == CONN_IDLE)
+        return;
+    /* an unexpected drop of a ready session is worth a warning; our own
+     * shutdown is not */
+    int expected = atomic_load(&c->io_quit);
+    CLOG(c, c->state == CONN_READY && !expected ? RELAY_LOG_WARN : RELAY_LOG_INFO,
+         "connection down: %s", why);
+    c->state = CONN_IDLE;
+    lr_client_cancel(c, &c->ping_timer);
+    if (!session_on_down(c) || atomic_load(&c->io_quit))
+        return;
+    int delay = c->backoff_ms;
+    c->backoff_ms = delay ? (delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2)
+                          : BACKOFF_FIRST_MS;
+    CLOG(c, RELAY_LOG_INFO, "reconnecting in %d ms", delay);
+    lr_client_schedule(c, &c->reconnect_timer, on_reconnect_timer, delay);
+}
+
+void lr_session_teardown(relay_client *c)
+{
+    pthread_mutex_lock(&c->post_lock);
+    c->accepting = 0;
+    pthread_mutex_unlock(&c->post_lock);
+
+    atomic_store(&c->io_quit, 1);
+    lr_session_close(c, 0);
+    lr_client_cancel(c, &c->reconnect_timer);
+    lr_client_cancel(c, &c->ping_timer);
+
+    /* Whatever was posted but not taken yet. */
+    mailbox_msg *m = mailbox_take_all(&c->mbox);
+    while (m) {
+        mailbox_msg *next = m->next;
+        lr_rpc_complete(c, (rpc_req *)m, RELAY_ERR_CLOSED, NULL, NULL);
+        m = next;
+    }
+    lr_rpc_fail_inflight(c, RELAY_ERR_CLOSED);
+    lr_rpc_fail_queue(c, RELAY_ERR_CLOSED);
+    lr_session_forget_calls(c, RELAY_ERR_CLOSED);
+}
+
+/* --------------------------------------------------------- the session */
+
 void lr_session_on_open(relay_client *c)
 {
+    c->state = CONN_AUTHENTICATING;
+    CLOG(c, RELAY_LOG_INFO, "websocket connected to %s", c->host_header);
     connect_args a = {
         .agent = c->agent,
         .project = c->project,
@@ -103,7 +177,7 @@ void lr_session_on_open(relay_client *c)
     json_decref(params);
     if (!req) {
         CLOG(c, RELAY_LOG_ERROR, "out of memory building signalwire.connect");
-        lr_conn_close(c, 0);
+        lr_session_close(c, 0);
         return;
     }
     req->hook = on_connect_done;
@@ -111,7 +185,7 @@ void lr_session_on_open(relay_client *c)
     lr_rpc_take(c, req); /* our only reference goes to the I/O thread */
 }
 
-int lr_session_on_down(relay_client *c)
+static int session_on_down(relay_client *c)
 {
     int quitting = atomic_load(&c->io_quit);
     lr_rpc_fail_inflight(c, quitting ? RELAY_ERR_CLOSED : RELAY_ERR_DISCONNECTED);
@@ -138,13 +212,13 @@ static void on_ping_done(relay_client *c, rpc_req *req)
     if (++c->ping_failures >= MAX_PING_FAILURES) {
         CLOG(c, RELAY_LOG_WARN, "%d pings unanswered: reconnecting", c->ping_failures);
         c->ping_failures = 0;
-        lr_conn_close(c, 0);
+        lr_session_close(c, 0);
     }
 }
 
-static void on_ping_timer(lws_sorted_usec_list_t *sul)
+static void on_ping_timer(lr_timer *t)
 {
-    relay_client *c = lws_container_of(sul, relay_client, ping_timer);
+    relay_client *c = lr_container_of(t, relay_client, ping_timer);
     if (c->state != CONN_READY)
         return;
     json_t *params = json_object();
@@ -155,12 +229,12 @@ static void on_ping_timer(lws_sorted_usec_list_t *sul)
         req->hook = on_ping_done;
         lr_rpc_take(c, req);
     }
-    lr_conn_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
+    lr_client_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
 }
 
 void lr_session_start_pings(relay_client *c)
 {
-    lr_conn_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
+    lr_client_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
 }
 
 void lr_session_on_authorization_state(relay_client *c, const char *state)
@@ -178,7 +252,7 @@ void lr_session_on_disconnect_request(relay_client *c, int restart)
     }
     c->backoff_ms = 0; /* asked to: come back at once */
     c->retry_after_close = 1;
-    lr_conn_close(c, 1); /* after our answer has gone out */
+    lr_session_close(c, 1); /* after our answer has gone out */
 }
 
 void lr_session_forget_calls(relay_client *c, relay_status st)
@@ -193,7 +267,7 @@ void lr_session_forget_calls(relay_client *c, relay_status st)
     for (size_t i = 0; i < n; i++) {
         relay_call *call = all[i];
         lr_strmap_remove(&c->calls, call->call_id);
-        lws_sul_cancel(&call->linger);
+        lr_client_cancel(c, &call->linger);
         call->in_map = 0;
         lr_call_mark_gone(call);
         relay_call_unref(call);

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <libwebsockets.h>
+
 #include "client/internal.h"
 
 /* ------------------------------------------------------------ the fake */
