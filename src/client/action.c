@@ -11,7 +11,12 @@
  * Completion happens exactly once, on the I/O thread: on a terminal event,
  * a failed start, the call's end, or the session's loss.
  */
-#include "internal.h"
+#include "action.h"
+#include "call.h"
+#include "client.h"
+#include "frames.h"
+#include "result.h"
+#include "rpc.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -11,7 +11,12 @@
  * do not hold their call (the call holds its last actions; a cycle would
  * leak): they keep its ids and a reference on its strand.
  */
-#include "internal.h"
+#include "call.h"
+#include "action.h"
+#include "client.h"
+#include "frames.h"
+#include "result.h"
+#include "rpc.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,12 @@
  * the bridge by which any thread hands a request to the I/O thread.
  */
 #define _GNU_SOURCE /* pipe2 */
-#include "internal.h"
+#include "client.h"
+#include "dispatch.h"
+#include "frames.h"
+#include "rpc.h"
+#include "session.h"
+#include "workers.h"
 
 #include <errno.h>
 #include <fcntl.h>

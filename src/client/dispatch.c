@@ -4,7 +4,13 @@
  * routed by call_id to calls and by control_id to actions, so that new
  * methods become table rows rather than new mechanisms.
  */
-#include "internal.h"
+#include "dispatch.h"
+#include "action.h"
+#include "call.h"
+#include "client.h"
+#include "session.h"
+#include "workers.h"
+#include "common/jsonrpc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

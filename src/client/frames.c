@@ -3,7 +3,8 @@
  * exact frames can be unit-tested: they must match what the reference
  * SDKs send, key for key.
  */
-#include "internal.h"
+#include "frames.h"
+#include "common/protocol.h"
 
 #include <string.h>
 

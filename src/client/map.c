@@ -4,7 +4,7 @@
  * append-only string pool for strings other threads may read while the
  * I/O thread moves on.
  */
-#include "internal.h"
+#include "map.h"
 
 #include <stdint.h>
 #include <stdlib.h>

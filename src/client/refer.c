@@ -4,7 +4,12 @@
  * typing (relay_refer_event) and the one-release wrappers that read the
  * call's last refer action (wait_refer, refer_state, on_refer).
  */
-#include "internal.h"
+#include "call.h"
+#include "action.h"
+#include "client.h"
+#include "dispatch.h"
+#include "frames.h"
+#include "result.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,8 @@
  * relay_result: the server's answer to a request (or an event's params),
  * and the one place where result codes are turned into a relay_status.
  */
-#include "internal.h"
+#include "result.h"
+#include "common/protocol.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,12 @@
  * caller that gives up never leaves the I/O thread holding a dangling
  * pointer, and vice versa.
  */
-#include "internal.h"
+#include "rpc.h"
+#include "common/jsonrpc.h"
+#include "action.h"
+#include "call.h"
+#include "client.h"
+#include "result.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,7 +8,12 @@
  * failure, which relay_client_connect reports); one that was established
  * reconnects forever and resumes with its protocol and authorization state.
  */
-#include "internal.h"
+#include "session.h"
+#include "action.h"
+#include "call.h"
+#include "client.h"
+#include "frames.h"
+#include "rpc.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * I/O thread; a fixed number of workers bounds the threads a burst of
  * calls can create, and extra calls wait in FIFO order for a free worker.
  */
-#include "internal.h"
+#include "workers.h"
 
 #include <stdlib.h>
 

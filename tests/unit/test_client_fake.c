@@ -19,7 +19,7 @@
 
 #include <libwebsockets.h>
 
-#include "client/internal.h"
+#include "client/client.h"
 
 /* ------------------------------------------------------------ the fake */
 

@@ -7,7 +7,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "client/internal.h"
+#include "client/client.h"
+#include "client/dispatch.h"
+#include "client/frames.h"
+#include "client/map.h"
+#include "client/result.h"
+#include "common/jsonrpc.h"
 
 /* Serializes and frees v; the caller frees the text. */
 static char *dump(json_t *v)
