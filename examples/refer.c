@@ -38,7 +38,7 @@ static void on_signal(int sig)
     relay_client_stop(client); /* async-signal-safe */
 }
 
-/* Runs on the client's I/O thread: print and return, never block. */
+/* Runs on a delivery thread, in this call's order (never the I/O thread). */
 static void on_refer_event(relay_call *call, const relay_refer_event *ev, void *user)
 {
     (void)user;
