@@ -246,7 +246,8 @@ relay_result *relay_action_result(const relay_action *a);
  * timeout_ms <= 0 waits without a limit. An action whose call ends first
  * completes with RELAY_OK and a result with relay_result_call_gone(). */
 relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **out);
-/* Called once when the action completes; at once if it already has. */
+/* Called once when the action completes (queued at once if it already has),
+ * on a delivery thread in the order of its call's other callbacks. */
 relay_status relay_action_on_completed(relay_action *a, relay_action_callback fn, void *user);
 /* Sub-methods (calling.<family>.stop/.pause/.resume/.volume).
  * RELAY_ERR_STATE when the action's family has no such method. volume is in
