@@ -141,6 +141,11 @@ relay_status lr_request(relay_client *c, relay_call *call, lr_strand *strand, co
     req->strand = strand ? strand : c->strand;
     lr_strand_ref(req->strand);
     relay_status st = lr_client_submit(c, req);
+    if (st != RELAY_OK && action) {
+        /* It never reached the I/O thread, so no one else touches it:
+         * complete it here, or waiters on it would wait forever. */
+        lr_action_complete(action, st, NULL);
+    }
     if (st == RELAY_OK && !cb)
         st = lr_rpc_req_wait(req, out);
     lr_rpc_req_unref(req);

@@ -549,6 +549,7 @@ typedef struct flow {
     relay_call_state state_after;
     char from[64];
     int events_seen; /* relay_client_on_event, a delivery thread */
+    relay_status refer_after_close, wait_after_close;
 } flow;
 
 static flow FLOW;
@@ -769,8 +770,15 @@ static void on_call_wait_forever(relay_call *call, void *user)
     pthread_cond_broadcast(&fl->cond);
     pthread_mutex_unlock(&fl->lock);
     relay_status st = relay_call_wait_refer(call, 0, NULL);
+    /* The client is closing: a refer now is refused, and waiting for it
+     * must not hang (the refused action is complete). */
+    relay_device d = {.type = "sip", .uri = "sip:late@example.com"};
+    relay_status r = relay_call_refer(call, &d, NULL, NULL);
+    relay_status w = relay_call_wait_refer(call, 0, NULL);
     pthread_mutex_lock(&fl->lock);
     fl->wait_refer = st;
+    fl->refer_after_close = r;
+    fl->wait_after_close = w;
     pthread_mutex_unlock(&fl->lock);
 }
 
@@ -795,6 +803,8 @@ static void free_releases_blocked_handlers(void **state)
     sleep_ms(50);
     relay_client_free(c); /* joins the worker: must not hang */
     assert_int_equal(fl->wait_refer, RELAY_ERR_STATE);
+    assert_int_equal(fl->refer_after_close, RELAY_ERR_CLOSED);
+    assert_int_equal(fl->wait_after_close, RELAY_ERR_STATE);
     pthread_cond_destroy(&fl->cond);
     pthread_mutex_destroy(&fl->lock);
 }
