@@ -4,9 +4,11 @@
 #  (b) it carries an SONAME (librelay.so.<major>);
 #  (c) no global symbol is defined both by the client's objects and by
 #      relayd_core (relay_common, shared by both, is a separate archive).
-# Usage: librelay_symbols.sh LIBRELAY_SO LIBRELAY_A LIBRELAYD_CORE_A
+#  (d) a program linked against it (examples/refer.c) needs librelay.so.<major>
+#      and runs: it reaches relay_client_connect and reports the refused port.
+# Usage: librelay_symbols.sh LIBRELAY_SO LIBRELAY_A LIBRELAYD_CORE_A REFER_SHARED
 set -euo pipefail
-so=$1 client_a=$2 server_a=$3
+so=$1 client_a=$2 server_a=$3 app=$4
 fail=0
 
 exported=$(nm -D --defined-only "$so" | awk 'NF == 3 { print $3 }')
@@ -34,6 +36,18 @@ if [ -n "$clash" ]; then
 fi
 [ "$(defs "$client_a" | wc -l)" -gt 0 ] || { echo "FAIL: $client_a defines nothing"; fail=1; }
 [ "$(defs "$server_a" | wc -l)" -gt 0 ] || { echo "FAIL: $server_a defines nothing"; fail=1; }
+
+if ! readelf -d "$app" | grep -q "(NEEDED).*\[$soname\]"; then
+    echo "FAIL: $app does not need $soname"; fail=1
+fi
+set +e
+out=$(SIGNALWIRE_SPACE=127.0.0.1:1 SIGNALWIRE_PROJECT_ID=p SIGNALWIRE_API_TOKEN=t \
+      timeout 20 "$app" 2>&1)
+rc=$?
+set -e
+if [ $rc -ne 1 ] || ! grep -q "cannot connect to 127.0.0.1" <<<"$out"; then
+    echo "FAIL: $app through the shared library: rc=$rc: $out"; fail=1
+fi
 
 [ $fail -eq 0 ] && echo "ok: $(printf '%s\n' "$exported" | wc -l) relay_* exports, SONAME $soname, no clash with relayd_core"
 exit $fail
