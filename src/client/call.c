@@ -144,9 +144,17 @@ void lr_call_set_state(relay_call *call, relay_call_state st)
     pthread_mutex_unlock(&call->lock);
     if (st != RELAY_CALL_ENDED)
         return;
-    /* Nothing more will play or record on an ended call. */
-    while (call->actions)
-        lr_action_complete(call->actions, RELAY_OK, NULL);
+    /* Nothing more will play or record on an ended call. Operations that
+     * the table routes by call + event (refer, connect) are the exception:
+     * a transfer's final NOTIFY legitimately follows the BYE it caused, so
+     * they keep running until their own end or the linger's. */
+    relay_action *a = call->actions;
+    while (a) {
+        relay_action *next = a->call_next;
+        if (a->info->route != PROTO_ROUTE_CALL_EVENT)
+            lr_action_complete(a, RELAY_OK, NULL);
+        a = next;
+    }
     if (call->in_map)
         lr_client_schedule(call->client, &call->linger, on_linger_done, CALL_LINGER_MS);
 }

@@ -1137,6 +1137,60 @@ static void generic_start_sub_methods_and_callbacks(void **state)
     assert_false(G.on_io_thread);
 }
 
+/* A transfer's outcome may follow the call's end (the BYE the transfer
+ * caused): the refer action still sees it; a play does not wait. */
+static void late_script(fake *f, const char *method, json_t *msg)
+{
+    if (strcmp(method, "calling.refer") != 0)
+        return;
+    fake_event(f, "calling.call.refer",
+               "{\"call_id\":\"call-l\",\"node_id\":\"n\",\"state\":\"inProgress\"}");
+    fake_event(f, "calling.call.state",
+               "{\"call_id\":\"call-l\",\"node_id\":\"n\",\"call_state\":\"ended\"}");
+    fake_event(f, "calling.call.refer",
+               "{\"call_id\":\"call-l\",\"node_id\":\"n\",\"state\":\"success\","
+               "\"sip_notify_response_code\":\"200\"}");
+}
+
+static void refer_outcome_after_call_end(void **state)
+{
+    fake *f = *state;
+    f->hook = late_script;
+    pthread_mutex_lock(&G.lock);
+    G.call = NULL;
+    pthread_mutex_unlock(&G.lock);
+    relay_client *c = new_client(f, 3000);
+    relay_client_on_call(c, keep_call, NULL);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"call-l\",\"node_id\":\"n\",\"call_state\":\"answered\"}");
+    struct timespec dl = deadline(5000);
+    pthread_mutex_lock(&G.lock);
+    while (!G.call && pthread_cond_timedwait(&G.cond, &G.lock, &dl) != ETIMEDOUT)
+        ;
+    relay_call *call = G.call;
+    pthread_mutex_unlock(&G.lock);
+    assert_non_null(call);
+
+    relay_action *play = NULL;
+    assert_int_equal(relay_call_start(call, "calling.play", "{\"play\":[]}", &play), RELAY_OK);
+    relay_device d = {.type = "sip", .uri = "sip:x@example.com"};
+    assert_int_equal(relay_call_refer(call, &d, NULL, NULL), RELAY_OK);
+    relay_result *res = NULL;
+    assert_int_equal(relay_call_wait_refer(call, 3000, &res), RELAY_OK);
+    assert_int_equal(relay_call_refer_state(call), RELAY_REFER_SUCCESS);
+    assert_string_equal(relay_result_get(res, "sip_notify_response_code"), "200");
+    relay_result_free(res);
+    assert_int_equal(relay_call_get_state(call), RELAY_CALL_ENDED);
+    /* the play ended with the call, gone */
+    assert_int_equal(relay_action_wait(play, 1000, &res), RELAY_OK);
+    assert_true(relay_result_call_gone(res));
+    relay_result_free(res);
+    relay_action_free(play);
+    relay_call_unref(call);
+    relay_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1160,6 +1214,7 @@ int main(void)
                                         fake_teardown),
         cmocka_unit_test_setup_teardown(generic_start_sub_methods_and_callbacks, fake_setup,
                                         fake_teardown),
+        cmocka_unit_test_setup_teardown(refer_outcome_after_call_end, fake_setup, fake_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
