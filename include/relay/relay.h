@@ -244,7 +244,9 @@ int relay_action_completed(const relay_action *a);
 relay_result *relay_action_result(const relay_action *a);
 /* Waits for a terminal state; *out receives the final event's params.
  * timeout_ms <= 0 waits without a limit. An action whose call ends first
- * completes with RELAY_OK and a result with relay_result_call_gone(). */
+ * completes with RELAY_OK and a result with relay_result_call_gone()
+ * (refer and connect only a few seconds after the end: their outcome may
+ * follow the BYE they caused). A failure state gives RELAY_ERR_SERVER. */
 relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **out);
 /* Called once when the action completes (queued at once if it already has),
  * on a delivery thread in the order of its call's other callbacks. */
