@@ -1,8 +1,9 @@
-#include "calls.h"
+#include "calling/call.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "calling/emit.h"
 #include "common/protocol.h"
 #include "common/uuid.h"
 #include "router.h"
@@ -11,13 +12,17 @@
 
 static void call_free(call *c)
 {
+    /* Every op left the list in on_leg_gone (op.h); one still here would be
+     * a family breaking that contract, and freeing it could free memory a
+     * thread of its still uses: leak it, loudly, instead. */
+    if (c->ops)
+        server_log(RELAY_LOG_ERROR, "call %s freed with operations still on it", c->id);
     free(c->context);
     free(c->from);
     free(c->to);
     free(c->from_name);
     free(c->project);
     free(c->end_reason);
-    refer_free(c->refer);
     free(c);
 }
 
@@ -47,18 +52,6 @@ static json_t *device_json(const call *c)
                      c->to, "from_name", c->from_name ? c->from_name : "");
 }
 
-void call_emit(relayd *rd, call *c, const char *event_type, json_t *params)
-{
-    if (!params)
-        return;
-    json_object_set_new(params, "call_id", json_string(c->id));
-    json_object_set_new(params, "node_id", json_string(rd->cfg->node_id));
-    if (c->owner)
-        session_send_event(rd, c->owner, event_type, params);
-    else
-        json_decref(params);
-}
-
 void call_set_state(relayd *rd, call *c, relay_call_state state)
 {
     if (state <= c->state)
@@ -68,7 +61,54 @@ void call_set_state(relayd *rd, call *c, relay_call_state state)
                           "direction", "inbound", "context", c->context, "device", device_json(c));
     if (p && c->end_reason && state >= RELAY_CALL_ENDING)
         json_object_set_new(p, "end_reason", json_string(c->end_reason));
-    call_emit(rd, c, proto_event_name(PE_CALL_STATE), p);
+    call_emit(rd, c, PE_CALL_STATE, p, NULL);
+}
+
+void call_set_end_reason(call *c, const char *reason, int force)
+{
+    if (c->end_reason && !force)
+        return;
+    char *copy = strdup(reason);
+    if (!copy)
+        return; /* keep the old reason rather than none */
+    free(c->end_reason);
+    c->end_reason = copy;
+}
+
+void call_hangup(relayd *rd, call *c, int sip_status)
+{
+    if (!c->leg || c->state >= RELAY_CALL_ENDING)
+        return;
+    sip_leg *leg = c->leg;
+    call_set_state(rd, c, RELAY_CALL_ENDING);
+    sip_leg_hangup(leg, sip_status); /* on_terminated may free c in here */
+}
+
+/* calling.call.receive to the owner, with the call's current state. */
+static void call_offer(relayd *rd, call *c)
+{
+    json_t *p = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "context", c->context,
+                          "direction", "inbound", "tag", c->id, "device", device_json(c),
+                          "call_state", proto_call_state_name(c->state), "segment_id", c->id,
+                          "project_id", c->project);
+    call_emit(rd, c, PE_CALL_RECEIVE, p, NULL);
+}
+
+static call *call_new(const sip_leg_info *info, const char *context, session *owner)
+{
+    call *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (uuid_v4(c->id) != 0 || !(c->context = strdup(context)) ||
+        !(c->from = strdup(info->from_uri)) || !(c->to = strdup(info->to_uri)) ||
+        !(c->from_name = strdup(info->from_name ? info->from_name : "")) ||
+        !(c->project = strdup(owner->project))) {
+        call_free(c);
+        return NULL;
+    }
+    c->owner = owner;
+    c->state = RELAY_CALL_CREATED;
+    return c;
 }
 
 int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info)
@@ -87,30 +127,17 @@ int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info)
         server_log(RELAY_LOG_WARN, "call to %s refused: too many calls", info->request_uri);
         return 503;
     }
-    call *c = calloc(1, sizeof *c);
-    if (!c || uuid_v4(c->id) != 0 || !(c->context = strdup(context)) ||
-        !(c->from = strdup(info->from_uri)) || !(c->to = strdup(info->to_uri)) ||
-        !(c->from_name = strdup(info->from_name ? info->from_name : "")) ||
-        !(c->project = strdup(s->project))) {
-        if (c)
-            call_free(c);
+    call *c = call_new(info, context, s);
+    if (!c)
         return 500;
-    }
-    c->owner = s;
     c->leg = leg;
-    c->state = RELAY_CALL_CREATED;
     sip_leg_set_user(leg, c);
     c->next = rd->calls;
     rd->calls = c;
     rd->n_calls++;
     server_log(RELAY_LOG_INFO, "call %s from %s offered on context '%s'", c->id, c->from,
                c->context);
-
-    json_t *p = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "context", c->context,
-                          "direction", "inbound", "tag", c->id, "device", device_json(c),
-                          "call_state", proto_call_state_name(RELAY_CALL_CREATED), "segment_id",
-                          c->id, "project_id", c->project);
-    call_emit(rd, c, proto_event_name(PE_CALL_RECEIVE), p);
+    call_offer(rd, c);
     if (sip_leg_ring(leg) == 0)
         call_set_state(rd, c, RELAY_CALL_RINGING);
     return 0;
@@ -118,13 +145,30 @@ int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info)
 
 void calls_on_established(void *user, sip_leg *leg)
 {
-    relayd *rd = user;
+    (void)user;
     call *c = sip_leg_get_user(leg);
     if (!c)
         return;
     c->established = 1;
-    if (c->refer && !c->refer->sent)
-        refer_send_held(rd, c);
+    call_op *next;
+    for (call_op *op = c->ops; op; op = next) {
+        next = op->next; /* the op may release itself */
+        if (op->vtbl->on_established)
+            op->vtbl->on_established(op);
+    }
+}
+
+/* Each op reports its end and leaves the list (op.h). */
+static void ops_leg_gone(call *c)
+{
+    while (c->ops) {
+        call_op *op = c->ops;
+        op->vtbl->on_leg_gone(op);
+        if (c->ops == op) { /* the op broke its contract: do not loop forever */
+            server_log(RELAY_LOG_ERROR, "call %s: an operation did not leave on hangup", c->id);
+            call_op_detach(op);
+        }
+    }
 }
 
 void calls_on_terminated(void *user, sip_leg *leg, const char *end_reason)
@@ -133,12 +177,9 @@ void calls_on_terminated(void *user, sip_leg *leg, const char *end_reason)
     call *c = sip_leg_get_user(leg);
     if (!c)
         return;
-    play_detach_all(rd, c);
+    ops_leg_gone(c); /* media first: players must stop before the RTP endpoint goes */
     c->leg = NULL;
-    if (!c->end_reason)
-        c->end_reason = strdup(end_reason ? end_reason : PROTO_END_HANGUP);
-    if (c->refer && !proto_refer_state_is_final(c->refer->state))
-        refer_abandon(rd, c);
+    call_set_end_reason(c, end_reason ? end_reason : PROTO_END_HANGUP, 0);
     call_set_state(rd, c, RELAY_CALL_ENDING);
     call_set_state(rd, c, RELAY_CALL_ENDED);
     server_log(RELAY_LOG_INFO, "call %s ended (%s)", c->id, c->end_reason ? c->end_reason : "");
