@@ -185,6 +185,17 @@ static int volume_of(json_t *params, int required, double *db)
     return json_is_number(v) && isfinite(*db) && *db >= -40 && *db <= 40 ? 0 : -1;
 }
 
+static json_t *play_volume(play_op *op, json_t *params)
+{
+    double db;
+    if (volume_of(params, 1, &db) != 0)
+        return frames_code_result(400, "volume must be a number between -40 and 40 dB");
+    op->volume = db; /* a play still preparing starts at this volume */
+    if (op->player)
+        media_player_set_volume(op->player, db);
+    return frames_code_result(200, "OK");
+}
+
 static json_t *play_control(call_op *base, proto_role role, json_t *params)
 {
     play_op *op = (play_op *)base;
@@ -199,6 +210,8 @@ static json_t *play_control(call_op *base, proto_role role, json_t *params)
         if (op->player)
             media_player_pause(op->player, role == PROTO_ROLE_PAUSE);
         return frames_code_result(200, "OK");
+    case PROTO_ROLE_VOLUME:
+        return play_volume(op, params);
     default:
         return call_op_unsupported(role, base->family);
     }
