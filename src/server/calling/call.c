@@ -23,6 +23,7 @@ static void call_free(call *c)
     free(c->from_name);
     free(c->project);
     free(c->end_reason);
+    free(c->passed.ids);
     free(c);
 }
 
@@ -92,6 +93,46 @@ static void call_offer(relayd *rd, call *c)
                           "call_state", proto_call_state_name(c->state), "segment_id", c->id,
                           "project_id", c->project);
     call_emit(rd, c, PE_CALL_RECEIVE, p, NULL);
+}
+
+static int has_passed(const call *c, const session *s)
+{
+    for (size_t i = 0; i < c->passed.n; i++)
+        if (strcmp(c->passed.ids[i], s->id) == 0)
+            return 1;
+    return 0;
+}
+
+static int passed_add(call *c, const session *s)
+{
+    if (has_passed(c, s))
+        return 0;
+    char(*grown)[37] = realloc(c->passed.ids, (c->passed.n + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    c->passed.ids = grown;
+    memcpy(c->passed.ids[c->passed.n++], s->id, sizeof *grown);
+    return 0;
+}
+
+/* router filter: a session of the call's project that has not passed it */
+static int may_offer(const session *s, void *arg)
+{
+    const call *c = arg;
+    return strcmp(s->project, c->project) == 0 && !has_passed(c, s);
+}
+
+int call_offer_next(relayd *rd, call *c)
+{
+    /* Not knowing who passed could offer the call back to them forever. */
+    if (c->owner && passed_add(c, c->owner) != 0)
+        return -1;
+    c->owner = router_pick_filtered(rd, c->context, may_offer, c);
+    if (!c->owner)
+        return -1;
+    server_log(RELAY_LOG_INFO, "call %s passed; offered to session %s", c->id, c->owner->id);
+    call_offer(rd, c);
+    return 0;
 }
 
 static call *call_new(const sip_leg_info *info, const char *context, session *owner)

@@ -15,6 +15,13 @@
 #include "relayd.h"
 #include "sip/sip_ua.h"
 
+/* Sessions that declined the call with calling.pass, by session id (a
+ * session may be freed and its address reused; its id is never reused). */
+typedef struct call_passed {
+    char (*ids)[37];
+    size_t n;
+} call_passed;
+
 struct call {
     call *next;
     char id[37];
@@ -27,6 +34,7 @@ struct call {
     sip_leg *leg;            /* NULL once the dialog is over */
     char *end_reason;
     call_op *ops;            /* running operations */
+    call_passed passed;
 };
 
 /* The SIP UA's callbacks (see sip/sip_ua.h); user is the relayd.
@@ -45,6 +53,12 @@ void call_set_end_reason(call *c, const char *reason, int force);
  * answered, else rejects with sip_status). The call may be freed before
  * this returns. */
 void call_hangup(relayd *rd, call *c, int sip_status);
+
+/* Offers the call to the next session on its context that has not passed
+ * it, with a fresh calling.call.receive. The current owner is recorded as
+ * having passed and stops getting the call's events. 0 if a session took
+ * the offer; -1 if none is left (the call is unchanged but unowned). */
+int call_offer_next(relayd *rd, call *c);
 
 /* Ends every call of a session that is going away. */
 void calls_session_gone(relayd *rd, session *s);

@@ -1,5 +1,5 @@
 /*
- * Call control: calling.answer, calling.end. Plain methods
+ * Call control: calling.answer, calling.end, calling.pass. Plain methods
  * (no operation, no events of their own beyond the call's state). The RPC
  * layer has resolved r->call before any of these runs.
  */
@@ -10,6 +10,7 @@
 #include "common/protocol.h"
 #include "families.h"
 #include "frames.h"
+#include "server_log.h"
 
 static void answer_code(rpc_req *r, int code, const char *message)
 {
@@ -69,11 +70,38 @@ static void m_end(rpc_req *r)
     call_hangup(r->rd, k, status);
 }
 
+/* The session declines an inbound call it was offered: the next session on
+ * the context gets it; when none is left the caller hears 480. */
+static void m_pass(rpc_req *r)
+{
+    call *k = r->call;
+    if (!k->leg || k->state >= RELAY_CALL_ENDING) {
+        answer_code(r, 410, "the call has ended");
+        return;
+    }
+    if (k->state >= RELAY_CALL_ANSWERED) {
+        answer_code(r, 409, "calling.pass is only allowed before the call is answered");
+        return;
+    }
+    if (k->owner != r->conn->session) {
+        answer_code(r, 409, "the call is not offered to this session");
+        return;
+    }
+    answer_code(r, 200, "Passed");
+    if (call_offer_next(r->rd, k) == 0)
+        return;
+    server_log(RELAY_LOG_INFO, "call %s: passed by every session on '%s'; 480", k->id,
+               k->context);
+    call_set_end_reason(k, PROTO_END_NOANSWER, 0);
+    call_hangup(r->rd, k, 480); /* k may be freed in here */
+}
+
 const server_family_desc control_family = {
     .family = PF_NONE,
     .methods = (const server_method[]){
         {PM_ANSWER, m_answer},
         {PM_END, m_end},
+        {PM_PASS, m_pass},
         {PM_UNKNOWN, NULL},
     },
 };
