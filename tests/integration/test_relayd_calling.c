@@ -314,6 +314,7 @@ static struct {
     relay_status answer;
     char vol6[8], vol_unknown[8], vol_99[8], vol40[8];
     char hold[8], hold_msg[160];
+    char no_control_id[8], no_call_id[8], no_call_id_msg[160];
     relay_status unknown_status;
     char unknown_msg[160];
     relay_status play_wait;
@@ -355,6 +356,12 @@ static void volume_checks(relay_call *call, const char *control_id)
 
 static void method_checks(relay_call *call)
 {
+    execute_code(call, "calling.play.volume", "{\"volume\":-6}", vol.no_control_id,
+                 sizeof vol.no_control_id, NULL, 0);
+    relay_result *none = NULL;
+    relay_client_execute(relay_call_client(call), "calling.pass", "{}", &none);
+    take_code(none, vol.no_call_id, sizeof vol.no_call_id, vol.no_call_id_msg,
+              sizeof vol.no_call_id_msg);
     execute_code(call, "calling.hold", NULL, vol.hold, sizeof vol.hold, vol.hold_msg,
                  sizeof vol.hold_msg);
     relay_result *res = NULL;
@@ -424,6 +431,9 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     assert_string_equal(vol.vol_unknown, "404");
     assert_string_equal(vol.vol_99, "400");
     assert_string_equal(vol.vol40, "200");
+    assert_string_equal(vol.no_control_id, "400");
+    assert_string_equal(vol.no_call_id, "400");
+    assert_string_equal(vol.no_call_id_msg, "call_id is required");
     assert_string_equal(vol.hold, "501");
     assert_string_equal(vol.hold_msg, "calling.hold is not implemented by this relayd");
     assert_int_equal(vol.unknown_status, RELAY_ERR_SERVER);
