@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,9 +48,12 @@ static int setup(void **state)
     return relayd_proc_start(&server, args, "relayd-calling.log");
 }
 
+static void pass_state_free(void);
+
 static int teardown(void **state)
 {
     (void)state;
+    pass_state_free();
     return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
 }
 
@@ -66,7 +70,8 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static relay_client *client_new(relay_call_handler on_call, relay_event_handler on_event,
+/* A connected client, or NULL. No cmocka asserts: a forked child uses it. */
+static relay_client *client_try(relay_call_handler on_call, relay_event_handler on_event,
                                 void *user)
 {
     static const char *const contexts[] = {"office", NULL};
@@ -80,11 +85,22 @@ static relay_client *client_new(relay_call_handler on_call, relay_event_handler 
     o.contexts = contexts;
     o.request_timeout_ms = 5000;
     relay_client *c = NULL;
-    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
-    assert_int_equal(relay_client_on_call(c, on_call, user), RELAY_OK);
-    if (on_event)
-        assert_int_equal(relay_client_on_event(c, on_event, user), RELAY_OK);
-    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    if (relay_client_new(&o, &c) != RELAY_OK)
+        return NULL;
+    if (relay_client_on_call(c, on_call, user) != RELAY_OK ||
+        (on_event && relay_client_on_event(c, on_event, user) != RELAY_OK) ||
+        relay_client_connect(c) != RELAY_OK) {
+        relay_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static relay_client *client_new(relay_call_handler on_call, relay_event_handler on_event,
+                                void *user)
+{
+    relay_client *c = client_try(on_call, on_event, user);
+    assert_non_null(c);
     return c;
 }
 
@@ -122,8 +138,10 @@ static void take_code(relay_result *res, char *code, size_t n, char *msg, size_t
 
 /* ------------------------------------------------------------------ pass */
 
-/* Offers seen by the two clients (worker threads → test thread). */
-static struct {
+/* Offers seen by the two clients. Each client runs in a process of its own
+ * (as two applications would; it also keeps to one libwebsockets context
+ * per process), so this lives in shared memory with a process-shared lock. */
+static struct pass_state {
     pthread_mutex_t lock;
     int answer_second;          /* 1: the second offer is answered, 0: passed too */
     int offers;
@@ -135,7 +153,45 @@ static struct {
     relay_status ended;
     int answered_events[2];     /* calling.call.state answered, per client */
     int done;                   /* handlers finished */
-} pass = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    int child_ready, child_stop;
+} *pass;
+
+static void pass_state_free(void)
+{
+    if (!pass)
+        return;
+    pthread_mutex_destroy(&pass->lock);
+    munmap(pass, sizeof *pass);
+    pass = NULL;
+}
+
+static void pass_state_new(void)
+{
+    pass_state_free();
+    pass = mmap(NULL, sizeof *pass, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(pass != MAP_FAILED);
+    memset(pass, 0, sizeof *pass);
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(&pass->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
+static int pass_get(const int *field)
+{
+    pthread_mutex_lock(&pass->lock);
+    int v = *field;
+    pthread_mutex_unlock(&pass->lock);
+    return v;
+}
+
+static void pass_set(int *field, int v)
+{
+    pthread_mutex_lock(&pass->lock);
+    *field = v;
+    pthread_mutex_unlock(&pass->lock);
+}
 
 /* I/O thread: who hears that the call was answered */
 static void on_pass_event(relay_client *c, const relay_event *ev, void *user)
@@ -145,30 +201,30 @@ static void on_pass_event(relay_client *c, const relay_event *ev, void *user)
     if (strcmp(ev->event_type, "calling.call.state") != 0 ||
         !strstr(ev->params_json, "\"answered\""))
         return;
-    pthread_mutex_lock(&pass.lock);
-    pass.answered_events[who]++;
-    pthread_mutex_unlock(&pass.lock);
+    pthread_mutex_lock(&pass->lock);
+    pass->answered_events[who]++;
+    pthread_mutex_unlock(&pass->lock);
 }
 
 static void on_pass_call(relay_call *call, void *user)
 {
     int who = (int)(intptr_t)user;
-    pthread_mutex_lock(&pass.lock);
-    int i = pass.offers < 4 ? pass.offers++ : 3;
-    pass.offered_to[i] = who;
-    snprintf(pass.call_id[i], sizeof pass.call_id[i], "%s", relay_call_id(call));
-    int answer = pass.answer_second && i == 1;
-    pthread_mutex_unlock(&pass.lock);
+    pthread_mutex_lock(&pass->lock);
+    int i = pass->offers < 4 ? pass->offers++ : 3;
+    pass->offered_to[i] = who;
+    snprintf(pass->call_id[i], sizeof pass->call_id[i], "%s", relay_call_id(call));
+    int answer = pass->answer_second && i == 1;
+    pthread_mutex_unlock(&pass->lock);
 
     char code[8];
     relay_result *res = NULL;
     if (!answer) {
         relay_call_execute(call, "calling.pass", NULL, &res);
         take_code(res, code, sizeof code, NULL, 0);
-        pthread_mutex_lock(&pass.lock);
-        snprintf(pass.pass_code[i], sizeof pass.pass_code[i], "%s", code);
-        pass.done++;
-        pthread_mutex_unlock(&pass.lock);
+        pthread_mutex_lock(&pass->lock);
+        snprintf(pass->pass_code[i], sizeof pass->pass_code[i], "%s", code);
+        pass->done++;
+        pthread_mutex_unlock(&pass->lock);
         return;
     }
     relay_status answered = relay_call_answer(call, NULL);
@@ -176,63 +232,76 @@ static void on_pass_call(relay_call *call, void *user)
     take_code(res, code, sizeof code, NULL, 0);
     relay_call_hangup(call, NULL, NULL);
     relay_status ended = relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
-    pthread_mutex_lock(&pass.lock);
-    pass.answer = answered;
-    snprintf(pass.pass_after_answer, sizeof pass.pass_after_answer, "%s", code);
-    pass.ended = ended;
-    pass.done++;
-    pthread_mutex_unlock(&pass.lock);
+    pthread_mutex_lock(&pass->lock);
+    pass->answer = answered;
+    snprintf(pass->pass_after_answer, sizeof pass->pass_after_answer, "%s", code);
+    pass->ended = ended;
+    pass->done++;
+    pthread_mutex_unlock(&pass->lock);
 }
 
-static void wait_handlers(int *counter, int want)
+static void wait_for(const int *field, int want)
 {
-    for (int i = 0; i < 200; i++) {
-        pthread_mutex_lock(&pass.lock);
-        int n = *counter;
-        pthread_mutex_unlock(&pass.lock);
-        if (n >= want)
-            return;
+    for (int i = 0; i < 200 && pass_get(field) < want; i++)
         sleep_ms(50);
-    }
+}
+
+/* The second session, in a child process: serves offers until told to stop.
+ * Its exit status is LeakSanitizer's verdict on its client too. */
+static pid_t second_session(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid > 0)
+        return pid;
+    relay_client *b = client_try(on_pass_call, on_pass_event, (void *)(intptr_t)1);
+    if (!b)
+        exit(2); /* the parent sees it: no second offer, and this status */
+    pass_set(&pass->child_ready, 1);
+    for (int i = 0; i < 1200 && !pass_get(&pass->child_stop); i++)
+        sleep_ms(50);
+    relay_client_free(b);
+    exit(0);
 }
 
 static void run_pass_case(int answer_second, const char *scenario, const char *log)
 {
-    pthread_mutex_lock(&pass.lock);
-    memset((char *)&pass + sizeof pass.lock, 0, sizeof pass - sizeof pass.lock);
-    pass.answer_second = answer_second;
-    pthread_mutex_unlock(&pass.lock);
+    pass_state_new();
+    pass->answer_second = answer_second;
+    pid_t child = second_session(); /* before any thread of ours exists */
     relay_client *a = client_new(on_pass_call, on_pass_event, (void *)(intptr_t)0);
-    relay_client *b = client_new(on_pass_call, on_pass_event, (void *)(intptr_t)1);
+    wait_for(&pass->child_ready, 1);
     int sipp_status = sipp_call(scenario, log, NULL, NULL);
-    wait_handlers(&pass.done, 2);
+    wait_for(&pass->done, 2);
+    pass_set(&pass->child_stop, 1);
     relay_client_free(a);
-    relay_client_free(b);
+    int child_status = child_wait(child, 20000);
 
+    assert_int_equal(child_status, 0);
     assert_int_equal(sipp_status, 0);
-    assert_int_equal(pass.offers, 2); /* offered once to each session, never back */
-    assert_int_not_equal(pass.offered_to[0], pass.offered_to[1]);
-    assert_string_equal(pass.call_id[0], pass.call_id[1]);
-    assert_string_equal(pass.pass_code[0], "200");
+    assert_int_equal(pass->offers, 2); /* offered once to each session, never back */
+    assert_int_not_equal(pass->offered_to[0], pass->offered_to[1]);
+    assert_string_equal(pass->call_id[0], pass->call_id[1]);
+    assert_string_equal(pass->pass_code[0], "200");
 }
 
 static void a_passed_call_goes_to_the_next_session(void **state)
 {
     (void)state;
     run_pass_case(1, "uac_wait_bye.xml", "sipp-pass-answer.log"); /* sipp: 200, then our BYE */
-    assert_int_equal(pass.answer, RELAY_OK);
+    assert_int_equal(pass->answer, RELAY_OK);
     /* only the session that took the call hears about it from then on */
-    assert_int_equal(pass.answered_events[pass.offered_to[1]], 1);
-    assert_int_equal(pass.answered_events[pass.offered_to[0]], 0);
-    assert_string_equal(pass.pass_after_answer, "409");
-    assert_int_equal(pass.ended, RELAY_OK);
+    assert_int_equal(pass->answered_events[pass->offered_to[1]], 1);
+    assert_int_equal(pass->answered_events[pass->offered_to[0]], 0);
+    assert_string_equal(pass->pass_after_answer, "409");
+    assert_int_equal(pass->ended, RELAY_OK);
 }
 
 static void a_call_every_session_passes_gets_480(void **state)
 {
     (void)state;
     run_pass_case(0, "uac_expect_480.xml", "sipp-pass-480.log"); /* sipp: 480 */
-    assert_string_equal(pass.pass_code[1], "200");
+    assert_string_equal(pass->pass_code[1], "200");
 }
 
 /* ---------------------------------------------- descriptors and volume */
