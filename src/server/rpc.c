@@ -112,9 +112,11 @@ static int resolve_op(rpc_req *r)
     }
     r->op = call_op_find(r->call, r->info->family, control_id);
     if (!r->op) {
+        const char *start = proto_method_name(proto_family_method(r->info->family,
+                                                                   PROTO_ROLE_START));
         char why[160];
         snprintf(why, sizeof why, "no %s with this control_id on the call",
-                 proto_method_name(proto_family_method(r->info->family, PROTO_ROLE_START)));
+                 start ? start : "operation");
         answer_code(r, 404, why);
         return 0;
     }
