@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #define SIPP_PORT "35602"
 #define SIPP_MEDIA_PORT "35610"
 #define RTP_LISTEN_PORT 35620
+#define HOOK_PORT "35630"
 #define PROJECT "calling-project"
 #define TOKEN "calling-token-7c1d"
 
@@ -390,6 +392,7 @@ static struct {
     char play_state[32];
     int64_t t_before, t_quiet; /* before the first volume request, after -40 took */
     int64_t t_end;             /* when the play's final event arrived */
+    char control_id[64];
 } vol = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void execute_code(relay_call *call, const char *method, const char *params, char *code,
@@ -446,8 +449,10 @@ static void on_volume_call(relay_call *call, void *user)
     ringing_checks(call);
     vol.answer = relay_call_answer(call, NULL);
     relay_media speech = {.type = "tts", .text = SPEECH};
+    relay_play_params params = {.status_url = "http://127.0.0.1:" HOOK_PORT "/play"};
     relay_action *play = NULL;
-    if (relay_call_play_async(call, &speech, 1, NULL, &play) == RELAY_OK) {
+    if (relay_call_play_async(call, &speech, 1, &params, &play) == RELAY_OK) {
+        snprintf(vol.control_id, sizeof vol.control_id, "%s", relay_action_control_id(play));
         sleep_ms(1500); /* loud speech first */
         vol.t_before = now_ms();
         volume_checks(call, relay_action_control_id(play));
@@ -468,12 +473,34 @@ static void on_volume_call(relay_call *call, void *user)
     pthread_mutex_unlock(&vol.lock);
 }
 
+/* 1 when the sink's file has a line holding every needle. */
+static int hook_seen(const char *file, const char *n1, const char *n2, const char *n3)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return 0;
+    char line[8192];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, n1) && strstr(line, n2) && strstr(line, n3);
+    fclose(f);
+    return found;
+}
+
 static void descriptors_and_play_volume_on_a_real_call(void **state)
 {
     (void)state;
+    char sink[600], hooks[600];
+    snprintf(sink, sizeof sink, "%s/tests/tools/webhook_sink", getenv("RELAY_BUILD_DIR"));
+    snprintf(hooks, sizeof hooks, "%s/tests/integration/calling-hooks.jsonl",
+             getenv("RELAY_BUILD_DIR"));
+    unlink(hooks);
     pthread_t rx;
     rtp_listen(&rx);
     relay_client *c = client_new(on_volume_call, NULL, NULL);
+    /* no assert from here until the sink is stopped: it must not outlive us */
+    const char *sink_argv[] = {sink, HOOK_PORT, hooks, NULL};
+    pid_t sink_pid = child_spawn(sink_argv, "webhook-sink-calling.log");
     char port[16];
     snprintf(port, sizeof port, "%d", RTP_LISTEN_PORT);
     int sipp_status = sipp_call("uac_rtp_listener.xml", "sipp-volume.log", "rtp_port", port);
@@ -489,6 +516,18 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     rtp.stop = 1;
     pthread_join(rx, NULL);
     close(rtp.fd);
+    /* webhooks are delivered by relayd's own thread, maybe after the event */
+    int hooked_finished = 0;
+    for (int i = 0; i < 60 && !hooked_finished; i++, sleep_ms(50))
+        hooked_finished = vol.control_id[0] && hook_seen(hooks, "\"calling.call.play\"",
+                                                         vol.control_id, "\"finished\"");
+    int hooked_playing = vol.control_id[0] && hook_seen(hooks, "\"calling.call.play\"",
+                                                        vol.control_id, "\"playing\"");
+    int sink_status = -1;
+    if (sink_pid > 0) {
+        kill(sink_pid, SIGTERM);
+        sink_status = child_wait(sink_pid, 5000);
+    }
 
     assert_int_equal(sipp_status, 0);
     assert_true(vol.done);
@@ -509,6 +548,11 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     assert_non_null(strstr(vol.unknown_msg, "method not found"));
     assert_int_equal(vol.play_wait, RELAY_OK);
     assert_string_equal(vol.play_state, "finished");
+
+    /* the play's status_url got the same events, through the one emit */
+    assert_int_equal(sink_status, 0);
+    assert_true(hooked_playing);
+    assert_true(hooked_finished);
 
     /* what the caller heard: loud speech, then -40 dB once the volume took */
     int loud_n, quiet_n;
