@@ -14,7 +14,8 @@
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_wait.h>
 
-#include "calls.h"
+#include "calling/call.h"
+#include "calling/refer.h"
 #include "common/protocol.h"
 #include "frames.h"
 #include "relayd.h"

@@ -3,7 +3,7 @@
  *
  * Threads and who owns what:
  *   core thread  — runs the sofia su_root: the SIP stack, every session,
- *                  every call, every refer and play operation. All protocol
+ *                  every call and its operations (calling/). All protocol
  *                  state lives here, so none of it needs a lock.
  *   ws thread    — libwebsockets: connections and frames only (ws.c).
  *   media threads— one per playing call (media/player.c) and short-lived

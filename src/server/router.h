@@ -5,6 +5,11 @@
 
 #include "relayd.h"
 
+/* Sessions for which keep(s, arg) is 0 are skipped. */
+typedef int (*router_filter)(const session *s, void *arg);
+
 session *router_pick(relayd *rd, const char *context);
+/* As router_pick, among the sessions keep() accepts (keep may be NULL). */
+session *router_pick_filtered(relayd *rd, const char *context, router_filter keep, void *arg);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "calling/call.h"
 #include "common/protocol.h"
 #include "frames.h"
 #include "server_log.h"
@@ -39,6 +40,118 @@ static void on_response(relayd *rd, conn_entry *c, json_t *msg)
         session_on_response(c->session, id);
 }
 
+void rpc_answer(rpc_req *r, json_t *result)
+{
+    rpc_reply(r->rd, r->conn, r->id, result);
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+static void run_control(rpc_req *r)
+{
+    call_op *op = r->op;
+    json_t *res = op->vtbl->control ? op->vtbl->control(op, r->info->role, r->params)
+                                    : call_op_unsupported(r->info->role, op->family);
+    rpc_answer(r, res);
+}
+
+/* The handler for a method in the table, or NULL if relayd does not serve it. */
+static server_method_fn lookup(const proto_method_info *mi)
+{
+    for (size_t i = 0; server_families[i]; i++) {
+        const server_family_desc *d = server_families[i];
+        for (const server_method *m = d->methods; m->fn; m++)
+            if (m->method == mi->method)
+                return m->fn;
+        if ((mi->flags & PROTO_MF_CONTROL) && d->family != PF_NONE && d->family == mi->family)
+            return run_control;
+    }
+    return NULL;
+}
+
+static void answer_code(rpc_req *r, int code, const char *message)
+{
+    rpc_answer(r, frames_code_result(code, message));
+}
+
+/* PROTO_MF_CALL and PROTO_MF_ANSWERED. 0 once answered with why not. */
+static int resolve_call(rpc_req *r)
+{
+    const char *call_id = json_string_value(json_object_get(r->params, "call_id"));
+    if (!call_id) {
+        answer_code(r, 400, "call_id is required");
+        return 0;
+    }
+    r->call = calls_find(r->rd, call_id, r->conn->session);
+    if (!r->call) {
+        answer_code(r, 404, "call not found");
+        return 0;
+    }
+    if ((r->info->flags & PROTO_MF_ANSWERED) &&
+        (r->call->state != RELAY_CALL_ANSWERED || !r->call->leg)) {
+        char why[160];
+        snprintf(why, sizeof why, "%s needs an answered call (this one is %s)", r->info->name,
+                 proto_call_state_name(r->call->state));
+        answer_code(r, 409, why);
+        return 0;
+    }
+    return 1;
+}
+
+/* PROTO_MF_CONTROL: the operation of the method's family named by control_id. */
+static int resolve_op(rpc_req *r)
+{
+    const char *control_id = json_string_value(json_object_get(r->params, "control_id"));
+    if (!r->call) { /* a table row with CONTROL but not CALL: nothing to look in */
+        answer_code(r, 500, "this method names no call");
+        return 0;
+    }
+    if (!control_id || !*control_id) {
+        answer_code(r, 400, "control_id is required");
+        return 0;
+    }
+    r->op = call_op_find(r->call, r->info->family, control_id);
+    if (!r->op) {
+        const char *start = proto_method_name(proto_family_method(r->info->family,
+                                                                   PROTO_ROLE_START));
+        char why[160];
+        snprintf(why, sizeof why, "no %s with this control_id on the call",
+                 start ? start : "operation");
+        answer_code(r, 404, why);
+        return 0;
+    }
+    return 1;
+}
+
+static void dispatch(relayd *rd, conn_entry *c, json_t *id, const char *name, json_t *params)
+{
+    const proto_method_info *mi = proto_method_get(proto_method_from_name(name));
+    if (!mi || mi->role == PROTO_ROLE_SERVER) {
+        char why[200];
+        snprintf(why, sizeof why, "method not found: %.120s", name);
+        rpc_reply_error(rd, c, id, PROTO_RPC_METHOD_NOT_FOUND, why);
+        return;
+    }
+    if (!(mi->flags & PROTO_MF_NO_SESSION) && !c->session) {
+        rpc_reply_error(rd, c, id, PROTO_RPC_NOT_CONNECTED,
+                        "no session: send signalwire.connect first");
+        return;
+    }
+    rpc_req r = {.rd = rd, .conn = c, .id = id, .params = params, .info = mi};
+    server_method_fn fn = lookup(mi);
+    if (!fn) { /* a RELAY method, just not one this relayd serves */
+        char why[200];
+        snprintf(why, sizeof why, "%s is not implemented by this relayd", mi->name);
+        answer_code(&r, 501, why);
+        return;
+    }
+    if ((mi->flags & PROTO_MF_CALL) && !resolve_call(&r))
+        return;
+    if ((mi->flags & PROTO_MF_CONTROL) && !resolve_op(&r))
+        return;
+    fn(&r);
+}
+
 void rpc_on_frame(relayd *rd, conn_entry *c, const char *text, size_t len)
 {
     server_log(RELAY_LOG_DEBUG, "recv conn=%llu: %s", (unsigned long long)c->id, text);
@@ -71,23 +184,10 @@ void rpc_on_frame(relayd *rd, conn_entry *c, const char *text, size_t len)
         rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, "params must be an object");
         goto out;
     }
-    int needs_session = 1;
-    method_handler fn = methods_find(method, &needs_session);
-    if (!fn) {
-        char why[200];
-        snprintf(why, sizeof why, "method not found: %.120s", method);
-        rpc_reply_error(rd, c, id, PROTO_RPC_METHOD_NOT_FOUND, why);
-        goto out;
-    }
-    if (needs_session && !c->session) {
-        rpc_reply_error(rd, c, id, PROTO_RPC_NOT_CONNECTED,
-                        "no session: send signalwire.connect first");
-        goto out;
-    }
     json_t *empty = NULL;
     if (!params)
         params = empty = json_object();
-    fn(rd, c, id, params);
+    dispatch(rd, c, id, method, params);
     json_decref(empty);
 out:
     json_decref(msg);

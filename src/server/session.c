@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calls.h"
+#include "calling/call.h"
 #include "common/protocol.h"
 #include "common/uuid.h"
 #include "frames.h"

@@ -1,0 +1,68 @@
+/*
+ * Calls: one per SIP dialog, owned by the core thread. A call is offered to
+ * one session at a time (calling.call.receive); its state machine (created
+ * → ringing → answered → ending → ended) is reported to that session as
+ * calling.call.state events. What runs on a call (play, refer...) is a list
+ * of operations behind an interface (op.h); this file knows none by name.
+ */
+#ifndef RELAYD_CALLING_CALL_H
+#define RELAYD_CALLING_CALL_H
+
+#include <jansson.h>
+#include <relay/types.h>
+
+#include "calling/op.h"
+#include "relayd.h"
+#include "sip/sip_ua.h"
+
+/* Sessions that declined the call with calling.pass, by session id (a
+ * session may be freed and its address reused; its id is never reused). */
+typedef struct call_passed {
+    char (*ids)[37];
+    size_t n;
+} call_passed;
+
+struct call {
+    call *next;
+    char id[37];
+    char *context;
+    char *from, *to, *from_name;
+    char *project;
+    session *owner;          /* the session it is offered to; NULL once gone */
+    relay_call_state state;
+    int established;         /* the caller's ACK to our 200 has arrived */
+    sip_leg *leg;            /* NULL once the dialog is over */
+    char *end_reason;
+    call_op *ops;            /* running operations */
+    call_passed passed;
+};
+
+/* The SIP UA's callbacks (see sip/sip_ua.h); user is the relayd.
+ * on_refer_progress is refer.c's (calling/refer.h). */
+int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info);
+void calls_on_established(void *user, sip_leg *leg);
+void calls_on_terminated(void *user, sip_leg *leg, const char *end_reason);
+
+/* The call with this id visible to session s (same project), or NULL. */
+call *calls_find(relayd *rd, const char *call_id, const session *s);
+/* Moves the call to `state`, reporting it to the owner. */
+void call_set_state(relayd *rd, call *c, relay_call_state state);
+/* Records why the call ends (first reason wins unless force). */
+void call_set_end_reason(call *c, const char *reason, int force);
+/* Ends the call: moves it to ending and hangs the leg up (BYE once
+ * answered, else rejects with sip_status). The call may be freed before
+ * this returns. */
+void call_hangup(relayd *rd, call *c, int sip_status);
+
+/* Offers the call to the next session on its context that has not passed
+ * it, with a fresh calling.call.receive. The current owner is recorded as
+ * having passed and stops getting the call's events. 0 if a session took
+ * the offer; -1 if none is left (the call is unchanged but unowned). */
+int call_offer_next(relayd *rd, call *c);
+
+/* Ends every call of a session that is going away. */
+void calls_session_gone(relayd *rd, session *s);
+/* Hangs up every call (shutdown). */
+void calls_hangup_all(relayd *rd);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * calling.play: media items become media sources, a media player sends them
+ * as RTP, and calling.call.play events report playing → finished/error.
+ * The play op serves the family's sub-methods through its control: stop,
+ * pause, resume and volume.
+ *
+ * Preparing sources can take a while (speech synthesis), so it runs on a
+ * short-lived thread, not on the core thread. While a play op lives there
+ * is always exactly one message in flight for it (prepared, or player
+ * done), and only that message frees it: so no thread ever holds a pointer
+ * to a freed op. The call may be gone by then (the op is detached,
+ * base.call == NULL).
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calling/call.h"
+#include "common/protocol.h"
+#include "families.h"
+#include "frames.h"
+#include "media/player.h"
+#include "media/source.h"
+#include "server_log.h"
+#include "sip/sip_ua.h"
+
+#define MAX_PLAY_ITEMS 32
+#define MAX_TTS_TEXT 4096
+
+typedef struct play_op {
+    call_op base;         /* first: the call_op is the play_op */
+    json_t *items;        /* the play array, owned */
+    double volume;
+    int loop;
+    int stop_requested;
+    media_source **sources;
+    size_t n_sources;
+    const char *error;    /* preparation failure, static text */
+    media_player *player;
+    media_play_end how;
+} play_op;
+
+static void free_sources(media_source **sources, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sources[i])
+            sources[i]->destroy(sources[i]);
+    free(sources);
+}
+
+static void play_free(call_op *base)
+{
+    play_op *op = (play_op *)base;
+    free_sources(op->sources, op->n_sources);
+    json_decref(op->items);
+    call_op_cleanup(base);
+    free(op);
+}
+
+static void emit_state(play_op *op, const char *state)
+{
+    call_op_emit(&op->base, json_pack("{s:s}", "state", state));
+}
+
+/* Checks one media item without building it (core thread, before replying). */
+static const char *item_invalid(json_t *item)
+{
+    const char *type = json_string_value(json_object_get(item, "type"));
+    json_t *p = json_object_get(item, "params");
+    if (!type || !json_is_object(p))
+        return "each play item needs a type and params";
+    if (strcmp(type, "tts") == 0) {
+        const char *text = json_string_value(json_object_get(p, "text"));
+        if (!text || !*text || strlen(text) > MAX_TTS_TEXT)
+            return "tts needs params.text (1 to 4096 characters)";
+        return NULL;
+    }
+    if (strcmp(type, "silence") == 0) {
+        double d = json_number_value(json_object_get(p, "duration"));
+        return (d > 0 && d <= 3600) ? NULL : "silence needs params.duration (seconds)";
+    }
+    if (strcmp(type, "audio") == 0 || strcmp(type, "ringtone") == 0)
+        return "this relayd does not play audio URLs or ringtones yet (tts and silence only)";
+    return "unknown play item type";
+}
+
+static media_source *build_source(json_t *item, const char **err)
+{
+    const char *type = json_string_value(json_object_get(item, "type"));
+    json_t *p = json_object_get(item, "params");
+    if (strcmp(type, "tts") == 0)
+        return media_source_tts(json_string_value(json_object_get(p, "text")),
+                                json_string_value(json_object_get(p, "language")),
+                                json_string_value(json_object_get(p, "voice")), err);
+    media_source *s = media_source_silence(json_number_value(json_object_get(p, "duration")));
+    if (!s)
+        *err = "out of memory";
+    return s;
+}
+
+/* The op's one message in flight has landed and its work is over. */
+static void play_end(play_op *op, const char *state)
+{
+    emit_state(op, state); /* nothing is sent once detached */
+    call_op_release(&op->base);
+}
+
+static void on_player_done_core(relayd *rd, void *arg)
+{
+    (void)rd;
+    play_op *op = arg;
+    if (op->player) {
+        media_player_free(op->player);
+        op->player = NULL;
+    }
+    play_end(op, op->how == MEDIA_PLAY_ERROR ? PROTO_PLAY_ERROR : PROTO_PLAY_FINISHED);
+}
+
+/* player thread */
+static void on_player_done(media_player *p, media_play_end how, void *user)
+{
+    (void)p;
+    play_op *op = user;
+    op->how = how;
+    core_post(op->base.rd, on_player_done_core, op);
+}
+
+static void on_prepared(relayd *rd, void *arg)
+{
+    play_op *op = arg;
+    call *c = op->base.call;
+    rd->preparing--;
+    if (!c || op->stop_requested || !c->leg || !sip_leg_rtp(c->leg)) {
+        play_end(op, op->stop_requested ? PROTO_PLAY_FINISHED : PROTO_PLAY_ERROR);
+        return;
+    }
+    if (op->error) {
+        server_log(RELAY_LOG_WARN, "call %s: play %s failed: %s", c->id, op->base.control_id,
+                   op->error);
+        play_end(op, PROTO_PLAY_ERROR);
+        return;
+    }
+    /* the player takes the sources */
+    op->player = media_player_start(sip_leg_rtp(c->leg), op->sources, op->n_sources,
+                                    op->volume, op->loop, on_player_done, op);
+    op->sources = NULL;
+    op->n_sources = 0;
+    if (!op->player) {
+        play_end(op, PROTO_PLAY_ERROR);
+        return;
+    }
+    emit_state(op, PROTO_PLAY_PLAYING);
+}
+
+/* preparation thread: synthesis may take tens of milliseconds */
+static void *prepare_main(void *arg)
+{
+    play_op *op = arg;
+    size_t n = json_array_size(op->items);
+    op->sources = calloc(n, sizeof *op->sources);
+    if (!op->sources) {
+        op->error = "out of memory";
+    } else {
+        for (size_t i = 0; i < n && !op->error; i++) {
+            op->sources[i] = build_source(json_array_get(op->items, i), &op->error);
+            if (!op->sources[i] && !op->error)
+                op->error = "could not prepare media";
+            op->n_sources = i + 1;
+        }
+    }
+    core_post(op->base.rd, on_prepared, op);
+    return NULL;
+}
+
+/* calling.play.volume and the start's volume: dB, -40..40. */
+static int volume_of(json_t *params, int required, double *db)
+{
+    json_t *v = json_object_get(params, "volume");
+    if (!v) {
+        *db = 0;
+        return required ? -1 : 0;
+    }
+    *db = json_number_value(v);
+    return json_is_number(v) && isfinite(*db) && *db >= -40 && *db <= 40 ? 0 : -1;
+}
+
+static json_t *play_volume(play_op *op, json_t *params)
+{
+    double db;
+    if (volume_of(params, 1, &db) != 0)
+        return frames_code_result(400, "volume must be a number between -40 and 40 dB");
+    op->volume = db; /* a play still preparing starts at this volume */
+    if (op->player)
+        media_player_set_volume(op->player, db);
+    return frames_code_result(200, "OK");
+}
+
+static json_t *play_control(call_op *base, proto_role role, json_t *params)
+{
+    play_op *op = (play_op *)base;
+    switch (role) {
+    case PROTO_ROLE_STOP:
+        op->stop_requested = 1;
+        if (op->player)
+            media_player_stop(op->player);
+        return frames_code_result(200, "OK");
+    case PROTO_ROLE_PAUSE:
+    case PROTO_ROLE_RESUME:
+        if (op->player)
+            media_player_pause(op->player, role == PROTO_ROLE_PAUSE);
+        return frames_code_result(200, "OK");
+    case PROTO_ROLE_VOLUME:
+        return play_volume(op, params);
+    default:
+        return call_op_unsupported(role, base->family);
+    }
+}
+
+static void play_leg_gone(call_op *base)
+{
+    /* The RTP endpoint goes with the leg: the player must be stopped and
+     * joined before that. The op lives on until its message in flight
+     * (prepared, or player done) lands and frees it. */
+    play_op *op = (play_op *)base;
+    if (op->player) {
+        media_player_stop(op->player);
+        media_player_free(op->player);
+        op->player = NULL;
+    }
+    emit_state(op, PROTO_PLAY_ERROR); /* cut short by the hangup */
+    call_op_detach(base);
+}
+
+static const call_op_vtbl play_vtbl = {
+    .on_leg_gone = play_leg_gone,
+    .control = play_control,
+    .free = play_free,
+};
+
+/* Everything checkable before the op exists; NULL if the request is fine. */
+static json_t *play_params_invalid(json_t *params, double *volume, int *loop)
+{
+    const char *control_id = json_string_value(json_object_get(params, "control_id"));
+    json_t *items = json_object_get(params, "play");
+    if (!control_id || !*control_id || strlen(control_id) >= sizeof((call_op *)0)->control_id)
+        return frames_code_result(400, "control_id is required");
+    if (!json_is_array(items) || json_array_size(items) == 0 ||
+        json_array_size(items) > MAX_PLAY_ITEMS)
+        return frames_code_result(400, "play must be an array of 1 to 32 media items");
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        const char *why = item_invalid(item);
+        if (why)
+            return frames_code_result(400, why);
+    }
+    if (volume_of(params, 0, volume) != 0)
+        return frames_code_result(400, "volume must be between -40 and 40 dB");
+    json_int_t n = json_integer_value(json_object_get(params, "loop"));
+    if (n < 0 || n > 1000)
+        return frames_code_result(400, "loop must be between 0 and 1000");
+    *loop = (int)n;
+    return NULL;
+}
+
+/* calling.play; the RPC layer has checked that the call is answered. */
+static void play_start(rpc_req *r)
+{
+    call *c = r->call;
+    double volume;
+    int loop;
+    const char *status_url;
+    json_t *bad = play_params_invalid(r->params, &volume, &loop);
+    if (!bad)
+        bad = call_op_check_status_url(r->params, &status_url);
+    if (bad) {
+        rpc_answer(r, bad);
+        return;
+    }
+    const char *control_id = json_string_value(json_object_get(r->params, "control_id"));
+    if (!sip_leg_rtp(c->leg)) {
+        rpc_answer(r, frames_code_result(409, "the call has no media to play into"));
+        return;
+    }
+    if (call_op_find(c, PF_PLAY, control_id)) {
+        rpc_answer(r, frames_code_result(409, "control_id already in use on this call"));
+        return;
+    }
+    play_op *op = calloc(1, sizeof *op);
+    if (!op || call_op_init(&op->base, &play_vtbl, PF_PLAY, r->rd, control_id, status_url) != 0 ||
+        !(op->items = json_deep_copy(json_object_get(r->params, "play")))) {
+        if (op)
+            play_free(&op->base);
+        rpc_answer(r, frames_code_result(500, "out of memory"));
+        return;
+    }
+    op->volume = volume;
+    op->loop = loop;
+    pthread_t t;
+    if (pthread_create(&t, NULL, prepare_main, op) != 0) {
+        play_free(&op->base);
+        rpc_answer(r, frames_code_result(500, "could not start playing"));
+        return;
+    }
+    pthread_detach(t);
+    r->rd->preparing++;
+    call_op_attach(c, &op->base);
+    rpc_answer(r, frames_code_result(200, "Playing"));
+}
+
+const server_family_desc play_family = {
+    .family = PF_PLAY,
+    .methods = (const server_method[]){
+        {PM_PLAY, play_start},
+        {PM_UNKNOWN, NULL},
+    },
+};

@@ -1,0 +1,13 @@
+/* The family descriptors relayd serves, one per family file (rpc.h has the
+ * shape; registry.c lists them). */
+#ifndef RELAYD_FAMILIES_H
+#define RELAYD_FAMILIES_H
+
+#include "rpc.h"
+
+extern const server_family_desc session_family; /* session_methods.c */
+extern const server_family_desc control_family; /* calling/control.c */
+extern const server_family_desc play_family;    /* calling/play.c */
+extern const server_family_desc refer_family;   /* calling/refer.c */
+
+#endif

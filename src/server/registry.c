@@ -1,0 +1,12 @@
+/* The methods relayd serves: one row per family file. Adding a family is a
+ * file with its descriptor and a row here; adding a sub-method of a family
+ * already here is its row in common/protocol.h and the op's control. */
+#include "families.h"
+
+const server_family_desc *const server_families[] = {
+    &session_family,
+    &control_family,
+    &play_family,
+    &refer_family,
+    NULL,
+};

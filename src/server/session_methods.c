@@ -1,0 +1,118 @@
+/*
+ * The session methods: signalwire.connect, ping, receive, unreceive. They
+ * answer JSON-RPC results or errors (receive/unreceive: RELAY results).
+ * The calling methods live in calling/, one file per family.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/protocol.h"
+#include "frames.h"
+#include "families.h"
+#include "rpc.h"
+#include "server_log.h"
+#include "session.h"
+
+/* ---------------------------------------------------------------- session */
+
+static void m_connect(rpc_req *r)
+{
+    relayd *rd = r->rd;
+    conn_entry *c = r->conn;
+    json_t *id = r->id, *params = r->params;
+    if (c->session) {
+        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_REQUEST, "this connection has a session");
+        return;
+    }
+    json_t *auth = json_object_get(params, "authentication");
+    if (json_object_get(auth, "jwt_token")) {
+        rpc_reply_error(rd, c, id, PROTO_RPC_UNAUTHORIZED,
+                        "JWT authentication is not supported by this relayd; use project/token");
+        return;
+    }
+    const char *project = json_string_value(json_object_get(auth, "project"));
+    const char *token = json_string_value(json_object_get(auth, "token"));
+    if (!config_auth_check(rd->cfg, project, token)) {
+        server_log(RELAY_LOG_WARN, "conn=%llu from %s: authentication failed",
+                   (unsigned long long)c->id, c->peer);
+        rpc_reply_error(rd, c, id, PROTO_RPC_UNAUTHORIZED, "authentication failed");
+        return;
+    }
+    json_t *contexts = json_object_get(params, "contexts");
+    if (contexts && !json_is_array(contexts)) {
+        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, "contexts must be an array of names");
+        return;
+    }
+    int acks = json_is_true(json_object_get(params, "event_acks"));
+
+    /* A known protocol resumes that session, with its unacknowledged events. */
+    const char *protocol = json_string_value(json_object_get(params, "protocol"));
+    session *s = session_find_by_protocol(rd, protocol);
+    int resumed = s && strcmp(s->project, project) == 0;
+    if (resumed) {
+        if (s->conn) { /* the old socket has not noticed it is dead yet */
+            for (conn_entry *o = rd->conns; o; o = o->next)
+                if (o->session == s)
+                    o->session = NULL;
+            session_detach(rd, s);
+        }
+        s->event_acks = acks;
+    } else {
+        s = session_create(rd, project, acks);
+        if (!s) {
+            rpc_reply_error(rd, c, id, PROTO_RPC_INTERNAL_ERROR, "out of memory");
+            return;
+        }
+    }
+    if (contexts && session_add_contexts(s, contexts) != 0) {
+        if (!resumed)
+            session_destroy(rd, s);
+        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, "contexts must be an array of names");
+        return;
+    }
+    char identity[128];
+    snprintf(identity, sizeof identity, "%s@%s", s->id, rd->cfg->node_id);
+    rpc_reply(rd, c, id,
+              json_pack("{s:s, s:s, s:s}", "protocol", s->protocol, "identity", identity,
+                        "sessionid", s->id));
+    server_log(RELAY_LOG_INFO, "conn=%llu: session %s %s (%zu contexts)",
+               (unsigned long long)c->id, s->id, resumed ? "resumed" : "established",
+               s->n_contexts);
+    session_attach(rd, s, c);
+}
+
+static void m_ping(rpc_req *r)
+{
+    rpc_answer(r, json_object());
+}
+
+static void m_receive(rpc_req *r)
+{
+    if (session_add_contexts(r->conn->session, json_object_get(r->params, "contexts")) != 0) {
+        rpc_answer(r, frames_code_result(400, "contexts must be an array of names"));
+        return;
+    }
+    rpc_answer(r, frames_code_result(200, "Receiving all inbound related to the contexts"));
+}
+
+static void m_unreceive(rpc_req *r)
+{
+    if (session_remove_contexts(r->conn->session, json_object_get(r->params, "contexts")) != 0) {
+        rpc_answer(r, frames_code_result(400, "contexts must be an array of names"));
+        return;
+    }
+    rpc_answer(r, frames_code_result(200, "Not receiving anymore on the contexts"));
+}
+
+const server_family_desc session_family = {
+    .family = PF_NONE,
+    .methods = (const server_method[]){
+        {PM_CONNECT, m_connect},
+        {PM_PING, m_ping},
+        {PM_RECEIVE, m_receive},
+        {PM_UNRECEIVE, m_unreceive},
+        {PM_UNKNOWN, NULL},
+    },
+};
+
