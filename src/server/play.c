@@ -2,14 +2,13 @@
  * calling.play: media items become media sources, a media player sends them
  * as RTP, and calling.call.play events report playing → finished/error.
  *
- * Preparing sources can take a while (speech synthesis), so it runs on a
- * short-lived thread, not on the core thread. A play_op is freed only by the
+ * Preparing sources can take a while (speech synthesis), so it runs on the
+ * preparation pool (media/prep.h), not on the core thread. A play_op is freed only by the
  * message that ends its life (prepared-and-dropped, or player done), so no
  * thread ever holds a pointer to a freed op; the call may be gone by then,
  * which op->call == NULL records.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +16,7 @@
 #include "common/protocol.h"
 #include "frames.h"
 #include "media/player.h"
+#include "media/prep.h"
 #include "media/source.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
@@ -150,7 +150,7 @@ static void on_prepared(relayd *rd, void *arg)
         return;
     }
     /* the player takes the sources */
-    op->player = media_player_start(sip_leg_rtp(op->call->leg), op->sources, op->n_sources,
+    op->player = media_player_start(sip_leg_media(op->call->leg), op->sources, op->n_sources,
                                     op->volume, op->loop, on_player_done, op);
     op->sources = NULL;
     op->n_sources = 0;
@@ -162,8 +162,8 @@ static void on_prepared(relayd *rd, void *arg)
     emit_state(rd, op, PROTO_PLAY_PLAYING);
 }
 
-/* preparation thread: synthesis may take tens of milliseconds */
-static void *prepare_main(void *arg)
+/* preparation pool: synthesis may take tens of milliseconds */
+static void prepare_main(void *arg)
 {
     play_op *op = arg;
     size_t n = json_array_size(op->items);
@@ -179,7 +179,6 @@ static void *prepare_main(void *arg)
         }
     }
     core_post(op->rd, on_prepared, op);
-    return NULL;
 }
 
 json_t *play_start(relayd *rd, call *c, json_t *params)
@@ -220,13 +219,11 @@ json_t *play_start(relayd *rd, call *c, json_t *params)
     op->items = json_deep_copy(items);
     op->volume = volume;
     op->loop = (int)loop;
-    pthread_t t;
-    if (!op->items || pthread_create(&t, NULL, prepare_main, op) != 0) {
+    if (!op->items || media_prep_submit(rd->prep, prepare_main, op) != 0) {
         json_decref(op->items);
         free(op);
         return frames_code_result(500, "could not start playing");
     }
-    pthread_detach(t);
     rd->preparing++;
     op->next = c->plays;
     c->plays = op;
