@@ -17,4 +17,4 @@ pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$out"' EXIT
 for _ in $(seq 100); do [ -s "$out/ready" ] && break; sleep 0.05; done
 echo "rpc_latency: signalwire.ping, librelay -> relayd over wss on loopback ($(nproc) cores)"
-"$build/bench/rpc_latency" 127.0.0.1 27443 bench bench-token "$out/certs/ca.pem" "$n" "$threads"
+  "$build/bench/rpc_latency" 127.0.0.1 27443 bench bench-token "$out/certs/ca.pem" "$n" "$threads"
