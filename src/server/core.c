@@ -384,7 +384,7 @@ static void media_engine_destroy_logged(media_engine *e)
     media_engine_stats st;
     media_engine_get_stats(e, &st);
     server_log(RELAY_LOG_INFO,
-               "media: %d threads, %llu packets sent, %llu late (>20 ms after deadline), "
+               "media: %d thread(s), %llu packets sent, %llu late (>20 ms after deadline), "
                "max lateness %llu us, %llu ticks, %llu overruns",
                media_engine_threads(e), (unsigned long long)st.sent, (unsigned long long)st.late,
                (unsigned long long)st.max_late_us, (unsigned long long)st.ticks,

@@ -481,6 +481,89 @@ static size_t drain_packets(receiver *r, rx_packet *out, size_t max)
     return n;
 }
 
+typedef struct resample_job {
+    const int16_t *in;
+    size_t n;
+    int16_t *out;
+    size_t on;
+} resample_job;
+
+static void *resample_thread(void *arg)
+{
+    resample_job *j = arg;
+    j->out = media_resample(j->in, j->n, 22050, 8000, &j->on);
+    return NULL;
+}
+
+/* The filter table is built once per rate pair and shared: plays starting
+ * together on the preparation pool get the same output as one alone. */
+static void resample_shares_its_table_across_threads(void **state)
+{
+    (void)state;
+    size_t n, on;
+    int16_t *in = sine(22050, 700, 0.3, &n);
+    int16_t *ref = media_resample(in, n, 11025 * 2, 8000, &on);
+    resample_job jobs[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (resample_job){.in = in, .n = n};
+        assert_int_equal(pthread_create(&t[i], NULL, resample_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(jobs[i].on, on);
+        assert_memory_equal(jobs[i].out, ref, on * sizeof *ref);
+        free(jobs[i].out);
+    }
+    free(ref);
+    free(in);
+}
+
+/* The media session answers the remote offer: codec and address from the
+ * offer, our port in the answer; a re-offer moves the remote; an offer
+ * without G.711 is refused as no_codec (488). */
+static void session_answers_the_offer(void **state)
+{
+    (void)state;
+    media_session *s = media_session_create(engine, "127.0.0.1", 40400, 40900);
+    assert_non_null(s);
+    char answer[1024], expect[64], what[128];
+    int no_codec = -1;
+    const char *why = NULL;
+    const char *g729 = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.2\r\n"
+                       "t=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
+    assert_int_equal(media_session_offer(s, g729, strlen(g729), answer, sizeof answer, &no_codec,
+                                         &why), -1);
+    assert_int_equal(no_codec, 1);
+    assert_non_null(why);
+    const char *offer = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.2\r\n"
+                        "t=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\n"
+                        "a=rtpmap:101 telephone-event/8000\r\n";
+    assert_true(media_session_offer(s, offer, strlen(offer), answer, sizeof answer, &no_codec,
+                                    &why) > 0);
+    int port = media_rtp_local_port(media_session_rtp(s));
+    snprintf(expect, sizeof expect, "m=audio %d RTP/AVP 8 101\r\n", port);
+    assert_non_null(strstr(answer, expect));
+    assert_non_null(strstr(answer, "c=IN IP4 127.0.0.1\r\n"));
+    assert_int_equal(media_rtp_payload_type(media_session_rtp(s)), RTP_PT_PCMA);
+    media_session_describe(s, what, sizeof what);
+    snprintf(expect, sizeof expect, "PCMA, rtp %d -> 10.0.0.2:4000, telephone-event", port);
+    assert_string_equal(what, expect);
+
+    const char *moved = "v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.9\r\n"
+                        "t=0 0\r\nm=audio 4100 RTP/AVP 8\r\n";
+    assert_true(media_session_offer(s, moved, strlen(moved), answer, sizeof answer, &no_codec,
+                                    &why) > 0);
+    media_session_describe(s, what, sizeof what);
+    snprintf(expect, sizeof expect, "PCMA, rtp %d -> 10.0.0.9:4100", port);
+    assert_string_equal(what, expect);
+    /* a bodiless re-INVITE gets the same answer */
+    assert_true(media_session_offer(s, NULL, 0, answer, sizeof answer, &no_codec, &why) > 0);
+    snprintf(expect, sizeof expect, "m=audio %d RTP/AVP 8\r\n", port);
+    assert_non_null(strstr(answer, expect));
+    media_session_destroy(s);
+}
+
 /* Two legs on the one media thread: both get every packet of their play,
  * in sequence, on the 20 ms media clock. */
 static void two_sessions_on_one_thread_are_both_paced(void **state)
@@ -700,6 +783,8 @@ int main(void)
         cmocka_unit_test(player_paces_one_second),
         cmocka_unit_test(player_loops_pauses_stops_and_scales),
         cmocka_unit_test(player_reports_send_failure),
+        cmocka_unit_test(resample_shares_its_table_across_threads),
+        cmocka_unit_test(session_answers_the_offer),
         cmocka_unit_test(two_sessions_on_one_thread_are_both_paced),
         cmocka_unit_test(received_rtp_is_decoded_into_a_sink),
         cmocka_unit_test(session_destroyed_while_playing),
