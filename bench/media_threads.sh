@@ -9,7 +9,8 @@
 #
 # Environment: RELAYD (default BUILD_DIR/src/server/relayd), MEDIA_THREADS
 # (passed as --media-threads when set; leave empty for a relayd without the
-# option), PLAY (seconds, default 10), RATE (calls/s, default 50).
+# option), PLAY (seconds, default 10), RATE (calls/s, default 50), KEEP=1
+# keeps the logs (relayd, client, sipp) in the directory printed at the end.
 set -euo pipefail
 build=${1:-build}
 shift || true
@@ -28,7 +29,7 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   pids=()
 }
-trap 'cleanup; rm -rf "$out"' EXIT
+trap 'cleanup; if [ -n "${KEEP:-}" ]; then echo "logs kept in $out"; else rm -rf "$out"; fi' EXIT
 
 threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
