@@ -612,6 +612,41 @@ static void two_sessions_on_one_thread_are_both_paced(void **state)
     receiver_close(&b);
 }
 
+/* A newer play on the same leg takes over: the one playing ends STOPPED
+ * (play.c reports it finished) and the stream continues without a gap in
+ * sequence numbers, the new play's first packet marked. */
+static void newer_play_replaces_the_playing_one(void **state)
+{
+    (void)state;
+    receiver r;
+    receiver_open(&r, RTP_PT_PCMU);
+    done_box d1 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    done_box d2 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    media_player *p1 = media_player_start(r.s, one_source(media_source_silence(30)), 1, 0, 0,
+                                          on_done, &d1);
+    usleep(100000);
+    media_player *p2 = media_player_start(r.s, one_source(media_source_silence(0.2)), 1, 0, 0,
+                                          on_done, &d2);
+    while (!is_done(&d2))
+        usleep(2000);
+    assert_true(is_done(&d1));
+    assert_int_equal(d1.how, MEDIA_PLAY_STOPPED);
+    assert_int_equal(d2.how, MEDIA_PLAY_FINISHED);
+    media_player_free(p1);
+    media_player_free(p2);
+    static rx_packet pk[100];
+    size_t n = drain_packets(&r, pk, 100);
+    size_t markers = 0;
+    for (size_t i = 0; i < n; i++) {
+        markers += (size_t)pk[i].marker;
+        if (i)
+            assert_int_equal((uint16_t)(pk[i].seq - pk[i - 1].seq), 1);
+    }
+    assert_int_equal(markers, 2);
+    assert_true(n >= 10 + 2 && n < 30); /* 0.2 s of the second, a few of the first */
+    receiver_close(&r);
+}
+
 static void put_rtp(uint8_t *pkt, int pt, uint16_t seq, uint32_t ts, int16_t value)
 {
     pkt[0] = 0x80;
@@ -786,6 +821,7 @@ int main(void)
         cmocka_unit_test(resample_shares_its_table_across_threads),
         cmocka_unit_test(session_answers_the_offer),
         cmocka_unit_test(two_sessions_on_one_thread_are_both_paced),
+        cmocka_unit_test(newer_play_replaces_the_playing_one),
         cmocka_unit_test(received_rtp_is_decoded_into_a_sink),
         cmocka_unit_test(session_destroyed_while_playing),
         cmocka_unit_test(prep_pool_runs_every_job_and_joins),
