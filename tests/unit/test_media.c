@@ -674,8 +674,9 @@ static void received_rtp_is_decoded_into_a_sink(void **state)
     media_session_attach_sink(r.s, &level.sink);
     usleep(50000); /* attached on the media thread's next tick */
 
+    int port = media_rtp_local_port(media_session_rtp(r.s));
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-                             .sin_port = htons((uint16_t)media_rtp_local_port(media_session_rtp(r.s)))};
+                             .sin_port = htons((uint16_t)port)};
     uint8_t pkt[12 + MEDIA_FRAME_SAMPLES];
     for (int i = 0; i < 10; i++) {
         put_rtp(pkt, i < 5 ? RTP_PT_PCMU : RTP_PT_PCMA, (uint16_t)i, (uint32_t)i * 160, 4000);

@@ -218,8 +218,12 @@ int media_rtp_decode(const uint8_t *pkt, size_t len, int16_t pcm[160])
     if (n > MEDIA_FRAME_SAMPLES)
         n = MEDIA_FRAME_SAMPLES;
     const uint8_t *payload = pkt + head;
-    for (size_t i = 0; i < n; i++)
-        pcm[i] = pt == RTP_PT_PCMA ? g711_alaw_to_linear(payload[i]) : g711_ulaw_to_linear(payload[i]);
+    if (pt == RTP_PT_PCMA)
+        for (size_t i = 0; i < n; i++)
+            pcm[i] = g711_alaw_to_linear(payload[i]);
+    else
+        for (size_t i = 0; i < n; i++)
+            pcm[i] = g711_ulaw_to_linear(payload[i]);
     for (size_t i = n; i < MEDIA_FRAME_SAMPLES; i++)
         pcm[i] = 0;
     return 0;
