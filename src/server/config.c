@@ -120,6 +120,10 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = parse_int(v, 0, 3600000, &cfg->resume_grace_ms);
     else if (strcmp(key, "max_frame") == 0)
         rc = parse_int(v, 1024, 64 * 1024 * 1024, &cfg->max_frame);
+    else if (strcmp(key, "media_threads") == 0)
+        rc = parse_int(v, 1, 64, &cfg->media_threads);
+    else if (strcmp(key, "prep_threads") == 0)
+        rc = parse_int(v, 1, 64, &cfg->prep_threads);
     else if (strcmp(key, "log_level") == 0)
         rc = parse_level(v, &cfg->log_level);
     else if (strcmp(key, "ready_file") == 0)
@@ -186,6 +190,8 @@ void config_usage(const char *prog)
             "  --sip-listen IP:PORT     SIP UDP address (default 127.0.0.1:5070)\n"
             "  --media-ip IP            RTP address put in SDP (default 127.0.0.1)\n"
             "  --rtp-ports MIN-MAX      RTP port range (default 40000-40999)\n"
+"  --media-threads N        threads pacing every call's RTP (default 2)\n"
+            "  --prep-threads N         threads synthesising speech (default 2)\n"
             "  --auth PROJECT:TOKEN     accepted credentials (repeatable)\n"
             "  --route USER:CONTEXT     offer calls to sip:USER@ on CONTEXT (repeatable)\n"
             "  --default-context NAME   context for unrouted calls (default: the URI user)\n"
@@ -207,6 +213,8 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->ws_port = 0; /* chosen by plain/TLS below */
     cfg->rtp_port_min = 40000;
     cfg->rtp_port_max = 40999;
+    cfg->media_threads = 2;
+    cfg->prep_threads = 2;
     cfg->refer_timeout_ms = 32000; /* 64*T1: a SIP transaction's own timeout */
     cfg->ping_interval_ms = 30000;
     cfg->resume_grace_ms = 30000;

@@ -30,6 +30,8 @@ typedef struct relayd_config {
     char *sip_listen;      /* "127.0.0.1:5070" */
     char *media_ip;        /* "127.0.0.1" */
     int rtp_port_min, rtp_port_max;
+    int media_threads;     /* RTP pacing threads shared by every call */
+    int prep_threads;      /* TTS synthesis / decoding pool */
     config_auth auth[CONFIG_MAX_AUTH];
     size_t n_auth;
     config_route routes[CONFIG_MAX_ROUTES];

@@ -18,6 +18,8 @@
 #include "calling/refer.h"
 #include "common/protocol.h"
 #include "frames.h"
+#include "media/prep.h"
+#include "media/session.h"
 #include "relayd.h"
 #include "rpc.h"
 #include "server_log.h"
@@ -291,6 +293,11 @@ relayd *relayd_create(relayd_config *cfg)
         goto fail;
     }
 
+    rd->media = media_engine_create(cfg->media_threads);
+    rd->prep = media_prep_pool_create(cfg->prep_threads);
+    if (!rd->media || !rd->prep)
+        goto fail;
+
     char bind_url[300];
     snprintf(bind_url, sizeof bind_url, "sip:%s", cfg->sip_listen);
     sip_ua_config ucfg = {
@@ -298,6 +305,7 @@ relayd *relayd_create(relayd_config *cfg)
         .media_ip = cfg->media_ip,
         .rtp_port_min = cfg->rtp_port_min,
         .rtp_port_max = cfg->rtp_port_max,
+        .media = rd->media,
         .refer_timeout_ms = cfg->refer_timeout_ms,
         .user_agent = "relayd/" RELAY_VERSION,
     };
@@ -369,6 +377,22 @@ void relayd_request_stop(relayd *rd)
     core_post(rd, core_stop, NULL);
 }
 
+/* The pacing record of this run, for bench/media_threads. */
+static void media_engine_destroy_logged(media_engine *e)
+{
+    if (!e)
+        return;
+    media_engine_stats st;
+    media_engine_get_stats(e, &st);
+    server_log(RELAY_LOG_INFO,
+               "media: %d thread(s), %llu packets sent, %llu late (>20 ms after deadline), "
+               "max lateness %llu us, %llu ticks, %llu overruns",
+               media_engine_threads(e), (unsigned long long)st.sent, (unsigned long long)st.late,
+               (unsigned long long)st.max_late_us, (unsigned long long)st.ticks,
+               (unsigned long long)st.overruns);
+    media_engine_destroy(e);
+}
+
 void relayd_destroy(relayd *rd)
 {
     if (!rd)
@@ -390,12 +414,14 @@ void relayd_destroy(relayd *rd)
         sip_ua_destroy(rd->ua, 2000);
         rd->ua = NULL;
     }
-    /* Media preparation threads still report back: wait for them. */
-    for (int i = 0; rd->preparing > 0 && i < 500; i++) {
-        drain_mailbox(rd);
-        if (rd->preparing > 0)
-            usleep(10000);
-    }
+    /* Queued preparations run to the end and post their results; then the
+     * media threads end what is left (every play's done is posted) and
+     * join. Both before the drain below, which frees those plays. */
+    media_prep_pool_destroy(rd->prep);
+    rd->prep = NULL;
+    media_engine_destroy_logged(rd->media);
+    rd->media = NULL;
+    drain_mailbox(rd);
     if (rd->ws) {
         ws_stop(rd->ws);
         rd->ws = NULL;

@@ -6,8 +6,9 @@
  *                  every call and its operations (calling/). All protocol
  *                  state lives here, so none of it needs a lock.
  *   ws thread    — libwebsockets: connections and frames only (ws.c).
- *   media threads— one per playing call (media/player.c) and short-lived
- *                  preparation threads (TTS synthesis).
+ *   media threads— a fixed few (media/session.c), each pacing its share of
+ *                  the legs' RTP on one 20 ms clock.
+ *   prep threads — a fixed pool (media/prep.c): TTS synthesis, decoding.
  *   webhook      — one thread POSTing status_url bodies (webhook.c).
  * Other threads reach the core only through core_post().
  */
@@ -26,6 +27,8 @@ typedef struct webhook webhook;
 typedef struct session session;
 typedef struct call call;
 typedef struct conn_entry conn_entry;
+typedef struct media_engine media_engine;
+typedef struct media_prep_pool media_prep_pool;
 
 typedef struct relayd {
     relayd_config *cfg;
@@ -35,6 +38,8 @@ typedef struct relayd {
     mailbox inbox;          /* core_post messages */
     ws_server *ws;
     sip_ua *ua;
+    media_engine *media;    /* the media threads; outlives the UA */
+    media_prep_pool *prep;  /* play preparation; joined at shutdown */
     webhook *hooks;
     su_timer_t *tick;       /* housekeeping: pings, session expiry */
     conn_entry *conns;      /* open WebSocket connections */
@@ -42,7 +47,7 @@ typedef struct relayd {
     call *calls;
     size_t n_calls;
     unsigned route_counter; /* round-robin among a context's sessions */
-    int preparing;          /* media preparation threads still running */
+    int preparing;          /* plays queued or preparing on the pool */
     int stopping;
 } relayd;
 

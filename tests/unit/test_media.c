@@ -1,5 +1,6 @@
-/* Media: G.711, the resampler, espeak-ng TTS, and the paced RTP player
- * against a real UDP socket on loopback. */
+/* Media: G.711, the resampler, espeak-ng TTS, media sessions on shared
+ * media threads (paced plays, received audio into a sink) against real UDP
+ * sockets on loopback, and the preparation pool. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,11 @@
 #include <unistd.h>
 
 #include "media/player.h"
+#include "media/prep.h"
 #include "media/resample.h"
 #include "media/rtp.h"
+#include "media/session.h"
+#include "media/sink_level.h"
 #include "media/source.h"
 
 /* ------------------------------------------------------------------ G.711 */
@@ -259,10 +264,13 @@ typedef struct rx_packet {
     int16_t first_sample;
 } rx_packet;
 
+/* One media thread for every test below: sessions share it, as calls do. */
+static media_engine *engine;
+
 typedef struct receiver {
     int fd;
     struct sockaddr_in addr;
-    media_rtp *rtp;
+    media_session *s;
 } receiver;
 
 static double now_ms(void)
@@ -280,15 +288,15 @@ static void receiver_open(receiver *r, int pt)
     assert_int_equal(bind(r->fd, (struct sockaddr *)&r->addr, sizeof r->addr), 0);
     socklen_t sl = sizeof r->addr;
     getsockname(r->fd, (struct sockaddr *)&r->addr, &sl);
-    r->rtp = media_rtp_open("127.0.0.1", 40400, 40900);
-    assert_non_null(r->rtp);
-    assert_int_equal(media_rtp_local_port(r->rtp) % 2, 0);
-    media_rtp_set_remote(r->rtp, &r->addr, pt);
+    r->s = media_session_create(engine, "127.0.0.1", 40400, 40900);
+    assert_non_null(r->s);
+    assert_int_equal(media_rtp_local_port(media_session_rtp(r->s)) % 2, 0);
+    media_rtp_set_remote(media_session_rtp(r->s), &r->addr, pt);
 }
 
 static void receiver_close(receiver *r)
 {
-    media_rtp_close(r->rtp);
+    media_session_destroy(r->s);
     close(r->fd);
 }
 
@@ -338,7 +346,7 @@ static void player_paces_one_second(void **state)
     for (int i = 0; i < 8000; i++)
         pcm[i] = 8000;
     done_box d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-    media_player *p = media_player_start(r.rtp, one_source(media_source_pcm(pcm, 8000)), 1, 0, 0,
+    media_player *p = media_player_start(r.s, one_source(media_source_pcm(pcm, 8000)), 1, 0, 0,
                                          on_done, &d);
     assert_non_null(p);
     static rx_packet pk[200];
@@ -384,7 +392,7 @@ static void player_loops_pauses_stops_and_scales(void **state)
     v[0] = media_source_pcm(pcm, 800);
     v[1] = media_source_silence(0.06);
     done_box d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-    media_player *p = media_player_start(r.rtp, v, 2, -6.0206, 2, on_done, &d);
+    media_player *p = media_player_start(r.s, v, 2, -6.0206, 2, on_done, &d);
     size_t n = receive_all(&r, &d, pk, 400);
     media_player_free(p);
     assert_int_equal(d.how, MEDIA_PLAY_FINISHED);
@@ -397,7 +405,7 @@ static void player_loops_pauses_stops_and_scales(void **state)
     /* pause: nothing is sent; on resume the marker is set and the timestamp
      * has moved on with the clock */
     d.done = 0;
-    p = media_player_start(r.rtp, one_source(media_source_silence(0.4)), 1, 0, 0, on_done, &d);
+    p = media_player_start(r.s, one_source(media_source_silence(0.4)), 1, 0, 0, on_done, &d);
     usleep(100000);
     media_player_pause(p, 1);
     usleep(200000);
@@ -422,7 +430,7 @@ static void player_loops_pauses_stops_and_scales(void **state)
 
     /* stop: done follows promptly with STOPPED */
     d.done = 0;
-    p = media_player_start(r.rtp, one_source(media_source_silence(30)), 1, 0, 0, on_done, &d);
+    p = media_player_start(r.s, one_source(media_source_silence(30)), 1, 0, 0, on_done, &d);
     usleep(60000);
     double t0 = now_ms();
     media_player_stop(p);
@@ -439,9 +447,9 @@ static void player_loops_pauses_stops_and_scales(void **state)
 static void player_reports_send_failure(void **state)
 {
     (void)state;
-    media_rtp *rtp = media_rtp_open("127.0.0.1", 40400, 40900);
+    media_session *s = media_session_create(engine, "127.0.0.1", 40400, 40900);
     done_box d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-    media_player *p = media_player_start(rtp, one_source(media_source_silence(1)), 1, 0, 0, on_done, &d);
+    media_player *p = media_player_start(s, one_source(media_source_silence(1)), 1, 0, 0, on_done, &d);
     while (!is_done(&d))
         usleep(1000);
     media_player_free(p);
@@ -450,9 +458,354 @@ static void player_reports_send_failure(void **state)
     media_source **v = malloc(2 * sizeof *v);
     v[0] = media_source_silence(1);
     v[1] = NULL;
-    assert_null(media_player_start(rtp, v, 2, 0, 0, on_done, &d));
-    media_rtp_close(rtp);
+    assert_null(media_player_start(s, v, 2, 0, 0, on_done, &d));
+    media_session_destroy(s);
 }
+
+/* Reads every packet from r until it has been quiet for 200 ms after done. */
+static size_t drain_packets(receiver *r, rx_packet *out, size_t max)
+{
+    size_t n = 0;
+    struct pollfd p = {.fd = r->fd, .events = POLLIN};
+    while (poll(&p, 1, 200) > 0) {
+        uint8_t buf[1500];
+        ssize_t len = recv(r->fd, buf, sizeof buf, 0);
+        if (len < 12 || n >= max)
+            continue;
+        rx_packet *k = &out[n++];
+        k->len = (size_t)len;
+        k->marker = buf[1] >> 7;
+        k->seq = (uint16_t)(buf[2] << 8 | buf[3]);
+        k->ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
+    }
+    return n;
+}
+
+typedef struct resample_job {
+    const int16_t *in;
+    size_t n;
+    int16_t *out;
+    size_t on;
+} resample_job;
+
+static void *resample_thread(void *arg)
+{
+    resample_job *j = arg;
+    j->out = media_resample(j->in, j->n, 22050, 8000, &j->on);
+    return NULL;
+}
+
+/* The filter table is built once per rate pair and shared: plays starting
+ * together on the preparation pool get the same output as one alone. */
+static void resample_shares_its_table_across_threads(void **state)
+{
+    (void)state;
+    size_t n, on;
+    int16_t *in = sine(22050, 700, 0.3, &n);
+    int16_t *ref = media_resample(in, n, 11025 * 2, 8000, &on);
+    resample_job jobs[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (resample_job){.in = in, .n = n};
+        assert_int_equal(pthread_create(&t[i], NULL, resample_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(jobs[i].on, on);
+        assert_memory_equal(jobs[i].out, ref, on * sizeof *ref);
+        free(jobs[i].out);
+    }
+    free(ref);
+    free(in);
+}
+
+/* The media session answers the remote offer: codec and address from the
+ * offer, our port in the answer; a re-offer moves the remote; an offer
+ * without G.711 is refused as no_codec (488). */
+static void session_answers_the_offer(void **state)
+{
+    (void)state;
+    media_session *s = media_session_create(engine, "127.0.0.1", 40400, 40900);
+    assert_non_null(s);
+    char answer[1024], expect[64], what[128];
+    int no_codec = -1;
+    const char *why = NULL;
+    const char *g729 = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.2\r\n"
+                       "t=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
+    assert_int_equal(media_session_offer(s, g729, strlen(g729), answer, sizeof answer, &no_codec,
+                                         &why), -1);
+    assert_int_equal(no_codec, 1);
+    assert_non_null(why);
+    const char *offer = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.2\r\n"
+                        "t=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\n"
+                        "a=rtpmap:101 telephone-event/8000\r\n";
+    assert_true(media_session_offer(s, offer, strlen(offer), answer, sizeof answer, &no_codec,
+                                    &why) > 0);
+    int port = media_rtp_local_port(media_session_rtp(s));
+    snprintf(expect, sizeof expect, "m=audio %d RTP/AVP 8 101\r\n", port);
+    assert_non_null(strstr(answer, expect));
+    assert_non_null(strstr(answer, "c=IN IP4 127.0.0.1\r\n"));
+    assert_int_equal(media_rtp_payload_type(media_session_rtp(s)), RTP_PT_PCMA);
+    media_session_describe(s, what, sizeof what);
+    snprintf(expect, sizeof expect, "PCMA, rtp %d -> 10.0.0.2:4000, telephone-event", port);
+    assert_string_equal(what, expect);
+
+    const char *moved = "v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.9\r\n"
+                        "t=0 0\r\nm=audio 4100 RTP/AVP 8\r\n";
+    assert_true(media_session_offer(s, moved, strlen(moved), answer, sizeof answer, &no_codec,
+                                    &why) > 0);
+    media_session_describe(s, what, sizeof what);
+    snprintf(expect, sizeof expect, "PCMA, rtp %d -> 10.0.0.9:4100", port);
+    assert_string_equal(what, expect);
+    /* a bodiless re-INVITE gets the same answer */
+    assert_true(media_session_offer(s, NULL, 0, answer, sizeof answer, &no_codec, &why) > 0);
+    snprintf(expect, sizeof expect, "m=audio %d RTP/AVP 8\r\n", port);
+    assert_non_null(strstr(answer, expect));
+    media_session_destroy(s);
+}
+
+/* Two legs on the one media thread: both get every packet of their play,
+ * in sequence, on the 20 ms media clock. */
+static void two_sessions_on_one_thread_are_both_paced(void **state)
+{
+    (void)state;
+    assert_int_equal(media_engine_threads(engine), 1);
+    media_engine_stats before, after;
+    media_engine_get_stats(engine, &before);
+    receiver a, b;
+    receiver_open(&a, RTP_PT_PCMU);
+    receiver_open(&b, RTP_PT_PCMA);
+    done_box da = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    done_box db = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    double t0 = now_ms();
+    media_player *pa = media_player_start(a.s, one_source(media_source_silence(0.5)), 1, 0, 0,
+                                          on_done, &da);
+    media_player *pb = media_player_start(b.s, one_source(media_source_silence(0.5)), 1, 0, 0,
+                                          on_done, &db);
+    while (!is_done(&da) || !is_done(&db))
+        usleep(2000);
+    double took = now_ms() - t0;
+    media_player_free(pa);
+    media_player_free(pb);
+    static rx_packet ka[100], kb[100];
+    size_t na = drain_packets(&a, ka, 100), nb = drain_packets(&b, kb, 100);
+    assert_int_equal(da.how, MEDIA_PLAY_FINISHED);
+    assert_int_equal(db.how, MEDIA_PLAY_FINISHED);
+    assert_int_equal(na, 25);
+    assert_int_equal(nb, 25);
+    for (size_t i = 1; i < 25; i++) {
+        assert_int_equal((uint16_t)(ka[i].seq - ka[i - 1].seq), 1);
+        assert_int_equal((uint16_t)(kb[i].seq - kb[i - 1].seq), 1);
+        assert_int_equal(ka[i].ts - ka[i - 1].ts, 160);
+        assert_int_equal(kb[i].ts - kb[i - 1].ts, 160);
+    }
+    assert_int_equal(ka[0].marker, 1);
+    assert_int_equal(kb[0].marker, 1);
+    /* Paced, not burst: 25 ticks each, run side by side (not one after the
+     * other, which would take a second). Generous: CI machines stall. */
+    printf("# two sessions, one thread: 2 x 25 packets in %.1f ms\n", took);
+    assert_true(took > 440 && took < 900);
+    media_engine_get_stats(engine, &after);
+    assert_true(after.sent - before.sent == 50);
+    assert_true(after.ticks > before.ticks);
+    receiver_close(&a);
+    receiver_close(&b);
+}
+
+/* A newer play on the same leg takes over: the one playing ends STOPPED
+ * (play.c reports it finished) and the stream continues without a gap in
+ * sequence numbers, the new play's first packet marked. */
+static void newer_play_replaces_the_playing_one(void **state)
+{
+    (void)state;
+    receiver r;
+    receiver_open(&r, RTP_PT_PCMU);
+    done_box d1 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    done_box d2 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    media_player *p1 = media_player_start(r.s, one_source(media_source_silence(30)), 1, 0, 0,
+                                          on_done, &d1);
+    usleep(100000);
+    media_player *p2 = media_player_start(r.s, one_source(media_source_silence(0.2)), 1, 0, 0,
+                                          on_done, &d2);
+    while (!is_done(&d2))
+        usleep(2000);
+    assert_true(is_done(&d1));
+    assert_int_equal(d1.how, MEDIA_PLAY_STOPPED);
+    assert_int_equal(d2.how, MEDIA_PLAY_FINISHED);
+    media_player_free(p1);
+    media_player_free(p2);
+    static rx_packet pk[100];
+    size_t n = drain_packets(&r, pk, 100);
+    size_t markers = 0;
+    for (size_t i = 0; i < n; i++) {
+        markers += (size_t)pk[i].marker;
+        if (i)
+            assert_int_equal((uint16_t)(pk[i].seq - pk[i - 1].seq), 1);
+    }
+    assert_int_equal(markers, 2);
+    assert_true(n >= 10 + 2 && n < 30); /* 0.2 s of the second, a few of the first */
+    receiver_close(&r);
+}
+
+static void put_rtp(uint8_t *pkt, int pt, uint16_t seq, uint32_t ts, int16_t value)
+{
+    pkt[0] = 0x80;
+    pkt[1] = (uint8_t)pt;
+    pkt[2] = (uint8_t)(seq >> 8);
+    pkt[3] = (uint8_t)seq;
+    for (int i = 0; i < 4; i++)
+        pkt[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
+    memset(pkt + 8, 0x5A, 4); /* SSRC */
+    for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++) {
+        int16_t v = (i & 1) ? value : (int16_t)-value; /* a 4 kHz square wave */
+        pkt[12 + i] = pt == RTP_PT_PCMA ? g711_linear_to_alaw(v) : g711_linear_to_ulaw(v);
+    }
+}
+
+/* What the peer sends reaches an attached sink decoded to PCM (both codecs,
+ * telephone-events skipped), and what we send is seen as TX. */
+static void received_rtp_is_decoded_into_a_sink(void **state)
+{
+    (void)state;
+    receiver r;
+    receiver_open(&r, RTP_PT_PCMU);
+    media_level_sink level;
+    media_level_sink_init(&level);
+    media_session_attach_sink(r.s, &level.sink);
+    usleep(50000); /* attached on the media thread's next tick */
+
+    int port = media_rtp_local_port(media_session_rtp(r.s));
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)port)};
+    uint8_t pkt[12 + MEDIA_FRAME_SAMPLES];
+    for (int i = 0; i < 10; i++) {
+        put_rtp(pkt, i < 5 ? RTP_PT_PCMU : RTP_PT_PCMA, (uint16_t)i, (uint32_t)i * 160, 4000);
+        assert_int_equal(sendto(r.fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to),
+                         (ssize_t)sizeof pkt);
+    }
+    pkt[1] = 101; /* telephone-event: not audio, not a frame */
+    sendto(r.fd, pkt, 16, 0, (struct sockaddr *)&to, sizeof to);
+    for (int i = 0; i < 100 && atomic_load(&level.frames[MEDIA_DIR_RX]) < 10; i++)
+        usleep(10000);
+    usleep(60000); /* anything extra would have arrived by now */
+    assert_int_equal(atomic_load(&level.frames[MEDIA_DIR_RX]), 10);
+    double rms = media_level_sink_rms(&level, MEDIA_DIR_RX);
+    printf("# sink: 10 frames received, rms %.0f (sent 4000), peak %d\n", rms,
+           atomic_load(&level.peak[MEDIA_DIR_RX]));
+    assert_true(fabs(rms - 4000) < 150);
+    assert_int_equal(atomic_load(&level.frames[MEDIA_DIR_TX]), 0);
+
+    /* our own play shows up as TX */
+    int16_t tone[800];
+    for (int i = 0; i < 800; i++)
+        tone[i] = 1000;
+    done_box d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    media_player *p = media_player_start(r.s, one_source(media_source_pcm(tone, 800)), 1, 0, 0,
+                                         on_done, &d);
+    while (!is_done(&d))
+        usleep(2000);
+    media_player_free(p);
+    assert_int_equal(atomic_load(&level.frames[MEDIA_DIR_TX]), 5);
+    assert_true(fabs(media_level_sink_rms(&level, MEDIA_DIR_TX) - 1000) < 1);
+
+    media_session_detach_sink(r.s, &level.sink);
+    for (int i = 0; i < 100 && !atomic_load(&level.detached); i++)
+        usleep(5000);
+    assert_true(atomic_load(&level.detached));
+    receiver_close(&r);
+}
+
+typedef struct heap_sink {
+    media_level_sink level;
+    atomic_int *detached;
+} heap_sink;
+
+static void heap_sink_detach(media_sink *sink)
+{
+    heap_sink *h = (heap_sink *)sink;
+    atomic_store(h->detached, 1);
+    free(h); /* the session never touches it again */
+}
+
+/* The leg hangs up mid-play: the session goes at once (the caller's last
+ * use), the play ends STOPPED, the sink is detached; nothing leaks (ASan),
+ * and the player may be freed before its done has run. */
+static void session_destroyed_while_playing(void **state)
+{
+    (void)state;
+    receiver r;
+    receiver_open(&r, RTP_PT_PCMU);
+    atomic_int detached = 0;
+    heap_sink *h = malloc(sizeof *h);
+    media_level_sink_init(&h->level);
+    h->level.sink.on_detach = heap_sink_detach;
+    h->detached = &detached;
+    media_session_attach_sink(r.s, &h->level.sink);
+    done_box d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    media_player *p = media_player_start(r.s, one_source(media_source_silence(30)), 1, 0, 0,
+                                         on_done, &d);
+    struct pollfd pf = {.fd = r.fd, .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 1000), 1); /* it is playing */
+    media_player_stop(p);
+    media_player_free(p); /* before done: the media thread frees it */
+    media_session_destroy(r.s);
+    for (int i = 0; i < 200 && (!is_done(&d) || !atomic_load(&detached)); i++)
+        usleep(5000);
+    assert_true(is_done(&d));
+    assert_int_equal(d.how, MEDIA_PLAY_STOPPED);
+    assert_true(atomic_load(&detached));
+
+    /* and without a stop: destroying the session ends the play itself */
+    receiver r2;
+    receiver_open(&r2, RTP_PT_PCMU);
+    done_box d2 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    p = media_player_start(r2.s, one_source(media_source_silence(30)), 1, 0, 0, on_done, &d2);
+    media_session_destroy(r2.s);
+    while (!is_done(&d2))
+        usleep(2000);
+    media_player_free(p);
+    assert_int_equal(d2.how, MEDIA_PLAY_STOPPED);
+    close(r.fd);
+    close(r2.fd);
+}
+
+typedef struct job_count {
+    atomic_int ran;
+    media_prep_pool *pool;
+    atomic_int chained;
+} job_count;
+
+static void count_job(void *arg)
+{
+    job_count *c = arg;
+    usleep(1000);
+    atomic_fetch_add(&c->ran, 1);
+}
+
+static void chain_job(void *arg)
+{
+    job_count *c = arg;
+    /* a job that queues another, as a multi-step preparation would */
+    if (media_prep_submit(c->pool, count_job, c) == 0)
+        atomic_fetch_add(&c->chained, 1);
+}
+
+static void prep_pool_runs_every_job_and_joins(void **state)
+{
+    (void)state;
+    job_count c = {0};
+    c.pool = media_prep_pool_create(3);
+    assert_non_null(c.pool);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(media_prep_submit(c.pool, count_job, &c), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(media_prep_submit(c.pool, chain_job, &c), 0);
+    /* Destroy runs what is queued (most of the 100 still are) and joins. */
+    media_prep_pool_destroy(c.pool);
+    assert_int_equal(atomic_load(&c.chained), 5);
+    assert_int_equal(atomic_load(&c.ran), 105);
+}
+
 
 int main(void)
 {
@@ -466,6 +819,18 @@ int main(void)
         cmocka_unit_test(player_paces_one_second),
         cmocka_unit_test(player_loops_pauses_stops_and_scales),
         cmocka_unit_test(player_reports_send_failure),
+        cmocka_unit_test(resample_shares_its_table_across_threads),
+        cmocka_unit_test(session_answers_the_offer),
+        cmocka_unit_test(two_sessions_on_one_thread_are_both_paced),
+        cmocka_unit_test(newer_play_replaces_the_playing_one),
+        cmocka_unit_test(received_rtp_is_decoded_into_a_sink),
+        cmocka_unit_test(session_destroyed_while_playing),
+        cmocka_unit_test(prep_pool_runs_every_job_and_joins),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    engine = media_engine_create(1);
+    if (!engine)
+        return 1;
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    media_engine_destroy(engine);
+    return rc;
 }

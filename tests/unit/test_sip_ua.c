@@ -22,6 +22,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include "media/rtp.h"
+#include "media/session.h"
 #include "sip/sdp.h"
 #include "sip/sip_ua.h"
 
@@ -30,6 +31,7 @@
 #define REFER_TARGET "sip:bob@127.0.0.1:15999;transport=udp"
 
 static su_root_t *root;
+static media_engine *media; /* the legs' media sessions run here */
 
 /* What one scenario did, as seen by the UA's callbacks. */
 typedef struct progress {
@@ -198,6 +200,7 @@ static sip_ua *ua_start(int port, int refer_timeout_ms)
         .media_ip = "127.0.0.1",
         .rtp_port_min = 40000,
         .rtp_port_max = 40400,
+        .media = media,
         .refer_timeout_ms = refer_timeout_ms,
         .user_agent = "relayd-test",
         .log = &test_log,
@@ -383,7 +386,8 @@ static void port_in_use_fails_cleanly(void **state)
     (void)state;
     sip_ua *a = ua_start(15100, 1000);
     sip_ua_config cfg = {.bind_url = "sip:127.0.0.1:15100", .media_ip = "127.0.0.1",
-                         .rtp_port_min = 40000, .rtp_port_max = 40400, .log = &test_log};
+                         .rtp_port_min = 40000, .rtp_port_max = 40400, .media = media,
+                         .log = &test_log};
     assert_null(sip_ua_create(root, &cfg, &callbacks));
     assert_non_null(strstr(R.log, "cannot listen on sip:127.0.0.1:15100"));
     cfg.bind_url = "sip:127.0.0.1:15102";
@@ -441,13 +445,15 @@ static int group_setup(void **state)
     signal(SIGPIPE, SIG_IGN);
     su_init();
     root = su_root_create(NULL);
-    return root ? 0 : -1;
+    media = media_engine_create(1);
+    return root && media ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
     su_root_destroy(root);
+    media_engine_destroy(media);
     su_deinit();
     return 0;
 }

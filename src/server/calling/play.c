@@ -4,15 +4,14 @@
  * The play op serves the family's sub-methods through its control: stop,
  * pause, resume and volume.
  *
- * Preparing sources can take a while (speech synthesis), so it runs on a
- * short-lived thread, not on the core thread. While a play op lives there
+ * Preparing sources can take a while (speech synthesis), so it runs on the
+ * preparation pool (media/prep.h), not on the core thread. While a play op lives there
  * is always exactly one message in flight for it (prepared, or player
  * done), and only that message frees it: so no thread ever holds a pointer
  * to a freed op. The call may be gone by then (the op is detached,
  * base.call == NULL).
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +20,7 @@
 #include "families.h"
 #include "frames.h"
 #include "media/player.h"
+#include "media/prep.h"
 #include "media/source.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
@@ -142,7 +142,7 @@ static void on_prepared(relayd *rd, void *arg)
         return;
     }
     /* the player takes the sources */
-    op->player = media_player_start(sip_leg_rtp(c->leg), op->sources, op->n_sources,
+    op->player = media_player_start(sip_leg_media(c->leg), op->sources, op->n_sources,
                                     op->volume, op->loop, on_player_done, op);
     op->sources = NULL;
     op->n_sources = 0;
@@ -153,8 +153,8 @@ static void on_prepared(relayd *rd, void *arg)
     emit_state(op, PROTO_PLAY_PLAYING);
 }
 
-/* preparation thread: synthesis may take tens of milliseconds */
-static void *prepare_main(void *arg)
+/* preparation pool: synthesis may take tens of milliseconds */
+static void prepare_main(void *arg)
 {
     play_op *op = arg;
     size_t n = json_array_size(op->items);
@@ -170,7 +170,6 @@ static void *prepare_main(void *arg)
         }
     }
     core_post(op->base.rd, on_prepared, op);
-    return NULL;
 }
 
 /* calling.play.volume and the start's volume: dB, -40..40. */
@@ -298,13 +297,11 @@ static void play_start(rpc_req *r)
     }
     op->volume = volume;
     op->loop = loop;
-    pthread_t t;
-    if (pthread_create(&t, NULL, prepare_main, op) != 0) {
+    if (media_prep_submit(r->rd->prep, prepare_main, op) != 0) {
         play_free(&op->base);
         rpc_answer(r, frames_code_result(500, "could not start playing"));
         return;
     }
-    pthread_detach(t);
     r->rd->preparing++;
     call_op_attach(c, &op->base);
     rpc_answer(r, frames_code_result(200, "Playing"));

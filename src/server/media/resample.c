@@ -6,11 +6,15 @@
  *
  * For rates in a rational ratio L/M (after dividing by their gcd) the
  * fractional part of t takes only L values, so the filter is tabulated once
- * per phase: 22050 -> 8000 Hz is L = 160 phases of ~150 taps.
+ * per phase: 22050 -> 8000 Hz is L = 160 phases of ~150 taps. The table
+ * depends only on the two rates, so it is built once per rate pair and
+ * kept for the life of the process (relayd sees one or two pairs: the TTS
+ * engine's rate, later a few file rates).
  */
 #include "media/resample.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 /* Cutoff as a fraction of the lower Nyquist frequency, and filter length in
@@ -56,6 +60,43 @@ static void fill_taps(float *taps, int K, double frac, double c, double half)
             taps[j] = (float)(taps[j] / sum);
 }
 
+/* Built tables, shared read-only by every thread once published. The lock
+ * covers the list and the building: two plays starting at once on the
+ * preparation pool must not both build (or both publish) a table. */
+#define MAX_TABLES 8
+typedef struct filter_table {
+    long L, M;
+    int K;
+    float *taps; /* L phases of 2K taps */
+} filter_table;
+static filter_table tables[MAX_TABLES];
+static int n_tables;
+static pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The table for L/M, built on first use; NULL if too big or out of memory
+ * (or more rate pairs than we cache): the caller then computes per sample. */
+static const float *table_for(long L, long M, int K, double c, double half)
+{
+    if ((long long)L * 2 * K > 4 * 1024 * 1024)
+        return NULL;
+    const float *found = NULL;
+    pthread_mutex_lock(&tables_lock);
+    for (int i = 0; i < n_tables && !found; i++)
+        if (tables[i].L == L && tables[i].M == M)
+            found = tables[i].taps;
+    if (!found && n_tables < MAX_TABLES) {
+        float *t = malloc((size_t)L * 2 * (size_t)K * sizeof *t);
+        if (t) {
+            for (long p = 0; p < L; p++)
+                fill_taps(t + (size_t)p * 2 * K, K, (double)p / L, c, half);
+            tables[n_tables++] = (filter_table){.L = L, .M = M, .K = K, .taps = t};
+            found = t;
+        }
+    }
+    pthread_mutex_unlock(&tables_lock);
+    return found;
+}
+
 int16_t *media_resample(const int16_t *in, size_t n, int in_rate, int out_rate, size_t *out_n)
 {
     if (in_rate <= 0 || out_rate <= 0 || (n && !in))
@@ -79,13 +120,7 @@ int16_t *media_resample(const int16_t *in, size_t n, int in_rate, int out_rate, 
     int K = (int)ceil(half);
 
     /* A table of all phases when it is of reasonable size, else per sample. */
-    float *table = NULL;
-    if ((long long)L * 2 * K <= 4 * 1024 * 1024) {
-        table = malloc((size_t)L * 2 * (size_t)K * sizeof *table);
-        if (table)
-            for (long p = 0; p < L; p++)
-                fill_taps(table + (size_t)p * 2 * K, K, (double)p / L, c, half);
-    }
+    const float *table = table_for(L, M, K, c, half);
     float *scratch = table ? NULL : malloc(2 * (size_t)K * sizeof *scratch);
     if (!table && !scratch) {
         free(out);
@@ -113,7 +148,6 @@ int16_t *media_resample(const int16_t *in, size_t n, int in_rate, int out_rate, 
         long v = lrint(acc);
         out[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
     }
-    free(table);
     free(scratch);
     return out;
 }

@@ -191,11 +191,40 @@ int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
     return -1;
 }
 
-int media_rtp_drain(media_rtp *rtp)
+int media_rtp_recv(media_rtp *rtp, uint8_t *buf, size_t size)
 {
-    uint8_t buf[2048];
-    int count = 0;
-    while (recv(rtp->fd, buf, sizeof buf, MSG_DONTWAIT) >= 0)
-        count++;
-    return count;
+    ssize_t n = recv(rtp->fd, buf, size, MSG_DONTWAIT);
+    return n < 0 ? -1 : (int)n;
+}
+
+int media_rtp_decode(const uint8_t *pkt, size_t len, int16_t pcm[160])
+{
+    if (len < 12 || (pkt[0] & 0xC0) != 0x80)
+        return -1;
+    size_t head = 12 + 4 * (size_t)(pkt[0] & 0x0F); /* CSRCs */
+    if (pkt[0] & 0x10) { /* header extension: 4 bytes + its length in words */
+        if (len < head + 4)
+            return -1;
+        head += 4 + 4 * (size_t)(pkt[head + 2] << 8 | pkt[head + 3]);
+    }
+    if (pkt[0] & 0x20 && len > head) /* padding: its count is the last byte */
+        len -= pkt[len - 1];
+    if (len < head)
+        return -1;
+    int pt = pkt[1] & 0x7F;
+    if (pt != RTP_PT_PCMU && pt != RTP_PT_PCMA)
+        return -1;
+    size_t n = len - head;
+    if (n > MEDIA_FRAME_SAMPLES)
+        n = MEDIA_FRAME_SAMPLES;
+    const uint8_t *payload = pkt + head;
+    if (pt == RTP_PT_PCMA)
+        for (size_t i = 0; i < n; i++)
+            pcm[i] = g711_alaw_to_linear(payload[i]);
+    else
+        for (size_t i = 0; i < n; i++)
+            pcm[i] = g711_ulaw_to_linear(payload[i]);
+    for (size_t i = n; i < MEDIA_FRAME_SAMPLES; i++)
+        pcm[i] = 0;
+    return 0;
 }

@@ -1,11 +1,10 @@
 /*
  * An RTP endpoint of one call leg: a UDP socket on media_ip, the remote
  * address from the SDP offer, the negotiated G.711 payload type, and the
- * sequence/timestamp/SSRC state of what we send. Incoming RTP is read and
- * discarded for now (recording will plug in here).
+ * sequence/timestamp/SSRC state of what we send.
  *
- * Sending is done by a media_player (one thread per playing leg); the
- * endpoint itself is created and destroyed on the core thread.
+ * A media_session owns it (media/session.h): the session's media thread is
+ * the only one that sends and receives on it.
  */
 #ifndef RELAYD_MEDIA_RTP_H
 #define RELAYD_MEDIA_RTP_H
@@ -31,10 +30,13 @@ int media_rtp_payload_type(const media_rtp *rtp);
  * (a packet dropped because the socket buffer is full counts as sent); -1
  * if no remote is set or sending failed. */
 int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker);
-/* Reads and discards every packet waiting on the socket (so its buffer
- * never fills); never blocks. Returns how many were read. Call it from the
- * thread that sends (the player does, each tick). */
-int media_rtp_drain(media_rtp *rtp);
+/* Reads one waiting packet into buf; never blocks. Returns its length, or
+ * -1 when nothing is waiting. */
+int media_rtp_recv(media_rtp *rtp, uint8_t *buf, size_t size);
+/* Decodes an RTP packet's G.711 payload (PCMU or PCMA) into one frame,
+ * zero-filling a short payload. 0 on success, -1 if it is not G.711 RTP
+ * (telephone-event, comfort noise, garbage). */
+int media_rtp_decode(const uint8_t *pkt, size_t len, int16_t pcm[160]);
 
 /* G.711 (ITU-T): linear 16-bit to mu-law / A-law and back. */
 uint8_t g711_linear_to_ulaw(int16_t pcm);

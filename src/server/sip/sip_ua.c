@@ -4,8 +4,9 @@
  * nua runs its own SIP stack on the su_root it is given and reports every
  * incoming request, response and state change through one callback
  * (ua_event). Each leg is bound to its nua handle as the handle's magic, so
- * an event finds its leg directly. Media is ours, not sofia's: the offer is
- * parsed and the answer written in sdp.c, RTP lives in media/rtp.c.
+ * an event finds its leg directly. Media is ours, not sofia's: the UA only
+ * carries SDP; the leg's media session (media/session.c) takes the remote
+ * offer, writes the answer and owns the RTP socket.
  *
  * Lifetime of a leg: created on an inbound INVITE; freed when nua reports
  * the call state "terminated" (after a BYE either way, a CANCEL, a
@@ -23,9 +24,8 @@
 #include "sip/sip_ua.h"
 
 #include "common/protocol.h"
-#include "media/rtp.h"
+#include "media/session.h"
 #include "server_log.h"
-#include "sip/sdp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,10 +71,7 @@ struct sip_leg {
     size_t offer_len;
     char *local_uri, *remote_uri;
     char peer[64];          /* transport address of the other side, for logs */
-    media_rtp *rtp;
-    sdp_audio_offer media;
-    uint64_t sdp_session;
-    unsigned sdp_version;
+    media_session *media;   /* from answer on; ours to destroy */
     int established;        /* on_established was reported */
     leg_refer refer;
 };
@@ -84,6 +81,7 @@ struct sip_ua {
     nua_t *nua;
     const log_sink *log;
     sip_ua_callbacks cb;
+    media_engine *media;
     char *media_ip;
     int rtp_min, rtp_max;
     int refer_timeout_ms;
@@ -118,7 +116,7 @@ static void leg_finish(sip_leg *leg)
         nua_handle_bind(leg->nh, NULL);
         nua_handle_destroy(leg->nh);
     }
-    media_rtp_close(leg->rtp);
+    media_session_destroy(leg->media);
     if ((*leg->pprev = leg->next))
         leg->next->pprev = leg->pprev;
     free(leg->offer);
@@ -170,25 +168,22 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
         /* A re-INVITE (hold, session refresh, new address): answer with our
          * stream, following the peer's new address when it offers one. */
         ladder(ua, "sip <- re-INVITE [%s]", leg->peer);
-        sdp_audio_offer o;
-        int no_codec;
-        const char *why;
-        if (leg->state == LEG_ANSWERED && sip->sip_payload && sip->sip_payload->pl_len &&
-            sdp_audio_offer_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &o,
-                                  &no_codec, &why) == 0 &&
-            o.pt == leg->media.pt) {
-            leg->media = o;
-            media_rtp_set_remote(leg->rtp, &o.remote, o.pt);
-        }
         if (leg->state != LEG_ANSWERED) {
             ladder(ua, "sip -> 491 Request Pending [%s]", leg->peer);
             nua_respond(nh, SIP_491_REQUEST_PENDING, TAG_END());
             return;
         }
         char sdp[SDP_MAX];
-        sdp_audio_answer_write(sdp, sizeof sdp, ua->media_ip, media_rtp_local_port(leg->rtp),
-                               leg->media.pt, leg->media.te_pt, leg->sdp_session,
-                               leg->sdp_version);
+        int no_codec;
+        const char *why;
+        int has_body = sip->sip_payload && sip->sip_payload->pl_len;
+        if (media_session_offer(leg->media, has_body ? sip->sip_payload->pl_data : NULL,
+                                has_body ? sip->sip_payload->pl_len : 0, sdp, sizeof sdp,
+                                &no_codec, &why) < 0) {
+            ladder(ua, "sip -> 500 (re-INVITE: %s) [%s]", why, leg->peer);
+            nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+            return;
+        }
         ladder(ua, "sip -> 200 OK (re-INVITE) [%s]", leg->peer);
         nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                     SIPTAG_PAYLOAD_STR(sdp), TAG_END());
@@ -212,10 +207,6 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
     peer_of_current(ua->nua, leg->peer, sizeof leg->peer);
     leg->local_uri = leg_url_text(sip->sip_to ? sip->sip_to->a_url : NULL);
     leg->remote_uri = leg_url_text(sip->sip_from ? sip->sip_from->a_url : NULL);
-    if (getrandom(&leg->sdp_session, sizeof leg->sdp_session, 0) != sizeof leg->sdp_session)
-        leg->sdp_session = (uint64_t)(uintptr_t)leg;
-    leg->sdp_session &= 0x7fffffffffffffffULL; /* o= wants a decimal that fits 63 bits */
-    leg->sdp_version = 1;
     if (sip->sip_payload && sip->sip_payload->pl_len) {
         leg->offer = malloc(sip->sip_payload->pl_len + 1);
         if (leg->offer) {
@@ -511,7 +502,7 @@ static int probe_bind_url(const char *bind_url, const char **why)
 
 sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_callbacks *cb)
 {
-    if (!root || !cfg || !cfg->bind_url || !cfg->media_ip || !cb)
+    if (!root || !cfg || !cfg->bind_url || !cfg->media_ip || !cfg->media || !cb)
         return NULL;
     sip_ua *ua = calloc(1, sizeof *ua);
     if (!ua)
@@ -519,6 +510,7 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
     ua->root = root;
     ua->log = cfg->log ? cfg->log : &server_log_sink;
     ua->cb = *cb;
+    ua->media = cfg->media;
     ua->media_ip = strdup(cfg->media_ip);
     ua->rtp_min = cfg->rtp_port_min;
     ua->rtp_max = cfg->rtp_port_max;
@@ -601,37 +593,29 @@ int sip_leg_answer(sip_leg *leg)
     if (!leg || leg->state != LEG_OFFERED)
         return -1;
     sip_ua *ua = leg->ua;
-    int no_codec = 0;
-    const char *why = "";
-    if (sdp_audio_offer_parse(leg->offer, leg->offer_len, &leg->media, &no_codec, &why) < 0) {
-        log_write(ua->log, RELAY_LOG_WARN, "sip: cannot answer [%s]: %s", leg->peer, why);
-        leg->end_reason = PROTO_END_ERROR;
-        leg_reject(leg, no_codec ? 488 : 400);
-        return -1;
-    }
-    leg->rtp = media_rtp_open(ua->media_ip, ua->rtp_min, ua->rtp_max);
-    if (!leg->rtp) {
+    leg->media = media_session_create(ua->media, ua->media_ip, ua->rtp_min, ua->rtp_max);
+    if (!leg->media) {
         log_write(ua->log, RELAY_LOG_ERROR, "sip: no free RTP port in %d-%d on %s", ua->rtp_min,
                   ua->rtp_max, ua->media_ip);
         leg->end_reason = PROTO_END_ERROR;
         leg_reject(leg, 503);
         return -1;
     }
-    media_rtp_set_remote(leg->rtp, &leg->media.remote, leg->media.pt);
     char sdp[SDP_MAX];
-    if (sdp_audio_answer_write(sdp, sizeof sdp, ua->media_ip, media_rtp_local_port(leg->rtp),
-                               leg->media.pt, leg->media.te_pt, leg->sdp_session,
-                               leg->sdp_version) < 0) {
+    int no_codec = 0;
+    const char *why = "";
+    if (media_session_offer(leg->media, leg->offer, leg->offer_len, sdp, sizeof sdp, &no_codec,
+                            &why) < 0) {
+        log_write(ua->log, RELAY_LOG_WARN, "sip: cannot answer [%s]: %s", leg->peer, why);
+        media_session_destroy(leg->media);
+        leg->media = NULL;
         leg->end_reason = PROTO_END_ERROR;
-        leg_reject(leg, 500);
+        leg_reject(leg, no_codec ? 488 : 400);
         return -1;
     }
-    char ip[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &leg->media.remote.sin_addr, ip, sizeof ip);
-    ladder(ua, "sip -> 200 OK (%s, rtp %d -> %s:%u%s) [%s]",
-           leg->media.pt == RTP_PT_PCMA ? "PCMA" : "PCMU", media_rtp_local_port(leg->rtp), ip,
-           ntohs(leg->media.remote.sin_port), leg->media.te_pt >= 0 ? ", telephone-event" : "",
-           leg->peer);
+    char what[128];
+    media_session_describe(leg->media, what, sizeof what);
+    ladder(ua, "sip -> 200 OK (%s) [%s]", what, leg->peer);
     nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     leg->state = LEG_ANSWERED;
@@ -689,6 +673,7 @@ int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
     return 0;
 }
 
-media_rtp *sip_leg_rtp(sip_leg *leg) { return leg ? leg->rtp : NULL; }
+media_rtp *sip_leg_rtp(sip_leg *leg) { return leg ? media_session_rtp(leg->media) : NULL; }
+media_session *sip_leg_media(sip_leg *leg) { return leg ? leg->media : NULL; }
 const char *sip_leg_local_uri(const sip_leg *leg) { return leg->local_uri; }
 const char *sip_leg_remote_uri(const sip_leg *leg) { return leg->remote_uri; }

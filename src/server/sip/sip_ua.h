@@ -17,12 +17,15 @@
 typedef struct sip_ua sip_ua;
 typedef struct sip_leg sip_leg;
 typedef struct media_rtp media_rtp;
+typedef struct media_session media_session;
+typedef struct media_engine media_engine;
 
 typedef struct sip_ua_config {
     const char *bind_url;     /* nua URL to listen on, "sip:127.0.0.1:5070" */
     const char *media_ip;     /* the address put in SDP and bound for RTP */
     int rtp_port_min;         /* even ports in [min, max) */
     int rtp_port_max;
+    media_engine *media;      /* runs the legs' media sessions; must outlive the UA */
     int refer_timeout_ms;     /* REFER accepted but no final NOTIFY: error after this */
     const char *user_agent;   /* User-Agent header, may be NULL */
     const log_sink *log;      /* the SIP ladder and errors; NULL: server_log_sink.
@@ -107,7 +110,9 @@ int sip_leg_hangup(sip_leg *leg, int status);
 int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
                   const char *username, const char *password, const char *headers);
 
-/* The leg's RTP endpoint after answer (NULL before). Owned by the leg. */
+/* The leg's media session after answer (NULL before), and its RTP
+ * endpoint. Owned by the leg: destroyed when the leg ends. */
+media_session *sip_leg_media(sip_leg *leg);
 media_rtp *sip_leg_rtp(sip_leg *leg);
 /* The leg's local and remote URIs, for Referred-By and logs. */
 const char *sip_leg_local_uri(const sip_leg *leg);

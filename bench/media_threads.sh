@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench/media_threads: N concurrent calls, each answered and played into for
+# PLAY seconds, against a relayd started here (loopback, ws://). For each N:
+# relayd's peak thread count while the calls play (/proc/PID/status), its CPU
+# time, and the share of RTP packets sent more than 20 ms after their
+# deadline (relayd's own counters, logged at exit as "media: ...").
+#
+#   bench/media_threads.sh BUILD_DIR [N ...]        (default N: 1 50 200)
+#
+# Environment: RELAYD (default BUILD_DIR/src/server/relayd), MEDIA_THREADS
+# (passed as --media-threads when set; leave empty for a relayd without the
+# option), PLAY (seconds, default 10), RATE (calls/s, default 50), KEEP=1
+# keeps the logs (relayd, client, sipp) in the directory printed at the end.
+set -euo pipefail
+build=${1:-build}
+shift || true
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(1 50 200)
+here=$(cd "$(dirname "$0")/.." && pwd)
+relayd=${RELAYD:-$build/src/server/relayd}
+client=$build/bench/media_threads
+play=${PLAY:-10}
+rate=${RATE:-50}
+out=$(mktemp -d /tmp/relay-media-bench-XXXX)
+pids=()
+
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+trap 'cleanup; if [ -n "${KEEP:-}" ]; then echo "logs kept in $out"; else rm -rf "$out"; fi' EXIT
+
+threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu_ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+run_one() {
+  local n=$1 log=$out/relayd-$1.log
+  rm -f "$out/ready"
+  local extra=()
+  [ -n "${MEDIA_THREADS:-}" ] && extra=(--media-threads "$MEDIA_THREADS")
+  "$relayd" --plain --ws-listen 127.0.0.1:27480 --sip-listen 127.0.0.1:27070 \
+    --rtp-ports 42000-42999 --auth bench:bench-token --log-level info \
+    --ready-file "$out/ready" "${extra[@]}" 2>"$log" &
+  local rpid=$!
+  pids+=("$rpid")
+  for _ in $(seq 100); do [ -s "$out/ready" ] && break; sleep 0.05; done
+  "$client" 127.0.0.1 27480 bench bench-token "$play" >"$out/client-$n.out" 2>&1 &
+  local cpid=$!
+  pids+=("$cpid")
+  for _ in $(seq 100); do grep -q connected "$out/client-$n.out" 2>/dev/null && break; sleep 0.05; done
+  local idle_threads cpu0
+  idle_threads=$(threads_of "$rpid")
+  cpu0=$(cpu_ticks_of "$rpid")
+  # Hold each call 2 s longer than the play, so every play runs to its end.
+  local hold_ms=$(( (play + 2) * 1000 ))
+  sipp 127.0.0.1:27070 -sf "$here/bench/uac_hold.xml" -s bench -i 127.0.0.1 -mi 127.0.0.1 \
+    -p 27100 -mp 27200 -m "$n" -l "$n" -r "$rate" -d "$hold_ms" -nostdin -timeout 120 \
+    -timeout_error >"$out/sipp-$n.out" 2>"$out/sipp-$n.err" &
+  local spid=$!
+  pids+=("$spid")
+  # Sample while every call should be playing: after the last call was
+  # placed (n / rate s) plus a second, until the first plays end.
+  local peak=0 samples=0 t=0 from=$(( n * 10 / rate + 15 )) to=$(( play * 10 ))
+  while kill -0 "$spid" 2>/dev/null; do
+    sleep 0.1
+    t=$((t + 1))
+    if [ "$t" -ge "$from" ] && [ "$t" -le "$to" ]; then
+      local th
+      th=$(threads_of "$rpid")
+      [ "$th" -gt "$peak" ] && peak=$th
+      samples=$((samples + 1))
+    fi
+  done
+  local sipp_rc=0
+  wait "$spid" || sipp_rc=$?
+  local cpu1
+  cpu1=$(cpu_ticks_of "$rpid")
+  kill -TERM "$cpid" 2>/dev/null || true
+  wait "$cpid" 2>/dev/null || true
+  kill -TERM "$rpid" 2>/dev/null || true
+  local relayd_rc=0
+  wait "$rpid" || relayd_rc=$?
+  pids=()
+  local media
+  media=$(grep -o 'media: .*' "$log" | tail -1 || true)
+  local sent late share
+  sent=$(sed -n 's/.* \([0-9]*\) packets sent.*/\1/p' <<<"$media")
+  late=$(sed -n 's/.* \([0-9]*\) late .*/\1/p' <<<"$media")
+  if [ -n "$sent" ] && [ "$sent" -gt 0 ]; then
+    share=$(awk -v l="$late" -v s="$sent" 'BEGIN {printf "%.4f%%", 100 * l / s}')
+  else
+    share="n/a"
+  fi
+  local cpu_s
+  cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / hz}')
+  printf '| %d | %d | %d (%d samples) | %s | %s of %s | %s s | sipp rc %d, relayd rc %d | %s |\n' \
+    "$n" "$idle_threads" "$peak" "$samples" "$share" "${late:-?}" "${sent:-?}" "$cpu_s" \
+    "$sipp_rc" "$relayd_rc" "$(cat "$out/client-$n.out" | tail -1)"
+  [ -n "$media" ] && echo "    $media"
+  if [ "$sipp_rc" != 0 ]; then tail -3 "$out/sipp-$n.err" | sed 's/^/    sipp: /'; fi
+  return 0
+}
+
+echo "media_threads: $(date -u +%FT%TZ), $(nproc) cores, relayd $relayd, play ${play} s, ${rate} calls/s, media threads ${MEDIA_THREADS:-default}"
+echo "| N calls | threads idle | threads peak while playing | late share | late of sent | relayd CPU | exit | client |"
+echo "|---|---|---|---|---|---|---|---|"
+for n in "${counts[@]}"; do
+  run_one "$n"
+done

@@ -1,0 +1,420 @@
+/*
+ * Media sessions and the media threads that run them (see session.h).
+ *
+ * Ownership: a session's fields are split between two threads.
+ *   - its SDP state (offer, o= id/version) is the creating thread's (the
+ *     core): only SIP signalling reads or writes it;
+ *   - its list link, its play and its sinks are its media thread's, changed
+ *     only by commands that thread takes from its mailbox.
+ * The RTP endpoint is shared only through media_rtp_set_remote, which rtp.c
+ * locks. The session is freed by its media thread, so no other thread can
+ * hold it past media_session_destroy.
+ */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include "media/session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "media/player.h"
+#include "sip/sdp.h"
+
+/* Further behind than this (the machine was suspended, or the thread was
+ * starved) the clock re-anchors instead of bursting to catch up. */
+#define MAX_LAG_NS 200000000L
+/* Packets read per session per tick: a flooding peer cannot hold the
+ * thread; the kernel drops what does not fit in the socket buffer. */
+#define RX_BUDGET 64
+
+enum { CMD_ADD, CMD_REMOVE, CMD_PLAY, CMD_SINK_ATTACH, CMD_SINK_DETACH };
+
+typedef struct media_thread {
+    media_engine *engine;
+    pthread_t thread;
+    int started;
+    mailbox inbox;
+    media_session *sessions; /* this thread's only */
+    /* Written by this thread only; atomics so that stats can be read. */
+    _Atomic uint64_t sent, late, max_late_ns, ticks, overruns;
+} media_thread;
+
+struct media_engine {
+    media_thread *threads;
+    int n;
+    atomic_uint next; /* round-robin */
+    atomic_int stopping;
+};
+
+struct media_session {
+    media_thread *thread;
+    media_rtp *rtp;
+    media_cmd add_cmd, remove_cmd;
+    /* media thread */
+    media_session *next;
+    media_player *play;
+    media_sink *sinks;
+    /* creating (core) thread */
+    char ip[INET_ADDRSTRLEN];
+    sdp_audio_offer media;
+    int have_offer;
+    uint64_t sdp_session;
+    unsigned sdp_version;
+};
+
+/* ------------------------------------------------------------ clock */
+
+static void ts_add(struct timespec *t, long ns)
+{
+    t->tv_nsec += ns;
+    while (t->tv_nsec >= 1000000000L) {
+        t->tv_nsec -= 1000000000L;
+        t->tv_sec++;
+    }
+}
+
+static long ts_diff(const struct timespec *a, const struct timespec *b) /* a - b */
+{
+    return (long)(a->tv_sec - b->tv_sec) * 1000000000L + (a->tv_nsec - b->tv_nsec);
+}
+
+static void bump(_Atomic uint64_t *v) { atomic_fetch_add_explicit(v, 1, memory_order_relaxed); }
+
+/* Counts one sent packet against the tick's deadline. */
+static void count_send(media_thread *t, const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long late = ts_diff(&now, deadline);
+    bump(&t->sent);
+    if (late > MEDIA_TICK_NS)
+        bump(&t->late);
+    if (late > 0 && (uint64_t)late > atomic_load_explicit(&t->max_late_ns, memory_order_relaxed))
+        atomic_store_explicit(&t->max_late_ns, (uint64_t)late, memory_order_relaxed);
+}
+
+/* ------------------------------------------------- media thread side */
+
+static void feed_sinks(media_session *s, const int16_t pcm[MEDIA_FRAME_SAMPLES],
+                       media_direction dir)
+{
+    for (media_sink *k = s->sinks; k; k = k->next)
+        k->on_frame(k, pcm, dir);
+}
+
+static void end_play(media_session *s, media_play_end how)
+{
+    media_player *p = s->play;
+    s->play = NULL;
+    if (p)
+        media_player_finish(p, how);
+}
+
+/* Reads what arrived; decodes it only if someone listens. */
+static void session_receive(media_session *s)
+{
+    uint8_t buf[1500];
+    int16_t pcm[MEDIA_FRAME_SAMPLES];
+    for (int i = 0; i < RX_BUDGET; i++) {
+        int n = media_rtp_recv(s->rtp, buf, sizeof buf);
+        if (n < 0)
+            return;
+        if (s->sinks && media_rtp_decode(buf, (size_t)n, pcm) == 0)
+            feed_sinks(s, pcm, MEDIA_DIR_RX);
+    }
+}
+
+static void session_send(media_thread *t, media_session *s, const struct timespec *deadline)
+{
+    if (!s->play)
+        return;
+    int16_t frame[MEDIA_FRAME_SAMPLES];
+    int marker = 0;
+    media_play_end how = MEDIA_PLAY_FINISHED;
+    switch (media_player_tick(s->play, frame, &marker, &how)) {
+    case MEDIA_TICK_QUIET:
+        return;
+    case MEDIA_TICK_END:
+        end_play(s, how);
+        return;
+    case MEDIA_TICK_SEND:
+        break;
+    }
+    if (media_rtp_send_frame(s->rtp, frame, marker) < 0) {
+        end_play(s, MEDIA_PLAY_ERROR);
+        return;
+    }
+    count_send(t, deadline);
+    feed_sinks(s, frame, MEDIA_DIR_TX);
+}
+
+/* Ends a session on its media thread: play, sinks, socket, memory. */
+static void session_end(media_thread *t, media_session *s)
+{
+    for (media_session **p = &t->sessions; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    end_play(s, MEDIA_PLAY_STOPPED);
+    while (s->sinks) {
+        media_sink *k = s->sinks;
+        s->sinks = k->next;
+        k->on_detach(k);
+    }
+    media_rtp_close(s->rtp);
+    free(s);
+}
+
+static void sink_detach(media_session *s, media_sink *sink)
+{
+    for (media_sink **p = &s->sinks; *p; p = &(*p)->next)
+        if (*p == sink) {
+            *p = sink->next;
+            sink->on_detach(sink);
+            return;
+        }
+}
+
+static void run_command(media_thread *t, media_cmd *c)
+{
+    media_session *s = c->session;
+    switch (c->kind) {
+    case CMD_ADD:
+        s->next = t->sessions;
+        t->sessions = s;
+        break;
+    case CMD_REMOVE:
+        session_end(t, s);
+        break;
+    case CMD_PLAY:
+        end_play(s, MEDIA_PLAY_STOPPED); /* a newer play takes the leg */
+        s->play = c->obj;
+        break;
+    case CMD_SINK_ATTACH: {
+        media_sink *k = c->obj;
+        k->next = s->sinks;
+        s->sinks = k;
+        break;
+    }
+    case CMD_SINK_DETACH:
+        sink_detach(s, c->obj);
+        break;
+    }
+}
+
+static void run_commands(media_thread *t)
+{
+    mailbox_msg *m = mailbox_take_all(&t->inbox);
+    while (m) {
+        mailbox_msg *next = m->next; /* the command may free its carrier */
+        run_command(t, (media_cmd *)m);
+        m = next;
+    }
+}
+
+static void tick(media_thread *t, const struct timespec *deadline)
+{
+    for (media_session *s = t->sessions, *next; s; s = next) {
+        next = s->next; /* sending may end a play, never the session */
+        session_receive(s);
+        session_send(t, s, deadline);
+    }
+}
+
+static void sleep_until(struct timespec *next, media_thread *t)
+{
+    ts_add(next, MEDIA_TICK_NS);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long lag = ts_diff(&now, next);
+    if (lag > MEDIA_TICK_NS)
+        bump(&t->overruns);
+    if (lag > MAX_LAG_NS)
+        *next = now;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL) == EINTR)
+        ;
+}
+
+static void *thread_main(void *arg)
+{
+    media_thread *t = arg;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!atomic_load(&t->engine->stopping)) {
+        run_commands(t);
+        tick(t, &next);
+        bump(&t->ticks);
+        sleep_until(&next, t);
+    }
+    run_commands(t); /* destroys posted before the engine stopped */
+    while (t->sessions)
+        session_end(t, t->sessions);
+    return NULL;
+}
+
+/* --------------------------------------------------- other threads */
+
+static void post(media_session *s, media_cmd *c, int kind, void *obj)
+{
+    c->kind = kind;
+    c->session = s;
+    c->obj = obj;
+    /* No wake-up: the thread looks at its mailbox every tick, and 20 ms is
+     * soon enough for anything posted to it. */
+    mailbox_push(&s->thread->inbox, &c->link);
+}
+
+media_engine *media_engine_create(int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    media_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->threads = calloc((size_t)threads, sizeof *e->threads);
+    if (!e->threads) {
+        free(e);
+        return NULL;
+    }
+    e->n = threads;
+    atomic_init(&e->next, 0);
+    atomic_init(&e->stopping, 0);
+    for (int i = 0; i < threads; i++) {
+        media_thread *t = &e->threads[i];
+        t->engine = e;
+        mailbox_init(&t->inbox, NULL, NULL);
+        if (pthread_create(&t->thread, NULL, thread_main, t) != 0) {
+            media_engine_destroy(e);
+            return NULL;
+        }
+        t->started = 1;
+        char name[16];
+        snprintf(name, sizeof name, "media%d", i);
+        pthread_setname_np(t->thread, name);
+    }
+    return e;
+}
+
+void media_engine_destroy(media_engine *e)
+{
+    if (!e)
+        return;
+    atomic_store(&e->stopping, 1);
+    for (int i = 0; i < e->n; i++) {
+        if (e->threads[i].started)
+            pthread_join(e->threads[i].thread, NULL);
+        else
+            run_commands(&e->threads[i]); /* never ran: nothing was posted */
+        mailbox_destroy(&e->threads[i].inbox);
+    }
+    free(e->threads);
+    free(e);
+}
+
+void media_engine_get_stats(media_engine *e, media_engine_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < e->n; i++) {
+        media_thread *t = &e->threads[i];
+        out->sent += atomic_load(&t->sent);
+        out->late += atomic_load(&t->late);
+        out->ticks += atomic_load(&t->ticks);
+        out->overruns += atomic_load(&t->overruns);
+        uint64_t m = atomic_load(&t->max_late_ns) / 1000;
+        if (m > out->max_late_us)
+            out->max_late_us = m;
+    }
+}
+
+int media_engine_threads(const media_engine *e) { return e->n; }
+
+media_session *media_session_create(media_engine *e, const char *ip, int port_min, int port_max)
+{
+    if (!e || !ip || strlen(ip) >= INET_ADDRSTRLEN)
+        return NULL;
+    media_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->rtp = media_rtp_open(ip, port_min, port_max);
+    if (!s->rtp) {
+        free(s);
+        return NULL;
+    }
+    strcpy(s->ip, ip);
+    if (getrandom(&s->sdp_session, sizeof s->sdp_session, 0) != sizeof s->sdp_session)
+        s->sdp_session = (uint64_t)(uintptr_t)s;
+    s->sdp_session &= 0x7fffffffffffffffULL; /* o= wants a decimal that fits 63 bits */
+    s->sdp_version = 1;
+    s->thread = &e->threads[atomic_fetch_add(&e->next, 1) % (unsigned)e->n];
+    post(s, &s->add_cmd, CMD_ADD, NULL);
+    return s;
+}
+
+int media_session_offer(media_session *s, const char *offer, size_t len, char *answer,
+                        size_t size, int *no_codec, const char **why)
+{
+    sdp_audio_offer o;
+    int nc = 0;
+    const char *w = "no offer";
+    int ok = offer && sdp_audio_offer_parse(offer, len, &o, &nc, &w) == 0;
+    if (!s->have_offer) {
+        if (!ok) {
+            *no_codec = nc;
+            *why = w;
+            return -1;
+        }
+        s->media = o;
+        s->have_offer = 1;
+        media_rtp_set_remote(s->rtp, &o.remote, o.pt);
+    } else if (ok && o.pt == s->media.pt) {
+        /* re-INVITE: hold, refresh, or a new address; the codec stays */
+        s->media = o;
+        media_rtp_set_remote(s->rtp, &o.remote, o.pt);
+    }
+    int n = sdp_audio_answer_write(answer, size, s->ip, media_rtp_local_port(s->rtp), s->media.pt,
+                                   s->media.te_pt, s->sdp_session, s->sdp_version);
+    if (n < 0) {
+        *no_codec = 0;
+        *why = "SDP answer too long";
+    }
+    return n;
+}
+
+void media_session_describe(media_session *s, char *buf, size_t size)
+{
+    char ip[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &s->media.remote.sin_addr, ip, sizeof ip);
+    snprintf(buf, size, "%s, rtp %d -> %s:%u%s", s->media.pt == RTP_PT_PCMA ? "PCMA" : "PCMU",
+             media_rtp_local_port(s->rtp), ip, ntohs(s->media.remote.sin_port),
+             s->media.te_pt >= 0 ? ", telephone-event" : "");
+}
+
+media_rtp *media_session_rtp(media_session *s) { return s ? s->rtp : NULL; }
+
+void media_session_destroy(media_session *s)
+{
+    if (s)
+        post(s, &s->remove_cmd, CMD_REMOVE, NULL);
+}
+
+void media_session_attach_sink(media_session *s, media_sink *sink)
+{
+    post(s, &sink->attach_cmd, CMD_SINK_ATTACH, sink);
+}
+
+void media_session_detach_sink(media_session *s, media_sink *sink)
+{
+    post(s, &sink->detach_cmd, CMD_SINK_DETACH, sink);
+}
+
+void media_session_attach_play(media_session *s, media_player *p, media_cmd *cmd)
+{
+    post(s, cmd, CMD_PLAY, p);
+}
