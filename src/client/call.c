@@ -120,16 +120,31 @@ relay_call_state relay_call_get_state(const relay_call *call)
 
 /* ------------------------------------------------------------ I/O thread */
 
-static void on_linger_done(lr_timer *t)
+void lr_call_forget(relay_call *call)
 {
-    relay_call *call = lr_container_of(t, relay_call, linger);
     relay_client *c = call->client;
     if (!call->in_map)
         return;
+    lr_client_cancel(c, &call->linger);
     lr_strmap_remove(&c->calls, call->call_id);
     call->in_map = 0;
     lr_call_mark_gone(call);
     relay_call_unref(call);
+}
+
+static void on_linger_done(lr_timer *t)
+{
+    lr_call_forget(lr_container_of(t, relay_call, linger));
+}
+
+void lr_call_release_done(relay_client *c, rpc_req *req)
+{
+    (void)c;
+    /* Passed or transferred: the server sends this session nothing more
+     * about the call, so waiting on it would wait forever. */
+    if (req->status == RELAY_OK && req->call &&
+        lr_result_classify(req->result, req->error, NULL) == RELAY_OK)
+        lr_call_forget(req->call);
 }
 
 void lr_call_set_state(relay_call *call, relay_call_state st)

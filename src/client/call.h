@@ -17,6 +17,7 @@
 /* A per-call handler for the events of one family (relay_call_on_refer):
  * deliver types the event and calls the user's fn, on the call's strand. */
 typedef struct lr_listener lr_listener;
+typedef struct rpc_req rpc_req; /* rpc.h */
 struct lr_listener {
     void (*deliver)(relay_call *call, json_t *params, const lr_listener *l);
     void (*fn)(void); /* the user's handler, cast back by deliver */
@@ -56,5 +57,11 @@ relay_action *lr_call_last_action(relay_call *call, proto_family f);
 void lr_call_post(relay_call *call, lr_task *t);
 /* [io] The call will see no more events: wake every waiter. */
 void lr_call_mark_gone(relay_call *call);
+/* [io] Drops the call from the client's map at once (linger cancelled) and
+ * marks it gone. */
+void lr_call_forget(relay_call *call);
+/* [io] Request hook for methods the table flags PROTO_MF_RELEASES: a
+ * successful pass or transfer forgets the call. */
+void lr_call_release_done(relay_client *c, rpc_req *req);
 
 #endif

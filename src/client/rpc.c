@@ -136,6 +136,9 @@ relay_status lr_request(relay_client *c, relay_call *call, lr_strand *strand, co
         req->action = action;
         req->hook = lr_action_start_done;
     }
+    const proto_method_info *mi = proto_method_get(proto_method_from_name(method));
+    if (call && mi && (mi->flags & PROTO_MF_RELEASES))
+        req->hook = lr_call_release_done;
     req->cb = cb;
     req->cb_user = user;
     req->strand = strand ? strand : c->strand;

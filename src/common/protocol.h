@@ -151,6 +151,7 @@ typedef enum proto_role {
 #define PROTO_MF_CALL 0x2       /* names a call: node_id + call_id */
 #define PROTO_MF_ANSWERED 0x4   /* the call must be answered */
 #define PROTO_MF_CONTROL 0x8    /* names an operation: control_id (sub-methods) */
+#define PROTO_MF_RELEASES 0x10  /* on success the call leaves this session (pass, transfer) */
 
 #define PROTO_C (PROTO_MF_CALL)
 #define PROTO_CA (PROTO_MF_CALL | PROTO_MF_ANSWERED)
@@ -168,7 +169,7 @@ typedef enum proto_role {
     /* call control */                                                            \
     X(ANSWER, "calling.answer", NONE, PLAIN, PROTO_C)                             \
     X(END, "calling.end", NONE, PLAIN, PROTO_C)                                   \
-    X(PASS, "calling.pass", NONE, PLAIN, PROTO_C)                                 \
+    X(PASS, "calling.pass", NONE, PLAIN, PROTO_C | PROTO_MF_RELEASES)                                 \
     X(HOLD, "calling.hold", NONE, PLAIN, PROTO_CA)                                \
     X(UNHOLD, "calling.unhold", NONE, PLAIN, PROTO_CA)                            \
     X(DENOISE, "calling.denoise", NONE, PLAIN, PROTO_CA)                          \
@@ -180,7 +181,7 @@ typedef enum proto_role {
     X(USER_EVENT, "calling.user_event", NONE, PLAIN, PROTO_C)                     \
     X(QUEUE_ENTER, "calling.queue.enter", NONE, PLAIN, PROTO_C)                   \
     X(QUEUE_LEAVE, "calling.queue.leave", NONE, PLAIN, PROTO_C)                   \
-    X(TRANSFER, "calling.transfer", NONE, PLAIN, PROTO_C)                         \
+    X(TRANSFER, "calling.transfer", NONE, PLAIN, PROTO_C | PROTO_MF_RELEASES)                         \
     X(REFER, "calling.refer", REFER, START, PROTO_CA)                             \
     X(BEGIN, "calling.begin", NONE, PLAIN, 0)                                     \
     /* media */                                                                   \

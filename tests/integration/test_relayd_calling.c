@@ -6,8 +6,8 @@
  * on one context (and 480 when every session passes), and
  * calling.play.volume — checked on the RTP the test itself receives.
  *
- * The typed wrappers for pass and volume are being written elsewhere;
- * until they land this goes through relay_call_execute().
+ * pass and volume go through their typed wrappers (relay_call_pass,
+ * relay_action_volume); hostile variants go through relay_call_execute().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +150,7 @@ static struct pass_state {
     int offered_to[4];          /* which client (0, 1) got offer i */
     char call_id[4][40];
     char pass_code[4][8];
+    relay_status gone_after_pass[4]; /* wait_for(ENDED) once the pass took */
     relay_status answer;
     char pass_after_answer[8];  /* calling.pass on the answered call */
     relay_status ended;
@@ -221,16 +222,20 @@ static void on_pass_call(relay_call *call, void *user)
     char code[8];
     relay_result *res = NULL;
     if (!answer) {
-        relay_call_execute(call, "calling.pass", NULL, &res);
+        relay_call_pass(call, &res);
         take_code(res, code, sizeof code, NULL, 0);
+        /* A passed call is this client's no more: waiting on it returns at
+         * once instead of waiting for events that will never come. */
+        relay_status gone = relay_call_wait_for(call, RELAY_CALL_ENDED, 5000);
         pthread_mutex_lock(&pass->lock);
+        pass->gone_after_pass[i] = gone;
         snprintf(pass->pass_code[i], sizeof pass->pass_code[i], "%s", code);
         pass->done++;
         pthread_mutex_unlock(&pass->lock);
         return;
     }
     relay_status answered = relay_call_answer(call, NULL);
-    relay_call_execute(call, "calling.pass", NULL, &res); /* too late now: 409 */
+    relay_call_pass(call, &res); /* too late now: 409 */
     take_code(res, code, sizeof code, NULL, 0);
     relay_call_hangup(call, NULL, NULL);
     relay_status ended = relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
@@ -285,6 +290,7 @@ static void run_pass_case(int answer_second, const char *scenario, const char *l
     assert_int_not_equal(pass->offered_to[0], pass->offered_to[1]);
     assert_string_equal(pass->call_id[0], pass->call_id[1]);
     assert_string_equal(pass->pass_code[0], "200");
+    assert_int_equal(pass->gone_after_pass[0], RELAY_ERR_STATE);
 }
 
 static void a_passed_call_goes_to_the_next_session(void **state)
@@ -304,6 +310,7 @@ static void a_call_every_session_passes_gets_480(void **state)
     (void)state;
     run_pass_case(0, "uac_expect_480.xml", "sipp-pass-480.log"); /* sipp: 480 */
     assert_string_equal(pass->pass_code[1], "200");
+    assert_int_equal(pass->gone_after_pass[1], RELAY_ERR_STATE);
 }
 
 /* ---------------------------------------------- descriptors and volume */
@@ -413,17 +420,20 @@ static void ringing_checks(relay_call *call)
                  sizeof vol.ringing_play_msg);
 }
 
-static void volume_checks(relay_call *call, const char *control_id)
+static void volume_code(relay_action *play, double db, char *code, size_t n)
 {
-    char params[200];
-    snprintf(params, sizeof params, "{\"control_id\":\"%s\",\"volume\":-6}", control_id);
-    execute_code(call, "calling.play.volume", params, vol.vol6, sizeof vol.vol6, NULL, 0);
+    relay_result *res = NULL;
+    relay_action_volume(play, db, &res);
+    take_code(res, code, n, NULL, 0);
+}
+
+static void volume_checks(relay_call *call, relay_action *play)
+{
+    volume_code(play, -6, vol.vol6, sizeof vol.vol6);
     execute_code(call, "calling.play.volume", "{\"control_id\":\"no-such-play\",\"volume\":-6}",
                  vol.vol_unknown, sizeof vol.vol_unknown, NULL, 0);
-    snprintf(params, sizeof params, "{\"control_id\":\"%s\",\"volume\":99}", control_id);
-    execute_code(call, "calling.play.volume", params, vol.vol_99, sizeof vol.vol_99, NULL, 0);
-    snprintf(params, sizeof params, "{\"control_id\":\"%s\",\"volume\":-40}", control_id);
-    execute_code(call, "calling.play.volume", params, vol.vol40, sizeof vol.vol40, NULL, 0);
+    volume_code(play, 99, vol.vol_99, sizeof vol.vol_99);
+    volume_code(play, -40, vol.vol40, sizeof vol.vol40);
 }
 
 static void method_checks(relay_call *call)
@@ -455,7 +465,7 @@ static void on_volume_call(relay_call *call, void *user)
         snprintf(vol.control_id, sizeof vol.control_id, "%s", relay_action_control_id(play));
         sleep_ms(1500); /* loud speech first */
         vol.t_before = now_ms();
-        volume_checks(call, relay_action_control_id(play));
+        volume_checks(call, play);
         vol.t_quiet = now_ms();
         method_checks(call);
         relay_result *res = NULL;
