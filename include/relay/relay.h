@@ -235,6 +235,13 @@ typedef void (*relay_action_callback)(relay_action *action, void *user); /* deli
  * When the start is refused, *out is NULL and the status says why. */
 relay_status relay_call_start(relay_call *call, const char *method, const char *params_json,
                               relay_action **out);
+/* The callback form: returns at once with the action (*out, owned by the
+ * caller); cb receives the server's answer to the start request on the
+ * call's strand, in the call's order. A refused start also completes the action with
+ * the refusal. */
+relay_status relay_call_start_async(relay_call *call, const char *method,
+                                    const char *params_json, relay_result_callback cb,
+                                    void *user, relay_action **out);
 
 const char *relay_action_control_id(const relay_action *a);
 const char *relay_action_state(const relay_action *a); /* last state seen, "" before any */
@@ -251,6 +258,12 @@ relay_status relay_action_wait(relay_action *a, int timeout_ms, relay_result **o
 /* Called once when the action completes (queued at once if it already has),
  * on a delivery thread in the order of its call's other callbacks. */
 relay_status relay_action_on_completed(relay_action *a, relay_action_callback fn, void *user);
+/* Called for every event of the action (playing, paused, a collect's
+ * partial result...) from then on, in the call's order, before the
+ * completion callback of the event that completes it. relay_action_state()
+ * and relay_action_result() inside it tell the event's state and params
+ * (or a later one's). */
+relay_status relay_action_on_progress(relay_action *a, relay_action_callback fn, void *user);
 /* Sub-methods (calling.<family>.stop/.pause/.resume/.volume).
  * RELAY_ERR_STATE when the action's family has no such method. volume is in
  * dB ({volume: db}). Each has a callback form. */

@@ -100,7 +100,8 @@ static void run_done(lr_task *t)
     free(d);
 }
 
-/* Queues the completion callback on the action's strand. */
+/* Queues a completion or progress callback on the action's strand, so it
+ * runs in the order of its call's other callbacks. */
 static void post_done(relay_action *a, relay_action_callback fn, void *user)
 {
     done_task *d = malloc(sizeof *d);
@@ -171,7 +172,11 @@ void lr_action_on_event(relay_action *a, json_t *params)
         json_decref(a->last);
         a->last = copy;
     }
+    relay_action_callback progress = a->progress_fn;
+    void *progress_user = a->progress_user;
     pthread_mutex_unlock(&a->lock);
+    if (progress)
+        post_done(a, progress, progress_user);
     relay_status st;
     if (event_completes(a, state, params, &st))
         lr_action_complete(a, st, params);
@@ -290,8 +295,9 @@ static void add_ids(const relay_action *a, json_t *p)
         json_object_set_new(p, "control_id", json_string(a->control_id));
 }
 
-relay_status relay_call_start(relay_call *call, const char *method, const char *params_json,
-                              relay_action **out)
+/* Both forms of the generic start: blocking without cb. */
+static relay_status start_generic(relay_call *call, const char *method, const char *params_json,
+                                  relay_result_callback cb, void *user, relay_action **out)
 {
     if (!out)
         return RELAY_ERR_INVALID_ARG;
@@ -311,13 +317,42 @@ relay_status relay_call_start(relay_call *call, const char *method, const char *
         return RELAY_ERR_NO_MEMORY;
     }
     add_ids(a, p);
-    relay_status st = lr_action_start(a, call, mi->method, p, NULL, NULL, NULL);
+    relay_status st = lr_action_start(a, call, mi->method, p, cb, user, NULL);
     json_decref(p);
     if (st != RELAY_OK) {
         lr_action_unref(a);
         return st;
     }
     *out = a;
+    return RELAY_OK;
+}
+
+relay_status relay_call_start(relay_call *call, const char *method, const char *params_json,
+                              relay_action **out)
+{
+    return start_generic(call, method, params_json, NULL, NULL, out);
+}
+
+relay_status relay_call_start_async(relay_call *call, const char *method,
+                                    const char *params_json, relay_result_callback cb,
+                                    void *user, relay_action **out)
+{
+    if (!cb) {
+        if (out)
+            *out = NULL;
+        return RELAY_ERR_INVALID_ARG;
+    }
+    return start_generic(call, method, params_json, cb, user, out);
+}
+
+relay_status relay_action_on_progress(relay_action *a, relay_action_callback fn, void *user)
+{
+    if (!a)
+        return RELAY_ERR_INVALID_ARG;
+    pthread_mutex_lock(&a->lock);
+    a->progress_fn = fn;
+    a->progress_user = user;
+    pthread_mutex_unlock(&a->lock);
     return RELAY_OK;
 }
 

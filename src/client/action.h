@@ -34,6 +34,8 @@ struct relay_action {
     relay_action_callback done_fn;    /* [lock] */
     void *done_user;                  /* [lock] */
     int done_fired;                   /* [lock] */
+    relay_action_callback progress_fn;/* [lock] every event of the action */
+    void *progress_user;              /* [lock] */
 
     /* [io] */
     relay_call *call;                 /* borrowed: valid while running (the

@@ -238,7 +238,43 @@ static struct {
     relay_status answer, start, play_wait, refer_start, refer_wait, ended;
     char play_state[32], play_result_state[32], refer_state[32], notify[8];
     int ctl_nonempty;
+    /* the callback form of the generic start */
+    relay_status async_start, async_wait;
+    char async_code[8];      /* the server's answer, through the start callback */
+    char progress[128];      /* every state the progress callback saw, in order */
+    int completed_after_progress; /* on_completed ran after the last progress */
 } gen = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void on_async_started(relay_status st, relay_result *res, void *user)
+{
+    (void)st;
+    (void)user;
+    pthread_mutex_lock(&gen.lock);
+    snprintf(gen.async_code, sizeof gen.async_code, "%s",
+             relay_result_code(res) ? relay_result_code(res) : "");
+    pthread_mutex_unlock(&gen.lock);
+}
+
+static void on_async_progress(relay_action *a, void *user)
+{
+    (void)user;
+    relay_result *last = relay_action_result(a);
+    const char *st = relay_result_get(last, "state");
+    pthread_mutex_lock(&gen.lock);
+    size_t n = strlen(gen.progress);
+    snprintf(gen.progress + n, sizeof gen.progress - n, "%s,", st ? st : "?");
+    pthread_mutex_unlock(&gen.lock);
+    relay_result_free(last);
+}
+
+static void on_async_completed(relay_action *a, void *user)
+{
+    (void)a;
+    (void)user;
+    pthread_mutex_lock(&gen.lock);
+    gen.completed_after_progress = strstr(gen.progress, "finished,") != NULL;
+    pthread_mutex_unlock(&gen.lock);
+}
 
 static void on_call_generic(relay_call *call, void *user)
 {
@@ -261,6 +297,25 @@ static void on_call_generic(relay_call *call, void *user)
     pthread_mutex_unlock(&gen.lock);
     relay_result_free(res);
     relay_action_free(a);
+
+    /* The callback form: returns at once; the answer comes to a callback,
+     * every event to the progress callback, in order, then completion. */
+    a = NULL;
+    /* (Callbacks are set right after the start returns: the first event
+     * cannot arrive before the server's answer, a round trip later.) */
+    relay_status async_start = relay_call_start_async(
+        call, "calling.play", "{\"play\":[{\"type\":\"silence\",\"params\":{\"duration\":0.3}}]}",
+        on_async_started, NULL, &a);
+    if (a) {
+        relay_action_on_progress(a, on_async_progress, NULL);
+        relay_action_on_completed(a, on_async_completed, NULL);
+    }
+    relay_status async_wait = a ? relay_action_wait(a, 10000, NULL) : RELAY_ERR_STATE;
+    relay_action_free(a);
+    pthread_mutex_lock(&gen.lock);
+    gen.async_start = async_start;
+    gen.async_wait = async_wait;
+    pthread_mutex_unlock(&gen.lock);
 
     relay_device d = {.type = "sip", .uri = "sip:support@127.0.0.1:35399"};
     relay_action *r = NULL;
@@ -321,6 +376,11 @@ static void a_real_call_generic_play_then_refer_action(void **state)
     assert_int_equal(gen.play_wait, RELAY_OK);
     assert_string_equal(gen.play_state, "finished");
     assert_string_equal(gen.play_result_state, "finished");
+    assert_int_equal(gen.async_start, RELAY_OK);
+    assert_int_equal(gen.async_wait, RELAY_OK);
+    assert_string_equal(gen.async_code, "200");
+    assert_string_equal(gen.progress, "playing,finished,");
+    assert_true(gen.completed_after_progress);
     assert_int_equal(gen.refer_start, RELAY_OK);
     assert_int_equal(gen.refer_wait, RELAY_OK);
     assert_string_equal(gen.refer_state, "success");
