@@ -268,9 +268,9 @@ static json_t *play_params_invalid(json_t *params, double *volume, int *loop)
 static void play_start(rpc_req *r)
 {
     call *c = r->call;
-    double volume;
-    int loop;
-    const char *status_url;
+    double volume = 0;
+    int loop = 0;
+    const char *status_url = NULL;
     json_t *bad = play_params_invalid(r->params, &volume, &loop);
     if (!bad)
         bad = call_op_check_status_url(r->params, &status_url);
