@@ -399,6 +399,9 @@ static struct {
     char play_state[32];
     int64_t t_before, t_quiet; /* before the first volume request, after -40 took */
     int64_t t_end;             /* when the play's final event arrived */
+    char pause_code[8], resume_code[8];
+    int saw_paused, saw_playing_again; /* the action's state followed */
+    int64_t t_paused, t_resume;        /* paused (event seen) .. resume asked */
     char control_id[64];
 } vol = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -453,6 +456,34 @@ static void method_checks(relay_call *call)
     relay_result_free(res);
 }
 
+/* 1 once the action's state is `want` (the event arrived), within ms. */
+static int state_within(relay_action *a, const char *want, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 20) {
+        if (strcmp(relay_action_state(a), want) == 0)
+            return 1;
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+/* Pause and resume report paused/playing events (realtime-api waits for
+ * them), and nothing is sent while paused. */
+static void pause_checks(relay_action *play)
+{
+    relay_result *res = NULL;
+    relay_action_pause(play, &res);
+    take_code(res, vol.pause_code, sizeof vol.pause_code, NULL, 0);
+    vol.saw_paused = state_within(play, "paused", 3000);
+    vol.t_paused = now_ms();
+    sleep_ms(600);
+    vol.t_resume = now_ms();
+    res = NULL;
+    relay_action_resume(play, &res);
+    take_code(res, vol.resume_code, sizeof vol.resume_code, NULL, 0);
+    vol.saw_playing_again = state_within(play, "playing", 3000);
+}
+
 static void on_volume_call(relay_call *call, void *user)
 {
     (void)user;
@@ -468,6 +499,7 @@ static void on_volume_call(relay_call *call, void *user)
         volume_checks(call, play);
         vol.t_quiet = now_ms();
         method_checks(call);
+        pause_checks(play);
         relay_result *res = NULL;
         vol.play_wait = relay_action_wait(play, 30000, &res);
         vol.t_end = now_ms();
@@ -573,6 +605,17 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     assert_true(loud_n >= 25 && quiet_n >= 25);
     assert_true(loud > 2000);
     assert_true(quiet * 10 < loud); /* at least 20 dB down (-40 asked) */
+
+    /* pause: reported, and silent on the wire until the resume */
+    assert_string_equal(vol.pause_code, "200");
+    assert_string_equal(vol.resume_code, "200");
+    assert_true(vol.saw_paused);
+    assert_true(vol.saw_playing_again);
+    int paused_n;
+    peak_between(vol.t_paused + 60, vol.t_resume, &paused_n);
+    printf("RTP while paused (%lld ms): %d packets\n",
+           (long long)(vol.t_resume - vol.t_paused - 60), paused_n);
+    assert_true(paused_n <= 1);
 }
 
 int main(void)

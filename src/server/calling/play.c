@@ -33,6 +33,7 @@ typedef struct play_op {
     json_t *items;        /* the play array, owned */
     double volume;
     int loop;
+    int paused;           /* calling.play.pause took (and no resume since) */
     int stop_requested;
     media_source **sources;
     size_t n_sources;
@@ -150,7 +151,12 @@ static void on_prepared(relayd *rd, void *arg)
         play_end(op, PROTO_PLAY_ERROR);
         return;
     }
-    emit_state(op, PROTO_PLAY_PLAYING);
+    /* Paused while preparing: "paused" was reported then; "playing"
+     * follows the resume. */
+    if (op->paused)
+        media_player_pause(op->player, 1);
+    else
+        emit_state(op, PROTO_PLAY_PLAYING);
 }
 
 /* preparation pool: synthesis may take tens of milliseconds */
@@ -205,10 +211,18 @@ static json_t *play_control(call_op *base, proto_role role, json_t *params)
             media_player_stop(op->player);
         return frames_code_result(200, "OK");
     case PROTO_ROLE_PAUSE:
-    case PROTO_ROLE_RESUME:
-        if (op->player)
-            media_player_pause(op->player, role == PROTO_ROLE_PAUSE);
+    case PROTO_ROLE_RESUME: {
+        /* Clients (realtime-api among them) learn that a pause or resume
+         * took from the paused/playing event, so report each change once. */
+        int pause = role == PROTO_ROLE_PAUSE;
+        if (op->paused != pause) {
+            op->paused = pause;
+            if (op->player)
+                media_player_pause(op->player, pause);
+            emit_state(op, pause ? PROTO_PLAY_PAUSED : PROTO_PLAY_PLAYING);
+        }
         return frames_code_result(200, "OK");
+    }
     case PROTO_ROLE_VOLUME:
         return play_volume(op, params);
     default:
