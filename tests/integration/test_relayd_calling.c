@@ -618,12 +618,100 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     assert_true(paused_n <= 1);
 }
 
+/* ------------------------------------------------- a blocked callback */
+
+/* Two real calls: the callback for the first call's receive event makes a
+ * blocking request and then holds on until the second call's receive event
+ * has been delivered. With callbacks on per-call strands over a pool,
+ * the second call's events flow while the first's callback blocks; with
+ * one shared delivery thread (or callbacks on the I/O thread) they could
+ * not, and the wait would run out. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int receives;                 /* receive callbacks begun */
+    relay_status blocking_request;/* the ping made inside the first one */
+    int other_seen_while_blocked;
+    int handled;                  /* on_call handlers finished */
+} blk = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void on_blocking_event(relay_client *c, const relay_event *ev, void *user)
+{
+    (void)user;
+    if (strcmp(ev->event_type, "calling.call.receive") != 0)
+        return;
+    pthread_mutex_lock(&blk.lock);
+    int first = blk.receives++ == 0;
+    pthread_cond_broadcast(&blk.cond);
+    pthread_mutex_unlock(&blk.lock);
+    if (!first)
+        return;
+    relay_result *res = NULL;
+    relay_status st = relay_client_execute(c, "signalwire.ping", "{}", &res);
+    relay_result_free(res);
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 10;
+    pthread_mutex_lock(&blk.lock);
+    int rc = 0;
+    while (blk.receives < 2 && rc == 0)
+        rc = pthread_cond_timedwait(&blk.cond, &blk.lock, &dl);
+    blk.blocking_request = st;
+    blk.other_seen_while_blocked = blk.receives >= 2;
+    pthread_mutex_unlock(&blk.lock);
+}
+
+static void on_blocking_call(relay_call *call, void *user)
+{
+    (void)user;
+    relay_call_answer(call, NULL);
+    sleep_ms(200);
+    relay_call_hangup(call, NULL, NULL);
+    relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+    pthread_mutex_lock(&blk.lock);
+    blk.handled++;
+    pthread_mutex_unlock(&blk.lock);
+}
+
+static void a_blocked_callback_does_not_stall_another_call(void **state)
+{
+    (void)state;
+    relay_client *c = client_new(on_blocking_call, on_blocking_event, NULL);
+    char path[600];
+    snprintf(path, sizeof path, "%s/tests/integration/sip/uac_wait_bye.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    /* two calls, 50 ms apart */
+    const char *argv[] = {"sipp", "127.0.0.1:" SIP_PORT, "-sf", path, "-s", "office", "-i",
+                          "127.0.0.1", "-mi", "127.0.0.1", "-p", SIPP_PORT, "-mp",
+                          SIPP_MEDIA_PORT, "-m", "2", "-l", "2", "-r", "20", "-timeout", "40s",
+                          "-timeout_error", "-nostdin", NULL};
+    pid_t pid = child_spawn(argv, "sipp-blocked-callback.log");
+    assert_true(pid > 0);
+    int sipp_status = child_wait(pid, 50000);
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&blk.lock);
+        int handled = blk.handled;
+        pthread_mutex_unlock(&blk.lock);
+        if (handled >= 2)
+            break;
+        sleep_ms(50);
+    }
+    relay_client_free(c);
+
+    assert_int_equal(sipp_status, 0); /* both calls answered and hung up */
+    assert_int_equal(blk.receives, 2);
+    assert_int_equal(blk.blocking_request, RELAY_OK);
+    assert_true(blk.other_seen_while_blocked);
+    assert_int_equal(blk.handled, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_passed_call_goes_to_the_next_session),
         cmocka_unit_test(a_call_every_session_passes_gets_480),
         cmocka_unit_test(descriptors_and_play_volume_on_a_real_call),
+        cmocka_unit_test(a_blocked_callback_does_not_stall_another_call),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
