@@ -169,7 +169,7 @@ typedef enum proto_role {
     /* call control */                                                            \
     X(ANSWER, "calling.answer", NONE, PLAIN, PROTO_C)                             \
     X(END, "calling.end", NONE, PLAIN, PROTO_C)                                   \
-    X(PASS, "calling.pass", NONE, PLAIN, PROTO_C | PROTO_MF_RELEASES)                                 \
+    X(PASS, "calling.pass", NONE, PLAIN, PROTO_C | PROTO_MF_RELEASES)             \
     X(HOLD, "calling.hold", NONE, PLAIN, PROTO_CA)                                \
     X(UNHOLD, "calling.unhold", NONE, PLAIN, PROTO_CA)                            \
     X(DENOISE, "calling.denoise", NONE, PLAIN, PROTO_CA)                          \
@@ -181,7 +181,7 @@ typedef enum proto_role {
     X(USER_EVENT, "calling.user_event", NONE, PLAIN, PROTO_C)                     \
     X(QUEUE_ENTER, "calling.queue.enter", NONE, PLAIN, PROTO_C)                   \
     X(QUEUE_LEAVE, "calling.queue.leave", NONE, PLAIN, PROTO_C)                   \
-    X(TRANSFER, "calling.transfer", NONE, PLAIN, PROTO_C | PROTO_MF_RELEASES)                         \
+    X(TRANSFER, "calling.transfer", NONE, PLAIN, PROTO_C | PROTO_MF_RELEASES)     \
     X(REFER, "calling.refer", REFER, START, PROTO_CA)                             \
     X(BEGIN, "calling.begin", NONE, PLAIN, 0)                                     \
     /* media */                                                                   \
@@ -221,7 +221,7 @@ typedef enum proto_role {
     X(LIVE_TRANSCRIBE, "calling.live_transcribe", NONE, PLAIN, PROTO_CA)          \
     X(LIVE_TRANSLATE, "calling.live_translate", NONE, PLAIN, PROTO_CA)            \
     /* outbound and bridging */                                                   \
-    X(DIAL, "calling.dial", DIAL, START, 0)                                        \
+    X(DIAL, "calling.dial", DIAL, START, 0)                                       \
     X(CONNECT_CALL, "calling.connect", CONNECT, START, PROTO_CA)                  \
     X(DISCONNECT_CALL, "calling.disconnect", NONE, PLAIN, PROTO_CA)               \
     /* rooms and conferences */                                                   \
