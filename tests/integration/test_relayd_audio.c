@@ -191,15 +191,16 @@ static struct {
     pthread_mutex_t lock;
     int done;
     relay_status answer;
-    play_run tone, redirected, ring, missing, page, big;
+    play_run tone, redirected, ring, missing, page, big, first_short, looped, quiet;
     char bad_ring[8], bad_ring_msg[200], bad_url[8], bad_url_msg[200];
     char file_url[8], file_url_msg[200], bad_dir[8];
 } t = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static void play(relay_call *call, const relay_media *m, play_run *run)
+static void play_with(relay_call *call, const relay_media *m, play_run *run, int loop,
+                      double volume)
 {
     relay_result *res = NULL;
-    relay_play_params params = {.direction = "listen"};
+    relay_play_params params = {.direction = "listen", .loop = loop, .volume = volume};
     run->t0 = now_ms();
     run->status = relay_call_play(call, m, 1, &params, &res);
     run->t1 = now_ms();
@@ -207,6 +208,11 @@ static void play(relay_call *call, const relay_media *m, play_run *run)
              res && relay_result_get(res, "state") ? relay_result_get(res, "state") : "");
     relay_result_free(res);
     sleep_ms(300); /* a gap on the wire between plays */
+}
+
+static void play(relay_call *call, const relay_media *m, play_run *run)
+{
+    play_with(call, m, run, 0, 0);
 }
 
 static void execute_code(relay_call *call, const char *params, char *code, size_t n, char *msg,
@@ -230,6 +236,13 @@ static void on_call(relay_call *call, void *user)
     play(call, &redirected, &t.redirected);
     relay_media ring = {.type = "ringtone", .name = "us", .duration = 6.5};
     play(call, &ring, &t.ring);
+    /* loop and volume work on the new sources: 0.5 s twice, and a
+     * ringtone at -20 dB. The URL played before: served from the cache. */
+    relay_media short_wav = {.type = "audio", .url = BASE "short.wav"};
+    play(call, &short_wav, &t.first_short);
+    play_with(call, &short_wav, &t.looped, 2, 0);
+    relay_media ring1 = {.type = "ringtone", .name = "us", .duration = 1};
+    play_with(call, &ring1, &t.quiet, 0, -20);
     relay_media missing = {.type = "audio", .url = BASE "no-such.wav"};
     play(call, &missing, &t.missing);
     relay_media page = {.type = "audio", .url = BASE "page.wav"};
@@ -287,15 +300,24 @@ static double share_1khz(const play_run *run, int *packets)
 {
     int first, n = packets_between(run->t0, run->t1, &first);
     *packets = n;
-    if (n > 10)
-        printf("packet %d: 1k %.0f, 440 %.0f, s[0..3] %d %d %d %d\n", first + 10,
-               tone_amp(rtp.pcm[first + 10], 1000), tone_amp(rtp.pcm[first + 10], 440),
-               rtp.pcm[first + 10][0], rtp.pcm[first + 10][1], rtp.pcm[first + 10][2],
-               rtp.pcm[first + 10][3]);
     int hits = 0, counted = 0;
     for (int i = first + 3; n > 6 && i < first + n - 3; i++, counted++)
         hits += tone_amp(rtp.pcm[i], 1000) > 3000 && tone_amp(rtp.pcm[i], 440) < 1000;
     return counted ? (double)hits / counted : 0;
+}
+
+/* Lines of file that contain needle. */
+static int log_count(const char *file, const char *needle)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return -1;
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
 }
 
 static void audio_and_ringtones_on_a_real_call(void **state)
@@ -386,6 +408,28 @@ static void audio_and_ringtones_on_a_real_call(void **state)
     assert_true(on >= 90 && on_both >= 90);
     assert_true(off >= 190);
     assert_true(on_again >= 17);
+
+    /* short.wav was asked for by the redirect (cached under the redirect's
+     * URL) and by two plays of its own URL, of which only the first
+     * fetched: the second came from the cache */
+    assert_string_equal(t.first_short.state, "finished");
+    assert_int_equal(log_count("file-server-audio.log", "GET /short.wav "), 2);
+    assert_int_equal(log_count("file-server-audio.log", "GET /redirect/short.wav "), 1);
+    /* loop 2 of 0.5 s: 1 s of 1 kHz */
+    assert_string_equal(t.looped.state, "finished");
+    share = share_1khz(&t.looped, &n);
+    printf("short.wav loop 2: %d packets, %.0f%% with 1 kHz\n", n, share * 100);
+    assert_true(n >= 47 && n <= 56);
+    assert_true(share > 0.8);
+    /* -20 dB: a tenth of the ringtone's amplitude (about 3600 at full) */
+    assert_string_equal(t.quiet.state, "finished");
+    n = packets_between(t.quiet.t0, t.quiet.t1, &first);
+    double peak440 = 0;
+    for (int i = first; n > 0 && i < first + n; i++)
+        peak440 = fmax(peak440, tone_amp(rtp.pcm[i], 440));
+    printf("ringtone us at -20 dB: %d packets, 440 Hz amplitude %.0f\n", n, peak440);
+    assert_true(n >= 45 && n <= 56);
+    assert_true(peak440 > 150 && peak440 < 600);
 
     /* failures: each play ends in error, nothing crashes */
     assert_string_equal(t.missing.state, "error");
