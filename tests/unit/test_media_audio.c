@@ -8,7 +8,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,8 +370,9 @@ static void file_urls_stay_under_media_dir(void **state)
     snprintf(outside, sizeof outside, "%s/secret.wav", dir);
     snprintf(args, sizeof args, "-n -r 8000 -c 1 %s synth 0.5 sine 1000 vol 0.5", outside);
     sox(args);
-    snprintf(args, sizeof args, "mkdir -p %s && cp %s %s/ok.wav && ln -sf %s %s/link.wav", media,
-             outside, media, outside, media);
+    snprintf(args, sizeof args,
+             "mkdir -p %s && cp %s %s/ok.wav && ln -sf %s %s/link.wav && mkfifo %s/pipe.wav",
+             media, outside, media, outside, media, media);
     assert_int_equal(system(args), 0);
     media_fetch_config cfg = {.media_dir = media, .max_bytes = 1 << 20, .connect_timeout_ms = 1000,
                               .timeout_ms = 1000, .max_redirects = 1, .cache_entries = 4,
@@ -387,6 +392,9 @@ static void file_urls_stay_under_media_dir(void **state)
     snprintf(url, sizeof url, "file://%s", media);
     assert_null(media_fetch_source(f, url, &err));
     snprintf(url, sizeof url, "file://%s/", media);
+    assert_null(media_fetch_source(f, url, &err));
+    /* under media_dir but not a regular file: refused, not blocked on */
+    snprintf(url, sizeof url, "file://%s/pipe.wav", media);
     assert_null(media_fetch_source(f, url, &err));
     media_fetcher_destroy(f);
 
@@ -408,6 +416,50 @@ static void file_urls_stay_under_media_dir(void **state)
     media_fetcher_destroy(f);
 }
 
+/* A server that accepts the connection and never answers: the fetch gives
+ * up at timeout_ms; a cancelled fetcher gives up at once. */
+static void a_silent_server_times_out(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(ls, 4), 0); /* the kernel completes the handshake */
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/tone.wav", ntohs(sa.sin_port));
+    media_fetch_config cfg = {.max_bytes = 1 << 20, .connect_timeout_ms = 300,
+                              .timeout_ms = 600, .max_redirects = 1, .cache_entries = 4,
+                              .cache_bytes = 1 << 20};
+    media_fetcher *f = media_fetcher_create(&cfg);
+    assert_non_null(f);
+    const char *err = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_null(media_fetch_source(f, url, &err));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("timed out after %.2f s: %s\n", s, err);
+    assert_string_equal(err, "audio fetch timed out");
+    assert_true(s >= 0.5 && s < 3);
+
+    cfg.timeout_ms = 20000;
+    media_fetcher_destroy(f);
+    f = media_fetcher_create(&cfg);
+    media_fetcher_cancel(f);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    err = NULL;
+    assert_null(media_fetch_source(f, url, &err));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("cancelled: gave up after %.2f s: %s\n", s, err);
+    assert_non_null(err);
+    assert_true(s < 3);
+    media_fetcher_destroy(f);
+    close(ls);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +472,7 @@ int main(void)
         cmocka_unit_test(audio_url_checks),
         cmocka_unit_test(cache_evicts_least_recently_used),
         cmocka_unit_test(file_urls_stay_under_media_dir),
+        cmocka_unit_test(a_silent_server_times_out),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "media/cache.h"
 #include "media/source_file.h"
@@ -192,8 +193,9 @@ static int read_local(media_fetcher *f, const char *url, body *b, const char **e
         *err = "audio file not found under media_dir";
         return -1;
     }
-    FILE *fp = fopen(real, "rb");
-    free(real);
+    struct stat st;
+    FILE *fp = stat(real, &st) == 0 && S_ISREG(st.st_mode) ? fopen(real, "rb") : NULL;
+    free(real); /* not a FIFO (would block the thread) nor a directory */
     if (!fp) {
         *err = "audio file not readable";
         return -1;
@@ -207,7 +209,7 @@ static int read_local(media_fetcher *f, const char *url, body *b, const char **e
             rc = -1;
             break;
         }
-    if (rc == 0 && ferror(fp)) { /* a directory reads as an error */
+    if (rc == 0 && ferror(fp)) {
         *err = "audio file not readable";
         rc = -1;
     }

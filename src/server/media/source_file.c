@@ -13,7 +13,11 @@
 
 #include "media/resample.h"
 
-#define DECODE_MAX_SECONDS 3600
+/* Decoded samples (mono, before resampling) per file: 10 minutes at 48 kHz,
+ * an hour at 8 kHz. A compressed file is small on the wire and large once
+ * decoded (an hour of 384 kHz audio is 2.7 GB): max_bytes alone does not
+ * bound memory, this does. */
+#define DECODE_MAX_SAMPLES ((size_t)48000 * 600)
 #define DECODE_CHUNK 4096 /* frames per sf_readf_short */
 
 typedef struct mem_file {
@@ -58,7 +62,7 @@ static sf_count_t mem_tell(void *user) { return ((mem_file *)user)->pos; }
  * (MP3 reports an estimate): read until the decoder stops, up to a bound. */
 static int16_t *read_mono(SNDFILE *sf, const SF_INFO *info, size_t *out_n, const char **err)
 {
-    size_t max = (size_t)info->samplerate * DECODE_MAX_SECONDS;
+    size_t max = DECODE_MAX_SAMPLES;
     size_t cap = 0, n = 0;
     int16_t *mono = NULL;
     short *chunk = malloc((size_t)DECODE_CHUNK * (size_t)info->channels * sizeof *chunk);
@@ -71,7 +75,7 @@ static int16_t *read_mono(SNDFILE *sf, const SF_INFO *info, size_t *out_n, const
         if (got <= 0)
             break;
         if (n + (size_t)got > max) {
-            *err = "audio longer than an hour";
+            *err = "audio too long (10 minutes at 48 kHz, an hour at 8 kHz)";
             goto fail;
         }
         if (n + (size_t)got > cap) {
