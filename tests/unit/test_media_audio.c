@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "media/cache.h"
 #include "media/fetch.h"
 #include "media/source.h"
@@ -156,6 +157,50 @@ static void mp3_decodes_to_8k(void **state)
     assert_true(n >= 15800 && n <= 16800);
     assert_1khz(pcm, n);
     free(pcm);
+}
+
+/* FLAC and OGG/Vorbis (sox writes both) at 22.05 kHz. */
+static void flac_and_ogg_decode_to_8k(void **state)
+{
+    (void)state;
+    const char *exts[] = {"flac", "ogg"};
+    for (int i = 0; i < 2; i++) {
+        char path[128], args[256];
+        snprintf(path, sizeof path, "%s/tone.%s", dir, exts[i]);
+        snprintf(args, sizeof args, "-n -r 22050 -c 1 %s synth 1 sine 1000 vol 0.5", path);
+        sox(args);
+        size_t n;
+        int16_t *pcm = decode_path(path, &n);
+        printf("%s: %zu samples at 8 kHz\n", exts[i], n);
+        assert_true(n >= 7900 && n <= 8100);
+        assert_1khz(pcm, n);
+        free(pcm);
+    }
+}
+
+/* The settings that go with audio items, and their defaults. */
+static void media_settings(void **state)
+{
+    (void)state;
+    relayd_config cfg;
+    char err[200];
+    char *argv1[] = {"relayd", NULL};
+    assert_int_equal(config_load(&cfg, 1, argv1, err, sizeof err), 0);
+    assert_null(cfg.media_dir); /* file:// refused by default */
+    assert_int_equal(cfg.media_max_bytes, 50 * 1024 * 1024);
+    assert_int_equal(cfg.media_cache_entries, 64);
+    config_free(&cfg);
+    char *argv2[] = {"relayd", "--media-dir", "/srv/prompts", "--media-max-bytes", "4096",
+                     "--media-fetch-timeout-ms", "2500", "--media-cache-entries", "0", NULL};
+    assert_int_equal(config_load(&cfg, 9, argv2, err, sizeof err), 0);
+    assert_string_equal(cfg.media_dir, "/srv/prompts");
+    assert_int_equal(cfg.media_max_bytes, 4096);
+    assert_int_equal(cfg.media_fetch_timeout_ms, 2500);
+    assert_int_equal(cfg.media_cache_entries, 0);
+    config_free(&cfg);
+    char *argv3[] = {"relayd", "--media-dir", "prompts", NULL}; /* relative: refused */
+    assert_int_equal(config_load(&cfg, 3, argv3, err, sizeof err), -1);
+    config_free(&cfg);
 }
 
 static void not_audio_is_refused(void **state)
@@ -465,7 +510,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(wav_stereo_44k_decodes_to_8k_mono),
         cmocka_unit_test(mp3_decodes_to_8k),
+        cmocka_unit_test(flac_and_ogg_decode_to_8k),
         cmocka_unit_test(not_audio_is_refused),
+        cmocka_unit_test(media_settings),
         cmocka_unit_test(us_ringtone_is_440_480_two_on_four_off),
         cmocka_unit_test(uk_ringtone_double_ring),
         cmocka_unit_test(every_known_ringtone_sounds),
