@@ -10,7 +10,9 @@
  *   - a 404 URL, a file that is not audio, a file over --media-max-bytes
  *     → each play ends in `error`;
  *   - request-time checks → 400 (unknown ringtone lists the names, a URL
- *     with a space, file:// with no media_dir, a bad direction).
+ *     with a space, file:// with no media_dir, a bad direction);
+ *   - a hangup while relayd still fetches (tests/tools/file_server's
+ *     /slow/) → the play ends in error, nothing leaks.
  * relayd must then exit 0 (no leaks under ASan).
  */
 #include <stdarg.h>
@@ -194,6 +196,8 @@ static struct {
     play_run tone, redirected, ring, missing, page, big, first_short, looped, quiet;
     char bad_ring[8], bad_ring_msg[200], bad_url[8], bad_url_msg[200];
     char file_url[8], file_url_msg[200], bad_dir[8];
+    relay_status slow_started, slow_wait;
+    char slow_state[32];
 } t = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void play_with(relay_call *call, const relay_media *m, play_run *run, int loop,
@@ -267,8 +271,19 @@ static void on_call(relay_call *call, void *user)
                  "\"ringtone\",\"params\":{\"name\":\"uk\"}}]}",
                  t.bad_dir, sizeof t.bad_dir, NULL, 0);
 
+    /* hang up while relayd is still fetching: the play ends, nothing leaks
+     * (relayd's exit status at teardown) */
+    relay_media slow = {.type = "audio", .url = BASE "slow/tone.wav"};
+    relay_action *pending = NULL;
+    t.slow_started = relay_call_play_async(call, &slow, 1, NULL, &pending);
+    sleep_ms(300);
     relay_call_hangup(call, NULL, NULL);
     relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+    if (pending) {
+        t.slow_wait = relay_action_wait(pending, 10000, NULL);
+        snprintf(t.slow_state, sizeof t.slow_state, "%s", relay_action_state(pending));
+        relay_action_free(pending);
+    }
     pthread_mutex_lock(&t.lock);
     t.done = 1;
     pthread_mutex_unlock(&t.lock);
@@ -439,6 +454,15 @@ static void audio_and_ringtones_on_a_real_call(void **state)
     assert_true(relayd_proc_log_contains(&server, "HTTP status 404"));
     assert_true(relayd_proc_log_contains(&server, "not an audio file"));
     assert_true(relayd_proc_log_contains(&server, "larger than " MAX_BYTES " bytes"));
+
+    /* the call ended while relayd fetched: the play was accepted and ended
+     * (not finished) without waiting for the fetch */
+    printf("play during a slow fetch, call hung up: wait %d, state %s\n", t.slow_wait,
+           t.slow_state);
+    assert_int_equal(t.slow_started, RELAY_OK);
+    assert_int_not_equal(t.slow_wait, RELAY_ERR_TIMEOUT);
+    assert_string_not_equal(t.slow_state, "finished");
+    assert_string_not_equal(t.slow_state, "playing");
 
     /* request-time checks */
     assert_string_equal(t.bad_ring, "400");

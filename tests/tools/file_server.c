@@ -6,7 +6,9 @@
  *
  * Listens on 127.0.0.1:PORT. GET /NAME answers DIR/NAME (a plain name: no
  * '/', no leading '.') with 200, anything else 404. GET /redirect/NAME
- * answers 302 to /NAME. One connection at a time, Connection: close. Prints
+ * answers 302 to /NAME; GET /slow/NAME answers /NAME after 3 s (a server
+ * still working when the call ends). One connection at a time,
+ * Connection: close. Prints
  * the port once listening; exits 0 on SIGTERM/SIGINT.
  */
 #define _GNU_SOURCE
@@ -85,12 +87,15 @@ static void serve(int fd, const char *dir)
     if (read_head(fd, req, sizeof req) < 0)
         return;
     char name[256] = "";
-    int redirect = 0;
+    int redirect = 0, slow = 0;
     if (sscanf(req, "GET /%255s HTTP/1.", name) != 1)
         name[0] = '\0';
     if (strncmp(name, "redirect/", 9) == 0) {
         redirect = 1;
         memmove(name, name + 9, strlen(name + 9) + 1);
+    } else if (strncmp(name, "slow/", 5) == 0) {
+        slow = 1;
+        memmove(name, name + 5, strlen(name + 5) + 1);
     }
     fprintf(stderr, "file_server: %.*s\n", (int)strcspn(req, "\r"), req);
     if (!name[0] || name[0] == '.' || strchr(name, '/')) {
@@ -103,6 +108,8 @@ static void serve(int fd, const char *dir)
         answer(fd, 302, loc, 0);
         return;
     }
+    for (int i = 0; slow && i < 30 && !quit; i++)
+        usleep(100 * 1000);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     int f = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
