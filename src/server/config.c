@@ -124,6 +124,16 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = parse_int(v, 1, 64, &cfg->media_threads);
     else if (strcmp(key, "prep_threads") == 0)
         rc = parse_int(v, 1, 64, &cfg->prep_threads);
+    else if (strcmp(key, "media_dir") == 0)
+        rc = v[0] == '/' ? set_str(&cfg->media_dir, v) : -1; /* absolute only */
+    else if (strcmp(key, "media_max_bytes") == 0)
+        rc = parse_int(v, 1024, 1024 * 1024 * 1024, &cfg->media_max_bytes);
+    else if (strcmp(key, "media_fetch_timeout_ms") == 0)
+        rc = parse_int(v, 100, 600000, &cfg->media_fetch_timeout_ms);
+    else if (strcmp(key, "media_cache_entries") == 0)
+        rc = parse_int(v, 0, 100000, &cfg->media_cache_entries);
+    else if (strcmp(key, "media_cache_bytes") == 0)
+        rc = parse_int(v, 0, 1024 * 1024 * 1024, &cfg->media_cache_bytes);
     else if (strcmp(key, "log_level") == 0)
         rc = parse_level(v, &cfg->log_level);
     else if (strcmp(key, "ready_file") == 0)
@@ -192,6 +202,11 @@ void config_usage(const char *prog)
             "  --rtp-ports MIN-MAX      RTP port range (default 40000-40999)\n"
 "  --media-threads N        threads pacing every call's RTP (default 2)\n"
             "  --prep-threads N         threads synthesising speech (default 2)\n"
+            "  --media-dir DIR          file:// play audio allowed under DIR (default: none)\n"
+            "  --media-max-bytes N      largest audio file fetched (default 50 MiB)\n"
+            "  --media-fetch-timeout-ms MS  whole fetch of one audio URL (default 15000)\n"
+            "  --media-cache-entries N  decoded audio files cached (default 64; 0 off)\n"
+            "  --media-cache-bytes N    their total size (default 64 MiB)\n"
             "  --auth PROJECT:TOKEN     accepted credentials (repeatable)\n"
             "  --route USER:CONTEXT     offer calls to sip:USER@ on CONTEXT (repeatable)\n"
             "  --default-context NAME   context for unrouted calls (default: the URI user)\n"
@@ -215,6 +230,10 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->rtp_port_max = 40999;
     cfg->media_threads = 2;
     cfg->prep_threads = 2;
+    cfg->media_max_bytes = 50 * 1024 * 1024;
+    cfg->media_fetch_timeout_ms = 15000;
+    cfg->media_cache_entries = 64;
+    cfg->media_cache_bytes = 64 * 1024 * 1024;
     cfg->refer_timeout_ms = 32000; /* 64*T1: a SIP transaction's own timeout */
     cfg->ping_interval_ms = 30000;
     cfg->resume_grace_ms = 30000;
@@ -352,5 +371,6 @@ void config_free(relayd_config *cfg)
     free(cfg->default_context);
     free(cfg->ready_file);
     free(cfg->node_id);
+    free(cfg->media_dir);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -32,6 +32,11 @@ typedef struct relayd_config {
     int rtp_port_min, rtp_port_max;
     int media_threads;     /* RTP pacing threads shared by every call */
     int prep_threads;      /* TTS synthesis / decoding pool */
+    char *media_dir;       /* file:// play audio only under here; NULL: refused */
+    int media_max_bytes;   /* largest audio file fetched or read */
+    int media_fetch_timeout_ms; /* whole transfer of one audio URL */
+    int media_cache_entries;    /* decoded audio files kept in memory */
+    int media_cache_bytes;      /* and their total size */
     config_auth auth[CONFIG_MAX_AUTH];
     size_t n_auth;
     config_route routes[CONFIG_MAX_ROUTES];

@@ -18,6 +18,7 @@
 #include "calling/refer.h"
 #include "common/protocol.h"
 #include "frames.h"
+#include "media/fetch.h"
 #include "media/prep.h"
 #include "media/session.h"
 #include "relayd.h"
@@ -295,7 +296,18 @@ relayd *relayd_create(relayd_config *cfg)
 
     rd->media = media_engine_create(cfg->media_threads);
     rd->prep = media_prep_pool_create(cfg->prep_threads);
-    if (!rd->media || !rd->prep)
+    media_fetch_config fcfg = {
+        .media_dir = cfg->media_dir,
+        .max_bytes = (size_t)cfg->media_max_bytes,
+        .connect_timeout_ms = cfg->media_fetch_timeout_ms < 5000 ? cfg->media_fetch_timeout_ms
+                                                                 : 5000,
+        .timeout_ms = cfg->media_fetch_timeout_ms,
+        .max_redirects = 3,
+        .cache_entries = (size_t)cfg->media_cache_entries,
+        .cache_bytes = (size_t)cfg->media_cache_bytes,
+    };
+    rd->fetch = media_fetcher_create(&fcfg);
+    if (!rd->media || !rd->prep || !rd->fetch)
         goto fail;
 
     char bind_url[300];
@@ -416,9 +428,14 @@ void relayd_destroy(relayd *rd)
     }
     /* Queued preparations run to the end and post their results; then the
      * media threads end what is left (every play's done is posted) and
-     * join. Both before the drain below, which frees those plays. */
+     * join. Both before the drain below, which frees those plays. A fetch
+     * in progress is cut short rather than waited for. */
+    if (rd->fetch)
+        media_fetcher_cancel(rd->fetch);
     media_prep_pool_destroy(rd->prep);
     rd->prep = NULL;
+    media_fetcher_destroy(rd->fetch);
+    rd->fetch = NULL;
     media_engine_destroy_logged(rd->media);
     rd->media = NULL;
     drain_mailbox(rd);

@@ -29,6 +29,7 @@ typedef struct call call;
 typedef struct conn_entry conn_entry;
 typedef struct media_engine media_engine;
 typedef struct media_prep_pool media_prep_pool;
+typedef struct media_fetcher media_fetcher;
 
 typedef struct relayd {
     relayd_config *cfg;
@@ -40,6 +41,7 @@ typedef struct relayd {
     sip_ua *ua;
     media_engine *media;    /* the media threads; outlives the UA */
     media_prep_pool *prep;  /* play preparation; joined at shutdown */
+    media_fetcher *fetch;   /* audio URLs and their cache, used on the pool */
     webhook *hooks;
     su_timer_t *tick;       /* housekeeping: pings, session expiry */
     conn_entry *conns;      /* open WebSocket connections */

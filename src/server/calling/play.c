@@ -12,6 +12,7 @@
  * base.call == NULL).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +21,10 @@
 #include "families.h"
 #include "frames.h"
 #include "media/player.h"
+#include "media/fetch.h"
 #include "media/prep.h"
 #include "media/source.h"
+#include "media/source_tone.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
 
@@ -64,8 +67,25 @@ static void emit_state(play_op *op, const char *state)
     call_op_emit(&op->base, json_pack("{s:s}", "state", state));
 }
 
+/* A ringtone item's params: a known name, an optional duration. The reason
+ * for an unknown name lists the known ones (built once: static text). */
+static const char *ringtone_invalid(json_t *p)
+{
+    static char unknown[160];
+    if (!unknown[0])
+        snprintf(unknown, sizeof unknown, "ringtone needs params.name, one of: %s",
+                 media_ringtone_names());
+    if (!media_ringtone_find(json_string_value(json_object_get(p, "name"))))
+        return unknown;
+    json_t *d = json_object_get(p, "duration");
+    if (d && !(json_is_number(d) && json_number_value(d) > 0 &&
+               json_number_value(d) <= RINGTONE_MAX_SECONDS))
+        return "ringtone params.duration must be between 0 and 300 seconds";
+    return NULL;
+}
+
 /* Checks one media item without building it (core thread, before replying). */
-static const char *item_invalid(json_t *item)
+static const char *item_invalid(relayd *rd, json_t *item)
 {
     const char *type = json_string_value(json_object_get(item, "type"));
     json_t *p = json_object_get(item, "params");
@@ -81,15 +101,24 @@ static const char *item_invalid(json_t *item)
         double d = json_number_value(json_object_get(p, "duration"));
         return (d > 0 && d <= 3600) ? NULL : "silence needs params.duration (seconds)";
     }
-    if (strcmp(type, "audio") == 0 || strcmp(type, "ringtone") == 0)
-        return "this relayd does not play audio URLs or ringtones yet (tts and silence only)";
+    if (strcmp(type, "audio") == 0)
+        return media_url_invalid(json_string_value(json_object_get(p, "url")),
+                                 rd->cfg->media_dir != NULL);
+    if (strcmp(type, "ringtone") == 0)
+        return ringtone_invalid(p);
     return "unknown play item type";
 }
 
-static media_source *build_source(json_t *item, const char **err)
+/* preparation pool */
+static media_source *build_source(relayd *rd, json_t *item, const char **err)
 {
     const char *type = json_string_value(json_object_get(item, "type"));
     json_t *p = json_object_get(item, "params");
+    if (strcmp(type, "audio") == 0)
+        return media_fetch_source(rd->fetch, json_string_value(json_object_get(p, "url")), err);
+    if (strcmp(type, "ringtone") == 0)
+        return media_source_ringtone(json_string_value(json_object_get(p, "name")),
+                                     json_number_value(json_object_get(p, "duration")), err);
     if (strcmp(type, "tts") == 0)
         return media_source_tts(json_string_value(json_object_get(p, "text")),
                                 json_string_value(json_object_get(p, "language")),
@@ -169,7 +198,7 @@ static void prepare_main(void *arg)
         op->error = "out of memory";
     } else {
         for (size_t i = 0; i < n && !op->error; i++) {
-            op->sources[i] = build_source(json_array_get(op->items, i), &op->error);
+            op->sources[i] = build_source(op->base.rd, json_array_get(op->items, i), &op->error);
             if (!op->sources[i] && !op->error)
                 op->error = "could not prepare media";
             op->n_sources = i + 1;
@@ -252,7 +281,7 @@ static const call_op_vtbl play_vtbl = {
 };
 
 /* Everything checkable before the op exists; NULL if the request is fine. */
-static json_t *play_params_invalid(json_t *params, double *volume, int *loop)
+static json_t *play_params_invalid(relayd *rd, json_t *params, double *volume, int *loop)
 {
     const char *control_id = json_string_value(json_object_get(params, "control_id"));
     json_t *items = json_object_get(params, "play");
@@ -265,7 +294,7 @@ static json_t *play_params_invalid(json_t *params, double *volume, int *loop)
     json_t *item;
     json_array_foreach(items, i, item)
     {
-        const char *why = item_invalid(item);
+        const char *why = item_invalid(rd, item);
         if (why)
             return frames_code_result(400, why);
     }
@@ -275,6 +304,14 @@ static json_t *play_params_invalid(json_t *params, double *volume, int *loop)
     if (n < 0 || n > 1000)
         return frames_code_result(400, "loop must be between 0 and 1000");
     *loop = (int)n;
+    /* Accepted for the protocol's sake, but relayd plays toward the caller
+     * only (the RTP it sends): "listen" and "both" sound the same as
+     * "speak", as there is no second party to mix into yet. */
+    json_t *dir = json_object_get(params, "direction");
+    const char *d = json_string_value(dir);
+    if (dir && (!d || (strcmp(d, "listen") != 0 && strcmp(d, "speak") != 0 &&
+                       strcmp(d, "both") != 0)))
+        return frames_code_result(400, "direction must be listen, speak or both");
     return NULL;
 }
 
@@ -285,7 +322,7 @@ static void play_start(rpc_req *r)
     double volume = 0;
     int loop = 0;
     const char *status_url = NULL;
-    json_t *bad = play_params_invalid(r->params, &volume, &loop);
+    json_t *bad = play_params_invalid(r->rd, r->params, &volume, &loop);
     if (!bad)
         bad = call_op_check_status_url(r->params, &status_url);
     if (bad) {
