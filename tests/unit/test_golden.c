@@ -953,6 +953,92 @@ static void missing_required_arguments_send_nothing(void **state)
     assert_int_equal(relay_client_receive(NULL, NULL, NULL), RELAY_ERR_INVALID_ARG);
 }
 
+
+/* The fake's side for the blocking forms: each start is followed by the
+ * event that ends it (record finished, collect's first result, connect
+ * failed). */
+static void ending_script(fake *f, const char *method, json_t *msg)
+{
+    json_t *p = json_object_get(msg, "params");
+    const char *ctl = json_string_value(json_object_get(p, "control_id"));
+    char buf[512];
+    if (strcmp(method, "calling.record") == 0) {
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"" CALL_ID "\",\"node_id\":\"" NODE_ID "\",\"control_id\":\"%s\","
+                 "\"state\":\"finished\",\"url\":\"https://example.com/r.wav\"}", ctl);
+        fake_event(f, "calling.call.record", buf);
+    } else if (strcmp(method, "calling.collect") == 0) {
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"" CALL_ID "\",\"node_id\":\"" NODE_ID "\",\"control_id\":\"%s\","
+                 "\"result\":{\"type\":\"digit\",\"params\":{\"digits\":\"1234\"}}}", ctl);
+        fake_event(f, "calling.call.collect", buf);
+    } else if (strcmp(method, "calling.connect") == 0) {
+        fake_event(f, "calling.call.connect",
+                   "{\"call_id\":\"" CALL_ID "\",\"node_id\":\"" NODE_ID "\","
+                   "\"connect_state\":\"failed\",\"state\":\"failed\"}");
+    }
+}
+
+static void blocking_forms_wait_for_the_end(void **state)
+{
+    fake *f = *state;
+    f->hook = ending_script;
+    char host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%d", f->port);
+    static const char *const ctx[] = {"office", NULL};
+    relay_client_options o;
+    relay_client_options_init(&o);
+    o.host = host;
+    o.plain_ws = 1;
+    o.project = "PROJECT";
+    o.token = "TOKEN";
+    o.contexts = ctx;
+    o.request_timeout_ms = 3000;
+    o.log_level = RELAY_LOG_ERROR;
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    relay_client_on_call(c, keep_call, NULL);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"" CALL_ID "\",\"node_id\":\"" NODE_ID "\",\"context\":\"office\","
+               "\"direction\":\"inbound\",\"call_state\":\"answered\"}");
+    struct timespec dl = deadline(5000);
+    pthread_mutex_lock(&G_LOCK);
+    while (!G_CALL && pthread_cond_timedwait(&G_COND, &G_LOCK, &dl) != ETIMEDOUT)
+        ;
+    relay_call *call = G_CALL;
+    G_CALL = NULL;
+    pthread_mutex_unlock(&G_LOCK);
+    assert_non_null(call);
+
+    relay_result *r = NULL;
+    assert_int_equal(relay_call_record(call, NULL, &r), RELAY_OK);
+    assert_string_equal(relay_result_get(r, "state"), "finished");
+    assert_string_equal(relay_result_get(r, "url"), "https://example.com/r.wav");
+    relay_result_free(r);
+
+    relay_collect_params cp = {.digits_json = "{\"max\":4}"};
+    assert_int_equal(relay_call_collect(call, &cp, &r), RELAY_OK);
+    assert_non_null(strstr(relay_result_json(r), "\"1234\""));
+    relay_result_free(r);
+
+    relay_connect_params np = {.devices_json = "[[{\"type\":\"sip\",\"params\":{}}]]"};
+    assert_int_equal(relay_call_connect(call, &np, &r), RELAY_ERR_SERVER);
+    assert_string_equal(relay_result_get(r, "state"), "failed");
+    relay_result_free(r);
+
+    /* record without params sends {"record": {"audio": {}}}, as Python. */
+    json_t *frame = fake_wait(f, "calling.record", NULL, 0, 1000);
+    assert_non_null(frame);
+    json_t *audio = json_object_get(json_object_get(json_object_get(frame, "params"), "record"),
+                                    "audio");
+    assert_true(json_is_object(audio) && json_object_size(audio) == 0);
+    json_decref(frame);
+
+    relay_call_unref(call);
+    relay_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -960,6 +1046,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(typed_frames_equal_the_golden_files, fake_setup,
                                         fake_teardown),
         cmocka_unit_test(missing_required_arguments_send_nothing),
+        cmocka_unit_test_setup_teardown(blocking_forms_wait_for_the_end, fake_setup,
+                                        fake_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
