@@ -3,8 +3,9 @@
  * client sends (the common table's rows not of role SERVER), the params
  * the reference Python SDK sends for one documented call. Here librelay
  * builds each of those frames with its typed wrapper (or, where it has
- * none, relay_client_execute) against an in-process fake server that
- * captures what arrives, and the method and params must equal the file's:
+ * none, relay_client_execute; some through their callback form) against an
+ * in-process fake server that captures what arrives, and the method and
+ * params must equal the file's:
  * JSON equality after the placeholders NODE and CALL become the fake
  * call's ids; "CONTROL" means a control_id the client made (a v4 uuid, and
  * the action's own for sub-methods). The test fails when a table method
@@ -457,6 +458,45 @@ static void client_exec(golden_ctx *t, const char *method, const char *params)
     ok(relay_client_execute(t->client, method, params, NULL));
 }
 
+/* The callback forms: cb records the answer; async_done() waits for it. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int calls;
+    relay_status st;
+    char code[8];
+} CB = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, RELAY_OK, ""};
+
+static void on_answer(relay_status st, relay_result *res, void *user)
+{
+    (void)user;
+    pthread_mutex_lock(&CB.lock);
+    CB.calls++;
+    CB.st = st;
+    snprintf(CB.code, sizeof CB.code, "%s", res ? relay_result_code(res) : "");
+    pthread_cond_broadcast(&CB.cond);
+    pthread_mutex_unlock(&CB.lock);
+}
+
+/* Waits for the callback of the _async request just made (st: its return). */
+static void async_done(relay_status st)
+{
+    assert_int_equal(st, RELAY_OK);
+    struct timespec dl = deadline(3000);
+    pthread_mutex_lock(&CB.lock);
+    while (CB.calls == 0 && pthread_cond_timedwait(&CB.cond, &CB.lock, &dl) != ETIMEDOUT)
+        ;
+    int calls = CB.calls;
+    relay_status got = CB.st;
+    char code[8];
+    snprintf(code, sizeof code, "%s", CB.code);
+    CB.calls = 0;
+    pthread_mutex_unlock(&CB.lock);
+    assert_int_equal(calls, 1);
+    assert_int_equal(got, RELAY_OK);
+    assert_string_equal(code, "200");
+}
+
 #define TTS "[{\"type\":\"tts\",\"params\":{\"text\":\"Welcome\"}}]"
 #define DIGITS "{\"max\":4,\"terminators\":\"#\",\"digit_timeout\":5.0}"
 
@@ -476,14 +516,17 @@ static void g_unreceive(golden_ctx *t)
 static void g_answer(golden_ctx *t) { ok(relay_call_answer(t->call, NULL)); }
 static void g_end(golden_ctx *t) { ok(relay_call_hangup(t->call, NULL, NULL)); }
 static void g_pass(golden_ctx *t) { ok(relay_call_pass(t->call, NULL)); }
-static void g_hold(golden_ctx *t) { ok(relay_call_hold(t->call, NULL)); }
+static void g_hold(golden_ctx *t) { async_done(relay_call_hold_async(t->call, on_answer, NULL)); }
 static void g_unhold(golden_ctx *t) { ok(relay_call_unhold(t->call, NULL)); }
 static void g_denoise(golden_ctx *t) { ok(relay_call_denoise(t->call, NULL)); }
-static void g_denoise_stop(golden_ctx *t) { ok(relay_call_denoise_stop(t->call, NULL)); }
+static void g_denoise_stop(golden_ctx *t)
+{
+    async_done(relay_call_denoise_stop_async(t->call, on_answer, NULL));
+}
 static void g_echo(golden_ctx *t)
 {
     relay_echo_params p = {.timeout = 30, .status_url = "https://example.com/echo"};
-    ok(relay_call_echo(t->call, &p, NULL));
+    async_done(relay_call_echo_async(t->call, &p, on_answer, NULL));
 }
 static void g_send_digits(golden_ctx *t)
 {
@@ -498,7 +541,7 @@ static void g_bind_digit(golden_ctx *t)
                                  .bind_params_json = "{\"play\":" TTS "}",
                                  .realm = "menu",
                                  .max_triggers = 2};
-    ok(relay_call_bind_digit(t->call, &p, NULL));
+    async_done(relay_call_bind_digit_async(t->call, &p, on_answer, NULL));
 }
 static void g_clear_digit_bindings(golden_ctx *t)
 {
@@ -649,7 +692,7 @@ static void g_disconnect(golden_ctx *t) { ok(relay_call_disconnect(t->call, NULL
 static void g_join_conference(golden_ctx *t)
 {
     relay_conference_params p = {.name = "team", .muted = RELAY_BOOL_FALSE, .beep = "true"};
-    ok(relay_call_join_conference(t->call, &p, NULL));
+    async_done(relay_call_join_conference_async(t->call, &p, on_answer, NULL));
 }
 static void g_leave_conference(golden_ctx *t)
 {
@@ -659,7 +702,10 @@ static void g_join_room(golden_ctx *t)
 {
     ok(relay_call_join_room(t->call, "standup", "https://example.com/room", NULL, NULL));
 }
-static void g_leave_room(golden_ctx *t) { ok(relay_call_leave_room(t->call, NULL, NULL)); }
+static void g_leave_room(golden_ctx *t)
+{
+    async_done(relay_call_leave_room_async(t->call, NULL, on_answer, NULL));
+}
 /* AI */
 static void g_ai(golden_ctx *t)
 {
@@ -671,7 +717,7 @@ static void g_ai_stop(golden_ctx *t) { control_of(t, t->ai); ok(relay_action_sto
 static void g_ai_message(golden_ctx *t)
 {
     relay_ai_message_params p = {.message_text = "The caller is a VIP.", .role = "system"};
-    ok(relay_call_ai_message(t->call, &p, NULL));
+    async_done(relay_call_ai_message_async(t->call, &p, on_answer, NULL));
 }
 static void g_ai_hold(golden_ctx *t) { ok(relay_call_ai_hold(t->call, "30", "Please hold.", NULL)); }
 static void g_ai_unhold(golden_ctx *t) { ok(relay_call_ai_unhold(t->call, "Thanks for holding.", NULL)); }
@@ -679,7 +725,7 @@ static void g_bedrock(golden_ctx *t)
 {
     relay_bedrock_params p = {.prompt_json = "{\"text\":\"Be brief.\"}",
                               .post_prompt_url = "https://example.com/pp"};
-    ok(relay_call_amazon_bedrock(t->call, &p, NULL));
+    async_done(relay_call_amazon_bedrock_async(t->call, &p, on_answer, NULL));
 }
 static void g_messaging_send(golden_ctx *t)
 {
