@@ -343,4 +343,8 @@ relay_refer_state relay_call_refer_state(const relay_call *call);
 #ifdef __cplusplus
 }
 #endif
+
+/* The typed calling methods (record, collect, detect, connect, ai, ...). */
+#include <relay/calling.h>
+
 #endif /* RELAY_RELAY_H */

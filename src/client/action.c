@@ -13,6 +13,7 @@
  */
 #include "action.h"
 #include "call.h"
+#include "calling.h"
 #include "client.h"
 #include "frames.h"
 #include "result.h"
@@ -327,6 +328,45 @@ static relay_status start_generic(relay_call *call, const char *method, const ch
     return RELAY_OK;
 }
 
+relay_status lr_call_action(relay_call *call, proto_method m, json_t *p, relay_action **out)
+{
+    if (out)
+        *out = NULL;
+    const proto_method_info *mi = proto_method_get(m);
+    if (!call || !p || !out || !mi || mi->role != PROTO_ROLE_START) {
+        json_decref(p);
+        return RELAY_ERR_INVALID_ARG;
+    }
+    const char *given = json_string_value(json_object_get(p, "control_id"));
+    relay_action *a = lr_action_new(call, mi->family, given);
+    if (!a) {
+        json_decref(p);
+        return RELAY_ERR_NO_MEMORY;
+    }
+    add_ids(a, p);
+    relay_status st = lr_action_start(a, call, m, p, NULL, NULL, NULL);
+    json_decref(p);
+    if (st != RELAY_OK) {
+        lr_action_unref(a);
+        return st;
+    }
+    *out = a;
+    return RELAY_OK;
+}
+
+relay_status lr_call_action_wait(relay_call *call, proto_method m, json_t *p, relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    relay_action *a = NULL;
+    relay_status st = lr_call_action(call, m, p, &a);
+    if (st != RELAY_OK)
+        return st;
+    st = relay_action_wait(a, 0, out);
+    relay_action_free(a);
+    return st;
+}
+
 relay_status relay_call_start(relay_call *call, const char *method, const char *params_json,
                               relay_action **out)
 {
@@ -505,6 +545,42 @@ relay_status relay_action_volume_async(relay_action *a, double db, relay_result_
     if (!cb)
         return RELAY_ERR_INVALID_ARG;
     return sub_method(a, PROTO_ROLE_VOLUME, json_pack("{s:f}", "volume", db), cb, user, NULL);
+}
+
+/* The Python SDK sends calling.collect.start_input_timers for a
+ * play_and_collect as well (its prompt action has no timers method of its
+ * own, and the table has none): the collect's row serves both. */
+static relay_status start_timers(relay_action *a, relay_result_callback cb, void *user,
+                                 relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!a)
+        return RELAY_ERR_INVALID_ARG;
+    proto_method m = proto_family_method(a->family, PROTO_ROLE_START_TIMERS);
+    if (m == PM_UNKNOWN && a->family == PF_PLAY_AND_COLLECT)
+        m = PM_COLLECT_START_INPUT_TIMERS;
+    if (m == PM_UNKNOWN)
+        return RELAY_ERR_STATE;
+    json_t *p = json_object();
+    if (!p)
+        return RELAY_ERR_NO_MEMORY;
+    add_ids(a, p);
+    relay_status st =
+        lr_request(a->client, NULL, a->strand, proto_method_name(m), p, NULL, cb, user, out);
+    json_decref(p);
+    return st;
+}
+
+relay_status relay_action_start_input_timers(relay_action *a, relay_result **out)
+{
+    return start_timers(a, NULL, NULL, out);
+}
+
+relay_status relay_action_start_input_timers_async(relay_action *a, relay_result_callback cb,
+                                                   void *user)
+{
+    return cb ? start_timers(a, cb, user, NULL) : RELAY_ERR_INVALID_ARG;
 }
 
 /* ------------------------------------------------------------ play */

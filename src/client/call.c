@@ -13,6 +13,7 @@
  */
 #include "call.h"
 #include "action.h"
+#include "calling.h"
 #include "client.h"
 #include "frames.h"
 #include "result.h"
@@ -299,6 +300,18 @@ static relay_status call_request(relay_call *call, proto_method m, const char *n
                                  name ? name : proto_method_name(m), p, NULL, cb, user, out);
     json_decref(p);
     return st;
+}
+
+relay_status lr_call_plain(relay_call *call, proto_method m, json_t *p, relay_result_callback cb,
+                           void *user, relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!call || !p) {
+        json_decref(p);
+        return RELAY_ERR_INVALID_ARG;
+    }
+    return call_request(call, m, NULL, p, cb, user, out);
 }
 
 relay_status relay_call_execute(relay_call *call, const char *method, const char *params_json,

@@ -469,3 +469,37 @@ relay_status relay_client_execute_async(relay_client *c, const char *method,
     json_decref(p);
     return st;
 }
+
+/* client.receive / client.unreceive: {"contexts": [...]}, at least one. */
+static relay_status contexts_request(relay_client *c, proto_method m,
+                                     const char *const *contexts, relay_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!c || !contexts || !contexts[0])
+        return RELAY_ERR_INVALID_ARG;
+    json_t *list = json_array();
+    for (size_t i = 0; list && contexts[i]; i++)
+        if (json_array_append_new(list, json_string(contexts[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    json_t *p = list ? json_pack("{s:o}", "contexts", list) : NULL;
+    if (!p)
+        return RELAY_ERR_NO_MEMORY;
+    relay_status st = lr_request(c, NULL, NULL, proto_method_name(m), p, NULL, NULL, NULL, out);
+    json_decref(p);
+    return st;
+}
+
+relay_status relay_client_receive(relay_client *c, const char *const *contexts,
+                                  relay_result **out)
+{
+    return contexts_request(c, PM_RECEIVE, contexts, out);
+}
+
+relay_status relay_client_unreceive(relay_client *c, const char *const *contexts,
+                                    relay_result **out)
+{
+    return contexts_request(c, PM_UNRECEIVE, contexts, out);
+}

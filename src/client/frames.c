@@ -86,6 +86,26 @@ invalid:
     return NULL;
 }
 
+json_t *lr_frame_media_list(const relay_media *media, size_t n_media, relay_status *err)
+{
+    *err = RELAY_ERR_INVALID_ARG;
+    if (!media || n_media == 0)
+        return NULL;
+    *err = RELAY_ERR_NO_MEMORY;
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n_media; i++) {
+        json_t *m = media_json(&media[i], err);
+        if (!m) {
+            json_decref(list);
+            return NULL;
+        }
+        json_array_append_new(list, m);
+    }
+    if (list)
+        *err = RELAY_OK;
+    return list;
+}
+
 json_t *lr_frame_play_params(const char *node_id, const char *call_id, const char *control_id,
                           const relay_media *media, size_t n_media,
                           const relay_play_params *pp, relay_status *err)

@@ -24,6 +24,8 @@ json_t *lr_frame_play_params(const char *node_id, const char *call_id, const cha
                           const relay_play_params *params, relay_status *err);
 json_t *lr_frame_refer_params(const char *node_id, const char *call_id, const relay_device *device,
                            const char *status_url, relay_status *err);
+/* The "play" list of n_media items (n_media >= 1), or NULL with *err. */
+json_t *lr_frame_media_list(const relay_media *media, size_t n_media, relay_status *err);
 /* params_json (NULL: {}) parsed as an object, or NULL. */
 json_t *lr_frame_parse_object(const char *params_json);
 /* Envelopes (request, response, error) come from common/jsonrpc.h. */
