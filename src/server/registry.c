@@ -8,5 +8,6 @@ const server_family_desc *const server_families[] = {
     &control_family,
     &play_family,
     &refer_family,
+    &record_family,
     NULL,
 };
