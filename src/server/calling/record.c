@@ -258,11 +258,20 @@ static json_t *record_params_invalid(json_t *params, record_op *out)
     return NULL;
 }
 
-/* Creates the folder if need be; -1 (and errno) if it cannot be written. */
+/* Creates the folder if need be; -1 (and errno) if it cannot be written.
+ * Checked at each start, not once at startup: the folder may be removed,
+ * fill up or change hands while relayd runs. */
 static int dir_writable(const char *dir)
 {
+    struct stat st;
     if (mkdir(dir, 0750) != 0 && errno != EEXIST)
         return -1;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
     return access(dir, W_OK | X_OK);
 }
 

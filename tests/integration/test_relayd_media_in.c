@@ -1,0 +1,411 @@
+/*
+ * Media into relayd: calling.record against a real relayd, a librelay
+ * client and a sipp caller that streams audio made by sox at test time
+ * (sipp's rtp_stream, raw u-law). The test reads the WAV files relayd
+ * wrote with libsndfile: their length, channels and loudness, and that the
+ * event's url, duration and size describe the file on disk.
+ *
+ * Ports 36100-36299 only (other engineers' tests own the rest).
+ */
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sndfile.h>
+
+#include <relay/relay.h>
+
+#include "child.h"
+#include "relayd_proc.h"
+
+#define WS_PORT 36100
+#define SIP_PORT "36101"
+#define SIPP_PORT "36102"
+#define SIPP_MEDIA_PORT "36110"
+#define PROJECT "media-in-project"
+#define TOKEN "media-in-token-51aa"
+
+static relayd_proc server;
+static char rec_dir[600];
+
+static void build_path(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/tests/integration/%s", getenv("RELAY_BUILD_DIR"), name);
+}
+
+static int run(const char *const *argv, const char *log)
+{
+    pid_t pid = child_spawn(argv, log);
+    return pid > 0 ? child_wait(pid, 30000) : -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    build_path(rec_dir, sizeof rec_dir, "recordings");
+    const char *rm[] = {"rm", "-rf", rec_dir, NULL};
+    run(rm, "rm-recordings.log");
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:36100", "--sip-listen",
+                          "127.0.0.1:" SIP_PORT, "--rtp-ports", "36200-36299", "--auth",
+                          PROJECT ":" TOKEN, "--recordings-dir", rec_dir, "--log-level",
+                          "debug", NULL};
+    return relayd_proc_start(&server, args, "relayd-media-in.log");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------ the cases */
+
+typedef enum { CASE_SILENCE_ENDS, CASE_NO_INPUT, CASE_STEREO_STOP } rec_case;
+
+#define MAX_BAD 12
+static struct {
+    pthread_mutex_t lock;
+    rec_case which;
+    int done;
+    relay_status answer, start, wait;
+    char state[32], url[700], duration[32], size[32];
+    int64_t t_start, t_end;
+    char stop_code[8];
+    char bad_code[MAX_BAD][8], bad_msg[MAX_BAD][160];
+    char unwritable_code[8], unwritable_msg[160];
+} rc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Refused starts: each answers 4xx/5xx with a message, and leaves nothing
+ * running (relayd's clean exit at teardown checks the leaks). */
+static const char *const bad_params[MAX_BAD] = {
+    "{\"control_id\":\"b0\",\"record\":{\"audio\":{\"initial_timeout\":-1}}}",
+    "{\"control_id\":\"b1\",\"record\":{\"audio\":{\"end_silence_timeout\":1e9}}}",
+    "{\"control_id\":\"b2\",\"record\":{\"audio\":{\"initial_timeout\":\"soon\"}}}",
+    "{\"control_id\":\"b3\",\"record\":{\"audio\":{\"direction\":\"sideways\"}}}",
+    "{\"control_id\":\"b4\",\"record\":{\"audio\":{\"terminators\":\"#x\"}}}",
+    "{\"control_id\":\"b5\",\"record\":{\"audio\":{\"format\":\"mp3\"}}}",
+    "{\"control_id\":\"b6\",\"record\":{\"audio\":{\"stereo\":true,\"direction\":\"listen\"}}}",
+    "{\"control_id\":\"b7\",\"record\":{}}",
+    "{\"record\":{\"audio\":{}}}",
+    "{\"control_id\":\"b9\",\"record\":{\"audio\":{\"beep\":true}}}",
+    NULL,
+};
+static const char *const bad_want[MAX_BAD] = {"400", "400", "400", "400", "400",
+                                              "400", "400", "400", "400", "501"};
+
+static void execute_code(relay_call *call, const char *method, const char *params, char *code,
+                         size_t n, char *msg, size_t m)
+{
+    relay_result *res = NULL;
+    relay_call_execute(call, method, params, &res);
+    snprintf(code, n, "%s", res && relay_result_code(res) ? relay_result_code(res) : "");
+    snprintf(msg, m, "%s", res && relay_result_message(res) ? relay_result_message(res) : "");
+    relay_result_free(res);
+}
+
+static void bad_input_checks(relay_call *call)
+{
+    for (int i = 0; bad_params[i]; i++)
+        execute_code(call, "calling.record", bad_params[i], rc.bad_code[i],
+                     sizeof rc.bad_code[i], rc.bad_msg[i], sizeof rc.bad_msg[i]);
+    /* the folder replaced by a file: checked at each start */
+    char moved[700];
+    snprintf(moved, sizeof moved, "%s.away", rec_dir);
+    mkdir(rec_dir, 0750); /* relayd makes it at the first record; this may be the first */
+    if (rename(rec_dir, moved) == 0) {
+        FILE *f = fopen(rec_dir, "w");
+        if (f)
+            fclose(f);
+        execute_code(call, "calling.record",
+                     "{\"control_id\":\"nowhere\",\"record\":{\"audio\":{}}}",
+                     rc.unwritable_code, sizeof rc.unwritable_code, rc.unwritable_msg,
+                     sizeof rc.unwritable_msg);
+        unlink(rec_dir);
+        rename(moved, rec_dir);
+    }
+}
+
+static const char *record_params(rec_case which)
+{
+    switch (which) {
+    case CASE_SILENCE_ENDS:
+        return "{\"record\":{\"audio\":{\"direction\":\"listen\",\"initial_timeout\":5,"
+               "\"end_silence_timeout\":1}}}";
+    case CASE_NO_INPUT:
+        return "{\"record\":{\"audio\":{\"direction\":\"listen\",\"initial_timeout\":1}}}";
+    case CASE_STEREO_STOP:
+    default:
+        return "{\"record\":{\"audio\":{\"direction\":\"both\",\"stereo\":true,"
+               "\"initial_timeout\":0,\"end_silence_timeout\":0}}}";
+    }
+}
+
+static void copy_field(relay_result *res, const char *key, char *out, size_t n)
+{
+    const char *v = res ? relay_result_get(res, key) : NULL;
+    snprintf(out, n, "%s", v ? v : "");
+}
+
+static void on_call(relay_call *call, void *user)
+{
+    (void)user;
+    rc.answer = relay_call_answer(call, NULL);
+    if (rc.which == CASE_NO_INPUT)
+        bad_input_checks(call);
+    relay_action *a = NULL;
+    rc.t_start = now_ms();
+    rc.start = relay_call_start(call, "calling.record", record_params(rc.which), &a);
+    if (rc.start == RELAY_OK) {
+        if (rc.which == CASE_STEREO_STOP) {
+            sleep_ms(1500);
+            relay_result *res = NULL;
+            relay_action_stop(a, &res);
+            snprintf(rc.stop_code, sizeof rc.stop_code, "%s",
+                     res && relay_result_code(res) ? relay_result_code(res) : "");
+            relay_result_free(res);
+        }
+        relay_result *res = NULL;
+        rc.wait = relay_action_wait(a, 15000, &res);
+        rc.t_end = now_ms();
+        copy_field(res, "state", rc.state, sizeof rc.state);
+        copy_field(res, "url", rc.url, sizeof rc.url);
+        copy_field(res, "duration", rc.duration, sizeof rc.duration);
+        copy_field(res, "size", rc.size, sizeof rc.size);
+        relay_result_free(res);
+        relay_action_free(a);
+    }
+    relay_call_hangup(call, NULL, NULL);
+    relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+    pthread_mutex_lock(&rc.lock);
+    rc.done = 1;
+    pthread_mutex_unlock(&rc.lock);
+}
+
+static relay_client *client_new(void)
+{
+    static const char *const contexts[] = {"office", NULL};
+    relay_client_options o;
+    relay_client_options_init(&o);
+    o.host = "127.0.0.1";
+    o.port = WS_PORT;
+    o.plain_ws = 1;
+    o.project = PROJECT;
+    o.token = TOKEN;
+    o.contexts = contexts;
+    o.request_timeout_ms = 5000;
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    assert_int_equal(relay_client_on_call(c, on_call, NULL), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    return c;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* Raw u-law audio made by sox: `seconds` of a 440 Hz tone. */
+static void make_tone(char *path, size_t n, double seconds)
+{
+    char name[64], secs[32];
+    snprintf(name, sizeof name, "tone-%.1fs.ul", seconds);
+    build_path(path, n, name);
+    snprintf(secs, sizeof secs, "%.2f", seconds);
+    const char *argv[] = {"sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw",
+                          path, "synth", secs, "sine", "440", "vol", "0.5", NULL};
+    assert_int_equal(run(argv, "sox-tone.log"), 0);
+}
+
+/* The stream scenario with the audio file's name written in. */
+static void make_scenario(char *out, size_t n, const char *audio)
+{
+    char tpl[600];
+    snprintf(tpl, sizeof tpl, "%s/tests/integration/sip/uac_stream_audio.xml.in",
+             getenv("RELAY_SOURCE_DIR"));
+    FILE *in = fopen(tpl, "r");
+    assert_non_null(in);
+    static char text[16384];
+    size_t len = fread(text, 1, sizeof text - 1, in);
+    fclose(in);
+    text[len] = 0;
+    char *at = strstr(text, "@AUDIO@");
+    assert_non_null(at);
+    build_path(out, n, "uac_stream_audio.xml");
+    FILE *f = fopen(out, "w");
+    assert_non_null(f);
+    fprintf(f, "%.*s%s%s", (int)(at - text), text, audio, at + strlen("@AUDIO@"));
+    fclose(f);
+}
+
+static int sipp_call(const char *scenario, const char *log)
+{
+    const char *argv[] = {"sipp", "127.0.0.1:" SIP_PORT, "-sf", scenario, "-s", "office",
+                          "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", SIPP_PORT,
+                          "-mp", SIPP_MEDIA_PORT, "-m", "1", "-timeout", "40s",
+                          "-timeout_error", "-nostdin", NULL};
+    return run(argv, log);
+}
+
+static void run_case(rec_case which, const char *scenario, const char *log)
+{
+    pthread_mutex_lock(&rc.lock);
+    rec_case keep = which;
+    memset((char *)&rc + sizeof rc.lock, 0, sizeof rc - sizeof rc.lock);
+    rc.which = keep;
+    pthread_mutex_unlock(&rc.lock);
+    relay_client *c = client_new();
+    int sipp_status = sipp_call(scenario, log);
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&rc.lock);
+        int done = rc.done;
+        pthread_mutex_unlock(&rc.lock);
+        if (done)
+            break;
+        sleep_ms(50);
+    }
+    relay_client_free(c);
+    assert_int_equal(sipp_status, 0);
+    assert_true(rc.done);
+    assert_int_equal(rc.answer, RELAY_OK);
+    assert_int_equal(rc.start, RELAY_OK);
+}
+
+typedef struct wav_facts {
+    int channels, rate;
+    double seconds;
+    double rms[2];
+    long long bytes;
+} wav_facts;
+
+/* What the file at the event's url holds. */
+static void read_wav(const char *url, wav_facts *w)
+{
+    memset(w, 0, sizeof *w);
+    assert_true(strncmp(url, "file:///", 8) == 0);
+    const char *path = url + 7;
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    w->bytes = (long long)st.st_size;
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    assert_non_null(f);
+    w->channels = info.channels;
+    w->rate = info.samplerate;
+    w->seconds = (double)info.frames / info.samplerate;
+    double sq[2] = {0, 0};
+    short buf[320];
+    sf_count_t got, total = 0;
+    while ((got = sf_readf_short(f, buf, 160)) > 0) {
+        for (sf_count_t i = 0; i < got; i++)
+            for (int ch = 0; ch < info.channels && ch < 2; ch++) {
+                double v = buf[i * info.channels + ch];
+                sq[ch] += v * v;
+            }
+        total += got;
+    }
+    sf_close(f);
+    for (int ch = 0; ch < 2 && total; ch++)
+        w->rms[ch] = sqrt(sq[ch] / (double)total);
+    printf("WAV %s: %d ch, %d Hz, %.3f s, %lld bytes, RMS %.0f / %.0f\n", path, w->channels,
+           w->rate, w->seconds, w->bytes, w->rms[0], w->rms[1]);
+}
+
+/* -------------------------------------------------------------- tests */
+
+/* The caller speaks 2 s then falls silent: the record ends by itself
+ * after end_silence_timeout, and the file holds those 2 s, loud. */
+static void a_record_ends_after_the_caller_falls_silent(void **state)
+{
+    (void)state;
+    char tone[600], scenario[600];
+    make_tone(tone, sizeof tone, 2.0);
+    make_scenario(scenario, sizeof scenario, tone);
+    run_case(CASE_SILENCE_ENDS, scenario, "sipp-record-silence.log");
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "finished");
+    wav_facts w;
+    read_wav(rc.url, &w);
+    assert_int_equal(w.channels, 1);
+    assert_int_equal(w.rate, 8000);
+    assert_true(fabs(w.seconds - 2.0) <= 0.3);
+    assert_true(w.rms[0] > 3000); /* a 440 Hz sine at half scale: ~11000 */
+    /* the event describes the file on disk */
+    assert_true(fabs(atof(rc.duration) - w.seconds) < 0.05);
+    assert_int_equal(atoll(rc.size), w.bytes);
+    /* ended by the silence: about 1 s after the 2 s of tone, not at 15 s */
+    printf("record took %lld ms\n", (long long)(rc.t_end - rc.t_start));
+    assert_true(rc.t_end - rc.t_start < 5000);
+}
+
+/* The caller sends nothing: no_input after initial_timeout (1 s), and the
+ * refused starts before it answer with a code and a reason. */
+static void a_silent_caller_gives_no_input_and_bad_starts_are_refused(void **state)
+{
+    (void)state;
+    char scenario[600];
+    snprintf(scenario, sizeof scenario, "%s/tests/integration/sip/uac_wait_bye.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    run_case(CASE_NO_INPUT, scenario, "sipp-record-no-input.log");
+    for (int i = 0; bad_params[i]; i++) {
+        printf("%s -> %s %s\n", bad_params[i], rc.bad_code[i], rc.bad_msg[i]);
+        assert_string_equal(rc.bad_code[i], bad_want[i]);
+        assert_true(strlen(rc.bad_msg[i]) > 5);
+    }
+    assert_string_equal(rc.unwritable_code, "500");
+    assert_string_equal(rc.unwritable_msg, "the recordings folder is not writable");
+    assert_int_equal(rc.wait, RELAY_OK); /* no_input is terminal, not a failure (the table) */
+    assert_string_equal(rc.state, "no_input");
+    int64_t took = rc.t_end - rc.t_start;
+    printf("no_input after %lld ms\n", (long long)took);
+    assert_true(took >= 900 && took < 2500);
+}
+
+/* Stereo, both directions, stopped by the client after 1.5 s: the caller
+ * on the left, relayd's silence (nothing played) on the right. */
+static void a_stereo_record_stopped_by_the_client(void **state)
+{
+    (void)state;
+    char tone[600], scenario[600];
+    make_tone(tone, sizeof tone, 4.0);
+    make_scenario(scenario, sizeof scenario, tone);
+    run_case(CASE_STEREO_STOP, scenario, "sipp-record-stereo.log");
+    assert_string_equal(rc.stop_code, "200");
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "finished");
+    wav_facts w;
+    read_wav(rc.url, &w);
+    assert_int_equal(w.channels, 2);
+    assert_true(fabs(w.seconds - 1.5) <= 0.3);
+    assert_true(w.rms[0] > 3000);
+    assert_true(w.rms[1] < 1);
+    assert_int_equal(atoll(rc.size), w.bytes);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_record_ends_after_the_caller_falls_silent),
+        cmocka_unit_test(a_silent_caller_gives_no_input_and_bad_starts_are_refused),
+        cmocka_unit_test(a_stereo_record_stopped_by_the_client),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
