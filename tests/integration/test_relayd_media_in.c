@@ -81,7 +81,7 @@ static void sleep_ms(int ms)
 
 /* ------------------------------------------------------------ the cases */
 
-typedef enum { CASE_SILENCE_ENDS, CASE_NO_INPUT, CASE_STEREO_STOP } rec_case;
+typedef enum { CASE_SILENCE_ENDS, CASE_NO_INPUT, CASE_STEREO_STOP, CASE_TERMINATOR } rec_case;
 
 #define MAX_BAD 12
 static struct {
@@ -154,6 +154,9 @@ static const char *record_params(rec_case which)
                "\"end_silence_timeout\":1}}}";
     case CASE_NO_INPUT:
         return "{\"record\":{\"audio\":{\"direction\":\"listen\",\"initial_timeout\":1}}}";
+    case CASE_TERMINATOR:
+        return "{\"record\":{\"audio\":{\"direction\":\"listen\",\"terminators\":\"#1\","
+               "\"initial_timeout\":5,\"end_silence_timeout\":0}}}";
     case CASE_STEREO_STOP:
     default:
         return "{\"record\":{\"audio\":{\"direction\":\"both\",\"stereo\":true,"
@@ -235,12 +238,13 @@ static void make_tone(char *path, size_t n, double seconds)
     assert_int_equal(run(argv, "sox-tone.log"), 0);
 }
 
-/* The stream scenario with the audio file's name written in. */
-static void make_scenario(char *out, size_t n, const char *audio)
+/* A stream scenario (template name.in) with the audio file's name written
+ * in, as name in the build folder. */
+static void make_scenario_from(const char *name, char *out, size_t n, const char *audio)
 {
     char tpl[600];
-    snprintf(tpl, sizeof tpl, "%s/tests/integration/sip/uac_stream_audio.xml.in",
-             getenv("RELAY_SOURCE_DIR"));
+    snprintf(tpl, sizeof tpl, "%s/tests/integration/sip/%s.in", getenv("RELAY_SOURCE_DIR"),
+             name);
     FILE *in = fopen(tpl, "r");
     assert_non_null(in);
     static char text[16384];
@@ -249,11 +253,16 @@ static void make_scenario(char *out, size_t n, const char *audio)
     text[len] = 0;
     char *at = strstr(text, "@AUDIO@");
     assert_non_null(at);
-    build_path(out, n, "uac_stream_audio.xml");
+    build_path(out, n, name);
     FILE *f = fopen(out, "w");
     assert_non_null(f);
     fprintf(f, "%.*s%s%s", (int)(at - text), text, audio, at + strlen("@AUDIO@"));
     fclose(f);
+}
+
+static void make_scenario(char *out, size_t n, const char *audio)
+{
+    make_scenario_from("uac_stream_audio.xml", out, n, audio);
 }
 
 static int sipp_call(const char *scenario, const char *log)
@@ -400,12 +409,33 @@ static void a_stereo_record_stopped_by_the_client(void **state)
     assert_int_equal(atoll(rc.size), w.bytes);
 }
 
+/* The caller talks, then presses 1 (RFC 4733, sipp's dtmf_2833_1.pcap,
+ * 1.5 s into a 4 s tone): "1" is a terminator, so the record finishes
+ * there, holding about 1.5 s rather than the whole tone. */
+static void a_terminator_digit_ends_the_record(void **state)
+{
+    (void)state;
+    char tone[600], scenario[600];
+    make_tone(tone, sizeof tone, 4.0);
+    make_scenario_from("uac_stream_dtmf.xml", scenario, sizeof scenario, tone);
+    run_case(CASE_TERMINATOR, scenario, "sipp-record-terminator.log");
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "finished");
+    wav_facts w;
+    read_wav(rc.url, &w);
+    printf("record took %lld ms\n", (long long)(rc.t_end - rc.t_start));
+    assert_true(w.seconds >= 1.3 && w.seconds <= 2.1);
+    assert_true(w.rms[0] > 3000);
+    assert_true(rc.t_end - rc.t_start < 3000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_record_ends_after_the_caller_falls_silent),
         cmocka_unit_test(a_silent_caller_gives_no_input_and_bad_starts_are_refused),
         cmocka_unit_test(a_stereo_record_stopped_by_the_client),
+        cmocka_unit_test(a_terminator_digit_ends_the_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -52,6 +52,7 @@ typedef struct record_op {
     int64_t paused_total_ms; /* time paused does not count towards timeouts */
     int paused;
     const char *end_state; /* NULL while recording */
+    const char *terminators; /* in the request's params: only read while starting */
 } record_op;
 
 static void record_free(call_op *base)
@@ -134,7 +135,13 @@ static void on_check(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
     (void)magic;
     (void)t;
     record_op *op = (record_op *)arg;
-    if (op->paused || op->end_state)
+    if (op->end_state)
+        return;
+    if (media_record_sink_terminated(op->rec)) {
+        record_stop(op, RECORD_FINISHED);
+        return;
+    }
+    if (op->paused)
         return;
     int64_t now = core_now_ms();
     int64_t voice = media_record_sink_last_voice_ms(op->rec);
@@ -255,6 +262,7 @@ static json_t *record_params_invalid(json_t *params, record_op *out)
         return frames_code_result(400, "end_silence_timeout must be between 0 and 3600 seconds");
     if (!terminators_valid(json_object_get(audio, "terminators")))
         return frames_code_result(400, "terminators must be up to 16 of 0-9 * # A-D");
+    out->terminators = json_string_value(json_object_get(audio, "terminators"));
     return NULL;
 }
 
@@ -296,6 +304,7 @@ static json_t *record_open(record_op *op, relayd *rd, call *c)
         server_log(RELAY_LOG_WARN, "record: %s: %s", op->path, why);
         return frames_code_result(500, why);
     }
+    media_record_sink_set_terminators(op->rec, op->terminators);
     op->timer = su_timer_create(su_root_task(rd->root), CHECK_MS);
     if (!op->timer || su_timer_set_for_ever(op->timer, on_check, (su_timer_arg_t *)op) != 0) {
         uint64_t frames, dropped;

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +38,8 @@ struct media_record_sink {
     _Atomic int64_t last_voice_ms;
     atomic_int paused;
     atomic_int closing; /* set by the core: drain, close, exit */
+    char terminators[17];
+    atomic_char terminated; /* the terminator pressed; the core's timer reads it */
 };
 
 static int64_t mono_ms(void)
@@ -118,6 +121,13 @@ static void record_on_frame(media_sink *sink, const int16_t pcm[MEDIA_FRAME_SAMP
         both_frame(r, pcm, dir);
 }
 
+static void record_on_digit(media_sink *sink, char digit)
+{
+    media_record_sink *r = (media_record_sink *)sink;
+    if (strchr(r->terminators, digit) && !atomic_load(&r->terminated))
+        atomic_store(&r->terminated, digit);
+}
+
 static void record_on_detach(media_sink *sink)
 {
     media_record_sink *r = (media_record_sink *)sink;
@@ -174,6 +184,7 @@ media_record_sink *media_record_sink_open(const char *path, media_rec_dir dir, i
     }
     r->sink.on_frame = record_on_frame;
     r->sink.on_detach = record_on_detach;
+    r->sink.on_digit = record_on_digit;
     r->dir = dir;
     r->channels = stereo ? 2 : 1;
     r->detached = detached;
@@ -196,6 +207,13 @@ media_record_sink *media_record_sink_open(const char *path, media_rec_dir dir, i
 }
 
 media_sink *media_record_sink_base(media_record_sink *r) { return &r->sink; }
+
+void media_record_sink_set_terminators(media_record_sink *r, const char *digits)
+{
+    snprintf(r->terminators, sizeof r->terminators, "%s", digits ? digits : "");
+}
+
+char media_record_sink_terminated(media_record_sink *r) { return atomic_load(&r->terminated); }
 
 void media_record_sink_pause(media_record_sink *r, int paused)
 {

@@ -42,6 +42,10 @@ media_sink *media_record_sink_base(media_record_sink *r);
 
 /* Any thread. Paused: frames are dropped (not written, not timed). */
 void media_record_sink_pause(media_record_sink *r, int paused);
+/* DTMF digits that end the recording (NULL or "": none); before attach. */
+void media_record_sink_set_terminators(media_record_sink *r, const char *digits);
+/* The terminator the peer pressed, or 0 (any thread). */
+char media_record_sink_terminated(media_record_sink *r);
 /* Monotonic ms of the last frame above the voice threshold; 0 if none yet. */
 int64_t media_record_sink_last_voice_ms(media_record_sink *r);
 /* Sample frames (per channel) handed to the writer so far. */
