@@ -10,5 +10,6 @@ extern const server_family_desc control_family; /* calling/control.c */
 extern const server_family_desc play_family;    /* calling/play.c */
 extern const server_family_desc refer_family;   /* calling/refer.c */
 extern const server_family_desc record_family;  /* calling/record.c */
+extern const server_family_desc collect_family; /* calling/collect.c */
 
 #endif

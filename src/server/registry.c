@@ -9,5 +9,6 @@ const server_family_desc *const server_families[] = {
     &play_family,
     &refer_family,
     &record_family,
+    &collect_family,
     NULL,
 };

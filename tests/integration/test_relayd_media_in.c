@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <sndfile.h>
 
 #include <relay/relay.h>
@@ -81,7 +82,8 @@ static void sleep_ms(int ms)
 
 /* ------------------------------------------------------------ the cases */
 
-typedef enum { CASE_SILENCE_ENDS, CASE_NO_INPUT, CASE_STEREO_STOP, CASE_TERMINATOR } rec_case;
+typedef enum { CASE_SILENCE_ENDS, CASE_NO_INPUT, CASE_STEREO_STOP, CASE_TERMINATOR,
+               CASE_COLLECT_DIGITS, CASE_COLLECT_TIMERS } rec_case;
 
 #define MAX_BAD 12
 static struct {
@@ -94,6 +96,10 @@ static struct {
     char stop_code[8];
     char bad_code[MAX_BAD][8], bad_msg[MAX_BAD][160];
     char unwritable_code[8], unwritable_msg[160];
+    char digits[80], terminator[8], result_type[32];
+    char timers_code[8];
+    int completed_before_timers;
+    int64_t t_timers;
 } rc = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Refused starts: each answers 4xx/5xx with a message, and leaves nothing
@@ -170,10 +176,83 @@ static void copy_field(relay_result *res, const char *key, char *out, size_t n)
     snprintf(out, n, "%s", v ? v : "");
 }
 
+/* Refused collects, checked on the timers case's call. */
+static const char *const bad_collect[] = {
+    "{\"control_id\":\"c0\",\"speech\":{}}",
+    "{\"control_id\":\"c1\",\"digits\":{\"max\":0}}",
+    "{\"control_id\":\"c2\",\"digits\":{\"max\":4,\"digit_timeout\":-1}}",
+    "{\"control_id\":\"c3\",\"digits\":{\"max\":4,\"terminators\":\"x\"}}",
+    "{\"control_id\":\"c4\",\"digits\":{\"max\":4},\"initial_timeout\":1e12}",
+    "{\"control_id\":\"c5\"}",
+    NULL,
+};
+static const char *const bad_collect_want[] = {"501", "400", "400", "400", "400", "400"};
+
+/* The collect result's fields, from the final event's params. */
+static void take_collect_result(relay_result *res)
+{
+    json_error_t err;
+    json_t *p = res ? json_loads(relay_result_json(res), 0, &err) : NULL;
+    json_t *result = json_object_get(p, "result");
+    json_t *params = json_object_get(result, "params");
+    snprintf(rc.result_type, sizeof rc.result_type, "%s",
+             json_string_value(json_object_get(result, "type")) ?: "");
+    snprintf(rc.digits, sizeof rc.digits, "%s",
+             json_string_value(json_object_get(params, "digits")) ?: "");
+    snprintf(rc.terminator, sizeof rc.terminator, "%s",
+             json_string_value(json_object_get(params, "terminator")) ?: "");
+    json_decref(p);
+}
+
+static void collect_call(relay_call *call)
+{
+    const char *params =
+        rc.which == CASE_COLLECT_DIGITS
+            ? "{\"digits\":{\"max\":5,\"terminators\":\"9\",\"digit_timeout\":3},"
+              "\"initial_timeout\":8}"
+            : "{\"digits\":{\"max\":5},\"initial_timeout\":0.5,"
+              "\"start_input_timers\":false}";
+    if (rc.which == CASE_COLLECT_TIMERS)
+        for (int i = 0; bad_collect[i]; i++)
+            execute_code(call, "calling.collect", bad_collect[i], rc.bad_code[i],
+                         sizeof rc.bad_code[i], rc.bad_msg[i], sizeof rc.bad_msg[i]);
+    relay_action *a = NULL;
+    rc.t_start = now_ms();
+    rc.start = relay_call_start(call, "calling.collect", params, &a);
+    if (rc.start != RELAY_OK)
+        return;
+    if (rc.which == CASE_COLLECT_TIMERS) {
+        sleep_ms(1500); /* three initial_timeouts: nothing may end it yet */
+        rc.completed_before_timers = relay_action_completed(a);
+        char body[160];
+        snprintf(body, sizeof body, "{\"control_id\":\"%s\"}", relay_action_control_id(a));
+        char msg[160];
+        rc.t_timers = now_ms();
+        execute_code(call, "calling.collect.start_input_timers", body, rc.timers_code,
+                     sizeof rc.timers_code, msg, sizeof msg);
+    }
+    relay_result *res = NULL;
+    rc.wait = relay_action_wait(a, 15000, &res);
+    rc.t_end = now_ms();
+    copy_field(res, "state", rc.state, sizeof rc.state);
+    take_collect_result(res);
+    relay_result_free(res);
+    relay_action_free(a);
+}
+
 static void on_call(relay_call *call, void *user)
 {
     (void)user;
     rc.answer = relay_call_answer(call, NULL);
+    if (rc.which == CASE_COLLECT_DIGITS || rc.which == CASE_COLLECT_TIMERS) {
+        collect_call(call);
+        relay_call_hangup(call, NULL, NULL);
+        relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+        pthread_mutex_lock(&rc.lock);
+        rc.done = 1;
+        pthread_mutex_unlock(&rc.lock);
+        return;
+    }
     if (rc.which == CASE_NO_INPUT)
         bad_input_checks(call);
     relay_action *a = NULL;
@@ -429,6 +508,48 @@ static void a_terminator_digit_ends_the_record(void **state)
     assert_true(rc.t_end - rc.t_start < 3000);
 }
 
+/* The caller presses 1, 2, 3 and then 9, a terminator (RFC 2833): the
+ * result is those digits and the terminator, as soon as 9 arrives. */
+static void a_collect_gets_the_digits_the_caller_pressed(void **state)
+{
+    (void)state;
+    char tone[600], scenario[600];
+    make_tone(tone, sizeof tone, 4.0);
+    make_scenario_from("uac_stream_digits.xml", scenario, sizeof scenario, tone);
+    run_case(CASE_COLLECT_DIGITS, scenario, "sipp-collect-digits.log");
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "finished");
+    assert_string_equal(rc.result_type, "digit");
+    assert_string_equal(rc.digits, "123");
+    assert_string_equal(rc.terminator, "9");
+    printf("collect took %lld ms\n", (long long)(rc.t_end - rc.t_start));
+    assert_true(rc.t_end - rc.t_start < 4500); /* the terminator, not digit_timeout */
+}
+
+/* start_input_timers false: nothing ends the collect until
+ * .start_input_timers, then no_input after initial_timeout (0.5 s). And
+ * the refused collects before it. */
+static void collect_timers_wait_for_start_input_timers(void **state)
+{
+    (void)state;
+    char scenario[600];
+    snprintf(scenario, sizeof scenario, "%s/tests/integration/sip/uac_wait_bye.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    run_case(CASE_COLLECT_TIMERS, scenario, "sipp-collect-timers.log");
+    for (int i = 0; bad_collect[i]; i++) {
+        printf("%s -> %s %s\n", bad_collect[i], rc.bad_code[i], rc.bad_msg[i]);
+        assert_string_equal(rc.bad_code[i], bad_collect_want[i]);
+    }
+    assert_false(rc.completed_before_timers);
+    assert_string_equal(rc.timers_code, "200");
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "no_input");
+    assert_string_equal(rc.result_type, "no_input");
+    int64_t after = rc.t_end - rc.t_timers;
+    printf("no_input %lld ms after start_input_timers\n", (long long)after);
+    assert_true(after >= 400 && after < 1500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +557,8 @@ int main(void)
         cmocka_unit_test(a_silent_caller_gives_no_input_and_bad_starts_are_refused),
         cmocka_unit_test(a_stereo_record_stopped_by_the_client),
         cmocka_unit_test(a_terminator_digit_ends_the_record),
+        cmocka_unit_test(a_collect_gets_the_digits_the_caller_pressed),
+        cmocka_unit_test(collect_timers_wait_for_start_input_timers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
