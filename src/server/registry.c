@@ -10,5 +10,6 @@ const server_family_desc *const server_families[] = {
     &refer_family,
     &record_family,
     &collect_family,
+    &send_digits_family,
     NULL,
 };

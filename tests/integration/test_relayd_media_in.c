@@ -7,7 +7,10 @@
  *
  * Ports 36100-36299 only (other engineers' tests own the rest).
  */
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,7 +86,7 @@ static void sleep_ms(int ms)
 /* ------------------------------------------------------------ the cases */
 
 typedef enum { CASE_SILENCE_ENDS, CASE_NO_INPUT, CASE_STEREO_STOP, CASE_TERMINATOR,
-               CASE_COLLECT_DIGITS, CASE_COLLECT_TIMERS } rec_case;
+               CASE_COLLECT_DIGITS, CASE_COLLECT_TIMERS, CASE_SEND_DIGITS } rec_case;
 
 #define MAX_BAD 12
 static struct {
@@ -240,10 +243,48 @@ static void collect_call(relay_call *call)
     relay_action_free(a);
 }
 
+static const char *const bad_send[] = {
+    "{\"control_id\":\"s0\",\"digits\":\"12x\"}",
+    "{\"control_id\":\"s1\",\"digits\":\"\"}",
+    "{\"control_id\":\"s2\"}",
+    "{\"control_id\":\"s3\",\"digits\":"
+    "\"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+    "12345678901234567890123456789012345678901234567890\"}",
+    NULL,
+};
+
+static void send_digits_call(relay_call *call)
+{
+    for (int i = 0; bad_send[i]; i++)
+        execute_code(call, "calling.send_digits", bad_send[i], rc.bad_code[i],
+                     sizeof rc.bad_code[i], rc.bad_msg[i], sizeof rc.bad_msg[i]);
+    relay_action *a = NULL;
+    rc.t_start = now_ms();
+    rc.start = relay_call_start(call, "calling.send_digits", "{\"digits\":\"1w9#\"}", &a);
+    if (rc.start != RELAY_OK)
+        return;
+    relay_result *res = NULL;
+    rc.wait = relay_action_wait(a, 10000, &res);
+    rc.t_end = now_ms();
+    copy_field(res, "state", rc.state, sizeof rc.state);
+    relay_result_free(res);
+    relay_action_free(a);
+    sleep_ms(300); /* the last packets reach the listener */
+}
+
 static void on_call(relay_call *call, void *user)
 {
     (void)user;
     rc.answer = relay_call_answer(call, NULL);
+    if (rc.which == CASE_SEND_DIGITS) {
+        send_digits_call(call);
+        relay_call_hangup(call, NULL, NULL);
+        relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+        pthread_mutex_lock(&rc.lock);
+        rc.done = 1;
+        pthread_mutex_unlock(&rc.lock);
+        return;
+    }
     if (rc.which == CASE_COLLECT_DIGITS || rc.which == CASE_COLLECT_TIMERS) {
         collect_call(call);
         relay_call_hangup(call, NULL, NULL);
@@ -344,12 +385,19 @@ static void make_scenario(char *out, size_t n, const char *audio)
     make_scenario_from("uac_stream_audio.xml", out, n, audio);
 }
 
+static const char *sipp_rtp_port; /* NULL, or -key rtp_port for uac_rtp_listener.xml */
+
 static int sipp_call(const char *scenario, const char *log)
 {
     const char *argv[] = {"sipp", "127.0.0.1:" SIP_PORT, "-sf", scenario, "-s", "office",
                           "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", SIPP_PORT,
                           "-mp", SIPP_MEDIA_PORT, "-m", "1", "-timeout", "40s",
-                          "-timeout_error", "-nostdin", NULL};
+                          "-timeout_error", "-nostdin", NULL, NULL, NULL, NULL};
+    if (sipp_rtp_port) {
+        argv[20] = "-key";
+        argv[21] = "rtp_port";
+        argv[22] = sipp_rtp_port;
+    }
     return run(argv, log);
 }
 
@@ -550,6 +598,127 @@ static void collect_timers_wait_for_start_input_timers(void **state)
     assert_true(after >= 400 && after < 1500);
 }
 
+/* ------------------------------------------------- what relayd sends */
+
+/* The test's own RTP socket (the SDP offer points relayd at it): each
+ * PCMU packet decoded and classified as a DTMF key (Goertzel) or none. */
+#define RTP_LISTEN_PORT 36150
+#define MAX_PKTS 3000
+static struct {
+    int fd;
+    volatile int stop;
+    int n;
+    char key[MAX_PKTS];
+    int64_t at[MAX_PKTS];
+} rx;
+
+static int ulaw_to_linear(unsigned char u)
+{
+    u = (unsigned char)~u;
+    int t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+    return (u & 0x80) ? 0x84 - t : t - 0x84;
+}
+
+static double goertzel(const double *x, int n, double f)
+{
+    double k = 2 * cos(2 * M_PI * f / 8000), s1 = 0, s2 = 0;
+    for (int i = 0; i < n; i++) {
+        double s = x[i] + k * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    return s1 * s1 + s2 * s2 - k * s1 * s2;
+}
+
+/* The key whose row and column tones carry most of the packet's energy. */
+static char dtmf_key(const double *x, int n)
+{
+    static const double rows[4] = {697, 770, 852, 941}, cols[4] = {1209, 1336, 1477, 1633};
+    static const char keys[] = "123A456B789C*0#D";
+    double energy = 0;
+    for (int i = 0; i < n; i++)
+        energy += x[i] * x[i];
+    if (energy / n < 1e5) /* quieter than about -50 dBFS: silence */
+        return 0;
+    int r = 0, c = 0;
+    double pr[4], pc[4];
+    for (int i = 0; i < 4; i++) {
+        pr[i] = goertzel(x, n, rows[i]);
+        pc[i] = goertzel(x, n, cols[i]);
+        r = pr[i] > pr[r] ? i : r;
+        c = pc[i] > pc[c] ? i : c;
+    }
+    for (int i = 0; i < 4; i++) /* each a clear winner */
+        if ((i != r && pr[i] * 10 > pr[r]) || (i != c && pc[i] * 10 > pc[c]))
+            return 0;
+    return keys[r * 4 + c];
+}
+
+static void *rx_main(void *arg)
+{
+    (void)arg;
+    unsigned char buf[2048];
+    while (!rx.stop) {
+        ssize_t len = recv(rx.fd, buf, sizeof buf, 0);
+        if (len < 12 + 160 || (buf[1] & 0x7f) != 0 || rx.n >= MAX_PKTS)
+            continue;
+        double x[160];
+        for (int i = 0; i < 160; i++)
+            x[i] = ulaw_to_linear(buf[12 + i]);
+        rx.key[rx.n] = dtmf_key(x, 160);
+        rx.at[rx.n] = now_ms();
+        rx.n++;
+    }
+    return NULL;
+}
+
+/* relayd sends 1, a 0.5 s pause, 9 and # as tones: the test hears exactly
+ * those keys, the pause between 1 and 9. Bad digit strings are refused. */
+static void send_digits_reach_the_peer_as_tones(void **state)
+{
+    (void)state;
+    memset(&rx, 0, sizeof rx);
+    rx.fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(rx.fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(RTP_LISTEN_PORT)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(rx.fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {0, 200 * 1000};
+    setsockopt(rx.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, rx_main, NULL), 0);
+    char scenario[600];
+    snprintf(scenario, sizeof scenario, "%s/tests/integration/sip/uac_rtp_listener.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    sipp_rtp_port = "36150";
+    run_case(CASE_SEND_DIGITS, scenario, "sipp-send-digits.log");
+    sipp_rtp_port = NULL;
+    rx.stop = 1;
+    pthread_join(t, NULL);
+    close(rx.fd);
+
+    for (int i = 0; bad_send[i]; i++) {
+        printf("%.60s -> %s %s\n", bad_send[i], rc.bad_code[i], rc.bad_msg[i]);
+        assert_string_equal(rc.bad_code[i], "400");
+    }
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "finished");
+    /* runs of packets with one key, collapsed */
+    char heard[32] = "";
+    int64_t at[32];
+    size_t h = 0;
+    for (int i = 0; i < rx.n && h < sizeof heard - 1; i++)
+        if (rx.key[i] && (i == 0 || rx.key[i - 1] != rx.key[i])) {
+            at[h] = rx.at[i];
+            heard[h++] = rx.key[i];
+            heard[h] = 0;
+        }
+    printf("%d packets; heard \"%s\"\n", rx.n, heard);
+    assert_string_equal(heard, "19#");
+    printf("1 to 9: %lld ms\n", (long long)(at[1] - at[0]));
+    assert_true(at[1] - at[0] >= 550); /* tone 100 + gap 60 + w 500, less jitter */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +728,7 @@ int main(void)
         cmocka_unit_test(a_terminator_digit_ends_the_record),
         cmocka_unit_test(a_collect_gets_the_digits_the_caller_pressed),
         cmocka_unit_test(collect_timers_wait_for_start_input_timers),
+        cmocka_unit_test(send_digits_reach_the_peer_as_tones),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
