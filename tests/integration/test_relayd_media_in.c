@@ -86,7 +86,8 @@ static void sleep_ms(int ms)
 /* ------------------------------------------------------------ the cases */
 
 typedef enum { CASE_SILENCE_ENDS, CASE_NO_INPUT, CASE_STEREO_STOP, CASE_TERMINATOR,
-               CASE_COLLECT_DIGITS, CASE_COLLECT_TIMERS, CASE_SEND_DIGITS } rec_case;
+               CASE_COLLECT_DIGITS, CASE_COLLECT_TIMERS, CASE_SEND_DIGITS,
+               CASE_COLLECT_INBAND, CASE_LOOPBACK } rec_case;
 
 #define MAX_BAD 12
 static struct {
@@ -210,7 +211,10 @@ static void take_collect_result(relay_result *res)
 static void collect_call(relay_call *call)
 {
     const char *params =
-        rc.which == CASE_COLLECT_DIGITS
+        rc.which == CASE_COLLECT_INBAND || rc.which == CASE_LOOPBACK
+            ? "{\"digits\":{\"max\":3,\"terminators\":\"#\",\"digit_timeout\":3},"
+              "\"initial_timeout\":8}"
+        : rc.which == CASE_COLLECT_DIGITS
             ? "{\"digits\":{\"max\":5,\"terminators\":\"9\",\"digit_timeout\":3},"
               "\"initial_timeout\":8}"
             : "{\"digits\":{\"max\":5},\"initial_timeout\":0.5,"
@@ -224,6 +228,16 @@ static void collect_call(relay_call *call)
     rc.start = relay_call_start(call, "calling.collect", params, &a);
     if (rc.start != RELAY_OK)
         return;
+    if (rc.which == CASE_LOOPBACK) { /* relayd's tones come back through sipp's echo */
+        relay_action *send = NULL;
+        if (relay_call_start(call, "calling.send_digits", "{\"digits\":\"3*9\"}", &send) ==
+            RELAY_OK) {
+            relay_result *res = NULL;
+            relay_action_wait(send, 10000, &res);
+            relay_result_free(res);
+            relay_action_free(send);
+        }
+    }
     if (rc.which == CASE_COLLECT_TIMERS) {
         sleep_ms(1500); /* three initial_timeouts: nothing may end it yet */
         rc.completed_before_timers = relay_action_completed(a);
@@ -285,7 +299,8 @@ static void on_call(relay_call *call, void *user)
         pthread_mutex_unlock(&rc.lock);
         return;
     }
-    if (rc.which == CASE_COLLECT_DIGITS || rc.which == CASE_COLLECT_TIMERS) {
+    if (rc.which == CASE_COLLECT_DIGITS || rc.which == CASE_COLLECT_TIMERS ||
+        rc.which == CASE_COLLECT_INBAND || rc.which == CASE_LOOPBACK) {
         collect_call(call);
         relay_call_hangup(call, NULL, NULL);
         relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
@@ -386,6 +401,7 @@ static void make_scenario(char *out, size_t n, const char *audio)
 }
 
 static const char *sipp_rtp_port; /* NULL, or -key rtp_port for uac_rtp_listener.xml */
+static int sipp_echo;             /* 1: -rtp_echo (sends relayd's RTP back) */
 
 static int sipp_call(const char *scenario, const char *log)
 {
@@ -397,6 +413,8 @@ static int sipp_call(const char *scenario, const char *log)
         argv[20] = "-key";
         argv[21] = "rtp_port";
         argv[22] = sipp_rtp_port;
+    } else if (sipp_echo) {
+        argv[20] = "-rtp_echo";
     }
     return run(argv, log);
 }
@@ -719,6 +737,70 @@ static void send_digits_reach_the_peer_as_tones(void **state)
     assert_true(at[1] - at[0] >= 550); /* tone 100 + gap 60 + w 500, less jitter */
 }
 
+/* ------------------------------------------------------ in-band DTMF */
+
+/* Raw u-law DTMF made by sox: 1 s of silence (the collect is running by
+ * then), then each key 150 ms with 150 ms after it. */
+static void make_dtmf(char *path, size_t n, const char *keys)
+{
+    static const char *const map = "123A456B789C*0#D";
+    static const char *const rows[4] = {"697", "770", "852", "941"};
+    static const char *const cols[4] = {"1209", "1336", "1477", "1633"};
+    build_path(path, n, "dtmf-inband.ul");
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    for (int i = 0; i < 8000; i++)
+        fputc(0xFF, out); /* u-law silence */
+    for (const char *k = keys; *k; k++) {
+        int at = (int)(strchr(map, *k) - map);
+        char piece[600];
+        build_path(piece, sizeof piece, "dtmf-key.ul");
+        const char *argv[] = {"sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw",
+                              piece, "synth", "0.15", "sine", rows[at / 4], "sine", "mix",
+                              cols[at % 4], "vol", "0.4", "pad", "0", "0.15", NULL};
+        assert_int_equal(run(argv, "sox-dtmf.log"), 0);
+        FILE *in = fopen(piece, "rb");
+        assert_non_null(in);
+        int c;
+        while ((c = fgetc(in)) != EOF)
+            fputc(c, out);
+        fclose(in);
+    }
+    fclose(out);
+}
+
+/* The caller's tones (sox) arrive in the audio, no telephone-event
+ * offered: spandsp's detector in the media session finds 2, 7 and #. */
+static void a_collect_hears_in_band_tones(void **state)
+{
+    (void)state;
+    char audio[600], scenario[600];
+    make_dtmf(audio, sizeof audio, "27#");
+    make_scenario(scenario, sizeof scenario, audio);
+    run_case(CASE_COLLECT_INBAND, scenario, "sipp-collect-inband.log");
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "finished");
+    assert_string_equal(rc.result_type, "digit");
+    assert_string_equal(rc.digits, "27");
+    assert_string_equal(rc.terminator, "#");
+}
+
+/* send_digits and collect on one call: sipp echoes relayd's RTP, so the
+ * tones relayd sends come back and its own detector reads them. */
+static void sent_digits_come_back_through_an_echo(void **state)
+{
+    (void)state;
+    char scenario[600];
+    snprintf(scenario, sizeof scenario, "%s/tests/integration/sip/uac_wait_bye.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    sipp_echo = 1;
+    run_case(CASE_LOOPBACK, scenario, "sipp-digits-echo.log");
+    sipp_echo = 0;
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "finished");
+    assert_string_equal(rc.digits, "3*9"); /* max 3 reached */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -729,6 +811,8 @@ int main(void)
         cmocka_unit_test(a_collect_gets_the_digits_the_caller_pressed),
         cmocka_unit_test(collect_timers_wait_for_start_input_timers),
         cmocka_unit_test(send_digits_reach_the_peer_as_tones),
+        cmocka_unit_test(a_collect_hears_in_band_tones),
+        cmocka_unit_test(sent_digits_come_back_through_an_echo),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

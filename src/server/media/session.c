@@ -23,6 +23,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <spandsp.h>
+
 #include "media/player.h"
 #include "sip/sdp.h"
 
@@ -61,6 +63,7 @@ struct media_session {
     media_player *play;
     media_sink *sinks;
     uint32_t te_last_ts;  /* RTP timestamp of the last digit reported */
+    dtmf_rx_state_t *dtmf_rx; /* in-band detector, made when first needed */
     int te_reported;      /* te_last_ts is valid */
     /* telephone-event's payload type (-1: none); set by the core at each
      * offer, read by the media thread */
@@ -151,6 +154,31 @@ static int receive_event(media_session *s, const uint8_t *pkt, size_t len)
     return 1;
 }
 
+/* spandsp's detector, from dtmf_rx() below: same thread */
+static void on_inband_digits(void *user, const char *digits, int len)
+{
+    for (int i = 0; i < len; i++)
+        feed_digit(user, digits[i]);
+}
+
+/* In-band DTMF on decoded RX audio, for a peer that did not negotiate
+ * telephone-event (one that did signals its digits that way, and may also
+ * leave the tones in the audio: detecting both would count each twice).
+ * Only while some sink wants digits: the detector costs every frame. */
+static void detect_inband(media_session *s, const int16_t pcm[MEDIA_FRAME_SAMPLES])
+{
+    if (atomic_load_explicit(&s->te_pt, memory_order_relaxed) >= 0)
+        return;
+    int wanted = 0;
+    for (media_sink *k = s->sinks; k && !wanted; k = k->next)
+        wanted = k->on_digit != NULL;
+    if (!wanted)
+        return;
+    if (!s->dtmf_rx && !(s->dtmf_rx = dtmf_rx_init(NULL, on_inband_digits, s)))
+        return;
+    dtmf_rx(s->dtmf_rx, pcm, MEDIA_FRAME_SAMPLES);
+}
+
 /* Reads what arrived; decodes it only if someone listens. */
 static void session_receive(media_session *s)
 {
@@ -162,8 +190,10 @@ static void session_receive(media_session *s)
             return;
         if (s->sinks && receive_event(s, buf, (size_t)n))
             continue;
-        if (s->sinks && media_rtp_decode(buf, (size_t)n, pcm) == 0)
+        if (s->sinks && media_rtp_decode(buf, (size_t)n, pcm) == 0) {
+            detect_inband(s, pcm);
             feed_sinks(s, pcm, MEDIA_DIR_RX);
+        }
     }
 }
 
@@ -206,6 +236,8 @@ static void session_end(media_thread *t, media_session *s)
         k->on_detach(k);
     }
     media_rtp_close(s->rtp);
+    if (s->dtmf_rx)
+        dtmf_rx_free(s->dtmf_rx);
     free(s);
 }
 
