@@ -87,7 +87,7 @@ static void sleep_ms(int ms)
 
 typedef enum { CASE_SILENCE_ENDS, CASE_NO_INPUT, CASE_STEREO_STOP, CASE_TERMINATOR,
                CASE_COLLECT_DIGITS, CASE_COLLECT_TIMERS, CASE_SEND_DIGITS,
-               CASE_COLLECT_INBAND, CASE_LOOPBACK } rec_case;
+               CASE_COLLECT_INBAND, CASE_LOOPBACK, CASE_HANGUP } rec_case;
 
 #define MAX_BAD 12
 static struct {
@@ -167,6 +167,9 @@ static const char *record_params(rec_case which)
     case CASE_TERMINATOR:
         return "{\"record\":{\"audio\":{\"direction\":\"listen\",\"terminators\":\"#1\","
                "\"initial_timeout\":5,\"end_silence_timeout\":0}}}";
+    case CASE_HANGUP:
+        return "{\"record\":{\"audio\":{\"direction\":\"listen\",\"initial_timeout\":0,"
+               "\"end_silence_timeout\":0}}}";
     case CASE_STEREO_STOP:
     default:
         return "{\"record\":{\"audio\":{\"direction\":\"both\",\"stereo\":true,"
@@ -315,6 +318,10 @@ static void on_call(relay_call *call, void *user)
     rc.t_start = now_ms();
     rc.start = relay_call_start(call, "calling.record", record_params(rc.which), &a);
     if (rc.start == RELAY_OK) {
+        if (rc.which == CASE_HANGUP) { /* the record is still running when the call ends */
+            sleep_ms(1000);
+            relay_call_hangup(call, NULL, NULL);
+        }
         if (rc.which == CASE_STEREO_STOP) {
             sleep_ms(1500);
             relay_result *res = NULL;
@@ -801,6 +808,25 @@ static void sent_digits_come_back_through_an_echo(void **state)
     assert_string_equal(rc.digits, "3*9"); /* max 3 reached */
 }
 
+/* The call ends while recording: the record still reports finished with
+ * its url, and the file (closed by the writer) holds what was heard. */
+static void a_hangup_finishes_the_record(void **state)
+{
+    (void)state;
+    char tone[600], scenario[600];
+    make_tone(tone, sizeof tone, 4.0);
+    make_scenario(scenario, sizeof scenario, tone);
+    run_case(CASE_HANGUP, scenario, "sipp-record-hangup.log");
+    assert_int_equal(rc.wait, RELAY_OK);
+    assert_string_equal(rc.state, "finished");
+    sleep_ms(300); /* the writer closes the file just after the event */
+    wav_facts w;
+    read_wav(rc.url, &w);
+    assert_true(fabs(w.seconds - 1.0) <= 0.3);
+    assert_true(w.rms[0] > 3000);
+    assert_true(fabs(atof(rc.duration) - w.seconds) <= 0.1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -813,6 +839,7 @@ int main(void)
         cmocka_unit_test(send_digits_reach_the_peer_as_tones),
         cmocka_unit_test(a_collect_hears_in_band_tones),
         cmocka_unit_test(sent_digits_come_back_through_an_echo),
+        cmocka_unit_test(a_hangup_finishes_the_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
