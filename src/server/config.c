@@ -140,6 +140,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = set_str(&cfg->ready_file, v);
     else if (strcmp(key, "node_id") == 0)
         rc = set_str(&cfg->node_id, v);
+    else if (strcmp(key, "recordings_dir") == 0)
+        rc = *v == '/' ? set_str(&cfg->recordings_dir, v) : -1; /* file:// URLs need it absolute */
     else {
         snprintf(err, errlen, "unknown setting '%s'", key);
         return -1;
@@ -217,6 +219,7 @@ void config_usage(const char *prog)
             "  --log-level LEVEL        error|warn|info|debug (debug shows every frame)\n"
             "  --ready-file PATH        written once relayd is listening\n"
             "  --node-id ID             node id reported to clients\n"
+            "  --recordings-dir DIR     where calling.record writes (absolute; /tmp/relayd-recordings)\n"
             "With no configuration relayd is a loopback-only development instance\n"
             "accepting project 'dev' with token 'dev'.\n",
             prog);
@@ -240,7 +243,8 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->max_frame = 10 * 1024 * 1024;
     cfg->log_level = RELAY_LOG_INFO;
     if (set_str(&cfg->ws_ip, "127.0.0.1") || set_str(&cfg->sip_listen, "127.0.0.1:5070") ||
-        set_str(&cfg->media_ip, "127.0.0.1") || set_str(&cfg->node_id, "relayd-local")) {
+        set_str(&cfg->media_ip, "127.0.0.1") || set_str(&cfg->node_id, "relayd-local") ||
+        set_str(&cfg->recordings_dir, "/tmp/relayd-recordings")) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -372,5 +376,6 @@ void config_free(relayd_config *cfg)
     free(cfg->ready_file);
     free(cfg->node_id);
     free(cfg->media_dir);
+    free(cfg->recordings_dir);
     memset(cfg, 0, sizeof *cfg);
 }

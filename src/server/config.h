@@ -49,6 +49,7 @@ typedef struct relayd_config {
     int log_level;         /* relay_log_level */
     char *ready_file;      /* written once listening */
     char *node_id;
+    char *recordings_dir;  /* calling.record's files; absolute */
 } relayd_config;
 
 /* Defaults, then file (if any --config in argv), then flags. On error, a

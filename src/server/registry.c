@@ -8,5 +8,8 @@ const server_family_desc *const server_families[] = {
     &control_family,
     &play_family,
     &refer_family,
+    &record_family,
+    &collect_family,
+    &send_digits_family,
     NULL,
 };

@@ -77,7 +77,9 @@ static void relayd_serves_the_documented_set(void **state)
         "signalwire.connect", "signalwire.ping", "signalwire.receive", "signalwire.unreceive",
         "calling.answer", "calling.end", "calling.pass", "calling.play", "calling.play.stop",
         "calling.play.pause", "calling.play.resume", "calling.play.volume", "calling.refer",
-        NULL};
+        "calling.record", "calling.record.stop", "calling.record.pause", "calling.record.resume",
+        "calling.collect", "calling.collect.stop", "calling.collect.start_input_timers",
+        "calling.send_digits", NULL};
     size_t n_want = 0, n_served = 0;
     for (; want[n_want]; n_want++) {
         int via;

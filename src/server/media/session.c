@@ -23,6 +23,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <spandsp.h>
+
 #include "media/player.h"
 #include "sip/sdp.h"
 
@@ -60,6 +62,12 @@ struct media_session {
     media_session *next;
     media_player *play;
     media_sink *sinks;
+    uint32_t te_last_ts;  /* RTP timestamp of the last digit reported */
+    dtmf_rx_state_t *dtmf_rx; /* in-band detector, made when first needed */
+    int te_reported;      /* te_last_ts is valid */
+    /* telephone-event's payload type (-1: none); set by the core at each
+     * offer, read by the media thread */
+    atomic_int te_pt;
     /* creating (core) thread */
     char ip[INET_ADDRSTRLEN];
     sdp_audio_offer media;
@@ -116,6 +124,61 @@ static void end_play(media_session *s, media_play_end how)
         media_player_finish(p, how);
 }
 
+static void feed_digit(media_session *s, char digit)
+{
+    for (media_sink *k = s->sinks; k; k = k->next)
+        if (k->on_digit)
+            k->on_digit(k, digit);
+}
+
+/* An RFC 4733 telephone-event packet: 1 if it was one (consumed). The
+ * digit is reported on the first packet with the end bit; its
+ * retransmissions share the event's timestamp and are ignored. */
+static int receive_event(media_session *s, const uint8_t *pkt, size_t len)
+{
+    int te = atomic_load_explicit(&s->te_pt, memory_order_relaxed);
+    if (te < 0 || len < 12 || (pkt[1] & 0x7F) != te)
+        return 0;
+    size_t head = 12 + 4 * (size_t)(pkt[0] & 0x0F);
+    if (len < head + 4)
+        return 1;
+    static const char digits[] = "0123456789*#ABCD";
+    uint8_t event = pkt[head];
+    int end = pkt[head + 1] & 0x80;
+    uint32_t ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
+    if (!end || event > 15 || (s->te_reported && ts == s->te_last_ts))
+        return 1;
+    s->te_last_ts = ts;
+    s->te_reported = 1;
+    feed_digit(s, digits[event]);
+    return 1;
+}
+
+/* spandsp's detector, from dtmf_rx() below: same thread */
+static void on_inband_digits(void *user, const char *digits, int len)
+{
+    for (int i = 0; i < len; i++)
+        feed_digit(user, digits[i]);
+}
+
+/* In-band DTMF on decoded RX audio, for a peer that did not negotiate
+ * telephone-event (one that did signals its digits that way, and may also
+ * leave the tones in the audio: detecting both would count each twice).
+ * Only while some sink wants digits: the detector costs every frame. */
+static void detect_inband(media_session *s, const int16_t pcm[MEDIA_FRAME_SAMPLES])
+{
+    if (atomic_load_explicit(&s->te_pt, memory_order_relaxed) >= 0)
+        return;
+    int wanted = 0;
+    for (media_sink *k = s->sinks; k && !wanted; k = k->next)
+        wanted = k->on_digit != NULL;
+    if (!wanted)
+        return;
+    if (!s->dtmf_rx && !(s->dtmf_rx = dtmf_rx_init(NULL, on_inband_digits, s)))
+        return;
+    dtmf_rx(s->dtmf_rx, pcm, MEDIA_FRAME_SAMPLES);
+}
+
 /* Reads what arrived; decodes it only if someone listens. */
 static void session_receive(media_session *s)
 {
@@ -125,8 +188,12 @@ static void session_receive(media_session *s)
         int n = media_rtp_recv(s->rtp, buf, sizeof buf);
         if (n < 0)
             return;
-        if (s->sinks && media_rtp_decode(buf, (size_t)n, pcm) == 0)
+        if (s->sinks && receive_event(s, buf, (size_t)n))
+            continue;
+        if (s->sinks && media_rtp_decode(buf, (size_t)n, pcm) == 0) {
+            detect_inband(s, pcm);
             feed_sinks(s, pcm, MEDIA_DIR_RX);
+        }
     }
 }
 
@@ -169,6 +236,8 @@ static void session_end(media_thread *t, media_session *s)
         k->on_detach(k);
     }
     media_rtp_close(s->rtp);
+    if (s->dtmf_rx)
+        dtmf_rx_free(s->dtmf_rx);
     free(s);
 }
 
@@ -348,6 +417,7 @@ media_session *media_session_create(media_engine *e, const char *ip, int port_mi
         return NULL;
     }
     strcpy(s->ip, ip);
+    atomic_init(&s->te_pt, -1);
     if (getrandom(&s->sdp_session, sizeof s->sdp_session, 0) != sizeof s->sdp_session)
         s->sdp_session = (uint64_t)(uintptr_t)s;
     s->sdp_session &= 0x7fffffffffffffffULL; /* o= wants a decimal that fits 63 bits */
@@ -372,10 +442,12 @@ int media_session_offer(media_session *s, const char *offer, size_t len, char *a
         }
         s->media = o;
         s->have_offer = 1;
+        atomic_store(&s->te_pt, o.te_pt);
         media_rtp_set_remote(s->rtp, &o.remote, o.pt);
     } else if (ok && o.pt == s->media.pt) {
         /* re-INVITE: hold, refresh, or a new address; the codec stays */
         s->media = o;
+        atomic_store(&s->te_pt, o.te_pt);
         media_rtp_set_remote(s->rtp, &o.remote, o.pt);
     }
     int n = sdp_audio_answer_write(answer, size, s->ip, media_rtp_local_port(s->rtp), s->media.pt,

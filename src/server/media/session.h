@@ -56,6 +56,10 @@ struct media_sink {
     /* The last callback: after it the session never touches the sink again,
      * so the sink may free itself here. */
     void (*on_detach)(media_sink *sink);
+    /* Optional: a DTMF digit the peer sent ('0'-'9', '*', '#', 'A'-'D'),
+     * once per key press: RFC 4733 telephone-event when it was negotiated
+     * (reported at the event's end, its three end packets counted once). */
+    void (*on_digit)(media_sink *sink, char digit);
     /* Private to the session. */
     media_sink *next;
     media_cmd attach_cmd, detach_cmd;
