@@ -957,7 +957,13 @@ static void generic_script(fake *f, const char *method, json_t *msg)
                  "\"state\":\"finished\"}", ctl);
         fake_event(f, "calling.call.play", buf);
     } else if (strcmp(method, "calling.collect") == 0) {
-        /* no state at all: a result completes a collect */
+        /* a partial result (final: false) first; then, with no state at
+         * all, the final result completes the collect */
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-g\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"final\":false,"
+                 "\"result\":{\"type\":\"digit\",\"params\":{\"digits\":\"1\"}}}", ctl);
+        fake_event(f, "calling.call.collect", buf);
         snprintf(buf, sizeof buf,
                  "{\"call_id\":\"call-g\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
                  "\"result\":{\"type\":\"digit\",\"params\":{\"digits\":\"12\"}}}", ctl);
@@ -1097,7 +1103,8 @@ static void generic_start_sub_methods_and_callbacks(void **state)
                                                           "node_id")), "node-1");
     json_decref(m);
 
-    /* collect completes on its first non-empty result (no state) */
+    /* collect completes on its first non-empty result that is not
+     * partial (no state): "12", not the partial "1" before it */
     assert_int_equal(relay_call_start(call, "calling.collect", "{\"digits\":{\"max\":2}}", &a),
                      RELAY_OK);
     assert_int_equal(relay_action_wait(a, 3000, &res), RELAY_OK);
