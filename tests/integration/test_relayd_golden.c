@@ -292,14 +292,15 @@ static void relayd_answers_every_golden_frame(void **state)
         }
         if (a->message[0] == '\0')
             fail_msg("%s: %s without a message", a->method, a->code);
-        if (strcmp(a->code, "501") == 0) {
-            char want[160];
-            snprintf(want, sizeof want, "%s is not implemented by this relayd", a->method);
-            assert_string_equal(a->message, want);
+        /* 501 is either the registry's "not implemented" for a method no
+         * family serves, or a served method refusing one option it lacks
+         * (e.g. record's beep) with its own message: both are specific. */
+        char generic[160];
+        snprintf(generic, sizeof generic, "%s is not implemented by this relayd", a->method);
+        if (strcmp(a->code, "501") == 0 && strcmp(a->message, generic) == 0)
             not_served++;
-        } else {
+        else
             other++;
-        }
     }
     print_message("%zu frames: %zu 2xx, %zu 501 not served, %zu other answers\n", G.n, ok,
                   not_served, other);
