@@ -310,8 +310,11 @@ int proto_code_is_gone(const char *code);    /* 404, 410 */
 #define PROTO_RPC_METHOD_NOT_FOUND -32601
 #define PROTO_RPC_INVALID_PARAMS -32602
 #define PROTO_RPC_INTERNAL_ERROR -32603
-#define PROTO_RPC_UNAUTHORIZED -32001
 #define PROTO_RPC_NOT_CONNECTED -32002
+/* A rejected signalwire.connect. @signalwire/realtime-api recognises an
+ * authentication failure only by -32002 (any other code: retry forever),
+ * so relayd answers rejected credentials with it. */
+#define PROTO_RPC_AUTH_FAILED -32002
 
 /* The device param keys that may carry a refer target, in preference order. */
 extern const char *const proto_refer_uri_keys[]; /* "uri", "to", "to_uri", NULL */

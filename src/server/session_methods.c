@@ -27,7 +27,7 @@ static void m_connect(rpc_req *r)
     }
     json_t *auth = json_object_get(params, "authentication");
     if (json_object_get(auth, "jwt_token")) {
-        rpc_reply_error(rd, c, id, PROTO_RPC_UNAUTHORIZED,
+        rpc_reply_error(rd, c, id, PROTO_RPC_AUTH_FAILED,
                         "JWT authentication is not supported by this relayd; use project/token");
         return;
     }
@@ -36,7 +36,7 @@ static void m_connect(rpc_req *r)
     if (!config_auth_check(rd->cfg, project, token)) {
         server_log(RELAY_LOG_WARN, "conn=%llu from %s: authentication failed",
                    (unsigned long long)c->id, c->peer);
-        rpc_reply_error(rd, c, id, PROTO_RPC_UNAUTHORIZED, "authentication failed");
+        rpc_reply_error(rd, c, id, PROTO_RPC_AUTH_FAILED, "authentication failed");
         return;
     }
     json_t *contexts = json_object_get(params, "contexts");

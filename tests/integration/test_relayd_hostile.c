@@ -86,7 +86,7 @@ static void bad_frames_get_clear_errors(void **state)
     expect_reply(fd,
                  "{\"jsonrpc\":\"2.0\",\"id\":\"c0\",\"method\":\"signalwire.connect\",\"params\":"
                  "{\"authentication\":{\"project\":\"" PROJECT "\",\"token\":\"wrong\"}}}",
-                 "-32001", "authentication failed");
+                 "-32002", "authentication failed"); /* the code realtime-api looks for */
     connect_ok(fd);
     expect_reply(fd, "{\"jsonrpc\":\"2.0\",\"id\":\"u1\",\"method\":\"calling.teleport\",\"params\":{}}",
                  "-32601", "method not found: calling.teleport");
