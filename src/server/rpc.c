@@ -123,6 +123,24 @@ static int resolve_op(rpc_req *r)
     return 1;
 }
 
+/* Families that only a cloud service can carry out (an AI agent, speech
+ * recognition, card payments): relayd will not grow them, so it says so
+ * instead of "not implemented" (which promises nothing either way). */
+static int needs_cloud(const proto_method_info *mi)
+{
+    static const proto_family cloud_families[] = {PF_AI, PF_PAY, PF_TRANSCRIBE};
+    static const proto_method cloud_methods[] = {PM_AI_MESSAGE,    PM_AI_HOLD,
+                                                 PM_AI_UNHOLD,     PM_AMAZON_BEDROCK,
+                                                 PM_LIVE_TRANSCRIBE, PM_LIVE_TRANSLATE};
+    for (size_t i = 0; i < sizeof cloud_families / sizeof cloud_families[0]; i++)
+        if (mi->family == cloud_families[i])
+            return 1;
+    for (size_t i = 0; i < sizeof cloud_methods / sizeof cloud_methods[0]; i++)
+        if (mi->method == cloud_methods[i])
+            return 1;
+    return 0;
+}
+
 static void dispatch(relayd *rd, conn_entry *c, json_t *id, const char *name, json_t *params)
 {
     const proto_method_info *mi = proto_method_get(proto_method_from_name(name));
@@ -141,7 +159,13 @@ static void dispatch(relayd *rd, conn_entry *c, json_t *id, const char *name, js
     server_method_fn fn = lookup(mi);
     if (!fn) { /* a RELAY method, just not one this relayd serves */
         char why[200];
-        snprintf(why, sizeof why, "%s is not implemented by this relayd", mi->name);
+        if (needs_cloud(mi))
+            snprintf(why, sizeof why,
+                     "%s needs a cloud service (AI, speech recognition or payments) that "
+                     "this relayd does not have",
+                     mi->name);
+        else
+            snprintf(why, sizeof why, "%s is not implemented by this relayd", mi->name);
         answer_code(&r, 501, why);
         return;
     }

@@ -392,6 +392,7 @@ static struct {
     relay_status answer;
     char vol6[8], vol_unknown[8], vol_99[8], vol40[8];
     char hold[8], hold_msg[160];
+    char ai[8], ai_msg[200];      /* a method only a cloud service carries out */
     char no_control_id[8], no_call_id[8], no_call_id_msg[160];
     relay_status unknown_status;
     char unknown_msg[160];
@@ -447,6 +448,8 @@ static void method_checks(relay_call *call)
     relay_client_execute(relay_call_client(call), "calling.pass", "{}", &none);
     take_code(none, vol.no_call_id, sizeof vol.no_call_id, vol.no_call_id_msg,
               sizeof vol.no_call_id_msg);
+    execute_code(call, "calling.ai_message", "{\"message_text\":\"hello\"}", vol.ai,
+                 sizeof vol.ai, vol.ai_msg, sizeof vol.ai_msg);
     execute_code(call, "calling.hold", NULL, vol.hold, sizeof vol.hold, vol.hold_msg,
                  sizeof vol.hold_msg);
     relay_result *res = NULL;
@@ -586,6 +589,9 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     assert_string_equal(vol.no_call_id_msg, "call_id is required");
     assert_string_equal(vol.hold, "501");
     assert_string_equal(vol.hold_msg, "calling.hold is not implemented by this relayd");
+    assert_string_equal(vol.ai, "501");
+    assert_string_equal(vol.ai_msg, "calling.ai_message needs a cloud service (AI, speech "
+                                    "recognition or payments) that this relayd does not have");
     assert_int_equal(vol.unknown_status, RELAY_ERR_SERVER);
     assert_non_null(strstr(vol.unknown_msg, "method not found"));
     assert_int_equal(vol.play_wait, RELAY_OK);
