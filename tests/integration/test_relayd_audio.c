@@ -35,6 +35,8 @@
 
 #include "child.h"
 #include "relayd_proc.h"
+#include "test_time.h"
+#include "ulaw.h"
 
 #define WS_PORT 37100
 #define SIP_PORT "37101"
@@ -87,19 +89,6 @@ static int teardown(void **state)
     return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ------------------------------------------------------------------ RTP */
 
 #define MAX_PACKETS 3000 /* 60 s */
@@ -111,13 +100,6 @@ static struct {
     int64_t at[MAX_PACKETS];
     int16_t pcm[MAX_PACKETS][160];
 } rtp = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static int ulaw_to_linear(unsigned char u)
-{
-    u = (unsigned char)~u;
-    int t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-    return (u & 0x80) ? 0x84 - t : t - 0x84;
-}
 
 static void *rtp_main(void *arg)
 {

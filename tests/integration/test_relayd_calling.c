@@ -29,6 +29,8 @@
 
 #include "child.h"
 #include "relayd_proc.h"
+#include "test_time.h"
+#include "ulaw.h"
 
 #define WS_PORT 35600
 #define SIP_PORT "35601"
@@ -57,19 +59,6 @@ static int teardown(void **state)
     (void)state;
     pass_state_free();
     return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* A connected client, or NULL. No cmocka asserts: a forked child uses it. */
@@ -325,13 +314,6 @@ static struct {
     int64_t at[MAX_PACKETS];
     int peak[MAX_PACKETS];
 } rtp;
-
-static int ulaw_to_linear(unsigned char u)
-{
-    u = (unsigned char)~u;
-    int t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-    return (u & 0x80) ? 0x84 - t : t - 0x84;
-}
 
 static void *rtp_main(void *arg)
 {

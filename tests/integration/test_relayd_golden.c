@@ -28,6 +28,7 @@
 
 #include "child.h"
 #include "relayd_proc.h"
+#include "test_time.h"
 
 #define WS_PORT 38600
 #define SIP_PORT "38601"
@@ -52,12 +53,6 @@ static int teardown(void **state)
 {
     (void)state;
     return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* What relayd answered to one file's frame. */

@@ -29,6 +29,8 @@
 
 #include "child.h"
 #include "relayd_proc.h"
+#include "test_time.h"
+#include "ulaw.h"
 
 #define WS_PORT 36100
 #define SIP_PORT "36101"
@@ -68,19 +70,6 @@ static int teardown(void **state)
 {
     (void)state;
     return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* ------------------------------------------------------------ the cases */
@@ -636,13 +625,6 @@ static struct {
     char key[MAX_PKTS];
     int64_t at[MAX_PKTS];
 } rx;
-
-static int ulaw_to_linear(unsigned char u)
-{
-    u = (unsigned char)~u;
-    int t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-    return (u & 0x80) ? 0x84 - t : t - 0x84;
-}
 
 static double goertzel(const double *x, int n, double f)
 {
