@@ -10,6 +10,8 @@ PKGS=(
   libespeak-ng-dev libsndfile1-dev libcmocka-dev libspandsp-dev
   sip-tester baresip-core
   sox jq
+  # packaging: `make deb`, scripts/check-packages.sh, the man pages' lint
+  debhelper dpkg-dev fakeroot lintian adduser systemd groff-base man-db
 )
 
 missing=()
