@@ -6,7 +6,7 @@ CHECK_DIR   ?= build-check
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 MAKEFLAGS   += --no-print-directory
 
-.PHONY: all deps build demo check bench fuzz clean
+.PHONY: all deps build demo check bench deb fuzz clean
 
 all: build
 
@@ -34,5 +34,10 @@ check: deps build
 bench: build
 	@scripts/bench.sh $(BUILD_DIR)
 
+# The Debian packages librelay0, librelay-dev and relayd, into deb-out/.
+# scripts/check-packages.sh deb-out installs, exercises and purges them.
+deb: deps
+	@scripts/build-debs.sh deb-out
+
 clean:
-	rm -rf $(BUILD_DIR) $(CHECK_DIR)
+	rm -rf $(BUILD_DIR) $(CHECK_DIR) deb-out
