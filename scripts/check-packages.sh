@@ -18,13 +18,15 @@
 #     added;
 #  5. builds examples/refer.c against the installed package with
 #     `pkg-config --cflags --libs relay` and completes one refer through
-#     relayd (tests/packaging/lib.sh, a sipp caller), with the shipped
-#     certificate and the loopback development credentials;
+#     relayd as the demo does (tests/packaging/lib.sh: baresip calls and
+#     follows the REFER to a sipp UAS target), with the shipped certificate
+#     and the loopback development credentials;
 #  6. stops relayd by PID and purges the packages (and the relayd user, if
 #     this script's install created it), leaving the machine as before.
 # Refuses to run when any of the three packages is already installed.
 # Needs root (dpkg); takes /tmp/apt.lock around dpkg like scripts/deps.sh.
-# Ports: wss 52010, SIP 52011, caller 52012, RTP 52200-52219 and 52220.
+# Ports: wss 52010, SIP 52011, caller 52012, target 52013, baresip ctrl
+# 52015, RTP 52200-52219 (relayd), 52230-52239 (baresip), 52240 (target).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,7 +38,7 @@ fails=0
 fail() { log "FAIL: $*"; fails=$((fails + 1)); }
 
 [ "$(id -u)" = 0 ] || die "needs root (dpkg -i, a system user)"
-for t in dpkg lintian systemd-analyze setpriv sipp pkg-config cc openssl; do
+for t in dpkg lintian systemd-analyze setpriv sipp baresip sox pkg-config cc openssl; do
   command -v $t >/dev/null || die "$t not found (run: scripts/deps.sh)"
 done
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
@@ -153,8 +155,10 @@ lib=$(ldd "$WORK/refer" | awk '/librelay.so.0/ {print $3}')
   fail "examples/refer loads '$lib', not the packaged library"
 log "examples/refer built with: pkg-config --cflags --libs relay ($flags)"
 # the shipped configuration has no auth line: the loopback development credentials
+# the demo's call: baresip calls, follows the REFER to a sipp UAS target
 export RELAY_PROJECT=dev RELAY_TOKEN=dev
-refer_flow "$WORK/flow" "$WORK/refer" 52010 /etc/relayd/tls/ca.pem 52011 52012 52220 \
+FLOW_CALLER=baresip FLOW_CTRL_PORT=52015 FLOW_TARGET_RTP=52240 \
+  refer_flow "$WORK/flow" "$WORK/refer" 52010 /etc/relayd/tls/ca.pem 52011 52012 52230 \
   "sip:support@127.0.0.1:52013" || fail "the refer through the installed relayd"
 
 # ------------------------------------------------------------ 6. stop, purge
