@@ -31,8 +31,10 @@ check: deps build
 	cmake --build $(CHECK_DIR) -j $(JOBS)
 	ctest --test-dir $(CHECK_DIR) --output-on-failure
 
+# Every benchmark, quick profile (a few minutes); `make bench LONG=1` for
+# the long one. Prints one summary table (bench/RESULTS.md).
 bench: build
-	@scripts/bench.sh $(BUILD_DIR)
+	@LONG=$(LONG) scripts/bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(CHECK_DIR)
