@@ -113,15 +113,16 @@ run_app() { # app round
   local mctx="$ctx-hold" mlog=$log
   local rss0 heap0 rss1 heap1 th mrc=0
   sleep 5.5 # librelay keeps an ended call 5 s for late events; let them go
-  rss0=$(rss_kb_of "$apid")
+  # heap first: for Node it collects garbage, which RSS must not still hold
   heap0=$(heap_of "$apid" "$mlog")
+  rss0=$(rss_kb_of "$apid")
   local mrate=$(( n / 2 > 0 ? n / 2 : 1 ))
   sipp_calls "$mctx" "$n" "$n" "$mrate" "$out/m-$app-$r.log" &
   local spid=$!
   sleep "$(awk -v n="$n" -v r="$mrate" 'BEGIN {print n / r + 1.5}')"
+  heap1=$(heap_of "$apid" "$mlog")
   rss1=$(rss_kb_of "$apid")
   th=$(threads_of "$apid")
-  heap1=$(heap_of "$apid" "$mlog")
   local live
   live=$(grep -c '^answer_us' "$out/m-$app-$r.log" || true)
   wait "$spid" || mrc=$?
