@@ -31,8 +31,10 @@ check: deps build
 	cmake --build $(CHECK_DIR) -j $(JOBS)
 	ctest --test-dir $(CHECK_DIR) --output-on-failure
 
+# Every benchmark, quick profile (a few minutes); `make bench LONG=1` for
+# the long one. Prints one summary table (bench/RESULTS.md).
 bench: build
-	@scripts/bench.sh $(BUILD_DIR)
+	@LONG=$(LONG) scripts/bench.sh $(BUILD_DIR)
 
 # The Debian packages librelay0, librelay-dev and relayd, into deb-out/.
 # scripts/check-packages.sh deb-out installs, exercises and purges them.

@@ -2,8 +2,11 @@
 # bench/media_threads: N concurrent calls, each answered and played into for
 # PLAY seconds, against a relayd started here (loopback, ws://). For each N:
 # relayd's peak thread count while the calls play (/proc/PID/status), its CPU
-# time, and the share of RTP packets sent more than 20 ms after their
-# deadline (relayd's own counters, logged at exit as "media: ...").
+# time, the share of RTP packets sent more than 20 ms after their
+# deadline (relayd's own counters, logged at exit as "media: ..."), and the
+# memory per active call of relayd and of the client: VmRSS while every
+# call plays less VmRSS before the first, over N (thread stacks apart: the
+# thread count does not depend on N, see the threads columns).
 #
 #   bench/media_threads.sh BUILD_DIR [N ...]        (default N: 1 50 200)
 #
@@ -11,6 +14,9 @@
 # (passed as --media-threads when set; leave empty for a relayd without the
 # option), PLAY (seconds, default 10), RATE (calls/s, default 50), KEEP=1
 # keeps the logs (relayd, client, sipp) in the directory printed at the end.
+# Ports: WebSocket 55081, SIP 55062, sipp 55101/55401, RTP RTP_PORTS
+# (default 55200-55999: 400 even ports, so at most 400 calls; N=1000 needs
+# a range of 2000 ports, e.g. RTP_PORTS=42000-43999 where that is free).
 set -euo pipefail
 build=${1:-build}
 shift || true
@@ -21,6 +27,7 @@ relayd=${RELAYD:-$build/src/server/relayd}
 client=$build/bench/media_threads
 play=${PLAY:-10}
 rate=${RATE:-50}
+rtp_ports=${RTP_PORTS:-55200-55999}
 out=$(mktemp -d /tmp/relay-media-bench-XXXX)
 pids=()
 
@@ -32,6 +39,7 @@ cleanup() {
 trap 'cleanup; if [ -n "${KEEP:-}" ]; then echo "logs kept in $out"; else rm -rf "$out"; fi' EXIT
 
 threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_kb_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 run_one() {
@@ -39,23 +47,25 @@ run_one() {
   rm -f "$out/ready"
   local extra=()
   [ -n "${MEDIA_THREADS:-}" ] && extra=(--media-threads "$MEDIA_THREADS")
-  "$relayd" --plain --ws-listen 127.0.0.1:27480 --sip-listen 127.0.0.1:27070 \
-    --rtp-ports 42000-42999 --auth bench:bench-token --log-level info \
+  "$relayd" --plain --ws-listen 127.0.0.1:55081 --sip-listen 127.0.0.1:55062 \
+    --rtp-ports "$rtp_ports" --auth bench:bench-token --log-level info \
     --ready-file "$out/ready" "${extra[@]}" 2>"$log" &
   local rpid=$!
   pids+=("$rpid")
   for _ in $(seq 100); do [ -s "$out/ready" ] && break; sleep 0.05; done
-  "$client" 127.0.0.1 27480 bench bench-token "$play" >"$out/client-$n.out" 2>&1 &
+  "$client" 127.0.0.1 55081 bench bench-token "$play" >"$out/client-$n.out" 2>&1 &
   local cpid=$!
   pids+=("$cpid")
   for _ in $(seq 100); do grep -q connected "$out/client-$n.out" 2>/dev/null && break; sleep 0.05; done
-  local idle_threads cpu0
+  local idle_threads cpu0 rss0 crss0 rss1=0 crss1=0
   idle_threads=$(threads_of "$rpid")
+  rss0=$(rss_kb_of "$rpid")
+  crss0=$(rss_kb_of "$cpid")
   cpu0=$(cpu_ticks_of "$rpid")
   # Hold each call 2 s longer than the play, so every play runs to its end.
   local hold_ms=$(( (play + 2) * 1000 ))
-  sipp 127.0.0.1:27070 -sf "$here/bench/uac_hold.xml" -s bench -i 127.0.0.1 -mi 127.0.0.1 \
-    -p 27100 -mp 27200 -m "$n" -l "$n" -r "$rate" -d "$hold_ms" -nostdin -timeout 120 \
+  sipp 127.0.0.1:55062 -sf "$here/bench/uac_hold.xml" -s bench -i 127.0.0.1 -mi 127.0.0.1 \
+    -p 55101 -mp 55401 -m "$n" -l "$n" -r "$rate" -d "$hold_ms" -nostdin -timeout 120 \
     -timeout_error >"$out/sipp-$n.out" 2>"$out/sipp-$n.err" &
   local spid=$!
   pids+=("$spid")
@@ -69,6 +79,11 @@ run_one() {
       local th
       th=$(threads_of "$rpid")
       [ "$th" -gt "$peak" ] && peak=$th
+      local r c
+      r=$(rss_kb_of "$rpid")
+      c=$(rss_kb_of "$cpid")
+      [ "$r" -gt "$rss1" ] && rss1=$r
+      [ "$c" -gt "$crss1" ] && crss1=$c
       samples=$((samples + 1))
     fi
   done
@@ -94,17 +109,22 @@ run_one() {
   fi
   local cpu_s
   cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / hz}')
-  printf '| %d | %d | %d (%d samples) | %s | %s of %s | %s s | sipp rc %d, relayd rc %d | %s |\n' \
+  local per_call cper_call
+  per_call=$(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN {printf "%.0f", (b - a) * 1024 / n}')
+  cper_call=$(awk -v a="$crss0" -v b="$crss1" -v n="$n" 'BEGIN {printf "%.0f", (b - a) * 1024 / n}')
+  printf '| %d | %d | %d (%d samples) | %s | %s of %s | %s s | %s B | %s B | sipp rc %d, relayd rc %d | %s |\n' \
     "$n" "$idle_threads" "$peak" "$samples" "$share" "${late:-?}" "${sent:-?}" "$cpu_s" \
-    "$sipp_rc" "$relayd_rc" "$(cat "$out/client-$n.out" | tail -1)"
+    "$per_call" "$cper_call" "$sipp_rc" "$relayd_rc" "$(cat "$out/client-$n.out" | tail -1)"
+  echo "media $n late_share ${share%\%} threads $peak relayd_rss_per_call_b $per_call client_rss_per_call_b $cper_call rc $((sipp_rc + relayd_rc))" >>"$out/summary"
   [ -n "$media" ] && echo "    $media"
   if [ "$sipp_rc" != 0 ]; then tail -3 "$out/sipp-$n.err" | sed 's/^/    sipp: /'; fi
   return 0
 }
 
 echo "media_threads: $(date -u +%FT%TZ), $(nproc) cores, relayd $relayd, play ${play} s, ${rate} calls/s, media threads ${MEDIA_THREADS:-default}"
-echo "| N calls | threads idle | threads peak while playing | late share | late of sent | relayd CPU | exit | client |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| N calls | threads idle | threads peak while playing | late share | late of sent | relayd CPU | relayd RSS/call | client RSS/call | exit | client |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in "${counts[@]}"; do
   run_one "$n"
 done
+cat "$out/summary" 2>/dev/null || true

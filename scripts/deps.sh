@@ -12,6 +12,7 @@ PKGS=(
   sox jq
   # packaging: `make deb`, scripts/check-packages.sh, the man pages' lint
   debhelper dpkg-dev fakeroot lintian adduser systemd groff-base man-db
+  nodejs valgrind
 )
 
 missing=()

@@ -140,12 +140,17 @@ static void route_to_action(relay_client *c, proto_event type, const relay_event
         lr_action_on_event(a, in);
 }
 
-/* relay_client_on_event's delivery: the event copied, parsed again there. */
+/* relay_client_on_event's delivery. The event's tree is shared with the
+ * I/O thread, not copied: once on_event has typed it (codes_as_strings)
+ * nobody writes to it again, and since jansson 2.11 reference counts are
+ * atomic and json_dumps is safe on a value other threads read, so a
+ * reference is as safe as a copy and saves a deep copy per event
+ * (bench/RESULTS.md). */
 typedef struct event_task {
     lr_task task;
     relay_client *c;
     relay_call *call; /* ref held, may be NULL */
-    json_t *params;   /* own copy of the signalwire.event params */
+    json_t *params;   /* ref held: the signalwire.event params, read only */
 } event_task;
 
 static void run_event(lr_task *t)
@@ -167,10 +172,7 @@ static void run_event(lr_task *t)
 static void post_event(relay_client *c, relay_call *call, json_t *params)
 {
     event_task *et = malloc(sizeof *et);
-    json_t *copy = json_deep_copy(params);
-    if (!et || !copy) {
-        free(et);
-        json_decref(copy);
+    if (!et) {
         CLOG(c, RELAY_LOG_ERROR, "out of memory: an event is not delivered");
         return;
     }
@@ -179,7 +181,7 @@ static void post_event(relay_client *c, relay_call *call, json_t *params)
     et->call = call;
     if (call)
         relay_call_ref(call);
-    et->params = copy;
+    et->params = json_incref(params);
     lr_client_post(c, call ? call->strand : NULL, &et->task);
 }
 

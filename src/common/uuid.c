@@ -1,6 +1,5 @@
 #include "uuid.h"
 
-#include <stdio.h>
 #include <sys/random.h>
 
 int uuid_v4(char out[UUID_STR_LEN])
@@ -10,9 +9,16 @@ int uuid_v4(char out[UUID_STR_LEN])
         return -1;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, UUID_STR_LEN,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    /* By hand rather than snprintf with sixteen %02x: every request and
+     * every event of relayd takes an id, and this is several times cheaper. */
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 0x0f];
+    }
+    *o = '\0';
     return 0;
 }

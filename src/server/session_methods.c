@@ -73,9 +73,14 @@ static void m_connect(rpc_req *r)
     }
     char identity[128];
     snprintf(identity, sizeof identity, "%s@%s", s->id, rd->cfg->node_id);
+    /* @signalwire/realtime-api reads authorization.signature on every
+     * (re)connect and will not connect without it; the platform's
+     * signature is the second '_'-separated field of the protocol string. */
+    const char *signature = s->protocol + strlen("signalwire_");
     rpc_reply(rd, c, id,
-              json_pack("{s:s, s:s, s:s}", "protocol", s->protocol, "identity", identity,
-                        "sessionid", s->id));
+              json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "protocol", s->protocol, "identity",
+                        identity, "sessionid", s->id, "authorization", "signature", signature,
+                        "project_id", s->project));
     server_log(RELAY_LOG_INFO, "conn=%llu: session %s %s (%zu contexts)",
                (unsigned long long)c->id, s->id, resumed ? "resumed" : "established",
                s->n_contexts);

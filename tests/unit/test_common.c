@@ -1,4 +1,4 @@
-/* Credential scrubbing, SIP URI validation, uuids, the mailbox. */
+/* Credential scrubbing, SIP URI validation, uuids, JSON-RPC envelopes, the mailbox. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/jsonrpc.h"
 #include "common/log.h"
 #include "common/mailbox.h"
 #include "common/sip_uri.h"
@@ -96,6 +97,66 @@ static void uuids_are_v4_and_distinct(void **state)
     assert_string_not_equal(a, b);
 }
 
+/* jansson's own rendering of an envelope: what jsonrpc.c must write. */
+static char *reference(json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    return text;
+}
+
+static void envelopes_match_jansson_byte_for_byte(void **state)
+{
+    (void)state;
+    /* plain strings (the direct path) and strings that need escaping
+     * (jansson's path) must give the same bytes as jansson itself */
+    const char *ids[] = {"3f1c2e4a-9b1d-4c3e-8f00-0123456789ab", "ev-\"quoted\"", "caf\xc3\xa9",
+                         "tab\there", "", NULL};
+    const char *methods[] = {"signalwire.ping", "calling.play", "x\\y", NULL};
+    json_t *params[] = {NULL, json_object(),
+                        json_pack("{s:s, s:[i, f, b], s:n, s:{s:s}}", "call_id", "c-1", "list",
+                                  7, 0.5, 1, "nothing", "nested", "k", "v\"/\u00e9")};
+    for (size_t i = 0; ids[i]; i++) {
+        for (size_t m = 0; methods[m]; m++) {
+            for (size_t p = 0; p < 3; p++) {
+                char *got = jsonrpc_request(ids[i], methods[m], params[p]);
+                char *want = reference(json_pack("{s:s, s:s, s:s, s:o}", "jsonrpc", "2.0", "id",
+                                                 ids[i], "method", methods[m], "params",
+                                                 params[p] ? json_incref(params[p])
+                                                           : json_object()));
+                assert_non_null(got);
+                assert_string_equal(got, want);
+                free(got);
+                free(want);
+            }
+        }
+        json_t *idv = json_string(ids[i]);
+        for (size_t p = 0; p < 3; p++) {
+            char *got = jsonrpc_response(idv, params[p]);
+            char *want = reference(json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", idv,
+                                             "result",
+                                             params[p] ? json_incref(params[p]) : json_object()));
+            assert_string_equal(got, want);
+            free(got);
+            free(want);
+        }
+        json_decref(idv);
+    }
+    /* integer, null and missing ids */
+    json_t *odd[] = {json_integer(42), json_null(), NULL};
+    for (size_t i = 0; i < 3; i++) {
+        char *got = jsonrpc_response(odd[i], NULL);
+        char *want = reference(json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id",
+                                         odd[i] ? odd[i] : json_null(), "result", json_object()));
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        json_decref(odd[i]);
+    }
+    for (size_t p = 0; p < 3; p++)
+        json_decref(params[p]);
+}
+
 typedef struct item {
     mailbox_msg link;
     int value;
@@ -129,6 +190,7 @@ int main(void)
         cmocka_unit_test(sip_uri_accepts_valid),
         cmocka_unit_test(sip_uri_rejects_hostile),
         cmocka_unit_test(uuids_are_v4_and_distinct),
+        cmocka_unit_test(envelopes_match_jansson_byte_for_byte),
         cmocka_unit_test(mailbox_keeps_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
