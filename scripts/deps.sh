@@ -11,6 +11,7 @@ PKGS=(
   libssl-dev # relayd: HMAC for JWTs and the authorization state
   sip-tester baresip-core
   sox jq
+  nodejs # the official Node SDK test (tests/node); npm comes with it (NodeSource) or as Debian's npm
 )
 
 missing=()
