@@ -8,11 +8,13 @@ PKGS=(
   build-essential cmake pkg-config openssl ca-certificates
   libwebsockets-dev libjansson-dev libsofia-sip-ua-dev libcurl4-openssl-dev
   libespeak-ng-dev libsndfile1-dev libcmocka-dev libspandsp-dev
+  libssl-dev # relayd: HMAC for JWTs and the authorization state
   sip-tester baresip-core
   sox jq
   # packaging: `make deb`, scripts/check-packages.sh, the man pages' lint
   debhelper dpkg-dev fakeroot lintian adduser systemd groff-base man-db
-  nodejs valgrind
+  valgrind
+  nodejs # the official Node SDK test (tests/node); npm comes with it (NodeSource) or as Debian's npm
 )
 
 missing=()

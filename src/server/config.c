@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <relay/types.h>
 
 /* The development credentials used when none are configured. relayd refuses
@@ -75,6 +76,40 @@ static int parse_level(const char *v, int *out)
     return -1;
 }
 
+/* The JWT secret is only ever read from a file: on the command line it
+ * would show in every process listing. Trailing newlines are not part of
+ * it (editors add one). HS256 wants a key as long as its hash. */
+#define JWT_SECRET_MIN 32
+#define JWT_SECRET_MAX 4096
+static int load_jwt_secret(relayd_config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "jwt_secret_file: cannot open %s", path);
+        return -2;
+    }
+    unsigned char *buf = malloc(JWT_SECRET_MAX + 1);
+    size_t n = buf ? fread(buf, 1, JWT_SECRET_MAX + 1, f) : 0;
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (!buf || n < JWT_SECRET_MIN || n > JWT_SECRET_MAX) {
+        if (buf)
+            OPENSSL_cleanse(buf, JWT_SECRET_MAX + 1);
+        free(buf);
+        snprintf(err, errlen, "jwt_secret_file: the secret must be %d to %d bytes", JWT_SECRET_MIN,
+                 JWT_SECRET_MAX);
+        return -2;
+    }
+    if (cfg->jwt_secret) {
+        OPENSSL_cleanse(cfg->jwt_secret, cfg->jwt_secret_len);
+        free(cfg->jwt_secret);
+    }
+    cfg->jwt_secret = buf;
+    cfg->jwt_secret_len = n;
+    return 0;
+}
+
 /* One setting. Returns 0, or -1 with a message naming the key (never the
  * value: it may be a credential). */
 static int apply(relayd_config *cfg, const char *key, const char *v, char *err, size_t errlen)
@@ -114,6 +149,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = set_str(&cfg->default_context, v);
     else if (strcmp(key, "refer_timeout_ms") == 0)
         rc = parse_int(v, 100, 600000, &cfg->refer_timeout_ms);
+    else if (strcmp(key, "jwt_secret_file") == 0)
+        rc = load_jwt_secret(cfg, v, err, errlen);
     else if (strcmp(key, "ping_interval_ms") == 0)
         rc = parse_int(v, 0, 3600000, &cfg->ping_interval_ms);
     else if (strcmp(key, "resume_grace_ms") == 0)
@@ -146,6 +183,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         snprintf(err, errlen, "unknown setting '%s'", key);
         return -1;
     }
+    if (rc == -2) /* the setter already said what was wrong */
+        return -1;
     if (rc != 0)
         snprintf(err, errlen, "bad value for '%s'", key);
     return rc;
@@ -213,7 +252,8 @@ void config_usage(const char *prog)
             "  --route USER:CONTEXT     offer calls to sip:USER@ on CONTEXT (repeatable)\n"
             "  --default-context NAME   context for unrouted calls (default: the URI user)\n"
             "  --refer-timeout-ms MS    wait this long for the final NOTIFY (default 32000)\n"
-            "  --ping-interval-ms MS    ping clients this often (default 30000; 0 off)\n"
+            "  --jwt-secret-file FILE   accept HS256 JWTs signed with the secret in FILE\n"
+            "  --ping-interval-ms MS    ping clients this often (default 10000; 0 off)\n"
             "  --resume-grace-ms MS     keep a dropped session this long (default 30000)\n"
             "  --max-frame BYTES        largest WebSocket message accepted (default 10 MiB)\n"
             "  --log-level LEVEL        error|warn|info|debug (debug shows every frame)\n"
@@ -238,7 +278,9 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->media_cache_entries = 64;
     cfg->media_cache_bytes = 64 * 1024 * 1024;
     cfg->refer_timeout_ms = 32000; /* 64*T1: a SIP transaction's own timeout */
-    cfg->ping_interval_ms = 30000;
+    /* @signalwire/realtime-api drops a connection whose next server ping
+     * is more than 15 s late; 10 s leaves room for a busy core. */
+    cfg->ping_interval_ms = 10000;
     cfg->resume_grace_ms = 30000;
     cfg->max_frame = 10 * 1024 * 1024;
     cfg->log_level = RELAY_LOG_INFO;
@@ -377,5 +419,8 @@ void config_free(relayd_config *cfg)
     free(cfg->node_id);
     free(cfg->media_dir);
     free(cfg->recordings_dir);
+    if (cfg->jwt_secret)
+        OPENSSL_cleanse(cfg->jwt_secret, cfg->jwt_secret_len);
+    free(cfg->jwt_secret);
     memset(cfg, 0, sizeof *cfg);
 }

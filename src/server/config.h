@@ -50,6 +50,8 @@ typedef struct relayd_config {
     char *ready_file;      /* written once listening */
     char *node_id;
     char *recordings_dir;  /* calling.record's files; absolute */
+    unsigned char *jwt_secret; /* HS256 key read from jwt_secret_file; NULL: no JWTs */
+    size_t jwt_secret_len;
 } relayd_config;
 
 /* Defaults, then file (if any --config in argv), then flags. On error, a

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_state.h"
 #include "calling/call.h"
 #include "common/protocol.h"
 #include "common/uuid.h"
@@ -25,11 +26,12 @@ session *session_create(relayd *rd, const char *project, int event_acks)
     if (!s)
         return NULL;
     char rnd[UUID_STR_LEN];
-    if (uuid_v4(s->id) != 0 || uuid_v4(rnd) != 0 || !(s->project = strdup(project))) {
+    if (uuid_v4(s->id) != 0 || uuid_v4(rnd) != 0 || auth_signature(s->id, s->signature) != 0 ||
+        !(s->project = strdup(project))) {
         free(s);
         return NULL;
     }
-    snprintf(s->protocol, sizeof s->protocol, "signalwire_%s", rnd);
+    snprintf(s->protocol, sizeof s->protocol, "signalwire_%s_%s", s->signature, rnd);
     s->event_acks = event_acks;
     s->next = rd->sessions;
     rd->sessions = s;

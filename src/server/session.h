@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "auth/auth_state.h"
 #include "relayd.h"
 
 /* An open WebSocket connection, before and after it has a session. */
@@ -35,7 +36,8 @@ typedef struct pending_event {
 struct session {
     session *next;
     char id[37];
-    char protocol[64];
+    char protocol[80];    /* signalwire_<signature>_<uuid>: realtime-api splits it */
+    char signature[AUTH_SIGNATURE_LEN + 1]; /* auth_signature(id): authorization.signature */
     char *project;        /* scopes calls; never logged */
     uint64_t conn;        /* 0 while detached */
     int64_t detached_at;  /* core_now_ms when detached */

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_state.h"
+#include "auth/jwt.h"
 #include "common/protocol.h"
+#include "config.h"
 #include "frames.h"
 #include "families.h"
 #include "rpc.h"
@@ -15,6 +18,58 @@
 #include "session.h"
 
 /* ---------------------------------------------------------------- session */
+
+/* Who the client is: the project its credentials name. 0 with *project
+ * (malloc'd, the caller's), or -1 having answered -32002 with the reason
+ * (never the credential itself). */
+static int authenticate(rpc_req *r, char **project)
+{
+    relayd *rd = r->rd;
+    json_t *auth = json_object_get(r->params, "authentication");
+    json_t *jwt = json_object_get(auth, "jwt_token");
+    char why[160];
+    *project = NULL;
+    if (jwt) {
+        char reason[120];
+        if (!rd->cfg->jwt_secret)
+            snprintf(why, sizeof why,
+                     "JWT authentication is not configured on this relayd; use project/token");
+        else if (!json_is_string(jwt))
+            snprintf(why, sizeof why, "jwt_token must be a string");
+        else if (jwt_verify_hs256(json_string_value(jwt), rd->cfg->jwt_secret,
+                                  rd->cfg->jwt_secret_len, (int64_t)core_wallclock(), project,
+                                  reason, sizeof reason) != 0)
+            snprintf(why, sizeof why, "authentication failed: %s", reason);
+        else
+            return 0;
+    } else {
+        const char *p = json_string_value(json_object_get(auth, "project"));
+        const char *token = json_string_value(json_object_get(auth, "token"));
+        if (config_auth_check(rd->cfg, p, token)) {
+            if ((*project = strdup(p)))
+                return 0;
+            rpc_reply_error(rd, r->conn, r->id, PROTO_RPC_INTERNAL_ERROR, "out of memory");
+            return -1;
+        }
+        snprintf(why, sizeof why, "authentication failed");
+    }
+    server_log(RELAY_LOG_WARN, "conn=%llu from %s: %s", (unsigned long long)r->conn->id,
+               r->conn->peer, why);
+    rpc_reply_error(rd, r->conn, r->id, PROTO_RPC_AUTH_FAILED, why);
+    return -1;
+}
+
+/* Gives the client its authorization state, to bring back on reconnect. */
+static void send_authorization_state(relayd *rd, session *s)
+{
+    char state[AUTH_STATE_MAX_LEN + 1];
+    if (auth_state_issue(s->project, s->id, state, sizeof state) != 0) {
+        server_log(RELAY_LOG_ERROR, "session %s: cannot seal an authorization state", s->id);
+        return;
+    }
+    session_send_event(rd, s, proto_event_name(PE_AUTHORIZATION_STATE),
+                       json_pack("{s:s}", "authorization_state", state));
+}
 
 static void m_connect(rpc_req *r)
 {
@@ -25,31 +80,38 @@ static void m_connect(rpc_req *r)
         rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_REQUEST, "this connection has a session");
         return;
     }
-    json_t *auth = json_object_get(params, "authentication");
-    if (json_object_get(auth, "jwt_token")) {
-        rpc_reply_error(rd, c, id, PROTO_RPC_AUTH_FAILED,
-                        "JWT authentication is not supported by this relayd; use project/token");
+    char *project = NULL;
+    if (authenticate(r, &project) != 0)
         return;
-    }
-    const char *project = json_string_value(json_object_get(auth, "project"));
-    const char *token = json_string_value(json_object_get(auth, "token"));
-    if (!config_auth_check(rd->cfg, project, token)) {
-        server_log(RELAY_LOG_WARN, "conn=%llu from %s: authentication failed",
-                   (unsigned long long)c->id, c->peer);
-        rpc_reply_error(rd, c, id, PROTO_RPC_AUTH_FAILED, "authentication failed");
-        return;
-    }
     json_t *contexts = json_object_get(params, "contexts");
     if (contexts && !json_is_array(contexts)) {
         rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, "contexts must be an array of names");
-        return;
+        goto out;
     }
     int acks = json_is_true(json_object_get(params, "event_acks"));
+
+    /* An authorization state must be one we issued, to this project. */
+    json_t *jstate = json_object_get(params, "authorization_state");
+    char state_session[37] = "";
+    if (jstate && auth_state_verify(json_string_value(jstate), project, state_session) != 0) {
+        server_log(RELAY_LOG_WARN, "conn=%llu from %s: authorization_state refused",
+                   (unsigned long long)c->id, c->peer);
+        rpc_reply_error(rd, c, id, PROTO_RPC_AUTH_FAILED,
+                        "authorization_state refused: not issued by this relayd to this project");
+        goto out;
+    }
 
     /* A known protocol resumes that session, with its unacknowledged events. */
     const char *protocol = json_string_value(json_object_get(params, "protocol"));
     session *s = session_find_by_protocol(rd, protocol);
     int resumed = s && strcmp(s->project, project) == 0;
+    if (resumed && jstate && strcmp(state_session, s->id) != 0) {
+        server_log(RELAY_LOG_WARN, "conn=%llu from %s: authorization_state of another session",
+                   (unsigned long long)c->id, c->peer);
+        rpc_reply_error(rd, c, id, PROTO_RPC_AUTH_FAILED,
+                        "authorization_state refused: it belongs to another session");
+        goto out;
+    }
     if (resumed) {
         if (s->conn) { /* the old socket has not noticed it is dead yet */
             for (conn_entry *o = rd->conns; o; o = o->next)
@@ -62,29 +124,30 @@ static void m_connect(rpc_req *r)
         s = session_create(rd, project, acks);
         if (!s) {
             rpc_reply_error(rd, c, id, PROTO_RPC_INTERNAL_ERROR, "out of memory");
-            return;
+            goto out;
         }
     }
     if (contexts && session_add_contexts(s, contexts) != 0) {
         if (!resumed)
             session_destroy(rd, s);
         rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, "contexts must be an array of names");
-        return;
+        goto out;
     }
     char identity[128];
     snprintf(identity, sizeof identity, "%s@%s", s->id, rd->cfg->node_id);
-    /* @signalwire/realtime-api reads authorization.signature on every
-     * (re)connect and will not connect without it; the platform's
-     * signature is the second '_'-separated field of the protocol string. */
-    const char *signature = s->protocol + strlen("signalwire_");
+    /* `authorization` is what @signalwire/realtime-api reads on every
+     * connect; its signature is also protocol's second '_' field. */
     rpc_reply(rd, c, id,
               json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "protocol", s->protocol, "identity",
-                        identity, "sessionid", s->id, "authorization", "signature", signature,
-                        "project_id", s->project));
+                        identity, "sessionid", s->id, "authorization", "project_id", s->project,
+                        "signature", s->signature));
     server_log(RELAY_LOG_INFO, "conn=%llu: session %s %s (%zu contexts)",
                (unsigned long long)c->id, s->id, resumed ? "resumed" : "established",
                s->n_contexts);
     session_attach(rd, s, c);
+    send_authorization_state(rd, s);
+out:
+    free(project);
 }
 
 static void m_ping(rpc_req *r)

@@ -64,6 +64,10 @@ static void connect_ok(int fd)
                  "\"authentication\":{\"project\":\"" PROJECT "\",\"token\":\"" TOKEN "\"},"
                  "\"contexts\":[\"office\"]}}",
                  "\"protocol\":\"signalwire_", "\"id\":\"c1\"");
+    /* every connect is followed by the session's authorization state */
+    char *ev = ws_raw_recv_match(fd, "signalwire.authorization.state", 5000);
+    assert_non_null(ev);
+    free(ev);
 }
 
 static void bad_frames_get_clear_errors(void **state)

@@ -95,6 +95,48 @@ static void validation_guards_exposure(void **state)
     config_free(&cfg);
 }
 
+/* The JWT secret comes from a file, whole but for trailing newlines; too
+ * short, too long or missing is an error naming the key, never the value. */
+static void jwt_secret_file_is_read_and_checked(void **state)
+{
+    (void)state;
+    relayd_config cfg;
+    char err[256];
+    char path[64];
+    snprintf(path, sizeof path, "jwt-secret-unit-%d", (int)getpid());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("0123456789abcdef0123456789abcdef-tail\r\n\n", f);
+    fclose(f);
+    char *a1[] = {"relayd", "--jwt-secret-file", path, NULL};
+    assert_int_equal(config_load(&cfg, 3, a1, err, sizeof err), 0);
+    assert_int_equal(cfg.jwt_secret_len, 37);
+    assert_memory_equal(cfg.jwt_secret, "0123456789abcdef0123456789abcdef-tail", 37);
+    assert_int_equal(cfg.ping_interval_ms, 10000); /* under realtime-api's 15 s watchdog */
+    config_free(&cfg);
+
+    f = fopen(path, "w");
+    fputs("short-secret\n", f);
+    fclose(f);
+    assert_int_equal(config_load(&cfg, 3, a1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "jwt_secret_file: the secret must be 32 to 4096 bytes"));
+    assert_null(strstr(err, "short-secret"));
+    config_free(&cfg);
+
+    f = fopen(path, "w");
+    for (int i = 0; i < 5000; i++)
+        fputc('k', f);
+    fclose(f);
+    assert_int_equal(config_load(&cfg, 3, a1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "32 to 4096 bytes"));
+    config_free(&cfg);
+
+    unlink(path);
+    assert_int_equal(config_load(&cfg, 3, a1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "jwt_secret_file: cannot open"));
+    config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +144,7 @@ int main(void)
         cmocka_unit_test(file_then_flags),
         cmocka_unit_test(bad_input_is_named),
         cmocka_unit_test(validation_guards_exposure),
+        cmocka_unit_test(jwt_secret_file_is_read_and_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
