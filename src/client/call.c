@@ -127,6 +127,10 @@ void lr_call_forget(relay_call *call)
     if (!call->in_map)
         return;
     lr_client_cancel(c, &call->linger);
+    if (call->lingering) {
+        call->lingering = 0;
+        c->lingering_calls--;
+    }
     lr_strmap_remove(&c->calls, call->call_id);
     call->in_map = 0;
     lr_call_mark_gone(call);
@@ -171,8 +175,20 @@ void lr_call_set_state(relay_call *call, relay_call_state st)
             lr_action_complete(a, RELAY_OK, NULL);
         a = next;
     }
-    if (call->in_map)
-        lr_client_schedule(call->client, &call->linger, on_linger_done, CALL_LINGER_MS);
+    if (!call->in_map || call->lingering)
+        return;
+    /* Ended calls do not count against the active-call limit (at 200
+     * calls/s, five seconds of them are a thousand: bench/seed_flow.sh),
+     * but they are bounded too: past as many lingering as active calls, an
+     * ended call is let go at once and only its late events are lost. */
+    relay_client *c = call->client;
+    if (c->lingering_calls >= PROTO_MAX_ACTIVE_CALLS) {
+        lr_call_forget(call);
+        return;
+    }
+    call->lingering = 1;
+    c->lingering_calls++;
+    lr_client_schedule(c, &call->linger, on_linger_done, CALL_LINGER_MS);
 }
 
 void lr_call_mark_gone(relay_call *call)

@@ -39,6 +39,7 @@ struct relay_call {
 
     /* [io] */
     int in_map;
+    int lingering;                    /* ended, counted in client lingering_calls */
     relay_action *actions;            /* running actions of this call */
     lr_timer linger;                  /* keeps an ended call for late events */
 };

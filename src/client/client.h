@@ -101,6 +101,7 @@ struct relay_client {
     rpc_req *queue_head, *queue_tail; /* offline queue */
     int queue_len;
     strmap calls;                     /* call_id -> relay_call (one ref) */
+    int lingering_calls;              /* of those, ended and kept for late events */
     strmap actions;                   /* control_id -> relay_action (one ref) */
 
     workers pool;

@@ -88,7 +88,7 @@ static void on_call_receive(relay_client *c, json_t *in, const char *call_id)
                                  json_string_value(json_object_get(in, "call_state"))));
         return;
     }
-    if (c->calls.count >= PROTO_MAX_ACTIVE_CALLS) {
+    if (c->calls.count - (size_t)c->lingering_calls >= PROTO_MAX_ACTIVE_CALLS) {
         CLOG(c, RELAY_LOG_WARN, "%d active calls: ignoring inbound call %s",
              PROTO_MAX_ACTIVE_CALLS, call_id);
         return;
