@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config openssl ca-certificates
+  build-essential cmake pkg-config openssl libssl-dev ca-certificates
   libwebsockets-dev libjansson-dev libsofia-sip-ua-dev libcurl4-openssl-dev
   libespeak-ng-dev libsndfile1-dev libcmocka-dev libspandsp-dev
   sip-tester baresip-core

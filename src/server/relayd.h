@@ -67,6 +67,9 @@ double core_wallclock(void);
 relayd *relayd_create(relayd_config *cfg);
 int relayd_run(relayd *rd);
 void relayd_request_stop(relayd *rd); /* any thread */
+/* SIGHUP (reload.c): re-read and check the configuration on the core
+ * thread; apply what can change at run time, or keep the old one whole. */
+void relayd_request_reload(relayd *rd); /* any thread */
 void relayd_destroy(relayd *rd);
 
 #endif
