@@ -10,6 +10,7 @@ PKGS=(
   libespeak-ng-dev libsndfile1-dev libcmocka-dev libspandsp-dev
   sip-tester baresip-core
   sox jq
+  systemd groff-base
 )
 
 missing=()
