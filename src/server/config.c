@@ -165,6 +165,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = set_str(&cfg->node_id, v);
     else if (strcmp(key, "recordings_dir") == 0)
         rc = *v == '/' ? set_str(&cfg->recordings_dir, v) : -1; /* file:// URLs need it absolute */
+    else if (strcmp(key, "metrics_listen") == 0)
+        rc = parse_hostport(v, &cfg->metrics_ip, &cfg->metrics_port);
     else if (strcmp(key, "log_file") == 0)
         rc = *v == '/' ? set_str(&cfg->log_file, v) : -1; /* reopened after a chdir-free restart too */
     else {
@@ -255,6 +257,7 @@ void config_usage(const char *prog)
             "  --node-id ID             node id reported to clients\n"
             "  --recordings-dir DIR     where calling.record writes (absolute; /tmp/relayd-recordings)\n"
             "  --log-file PATH          log here instead of stderr (absolute; reopened on SIGHUP)\n"
+            "  --metrics-listen IP:PORT Prometheus text at http://IP:PORT/metrics (loopback; off)\n"
             "  --check-config           check the configuration, print every problem, exit\n"
             "                           (0: fine, 2: problems); binds nothing\n"
             "With no configuration relayd is a loopback-only development instance\n"
@@ -383,6 +386,10 @@ int config_validate(const relayd_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "the development credentials are loopback-only; set --auth");
         return -1;
     }
+    if (cfg->metrics_ip && !config_is_loopback(cfg->metrics_ip)) {
+        snprintf(err, errlen, "metrics_listen must be a loopback address (it has no access control)");
+        return -1;
+    }
     if (cfg->rtp_port_min >= cfg->rtp_port_max) {
         snprintf(err, errlen, "empty RTP port range");
         return -1;
@@ -442,5 +449,6 @@ void config_free(relayd_config *cfg)
     free(cfg->media_dir);
     free(cfg->recordings_dir);
     free(cfg->log_file);
+    free(cfg->metrics_ip);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -61,6 +61,8 @@ typedef struct relayd_config {
     char *node_id;
     char *recordings_dir;  /* calling.record's files; absolute */
     char *log_file;        /* NULL: stderr; else appended to, reopened on SIGHUP */
+    char *metrics_ip;      /* Prometheus endpoint (metrics_listen); NULL: off */
+    int metrics_port;
     int check_only;        /* --check-config: validate, bind nothing, exit */
     /* what SIGHUP reloads from: the command line as given (not owned) */
     int argc;

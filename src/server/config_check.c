@@ -48,6 +48,13 @@ static int valid_ip(const char *ip)
     return ip && (inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1);
 }
 
+/* 1 if path is a directory this user may create files in. */
+static int writable_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && access(path, W_OK | X_OK) == 0;
+}
+
 /* A directory relayd must write into: present and writable, or (when
  * relayd creates it on first use, create_ok) its parent is. */
 static void check_dir(checker *ck, const char *key, const char *dir, int create_ok)
@@ -68,8 +75,9 @@ static void check_dir(checker *ck, const char *key, const char *dir, int create_
     if (!copy)
         return;
     const char *parent = dirname(copy);
-    if (access(parent, W_OK | X_OK) != 0)
-        problem(ck, key, "%s does not exist and %s is not writable to create it", dir, parent);
+    if (!writable_dir(parent))
+        problem(ck, key, "%s does not exist and %s is not a writable directory to create it in",
+                dir, parent);
     free(copy);
 }
 
@@ -86,8 +94,8 @@ static void check_writable_file(checker *ck, const char *key, const char *path)
     if (!copy)
         return;
     const char *parent = dirname(copy);
-    if (access(parent, W_OK | X_OK) != 0)
-        problem(ck, key, "cannot create %s: %s is missing or not writable", path, parent);
+    if (!writable_dir(parent))
+        problem(ck, key, "cannot create %s: %s is not a writable directory", path, parent);
     free(copy);
 }
 
@@ -167,6 +175,13 @@ int config_check(const relayd_config *cfg, FILE *out)
     if (cfg->plain && !config_is_loopback(cfg->ws_ip))
         problem(&ck, "ws_listen", "plain ws:// is only allowed on loopback; configure TLS");
     check_listen(&ck);
+    if (cfg->metrics_ip && !config_is_loopback(cfg->metrics_ip))
+        problem(&ck, "metrics_listen", "must be a loopback address (it has no access control)");
+    else if (cfg->metrics_ip && !valid_ip(cfg->metrics_ip))
+        problem(&ck, "metrics_listen", "'%s' is not an IP address", cfg->metrics_ip);
+    else if (cfg->metrics_ip && strcmp(cfg->metrics_ip, cfg->ws_ip) == 0 &&
+             cfg->metrics_port == cfg->ws_port)
+        problem(&ck, "metrics_listen", "same address and port as ws_listen");
     check_tls(&ck);
     check_credentials(&ck);
     if (cfg->media_dir) {

@@ -20,6 +20,7 @@
 
 #include "common/mailbox.h"
 #include "config.h"
+#include "metrics.h"
 
 typedef struct ws_server ws_server;
 typedef struct sip_ua sip_ua;
@@ -30,6 +31,7 @@ typedef struct conn_entry conn_entry;
 typedef struct media_engine media_engine;
 typedef struct media_prep_pool media_prep_pool;
 typedef struct media_fetcher media_fetcher;
+typedef struct metrics_http metrics_http;
 
 typedef struct relayd {
     relayd_config *cfg;
@@ -51,6 +53,8 @@ typedef struct relayd {
     unsigned route_counter; /* round-robin among a context's sessions */
     int preparing;          /* plays queued or preparing on the pool */
     int stopping;
+    relayd_metrics metrics; /* counters, atomics: bumped on any thread */
+    metrics_http *metrics_http; /* the endpoint, when metrics_listen is set */
 } relayd;
 
 typedef void (*core_fn)(relayd *rd, void *arg);

@@ -53,6 +53,8 @@ static void warn_fixed(const relayd_config *old, const relayd_config *fresh)
         {"node_id", str_differs(old->node_id, fresh->node_id)},
         {"ready_file", str_differs(old->ready_file, fresh->ready_file)},
         {"log_file", !old->log_file != !fresh->log_file},
+        {"metrics_listen", str_differs(old->metrics_ip, fresh->metrics_ip) ||
+                               old->metrics_port != fresh->metrics_port},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (fixed[i].changed)

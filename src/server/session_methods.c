@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "common/protocol.h"
 #include "frames.h"
 #include "families.h"
@@ -34,6 +35,7 @@ static void m_connect(rpc_req *r)
     const char *project = json_string_value(json_object_get(auth, "project"));
     const char *token = json_string_value(json_object_get(auth, "token"));
     if (!config_auth_check(rd->cfg, project, token)) {
+        atomic_fetch_add(&rd->metrics.auth_failures, 1);
         server_log(RELAY_LOG_WARN, "conn=%llu from %s: authentication failed",
                    (unsigned long long)c->id, c->peer);
         rpc_reply_error(rd, c, id, PROTO_RPC_AUTH_FAILED, "authentication failed");
