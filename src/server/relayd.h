@@ -10,6 +10,9 @@
  *                  the legs' RTP on one 20 ms clock.
  *   prep threads — a fixed pool (media/prep.c): TTS synthesis, decoding.
  *   webhook      — one thread POSTing status_url bodies (webhook.c).
+ *   signals      — waits for SIGTERM/SIGINT/SIGHUP, posts to the core (main.c).
+ *   metrics      — optional lws HTTP thread for /metrics (metrics_http.c);
+ *                  reads only the atomics in rd->metrics and media stats.
  * Other threads reach the core only through core_post().
  */
 #ifndef RELAYD_RELAYD_H
