@@ -110,9 +110,32 @@ static int load_jwt_secret(relayd_config *cfg, const char *path, char *err, size
     return 0;
 }
 
+static void note_origin(relayd_config *cfg, const char *key, const char *where)
+{
+    config_origin *o = NULL;
+    for (size_t i = 0; i < cfg->n_origins; i++)
+        if (strcmp(cfg->origins[i].key, key) == 0)
+            o = &cfg->origins[i];
+    if (!o && cfg->n_origins < CONFIG_MAX_ORIGINS)
+        o = &cfg->origins[cfg->n_origins++];
+    if (!o)
+        return; /* only more repeats of known keys can get here */
+    snprintf(o->key, sizeof o->key, "%s", key);
+    snprintf(o->where, sizeof o->where, "%s", where);
+}
+
+const char *config_where(const relayd_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->n_origins; i++)
+        if (strcmp(cfg->origins[i].key, key) == 0)
+            return cfg->origins[i].where;
+    return "default";
+}
+
 /* One setting. Returns 0, or -1 with a message naming the key (never the
- * value: it may be a credential). */
-static int apply(relayd_config *cfg, const char *key, const char *v, char *err, size_t errlen)
+ * value: it may be a credential). where: the file line or flag it came from. */
+static int apply(relayd_config *cfg, const char *key, const char *v, const char *where,
+                 char *err, size_t errlen)
 {
     int rc = 0;
     if (strcmp(key, "ws_listen") == 0)
@@ -179,14 +202,20 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = set_str(&cfg->node_id, v);
     else if (strcmp(key, "recordings_dir") == 0)
         rc = *v == '/' ? set_str(&cfg->recordings_dir, v) : -1; /* file:// URLs need it absolute */
+    else if (strcmp(key, "metrics_listen") == 0)
+        rc = parse_hostport(v, &cfg->metrics_ip, &cfg->metrics_port);
+    else if (strcmp(key, "log_file") == 0)
+        rc = *v == '/' ? set_str(&cfg->log_file, v) : -1; /* reopened after a chdir-free restart too */
     else {
-        snprintf(err, errlen, "unknown setting '%s'", key);
+        snprintf(err, errlen, "%s: unknown setting", key);
         return -1;
     }
     if (rc == -2) /* the setter already said what was wrong */
         return -1;
     if (rc != 0)
-        snprintf(err, errlen, "bad value for '%s'", key);
+        snprintf(err, errlen, "%s: bad value", key);
+    else
+        note_origin(cfg, key, where);
     return rc;
 }
 
@@ -207,24 +236,31 @@ static int load_file(relayd_config *cfg, const char *path, char *err, size_t err
         snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
         return -1;
     }
+    /* Every bad line is reported, one per line of err, so that one run of
+     * --check-config lists all there is to fix. */
     char line[1024];
     int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    size_t used = strlen(err);
+    while (fgets(line, sizeof line, f)) {
         lineno++;
+        char msg[200] = "";
         char *s = trim(line);
         if (!*s || *s == '#')
             continue;
         char *eq = strchr(s, '=');
-        if (!eq) {
-            snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
-            rc = -1;
-            break;
+        char where[CONFIG_WHERE_LEN];
+        snprintf(where, sizeof where, "%s:%d", path, lineno);
+        if (!eq)
+            snprintf(msg, sizeof msg, "expected key = value");
+        else {
+            *eq = '\0';
+            if (apply(cfg, trim(s), trim(eq + 1), where, msg, sizeof msg) == 0)
+                continue;
         }
-        *eq = '\0';
-        char msg[200];
-        if (apply(cfg, trim(s), trim(eq + 1), msg, sizeof msg) != 0) {
-            snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
-            rc = -1;
+        rc = -1;
+        if (used < errlen) {
+            int n = snprintf(err + used, errlen - used, "%s%s: %s", used ? "\n" : "", where, msg);
+            used = n < 0 ? errlen : used + (size_t)n;
         }
     }
     fclose(f);
@@ -260,6 +296,10 @@ void config_usage(const char *prog)
             "  --ready-file PATH        written once relayd is listening\n"
             "  --node-id ID             node id reported to clients\n"
             "  --recordings-dir DIR     where calling.record writes (absolute; /tmp/relayd-recordings)\n"
+            "  --log-file PATH          log here instead of stderr (absolute; reopened on SIGHUP)\n"
+            "  --metrics-listen IP:PORT Prometheus text at http://IP:PORT/metrics (loopback; off)\n"
+            "  --check-config           check the configuration, print every problem, exit\n"
+            "                           (0: fine, 2: problems); binds nothing\n"
             "With no configuration relayd is a loopback-only development instance\n"
             "accepting project 'dev' with token 'dev'.\n",
             prog);
@@ -268,6 +308,10 @@ void config_usage(const char *prog)
 int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
+    if (errlen)
+        err[0] = '\0';
+    cfg->argc = argc;
+    cfg->argv = argv;
     cfg->ws_port = 0; /* chosen by plain/TLS below */
     cfg->rtp_port_min = 40000;
     cfg->rtp_port_max = 40999;
@@ -291,15 +335,23 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
         return -1;
     }
 
-    /* the file first, so that flags override it */
+    /* the file first, so that flags override it; --check-config goes on
+     * past a bad file so that the rest is checked and reported too */
+    int file_rc = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--check-config") == 0)
+            cfg->check_only = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0) {
             if (i + 1 >= argc) {
                 snprintf(err, errlen, "--config needs a file");
                 return -1;
             }
-            if (load_file(cfg, argv[i + 1], err, errlen) != 0)
-                return -1;
+            if (load_file(cfg, argv[i + 1], err, errlen) != 0) {
+                file_rc = -1;
+                if (!cfg->check_only)
+                    return -1;
+            }
         }
     }
     for (int i = 1; i < argc; i++) {
@@ -312,6 +364,11 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
         }
         if (strcmp(a, "--plain") == 0) {
             cfg->plain = 1;
+            note_origin(cfg, "plain", "--plain");
+            continue;
+        }
+        if (strcmp(a, "--check-config") == 0) {
+            cfg->check_only = 1;
             continue;
         }
         if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
@@ -323,8 +380,14 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
         for (char *p = key; *p; p++)
             if (*p == '-')
                 *p = '_';
-        if (apply(cfg, key, argv[++i], err, errlen) != 0)
+        char msg[200];
+        if (apply(cfg, key, argv[i + 1], a, msg, sizeof msg) != 0) {
+            size_t used = file_rc ? strlen(err) : 0;
+            if (used < errlen)
+                snprintf(err + used, errlen - used, "%s%s: %s", used ? "\n" : "", a, msg);
             return -1;
+        }
+        i++;
     }
     /* no TLS material configured at all: the development instance is plain */
     if (!cfg->tls_cert && !cfg->tls_key)
@@ -336,13 +399,19 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
         cfg->auth[0].token = strdup(DEV_TOKEN);
         cfg->n_auth = 1;
     }
-    return 0;
+    return file_rc;
 }
 
-static int is_loopback(const char *ip)
+int config_is_loopback(const char *ip)
 {
     return ip && (strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
                   strcmp(ip, "localhost") == 0);
+}
+
+int config_dev_credentials(const relayd_config *cfg)
+{
+    return cfg->n_auth == 1 && strcmp(cfg->auth[0].project, DEV_PROJECT) == 0 &&
+           strcmp(cfg->auth[0].token, DEV_TOKEN) == 0;
 }
 
 int config_validate(const relayd_config *cfg, char *err, size_t errlen)
@@ -351,14 +420,16 @@ int config_validate(const relayd_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
         return -1;
     }
-    if (cfg->plain && !is_loopback(cfg->ws_ip)) {
+    if (cfg->plain && !config_is_loopback(cfg->ws_ip)) {
         snprintf(err, errlen, "plain ws:// is only allowed on loopback; configure TLS");
         return -1;
     }
-    int dev_creds = cfg->n_auth == 1 && strcmp(cfg->auth[0].project, DEV_PROJECT) == 0 &&
-                    strcmp(cfg->auth[0].token, DEV_TOKEN) == 0;
-    if (dev_creds && !is_loopback(cfg->ws_ip)) {
+    if (config_dev_credentials(cfg) && !config_is_loopback(cfg->ws_ip)) {
         snprintf(err, errlen, "the development credentials are loopback-only; set --auth");
+        return -1;
+    }
+    if (cfg->metrics_ip && !config_is_loopback(cfg->metrics_ip)) {
+        snprintf(err, errlen, "metrics_listen must be a loopback address (it has no access control)");
         return -1;
     }
     if (cfg->rtp_port_min >= cfg->rtp_port_max) {
@@ -422,5 +493,7 @@ void config_free(relayd_config *cfg)
     if (cfg->jwt_secret)
         OPENSSL_cleanse(cfg->jwt_secret, cfg->jwt_secret_len);
     free(cfg->jwt_secret);
+    free(cfg->log_file);
+    free(cfg->metrics_ip);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -7,9 +7,12 @@
 #define RELAYD_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define CONFIG_MAX_AUTH 16
 #define CONFIG_MAX_ROUTES 64
+#define CONFIG_MAX_ORIGINS 128
+#define CONFIG_WHERE_LEN 300
 
 typedef struct config_auth {
     char *project;
@@ -20,6 +23,13 @@ typedef struct config_route {
     char *sip_user; /* request-URI user */
     char *context;  /* context it is offered on */
 } config_route;
+
+/* Where a setting came from ("relayd.conf:12" or "--tls-key"), so that a
+ * problem found after parsing can still name the line to fix. */
+typedef struct config_origin {
+    char key[32];
+    char where[CONFIG_WHERE_LEN];
+} config_origin;
 
 typedef struct relayd_config {
     char *ws_ip;           /* "127.0.0.1" */
@@ -52,6 +62,15 @@ typedef struct relayd_config {
     char *recordings_dir;  /* calling.record's files; absolute */
     unsigned char *jwt_secret; /* HS256 key read from jwt_secret_file; NULL: no JWTs */
     size_t jwt_secret_len;
+    char *log_file;        /* NULL: stderr; else appended to, reopened on SIGHUP */
+    char *metrics_ip;      /* Prometheus endpoint (metrics_listen); NULL: off */
+    int metrics_port;
+    int check_only;        /* --check-config: validate, bind nothing, exit */
+    /* what SIGHUP reloads from: the command line as given (not owned) */
+    int argc;
+    char **argv;
+    config_origin origins[CONFIG_MAX_ORIGINS];
+    size_t n_origins;
 } relayd_config;
 
 /* Defaults, then file (if any --config in argv), then flags. On error, a
@@ -63,6 +82,22 @@ void config_usage(const char *prog);
 /* Checks the whole configuration for consistency (TLS files present unless
  * plain, plain only on loopback, credentials only default on loopback...). */
 int config_validate(const relayd_config *cfg, char *err, size_t errlen);
+
+/* The thorough check behind --check-config and SIGHUP: everything
+ * config_validate checks, plus what only the filesystem can answer (TLS
+ * files readable and the key matching the certificate, directories present
+ * and writable, addresses well formed, credentials sane). Prints one line
+ * per problem to out as "where: key: reason" and returns how many. Binds
+ * nothing. */
+int config_check(const relayd_config *cfg, FILE *out);
+
+/* 1 for 127.x, ::1 and localhost. */
+int config_is_loopback(const char *ip);
+/* 1 when the only credentials are the built-in development pair. */
+int config_dev_credentials(const relayd_config *cfg);
+
+/* "path:line", "--flag" or "default": where key was last set. */
+const char *config_where(const relayd_config *cfg, const char *key);
 
 /* The context for an inbound call to request-URI user `user`. */
 const char *config_context_for(const relayd_config *cfg, const char *user);

@@ -21,6 +21,7 @@
 #include "media/fetch.h"
 #include "media/prep.h"
 #include "media/session.h"
+#include "metrics_http.h"
 #include "relayd.h"
 #include "rpc.h"
 #include "server_log.h"
@@ -118,6 +119,7 @@ static void core_conn_open(relayd *rd, void *arg)
         snprintf(c->peer, sizeof c->peer, "%s", f->peer);
         c->next = rd->conns;
         rd->conns = c;
+        atomic_fetch_add(&rd->metrics.connections, 1);
         server_log(RELAY_LOG_INFO, "conn=%llu: open from %s", (unsigned long long)c->id, c->peer);
     }
     free(f);
@@ -154,6 +156,7 @@ static void core_conn_close(relayd *rd, void *arg)
         if (c->id != f->conn)
             continue;
         *p = c->next;
+        atomic_fetch_sub(&rd->metrics.connections, 1);
         if (c->session) {
             server_log(RELAY_LOG_INFO, "conn=%llu closed; session %s kept for %d ms",
                        (unsigned long long)c->id, c->session->id, rd->cfg->resume_grace_ms);
@@ -276,6 +279,7 @@ relayd *relayd_create(relayd_config *cfg)
         return NULL;
     rd->cfg = cfg;
     rd->wake_fd = -1;
+    rd->metrics.started_at = core_wallclock();
     server_log_sink.level = (relay_log_level)cfg->log_level;
     mailbox_init(&rd->inbox, wake_core, rd);
 
@@ -356,6 +360,10 @@ relayd *relayd_create(relayd_config *cfg)
     if (!rd->ws)
         goto fail;
 
+    if (cfg->metrics_ip && !(rd->metrics_http = metrics_http_start(rd, cfg->metrics_ip,
+                                                                  cfg->metrics_port)))
+        goto fail;
+
     rd->tick = su_timer_create(su_root_task(rd->root), 1000);
     if (!rd->tick || su_timer_set_for_ever(rd->tick, on_tick, (su_timer_arg_t *)rd) != 0)
         goto fail;
@@ -410,6 +418,9 @@ void relayd_destroy(relayd *rd)
     if (!rd)
         return;
     rd->stopping = 1;
+    /* the endpoint reads the parts torn down below: it goes first */
+    metrics_http_stop(rd->metrics_http);
+    rd->metrics_http = NULL;
     /* Tell clients first, while the socket thread still runs. */
     if (rd->ws) {
         for (conn_entry *c = rd->conns; c; c = c->next)

@@ -10,6 +10,9 @@
  *                  the legs' RTP on one 20 ms clock.
  *   prep threads — a fixed pool (media/prep.c): TTS synthesis, decoding.
  *   webhook      — one thread POSTing status_url bodies (webhook.c).
+ *   signals      — waits for SIGTERM/SIGINT/SIGHUP, posts to the core (main.c).
+ *   metrics      — optional lws HTTP thread for /metrics (metrics_http.c);
+ *                  reads only the atomics in rd->metrics and media stats.
  * Other threads reach the core only through core_post().
  */
 #ifndef RELAYD_RELAYD_H
@@ -20,6 +23,7 @@
 
 #include "common/mailbox.h"
 #include "config.h"
+#include "metrics.h"
 
 typedef struct ws_server ws_server;
 typedef struct sip_ua sip_ua;
@@ -30,6 +34,7 @@ typedef struct conn_entry conn_entry;
 typedef struct media_engine media_engine;
 typedef struct media_prep_pool media_prep_pool;
 typedef struct media_fetcher media_fetcher;
+typedef struct metrics_http metrics_http;
 
 typedef struct relayd {
     relayd_config *cfg;
@@ -51,6 +56,8 @@ typedef struct relayd {
     unsigned route_counter; /* round-robin among a context's sessions */
     int preparing;          /* plays queued or preparing on the pool */
     int stopping;
+    relayd_metrics metrics; /* counters, atomics: bumped on any thread */
+    metrics_http *metrics_http; /* the endpoint, when metrics_listen is set */
 } relayd;
 
 typedef void (*core_fn)(relayd *rd, void *arg);
@@ -67,6 +74,9 @@ double core_wallclock(void);
 relayd *relayd_create(relayd_config *cfg);
 int relayd_run(relayd *rd);
 void relayd_request_stop(relayd *rd); /* any thread */
+/* SIGHUP (reload.c): re-read and check the configuration on the core
+ * thread; apply what can change at run time, or keep the old one whole. */
+void relayd_request_reload(relayd *rd); /* any thread */
 void relayd_destroy(relayd *rd);
 
 #endif

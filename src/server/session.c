@@ -1,3 +1,4 @@
+#include "metrics.h"
 #include "session.h"
 
 #include <stdio.h>
@@ -35,6 +36,7 @@ session *session_create(relayd *rd, const char *project, int event_acks)
     s->event_acks = event_acks;
     s->next = rd->sessions;
     rd->sessions = s;
+    atomic_fetch_add(&rd->metrics.sessions, 1);
     return s;
 }
 
@@ -99,6 +101,7 @@ void session_destroy(relayd *rd, session *s)
     free(s->contexts);
     free(s->project);
     free(s);
+    atomic_fetch_sub(&rd->metrics.sessions, 1);
 }
 
 int session_has_context(const session *s, const char *context)

@@ -9,6 +9,7 @@
 
 #include "auth/auth_state.h"
 #include "auth/jwt.h"
+#include "metrics.h"
 #include "common/protocol.h"
 #include "config.h"
 #include "frames.h"
@@ -53,6 +54,7 @@ static int authenticate(rpc_req *r, char **project)
         }
         snprintf(why, sizeof why, "authentication failed");
     }
+    atomic_fetch_add(&rd->metrics.auth_failures, 1);
     server_log(RELAY_LOG_WARN, "conn=%llu from %s: %s", (unsigned long long)r->conn->id,
                r->conn->peer, why);
     rpc_reply_error(rd, r->conn, r->id, PROTO_RPC_AUTH_FAILED, why);

@@ -42,6 +42,8 @@ struct webhook {
     int kicked;           /* a post arrived since the worker last looked */
     int pending;          /* queued or in flight */
     atomic_int stopping;
+    atomic_ullong retries; /* posts sent again after a failure (metrics) */
+    atomic_ullong failures; /* posts given up on */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -144,6 +146,7 @@ static void deliver(webhook *w, CURL *curl, struct curl_slist *headers, const ho
             break;
         }
         if (!retryable || attempt >= w->cfg.max_attempts) {
+            atomic_fetch_add(&w->failures, 1);
             log_write(w->log, RELAY_LOG_WARN, "webhook %s: %s; giving up after %d attempt%s",
                       url_log, what, attempt, attempt == 1 ? "" : "s");
             break;
@@ -154,6 +157,7 @@ static void deliver(webhook *w, CURL *curl, struct curl_slist *headers, const ho
             log_write(w->log, RELAY_LOG_WARN, "webhook %s: dropped at shutdown", url_log);
             break;
         }
+        atomic_fetch_add(&w->retries, 1);
         delay = delay > 60000 ? 120000 : delay * 2;
     }
     free(shown);
@@ -344,4 +348,14 @@ int webhook_url_validate(const char *url, const char **why)
     curl_free(host);
     curl_url_cleanup(h);
     return rc;
+}
+
+unsigned long long webhook_retries(webhook *w)
+{
+    return atomic_load(&w->retries);
+}
+
+unsigned long long webhook_failures(webhook *w)
+{
+    return atomic_load(&w->failures);
 }

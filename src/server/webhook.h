@@ -33,4 +33,9 @@ char *webhook_url_for_log(const char *url);
 /* 0 if url is an http:// or https:// URL fit to post to; else -1 and *why. */
 int webhook_url_validate(const char *url, const char **why);
 
+/* Counters for the metrics endpoint, readable from any thread: posts sent
+ * again after a failure, and posts given up on. */
+unsigned long long webhook_retries(webhook *w);
+unsigned long long webhook_failures(webhook *w);
+
 #endif

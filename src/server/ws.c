@@ -1,7 +1,9 @@
 #include "ws.h"
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "common/log.h"
 #include "common/mailbox.h"
 #include "server_log.h"
+#include "tls_pair.h"
 
 /* A frame waiting to be written, with LWS_PRE bytes of headroom. */
 typedef struct out_frame {
@@ -46,7 +49,24 @@ struct ws_server {
     size_t max_frame;
     uint64_t next_id;
     ws_conn *conns; /* live connections, service thread only */
+    /* The certificate every new handshake presents. Replaced by
+     * ws_reload_tls from the core thread while the service thread reads it
+     * in handshakes, hence the lock; held only to attach or swap. */
+    pthread_mutex_t tls_lock;
+    tls_pair *tls;
 };
+
+/* OpenSSL asks for the certificate at each handshake; answering from our
+ * current pair (instead of the SSL_CTX's, loaded once by lws) is what lets
+ * SIGHUP change it with the listener and its connections untouched. */
+static int cert_cb(SSL *ssl, void *arg)
+{
+    ws_server *ws = arg;
+    pthread_mutex_lock(&ws->tls_lock);
+    int ok = ws->tls && tls_pair_use(ws->tls, ssl) == 0;
+    pthread_mutex_unlock(&ws->tls_lock);
+    return ok ? 1 : 0;
+}
 
 static void wake_service(void *arg)
 {
@@ -144,6 +164,12 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
     ws_conn *c = user;
 
     switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        /* lws's hook into the vhost's SSL_CTX as it is set up: user is it */
+        if (ws && user)
+            SSL_CTX_set_cert_cb((SSL_CTX *)user, cert_cb, ws);
+        break;
+
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (ws)
             drain_inbox(ws);
@@ -256,6 +282,17 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
         return NULL;
     ws->cb = *cb;
     ws->max_frame = cfg->max_frame;
+    pthread_mutex_init(&ws->tls_lock, NULL);
+    if (!cfg->plain) {
+        char why[600];
+        ws->tls = tls_pair_load(cfg->cert, cfg->key, why, sizeof why, NULL);
+        if (!ws->tls) {
+            server_log(RELAY_LOG_ERROR, "ws: TLS: %s", why);
+            pthread_mutex_destroy(&ws->tls_lock);
+            free(ws);
+            return NULL;
+        }
+    }
     mailbox_init(&ws->inbox, wake_service, ws);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
@@ -277,12 +314,16 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
         server_log(RELAY_LOG_ERROR, "ws: cannot listen on %s:%d (port taken or bad TLS files?)",
                    cfg->ip, cfg->port);
         mailbox_destroy(&ws->inbox);
+        tls_pair_free(ws->tls);
+        pthread_mutex_destroy(&ws->tls_lock);
         free(ws);
         return NULL;
     }
     if (pthread_create(&ws->thread, NULL, service_main, ws) != 0) {
         lws_context_destroy(ws->ctx);
         mailbox_destroy(&ws->inbox);
+        tls_pair_free(ws->tls);
+        pthread_mutex_destroy(&ws->tls_lock);
         free(ws);
         return NULL;
     }
@@ -339,5 +380,25 @@ void ws_stop(ws_server *ws)
         free(cmd);
     }
     mailbox_destroy(&ws->inbox);
+    tls_pair_free(ws->tls);
+    pthread_mutex_destroy(&ws->tls_lock);
     free(ws);
+}
+
+int ws_reload_tls(ws_server *ws, const char *cert, const char *key, char *why, size_t whylen)
+{
+    if (!ws->tls) {
+        snprintf(why, whylen, "the listener is plain ws://; TLS needs a restart");
+        return -1;
+    }
+    /* loaded and checked before the swap: a bad pair leaves the old one */
+    tls_pair *fresh = tls_pair_load(cert, key, why, whylen, NULL);
+    if (!fresh)
+        return -1;
+    pthread_mutex_lock(&ws->tls_lock);
+    tls_pair *old = ws->tls;
+    ws->tls = fresh;
+    pthread_mutex_unlock(&ws->tls_lock);
+    tls_pair_free(old);
+    return 0;
 }

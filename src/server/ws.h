@@ -40,6 +40,9 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb);
 void ws_send(ws_server *ws, uint64_t conn, char *text);
 /* Closes a connection after its queued frames are written. Any thread. */
 void ws_close(ws_server *ws, uint64_t conn);
+/* Loads cert/key and makes every later TLS handshake present them; open
+ * connections keep theirs. Any thread. -1 (why says) keeps the old pair. */
+int ws_reload_tls(ws_server *ws, const char *cert, const char *key, char *why, size_t whylen);
 /* Stops the thread, closes every connection, frees. */
 void ws_stop(ws_server *ws);
 

@@ -8,6 +8,7 @@
 #include "common/uuid.h"
 #include "router.h"
 #include "server_log.h"
+#include "metrics.h"
 #include "session.h"
 
 static void call_free(call *c)
@@ -33,6 +34,7 @@ static void call_unlink(relayd *rd, call *c)
         if (*p == c) {
             *p = c->next;
             rd->n_calls--;
+            metrics_call_moved(&rd->metrics, c->state, METRICS_CALL_GONE);
             return;
         }
 }
@@ -57,6 +59,7 @@ void call_set_state(relayd *rd, call *c, relay_call_state state)
 {
     if (state <= c->state)
         return; /* states only move forward */
+    metrics_call_moved(&rd->metrics, c->state, state);
     c->state = state;
     json_t *p = json_pack("{s:s, s:s, s:s, s:o}", "call_state", proto_call_state_name(state),
                           "direction", "inbound", "context", c->context, "device", device_json(c));
@@ -176,6 +179,7 @@ int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info)
     c->next = rd->calls;
     rd->calls = c;
     rd->n_calls++;
+    metrics_call_moved(&rd->metrics, RELAY_CALL_NONE, c->state);
     server_log(RELAY_LOG_INFO, "call %s from %s offered on context '%s'", c->id, c->from,
                c->context);
     call_offer(rd, c);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "metrics.h"
 #include "calling/refer.h"
 
 #include "calling/call.h"
@@ -140,6 +141,9 @@ static void code_field(json_t *p, const char *key, int code)
 /* One calling.call.refer event (and webhook) for the refer's current state. */
 static void refer_report(refer_op *r)
 {
+    /* a refer reaches one final state once: its outcome is counted here */
+    if (proto_refer_state_is_final(r->state) && r->state < METRICS_REFER_STATES)
+        atomic_fetch_add(&r->base.rd->metrics.refers[r->state], 1);
     json_t *p = json_pack("{s:s, s:s}", "state", proto_refer_state_name(r->state), "sip_refer_to",
                           r->target);
     if (!p)
