@@ -11,5 +11,7 @@ const server_family_desc *const server_families[] = {
     &record_family,
     &collect_family,
     &send_digits_family,
+    &dial_family,
+    &begin_family,
     NULL,
 };

@@ -459,6 +459,33 @@ int media_session_offer(media_session *s, const char *offer, size_t len, char *a
     return n;
 }
 
+/* The telephone-event payload type we offer (a common choice; any
+ * dynamic number would do, the answer repeats it). */
+#define OFFER_TE_PT 101
+
+int media_session_write_offer(media_session *s, char *offer, size_t size)
+{
+    return sdp_audio_offer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), OFFER_TE_PT,
+                                 "sendrecv", s->sdp_session, s->sdp_version);
+}
+
+int media_session_take_answer(media_session *s, const char *answer, size_t len,
+                              const char **why)
+{
+    sdp_audio_offer o;
+    int no_codec = 0;
+    if (!answer || sdp_audio_offer_parse(answer, len, &o, &no_codec, why) != 0) {
+        if (!answer)
+            *why = "the answer has no SDP";
+        return -1;
+    }
+    s->media = o;
+    s->have_offer = 1;
+    atomic_store(&s->te_pt, o.te_pt);
+    media_rtp_set_remote(s->rtp, &o.remote, o.pt);
+    return 0;
+}
+
 void media_session_describe(media_session *s, char *buf, size_t size)
 {
     char ip[INET_ADDRSTRLEN] = "?";

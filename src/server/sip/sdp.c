@@ -123,3 +123,24 @@ int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int
                      pt == RTP_PT_PCMA ? "PCMA" : "PCMU", te_lines);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
+
+int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, int te_pt,
+                          const char *direction, uint64_t session_id, unsigned version)
+{
+    int n = snprintf(buf, size,
+                     "v=0\r\n"
+                     "o=relayd %llu %u IN IP4 %s\r\n"
+                     "s=relayd\r\n"
+                     "c=IN IP4 %s\r\n"
+                     "t=0 0\r\n"
+                     "m=audio %d RTP/AVP %d %d %d\r\n"
+                     "a=rtpmap:%d PCMU/8000\r\n"
+                     "a=rtpmap:%d PCMA/8000\r\n"
+                     "a=rtpmap:%d telephone-event/8000\r\n"
+                     "a=fmtp:%d 0-15\r\n"
+                     "a=ptime:20\r\n"
+                     "a=%s\r\n",
+                     (unsigned long long)session_id, version, ip, ip, port, RTP_PT_PCMU,
+                     RTP_PT_PCMA, te_pt, RTP_PT_PCMU, RTP_PT_PCMA, te_pt, te_pt, direction);
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}

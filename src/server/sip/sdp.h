@@ -28,4 +28,12 @@ int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, in
 int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int pt, int te_pt,
                            uint64_t session_id, unsigned version);
 
+/* Our offer for an outbound call (RFC 3264): PCMU and PCMA, and
+ * telephone-event/8000 as payload type te_pt. direction is the attribute
+ * ("sendrecv", "sendonly" to hold...). Returns the length, or -1 if buf
+ * is too small. The answer is read back with sdp_audio_offer_parse: an
+ * answer lists the one codec chosen first. */
+int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, int te_pt,
+                          const char *direction, uint64_t session_id, unsigned version);
+
 #endif
