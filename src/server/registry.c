@@ -13,5 +13,6 @@ const server_family_desc *const server_families[] = {
     &send_digits_family,
     &dial_family,
     &begin_family,
+    &hold_family,
     NULL,
 };

@@ -36,6 +36,7 @@ struct call {
     call_op *ops;            /* running operations */
     call_passed passed;
     int outbound;            /* relayd placed it (calling.dial, begin, connect) */
+    int held;                /* calling.hold: the peer is held (hold.c) */
     char *tag;               /* outbound: the client's dial tag ("" if none) */
     json_t *device;          /* outbound: the device dialled, as the client sent it */
 };

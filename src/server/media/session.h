@@ -104,6 +104,12 @@ int media_session_write_offer(media_session *s, char *offer, size_t size);
  * chose. 0, or -1 with *why (no usable audio, no codec we offered). */
 int media_session_take_answer(media_session *s, const char *answer, size_t len,
                               const char **why);
+/* A re-offer of the negotiated codec that holds the peer ("sendonly") or
+ * takes it off hold ("sendrecv"). While held, nothing is sent to the peer
+ * (the play goes on silently). The peer's answer goes through
+ * media_session_take_answer. Length, or -1 (no negotiated media yet, or
+ * offer too small). */
+int media_session_hold_offer(media_session *s, int hold, char *offer, size_t size);
 /* "PCMU, rtp 40002 -> 127.0.0.1:6000, telephone-event", for the SIP ladder. */
 void media_session_describe(media_session *s, char *buf, size_t size);
 /* The endpoint, for its port and remote; sending and receiving on it is the

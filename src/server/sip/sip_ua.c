@@ -74,6 +74,7 @@ struct sip_leg {
     media_session *media;   /* from answer on; ours to destroy */
     int established;        /* on_established was reported */
     int outbound;           /* we sent the INVITE (sip_ua_invite) */
+    int reinviting;         /* our re-INVITE (hold/unhold) awaits its answer */
     leg_refer refer;
 };
 
@@ -403,7 +404,23 @@ static const char *end_reason_for_status(int status)
 static void on_invite_response(sip_ua *ua, sip_leg *leg, int status, const char *phrase,
                                const sip_t *sip)
 {
-    if (!leg->outbound || status < 100)
+    if (status < 100)
+        return;
+    if (leg->reinviting) {
+        if (status < 200)
+            return;
+        ladder(ua, "sip <- %d %s (re-INVITE)%s [%s]", status, phrase ? phrase : "",
+               sip ? "" : " local", leg->peer);
+        leg->reinviting = 0;
+        const char *why = "no SDP";
+        if (status < 300 && (!sip || !sip->sip_payload || !sip->sip_payload->pl_len ||
+                             media_session_take_answer(leg->media, sip->sip_payload->pl_data,
+                                                       sip->sip_payload->pl_len, &why) != 0))
+            log_write(ua->log, RELAY_LOG_WARN, "sip: unusable re-INVITE answer from [%s]: %s",
+                      leg->peer, why);
+        return;
+    }
+    if (!leg->outbound)
         return;
     if (status != 100)
         ladder(ua, "sip <- %d %s (INVITE)%s [%s]", status, phrase ? phrase : "", sip ? "" : " local",
@@ -823,6 +840,21 @@ int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
               TAG_IF(headers && *headers, SIPTAG_HEADER_STR(headers)), TAG_END());
     free(refer_to);
     free(by);
+    return 0;
+}
+
+int sip_leg_hold(sip_leg *leg, int hold)
+{
+    if (!leg || leg->state != LEG_ANSWERED || leg->reinviting || !leg->media)
+        return -1;
+    char sdp[SDP_MAX];
+    if (media_session_hold_offer(leg->media, hold, sdp, sizeof sdp) < 0)
+        return -1;
+    leg->reinviting = 1;
+    ladder(leg->ua, "sip -> re-INVITE (%s) [%s]", hold ? "sendonly: hold" : "sendrecv: unhold",
+           leg->peer);
+    nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+               TAG_END());
     return 0;
 }
 

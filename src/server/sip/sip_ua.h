@@ -136,6 +136,14 @@ int sip_leg_hangup(sip_leg *leg, int status);
 int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
                   const char *username, const char *password, const char *headers);
 
+/* Holds the peer (hold 1: a re-INVITE offering sendonly; nothing is sent
+ * to it from now on) or takes it off hold (0: sendrecv). The peer's answer
+ * updates the media; a refusal leaves the local state as asked. 0 if the
+ * re-INVITE was sent; -1 if the leg is not answered or a re-INVITE of
+ * ours is still in progress. A peer's own hold re-INVITE is answered by
+ * the UA (recvonly or inactive, and nothing sent while it holds). */
+int sip_leg_hold(sip_leg *leg, int hold);
+
 /* The leg's media session after answer (NULL before), and its RTP
  * endpoint. Owned by the leg: destroyed when the leg ends. */
 media_session *sip_leg_media(sip_leg *leg);
