@@ -34,6 +34,7 @@
 #define SIP_PORT "50001"
 #define TARGET_A "50010"
 #define TARGET_B "50011"
+#define TRUNK "50012"
 #define RTP_PORT 50050
 #define RTP_PORT_S "50050"
 #define PROJECT "dial-project"
@@ -46,7 +47,8 @@ static int setup(void **state)
     (void)state;
     const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:50000", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "50100-50199", "--auth",
-                          PROJECT ":" TOKEN, "--log-level", "debug", NULL};
+                          PROJECT ":" TOKEN, "--log-level", "debug", "--phone-trunk",
+                          "sip:{number}@127.0.0.1:" TRUNK, NULL};
     return relayd_proc_start(&server, args, "relayd-dial.log");
 }
 
@@ -424,6 +426,84 @@ static void begin_answers_with_the_call_id(void **state)
     client_close(&c);
 }
 
+static json_t *call_params(const char *call_id)
+{
+    return json_pack("{s:s, s:s}", "call_id", call_id, "node_id", "relayd-local");
+}
+
+/* relayd holds a dialled call (sendonly re-INVITE, RTP stops), unholds it
+ * (sendrecv, RTP again); then the target holds relayd (relayd answers
+ * recvonly and stops sending) and resumes. The sipp scenario checks every
+ * SDP direction; the test counts the RTP it receives as the target. */
+static void hold_and_unhold_both_ways(void **state)
+{
+    (void)state;
+    int rtp = rtp_socket();
+    pid_t t = target("uas_dial_hold.xml", TARGET_A, "0", "sipp-dial-hold.log");
+    client c;
+    client_open(&c);
+    json_t *res = dial(&c, "tag-hold", json_pack("[[o]]", sip_device(TARGET_A, 10)));
+    json_decref(res);
+    int i = wait_event(&c, 0, "calling.call.dial", "dial_state", "answered", NULL, 10000);
+    assert_true(i >= 0);
+    char call_id[64];
+    snprintf(call_id, sizeof call_id, "%s",
+             json_string_value(json_object_get(json_object_get(event_at(&c, i), "call"), "call_id")));
+    json_t *pp = call_params(call_id);
+    json_object_set_new(pp, "control_id", json_string("hold-play"));
+    json_object_set_new(pp, "play", json_pack("[{s:s, s:{s:s, s:i}}]", "type", "ringtone",
+                                              "params", "name", "us", "duration", 30));
+    res = request(&c, "calling.play", pp);
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    assert_true(count_rtp(rtp, 1000) >= 30);
+
+    res = request(&c, "calling.hold", call_params(call_id));
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    assert_true(wait_event(&c, 0, "calling.call.hold", "state", "held", call_id, 2000) >= 0);
+    count_rtp(rtp, 200); /* what was in flight */
+    assert_int_equal(count_rtp(rtp, 1000), 0);
+
+    res = request(&c, "calling.unhold", call_params(call_id));
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    int64_t unheld = now_ms();
+    assert_true(wait_event(&c, 0, "calling.call.hold", "state", "unheld", call_id, 2000) >= 0);
+    assert_true(count_rtp(rtp, 1000) >= 30);
+
+    /* the target holds relayd 1.5 s after the unhold, for 2.5 s */
+    sleep_ms((int)(unheld + 2100 - now_ms()));
+    count_rtp(rtp, 100); /* what queued up in the socket before the hold */
+    assert_int_equal(count_rtp(rtp, 1000), 0);
+    sleep_ms((int)(unheld + 4600 - now_ms()));
+    assert_true(count_rtp(rtp, 1000) >= 30);
+
+    end_call(&c, call_id);
+    assert_int_equal(child_wait(t, 10000), 0); /* every SDP direction was as expected */
+    client_close(&c);
+    close(rtp);
+}
+
+/* A phone device goes to the configured trunk with the numbers as users. */
+static void phone_device_goes_through_the_trunk(void **state)
+{
+    (void)state;
+    pid_t t = target("uas_dial_number.xml", TRUNK, "0", "sipp-dial-trunk.log");
+    client c;
+    client_open(&c);
+    json_t *dev = json_pack("{s:s, s:{s:s, s:s}}", "type", "phone", "params", "from_number",
+                            "+15559990000", "to_number", "+15550001111");
+    json_t *res = dial(&c, "tag-phone", json_pack("[[o]]", dev));
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    int i = wait_event(&c, 0, "calling.call.dial", "dial_state", "failed", NULL, 10000);
+    assert_true(i >= 0);
+    assert_string_equal(json_string_value(json_object_get(event_at(&c, i), "reason")), "busy");
+    assert_int_equal(child_wait(t, 10000), 0); /* the trunk saw both numbers */
+    client_close(&c);
+}
+
 static void bad_dials_are_refused_and_nothing_is_sent(void **state)
 {
     (void)state;
@@ -450,8 +530,10 @@ static void bad_dials_are_refused_and_nothing_is_sent(void **state)
          "\"from_name\":\"a\\\"b\"}}]]}",
          "400", "from_name"},
         {"{\"tag\":\"t\",\"devices\":[[{\"type\":\"phone\",\"params\":{\"from_number\":\"+1555\","
-         "\"to_number\":\"+1666\"}}]]}",
-         "501", "trunk"},
+         "\"to_number\":\"+1666@evil\"}}]]}",
+         "400", "to_number"},
+        {"{\"tag\":\"t\",\"devices\":[[{\"type\":\"webrtc\",\"params\":{}}]]}", "501",
+         "webrtc"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         json_t *res = request(&c, "calling.dial", json_loads(cases[k].json, 0, NULL));
@@ -476,6 +558,8 @@ int main(void)
         cmocka_unit_test(dial_parallel_first_answer_wins_other_cancelled),
         cmocka_unit_test(dial_serial_tries_the_next_group),
         cmocka_unit_test(begin_answers_with_the_call_id),
+        cmocka_unit_test(hold_and_unhold_both_ways),
+        cmocka_unit_test(phone_device_goes_through_the_trunk),
         cmocka_unit_test(bad_dials_are_refused_and_nothing_is_sent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -72,7 +72,33 @@ typedef struct device_spec {
     const char *to, *from, *from_name;
     json_t *headers;
     int timeout_s;
+    char to_buf[256], from_buf[256]; /* phone devices: the trunk's URIs */
 } device_spec;
+
+/* A phone number as devices carry it: +, then 1 to 20 digits. */
+static int number_ok(const char *s)
+{
+    if (!s)
+        return 0;
+    if (*s == '+')
+        s++;
+    size_t n = strlen(s);
+    if (n < 1 || n > 20)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* The trunk template with {number} replaced. -1 if it does not fit. */
+static int trunk_uri(const char *trunk, const char *number, char *out, size_t n)
+{
+    const char *at = strstr(trunk, "{number}");
+    int len = snprintf(out, n, "%.*s%s%s", (int)(at - trunk), trunk, number,
+                       at + strlen("{number}"));
+    return len < 0 || (size_t)len >= n ? -1 : 0;
+}
 
 static int name_ok(const char *s)
 {
@@ -86,7 +112,8 @@ static int name_ok(const char *s)
 
 /* Checks one device; fills *spec. NULL if fine, else a message and, in
  * *code, 400 or 501. */
-static const char *device_check(json_t *dev, device_spec *spec, int *code, char *buf, size_t n)
+static const char *device_check(json_t *dev, const char *trunk, device_spec *spec, int *code,
+                                char *buf, size_t n)
 {
     *code = 400;
     memset(spec, 0, sizeof *spec);
@@ -94,27 +121,42 @@ static const char *device_check(json_t *dev, device_spec *spec, int *code, char 
     json_t *p = json_object_get(dev, "params");
     if (!json_is_object(dev) || !type || !json_is_object(p))
         return "each device must be {type, params}";
-    if (strcmp(type, "phone") == 0) {
+    int phone = strcmp(type, "phone") == 0;
+    if (phone && !trunk) {
         *code = 501;
-        return "phone devices need a SIP trunk, which this relayd does not have";
+        return "phone devices need a SIP trunk (phone_trunk), which this relayd does not have";
     }
-    if (strcmp(type, "sip") != 0) {
+    if (!phone && strcmp(type, "sip") != 0) {
         *code = 501;
         snprintf(buf, n, "%.32s devices are not implemented by this relayd", type);
         return buf;
     }
     const char *why = NULL;
-    spec->to = json_string_value(json_object_get(p, "to"));
+    if (phone) {
+        const char *to = json_string_value(json_object_get(p, "to_number"));
+        const char *from = json_string_value(json_object_get(p, "from_number"));
+        if (!number_ok(to) || (json_object_get(p, "from_number") && !number_ok(from)))
+            return "to_number and from_number must be +digits (at most 20)";
+        if (trunk_uri(trunk, to, spec->to_buf, sizeof spec->to_buf) != 0 ||
+            (from && trunk_uri(trunk, from, spec->from_buf, sizeof spec->from_buf) != 0))
+            return "the number does not fit the trunk URI";
+        spec->to = spec->to_buf;
+        spec->from = from ? spec->from_buf : NULL;
+    } else {
+        spec->to = json_string_value(json_object_get(p, "to"));
+        spec->from = json_string_value(json_object_get(p, "from"));
+    }
     if (!spec->to)
         return "a sip device needs params.to";
     if (sip_uri_validate(spec->to, &why) != 0) {
         snprintf(buf, n, "invalid to: %s", why);
         return buf;
     }
-    json_t *from = json_object_get(p, "from");
-    spec->from = json_string_value(from);
-    if (from && (!spec->from || sip_uri_validate(spec->from, &why) != 0)) {
-        snprintf(buf, n, "invalid from: %s", spec->from ? why : "not a string");
+    json_t *from = phone ? NULL : json_object_get(p, "from");
+    if (from && !spec->from)
+        return "invalid from: not a string";
+    if (spec->from && sip_uri_validate(spec->from, &why) != 0) {
+        snprintf(buf, n, "invalid from: %s", why);
         return buf;
     }
     json_t *name = json_object_get(p, "from_name");
@@ -143,7 +185,8 @@ static const char *device_check(json_t *dev, device_spec *spec, int *code, char 
 
 /* devices: [[device, ...], ...] within the bounds. NULL if every device is
  * fine, else a message (and *code). */
-static const char *devices_check(json_t *devices, int *code, char *buf, size_t n)
+static const char *devices_check(json_t *devices, const char *trunk, int *code, char *buf,
+                                 size_t n)
 {
     *code = 400;
     if (!json_is_array(devices) || json_array_size(devices) == 0 ||
@@ -159,7 +202,7 @@ static const char *devices_check(json_t *devices, int *code, char *buf, size_t n
         json_array_foreach(group, j, dev)
         {
             device_spec spec;
-            const char *why = device_check(dev, &spec, code, buf, n);
+            const char *why = device_check(dev, trunk, &spec, code, buf, n);
             if (why)
                 return why;
         }
@@ -306,7 +349,7 @@ static int dial_place(dial *d, session *s, json_t *dev)
     device_spec spec;
     int code;
     char buf[128];
-    if (device_check(dev, &spec, &code, buf, sizeof buf))
+    if (device_check(dev, d->rd->cfg->phone_trunk, &spec, &code, buf, sizeof buf))
         return -1; /* checked at request time: cannot happen */
     char *headers = NULL;
     if (call_headers_build(spec.headers, &headers))
@@ -400,7 +443,7 @@ static void m_dial(rpc_req *r)
     const char *why = tag_check(r->params, &tag, 1);
     json_t *devices = json_object_get(r->params, "devices");
     if (!why)
-        why = devices_check(devices, &code, buf, sizeof buf);
+        why = devices_check(devices, r->rd->cfg->phone_trunk, &code, buf, sizeof buf);
     if (why) {
         rpc_answer(r, frames_code_result(code, why));
         return;
@@ -430,7 +473,7 @@ static void m_begin(rpc_req *r)
     if (!why && !device)
         why = "device is required";
     if (!why)
-        why = devices_check(devices, &code, buf, sizeof buf);
+        why = devices_check(devices, r->rd->cfg->phone_trunk, &code, buf, sizeof buf);
     dial *d = why ? NULL : dial_new(r, tag, devices, 0);
     json_decref(devices);
     if (why || !d) {
