@@ -350,6 +350,33 @@ relay_status relay_call_leave_conference_async(relay_call *call, const char *con
                                                const char *extra_json, relay_result_callback cb,
                                                void *user);
 
+/* ------------------------------------------------------------------ dial */
+
+/* client.dial(devices, tag=..., region=..., max_price_per_minute=...):
+ * devices_json, an array of arrays of devices (outer tried in series,
+ * inner rung in parallel: {"type":"sip","params":{"from","to",...}} or
+ * phone), is required. */
+typedef struct relay_dial_params {
+    const char *devices_json;
+    const char *tag;         /* NULL: a fresh uuid (the dial is matched by it) */
+    const char *region;
+    double max_price_per_minute;
+    int timeout_ms;          /* how long to wait for the outcome; 0: 120000 */
+    const char *extra_json;
+} relay_dial_params;
+/* Sends calling.dial and waits for its calling.call.dial outcome.
+ * RELAY_OK: *call is the winning leg, answered — a call like an inbound
+ * one (play, record, refer, hang up), the caller's reference:
+ * relay_call_unref(). RELAY_ERR_SERVER: the server refused the dial (*out:
+ * its answer) or every device failed (*out: the failed event's params,
+ * with `reason` when the server gives one). RELAY_ERR_TIMEOUT: no outcome
+ * within timeout_ms; the library stops waiting, and a leg that answers
+ * later is hung up. out may be NULL; *out is the caller's:
+ * relay_result_free(). Blocking: not from a librelay callback of the
+ * client's I/O thread. */
+relay_status relay_client_dial(relay_client *c, const relay_dial_params *p, relay_call **call,
+                               relay_result **out);
+
 /* -------------------------------------------------------------- bridging */
 
 /* call.connect(devices, ringback=..., ...): devices_json, an array of

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE /* pipe2 */
 #include "client.h"
+#include "dial.h"
 #include "dispatch.h"
 #include "frames.h"
 #include "rpc.h"
@@ -113,6 +114,8 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     pthread_mutex_init(&c->post_lock, NULL);
     pthread_mutex_init(&c->outcome_lock, NULL);
     pthread_cond_init(&c->outcome_cond, NULL);
+    pthread_mutex_init(&c->dial_lock, NULL);
+    pthread_cond_init(&c->dial_cond, NULL);
     mailbox_init(&c->mbox, NULL, NULL); /* woken by lr_client_submit itself */
     lr_strmap_init(&c->pending);
     lr_strmap_init(&c->calls);
@@ -403,6 +406,9 @@ void relay_client_free(relay_client *c)
         close(c->stop_pipe[0]);
     if (c->stop_pipe[1] >= 0)
         close(c->stop_pipe[1]);
+    lr_dial_free_all(c);
+    pthread_cond_destroy(&c->dial_cond);
+    pthread_mutex_destroy(&c->dial_lock);
     pthread_cond_destroy(&c->outcome_cond);
     pthread_mutex_destroy(&c->outcome_lock);
     pthread_mutex_destroy(&c->post_lock);

@@ -103,6 +103,11 @@ struct relay_client {
     strmap calls;                     /* call_id -> relay_call (one ref) */
     int lingering_calls;              /* of those, ended and kept for late events */
     strmap actions;                   /* control_id -> relay_action (one ref) */
+    /* relay_client_dial's waiters (dial.c) */
+    pthread_mutex_t dial_lock;
+    pthread_cond_t dial_cond;
+    struct lr_dial_wait *dials;       /* [dial_lock] */
+    int n_dials;                      /* [dial_lock] */
 
     workers pool;
     lr_executor exec;                 /* user callbacks */

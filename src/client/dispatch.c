@@ -8,6 +8,7 @@
 #include "action.h"
 #include "call.h"
 #include "client.h"
+#include "dial.h"
 #include "session.h"
 #include "workers.h"
 #include "common/jsonrpc.h"
@@ -212,6 +213,9 @@ static void on_event(relay_client *c, json_t *params)
                                         json_string_value(json_object_get(in, "call_state"))));
         break;
     }
+    case PE_CALL_DIAL:
+        lr_dial_on_event(c, in); /* by tag: the dial has no call of its own */
+        break;
     case PE_AUTHORIZATION_STATE:
         lr_session_on_authorization_state(
             c, json_string_value(json_object_get(in, "authorization_state")));

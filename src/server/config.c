@@ -200,6 +200,14 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = set_str(&cfg->ready_file, v);
     else if (strcmp(key, "node_id") == 0)
         rc = set_str(&cfg->node_id, v);
+    else if (strcmp(key, "phone_trunk") == 0) {
+        /* a SIP URI with one {number}: where phone devices are dialled */
+        const char *at = strstr(v, "{number}");
+        rc = (strncmp(v, "sip:", 4) == 0 || strncmp(v, "sips:", 5) == 0) && at &&
+                     !strstr(at + 1, "{number}") && strlen(v) < 200
+                 ? set_str(&cfg->phone_trunk, v)
+                 : -1;
+    }
     else if (strcmp(key, "recordings_dir") == 0)
         rc = *v == '/' ? set_str(&cfg->recordings_dir, v) : -1; /* file:// URLs need it absolute */
     else if (strcmp(key, "metrics_listen") == 0)
@@ -295,6 +303,8 @@ void config_usage(const char *prog)
             "  --log-level LEVEL        error|warn|info|debug (debug shows every frame)\n"
             "  --ready-file PATH        written once relayd is listening\n"
             "  --node-id ID             node id reported to clients\n"
+            "  --phone-trunk URI        SIP URI template for phone devices, e.g.\n"
+            "                           sip:{number}@trunk.example.com (calling.dial)\n"
             "  --recordings-dir DIR     where calling.record writes (absolute; /tmp/relayd-recordings)\n"
             "  --log-file PATH          log here instead of stderr (absolute; reopened on SIGHUP)\n"
             "  --metrics-listen IP:PORT Prometheus text at http://IP:PORT/metrics (loopback; off)\n"
@@ -488,6 +498,7 @@ void config_free(relayd_config *cfg)
     free(cfg->default_context);
     free(cfg->ready_file);
     free(cfg->node_id);
+    free(cfg->phone_trunk);
     free(cfg->media_dir);
     free(cfg->recordings_dir);
     if (cfg->jwt_secret)

@@ -59,6 +59,7 @@ typedef struct relayd_config {
     int log_level;         /* relay_log_level */
     char *ready_file;      /* written once listening */
     char *node_id;
+    char *phone_trunk;     /* "sip:{number}@host": phone devices; NULL: 501 */
     char *recordings_dir;  /* calling.record's files; absolute */
     unsigned char *jwt_secret; /* HS256 key read from jwt_secret_file; NULL: no JWTs */
     size_t jwt_secret_len;

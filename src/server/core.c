@@ -331,6 +331,7 @@ relayd *relayd_create(relayd_config *cfg)
         .on_established = calls_on_established,
         .on_terminated = calls_on_terminated,
         .on_refer_progress = calls_on_refer_progress,
+        .on_progress = calls_on_progress,
     };
     rd->ua = sip_ua_create(rd->root, &ucfg, &ucb);
     if (!rd->ua)

@@ -12,5 +12,8 @@ extern const server_family_desc refer_family;   /* calling/refer.c */
 extern const server_family_desc record_family;  /* calling/record.c */
 extern const server_family_desc collect_family; /* calling/collect.c */
 extern const server_family_desc send_digits_family; /* calling/send_digits.c */
+extern const server_family_desc dial_family;    /* calling/dial.c */
+extern const server_family_desc begin_family;   /* calling/dial.c */
+extern const server_family_desc hold_family;    /* calling/hold.c */
 
 #endif

@@ -11,5 +11,8 @@ const server_family_desc *const server_families[] = {
     &record_family,
     &collect_family,
     &send_digits_family,
+    &dial_family,
+    &begin_family,
+    &hold_family,
     NULL,
 };

@@ -373,7 +373,7 @@ static struct {
     char ringing_play[8], ringing_play_msg[160];
     relay_status answer;
     char vol6[8], vol_unknown[8], vol_99[8], vol40[8];
-    char hold[8], hold_msg[160];
+    char unserved[8], unserved_msg[160];
     char ai[8], ai_msg[200];      /* a method only a cloud service carries out */
     char no_control_id[8], no_call_id[8], no_call_id_msg[160];
     relay_status unknown_status;
@@ -432,8 +432,8 @@ static void method_checks(relay_call *call)
               sizeof vol.no_call_id_msg);
     execute_code(call, "calling.ai_message", "{\"message_text\":\"hello\"}", vol.ai,
                  sizeof vol.ai, vol.ai_msg, sizeof vol.ai_msg);
-    execute_code(call, "calling.hold", NULL, vol.hold, sizeof vol.hold, vol.hold_msg,
-                 sizeof vol.hold_msg);
+    execute_code(call, "calling.denoise", NULL, vol.unserved, sizeof vol.unserved, vol.unserved_msg,
+                 sizeof vol.unserved_msg);
     relay_result *res = NULL;
     vol.unknown_status = relay_call_execute(call, "calling.teleport", NULL, &res);
     snprintf(vol.unknown_msg, sizeof vol.unknown_msg, "%s",
@@ -569,8 +569,8 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     assert_string_equal(vol.no_control_id, "400");
     assert_string_equal(vol.no_call_id, "400");
     assert_string_equal(vol.no_call_id_msg, "call_id is required");
-    assert_string_equal(vol.hold, "501");
-    assert_string_equal(vol.hold_msg, "calling.hold is not implemented by this relayd");
+    assert_string_equal(vol.unserved, "501");
+    assert_string_equal(vol.unserved_msg, "calling.denoise is not implemented by this relayd");
     assert_string_equal(vol.ai, "501");
     assert_string_equal(vol.ai_msg, "calling.ai_message needs a cloud service (AI, speech "
                                     "recognition or payments) that this relayd does not have");

@@ -76,6 +76,19 @@ static void bad_input_is_named(void **state)
     assert_int_equal(config_load(&cfg, 3, a3, err, sizeof err), -1);
     assert_null(strstr(err, "no-colon-secret"));
     config_free(&cfg);
+    /* phone_trunk: a sip URI with exactly one {number} */
+    static const char *const bad_trunks[] = {"http://{number}@x", "sip:trunk@x",
+                                             "sip:{number}{number}@x", NULL};
+    for (int i = 0; bad_trunks[i]; i++) {
+        char *a[] = {"relayd", "--phone-trunk", (char *)bad_trunks[i], NULL};
+        assert_int_equal(config_load(&cfg, 3, a, err, sizeof err), -1);
+        assert_non_null(strstr(err, "phone_trunk"));
+        config_free(&cfg);
+    }
+    char *a4[] = {"relayd", "--phone-trunk", "sip:{number}@10.0.0.1:5060", NULL};
+    assert_int_equal(config_load(&cfg, 3, a4, err, sizeof err), 0);
+    assert_string_equal(cfg.phone_trunk, "sip:{number}@10.0.0.1:5060");
+    config_free(&cfg);
 }
 
 static void validation_guards_exposure(void **state)

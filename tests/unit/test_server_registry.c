@@ -79,7 +79,7 @@ static void relayd_serves_the_documented_set(void **state)
         "calling.play.pause", "calling.play.resume", "calling.play.volume", "calling.refer",
         "calling.record", "calling.record.stop", "calling.record.pause", "calling.record.resume",
         "calling.collect", "calling.collect.stop", "calling.collect.start_input_timers",
-        "calling.send_digits", NULL};
+        "calling.send_digits", "calling.dial", "calling.begin", "calling.hold", "calling.unhold", NULL};
     size_t n_want = 0, n_served = 0;
     for (; want[n_want]; n_want++) {
         int via;
@@ -94,7 +94,7 @@ static void relayd_serves_the_documented_set(void **state)
     int via;
     assert_int_equal(served_by(PM_PLAY_VOLUME, &via), 1);
     assert_true(via); /* volume needed no handler of its own */
-    assert_int_equal(served_by(PM_HOLD, &via), 0);
+    assert_int_equal(served_by(PM_DENOISE, &via), 0);
 }
 
 int main(void)

@@ -427,16 +427,53 @@ static void sdp_offers_and_answers(void **state)
     assert_int_equal(no_codec, 1); /* no offer: 488 */
 
     char buf[512];
-    assert_true(sdp_audio_answer_write(buf, sizeof buf, "127.0.0.1", 40002, RTP_PT_PCMA, 101, 42, 1) > 0);
+    assert_true(sdp_audio_answer_write(buf, sizeof buf, "127.0.0.1", 40002, RTP_PT_PCMA, 101, "sendrecv", 42, 1) > 0);
     assert_non_null(strstr(buf, "c=IN IP4 127.0.0.1\r\n"));
     assert_non_null(strstr(buf, "m=audio 40002 RTP/AVP 8 101\r\n"));
     assert_non_null(strstr(buf, "a=rtpmap:8 PCMA/8000\r\n"));
     assert_non_null(strstr(buf, "a=rtpmap:101 telephone-event/8000\r\n"));
     assert_non_null(strstr(buf, "a=sendrecv\r\n"));
-    assert_true(sdp_audio_answer_write(buf, sizeof buf, "127.0.0.1", 40002, RTP_PT_PCMU, -1, 42, 1) > 0);
+    assert_true(sdp_audio_answer_write(buf, sizeof buf, "127.0.0.1", 40002, RTP_PT_PCMU, -1, "sendrecv", 42, 1) > 0);
     assert_null(strstr(buf, "telephone-event"));
     assert_non_null(strstr(buf, "m=audio 40002 RTP/AVP 0\r\n"));
-    assert_int_equal(sdp_audio_answer_write(buf, 20, "127.0.0.1", 40002, 0, -1, 42, 1), -1);
+    assert_int_equal(sdp_audio_answer_write(buf, 20, "127.0.0.1", 40002, 0, -1, "sendrecv", 42, 1), -1);
+}
+
+/* RFC 3264 directions: what the peer's offer says it does, and what we
+ * answer (also while we hold it). */
+static void sdp_directions(void **state)
+{
+    (void)state;
+    sdp_audio_offer o;
+    int no_codec;
+    const char *why;
+    static const struct {
+        const char *attr, *addr, *answer, *answer_holding;
+        int sends, receives;
+    } cases[] = {
+        {"", "10.0.0.2", "sendrecv", "recvonly", 1, 1},
+        {"a=sendrecv\r\n", "10.0.0.2", "sendrecv", "recvonly", 1, 1},
+        {"a=sendonly\r\n", "10.0.0.2", "recvonly", "recvonly", 1, 0},
+        {"a=recvonly\r\n", "10.0.0.2", "sendonly", "inactive", 0, 1},
+        {"a=inactive\r\n", "10.0.0.2", "inactive", "inactive", 0, 0},
+        {"", "0.0.0.0", "recvonly", "recvonly", 1, 0}, /* RFC 2543 hold */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char sdp[256];
+        snprintf(sdp, sizeof sdp,
+                 "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                 "m=audio 4000 RTP/AVP 0\r\n%s",
+                 cases[i].addr, cases[i].attr);
+        assert_int_equal(sdp_audio_offer_parse(sdp, strlen(sdp), &o, &no_codec, &why), 0);
+        assert_int_equal(o.peer_sends, cases[i].sends);
+        assert_int_equal(o.peer_receives, cases[i].receives);
+        assert_string_equal(sdp_answer_direction(&o, 0), cases[i].answer);
+        assert_string_equal(sdp_answer_direction(&o, 1), cases[i].answer_holding);
+    }
+    char buf[512];
+    assert_true(sdp_audio_offer_write(buf, sizeof buf, "127.0.0.1", 40002, 101, "sendrecv", 7, 1) > 0);
+    assert_non_null(strstr(buf, "m=audio 40002 RTP/AVP 0 8 101\r\n"));
+    assert_non_null(strstr(buf, "a=rtpmap:101 telephone-event/8000\r\n"));
 }
 
 static int group_setup(void **state)
@@ -462,6 +499,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sdp_offers_and_answers),
+        cmocka_unit_test(sdp_directions),
         cmocka_unit_test_setup(refer_accepted_and_completed, setup),
         cmocka_unit_test_setup(refer_rejected_603, setup),
         cmocka_unit_test_setup(refer_target_busy, setup),

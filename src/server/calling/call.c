@@ -25,6 +25,8 @@ static void call_free(call *c)
     free(c->project);
     free(c->end_reason);
     free(c->passed.ids);
+    free(c->tag);
+    json_decref(c->device);
     free(c);
 }
 
@@ -51,6 +53,8 @@ call *calls_find(relayd *rd, const char *call_id, const session *s)
 
 static json_t *device_json(const call *c)
 {
+    if (c->device)
+        return json_incref(c->device);
     return json_pack("{s:s, s:{s:s, s:s, s:s}}", "type", "sip", "params", "from", c->from, "to",
                      c->to, "from_name", c->from_name ? c->from_name : "");
 }
@@ -62,7 +66,10 @@ void call_set_state(relayd *rd, call *c, relay_call_state state)
     metrics_call_moved(&rd->metrics, c->state, state);
     c->state = state;
     json_t *p = json_pack("{s:s, s:s, s:s, s:o}", "call_state", proto_call_state_name(state),
-                          "direction", "inbound", "context", c->context, "device", device_json(c));
+                          "direction", c->outbound ? "outbound" : "inbound", "context",
+                          c->context, "device", device_json(c));
+    if (p && c->tag)
+        json_object_set_new(p, "tag", json_string(c->tag));
     if (p && c->end_reason && state >= RELAY_CALL_ENDING)
         json_object_set_new(p, "end_reason", json_string(c->end_reason));
     call_emit(rd, c, PE_CALL_STATE, p, NULL);
@@ -188,13 +195,59 @@ int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info)
     return 0;
 }
 
+void calls_on_progress(void *user, sip_leg *leg, int status)
+{
+    relayd *rd = user;
+    call *c = sip_leg_get_user(leg);
+    (void)status; /* 180 or 183: both mean the far end is alerting */
+    if (c)
+        call_set_state(rd, c, RELAY_CALL_RINGING);
+}
+
+call *call_place(relayd *rd, session *s, const call_place_params *p)
+{
+    if (rd->n_calls >= PROTO_MAX_ACTIVE_CALLS * 10) {
+        server_log(RELAY_LOG_WARN, "call to %s not placed: too many calls", p->to);
+        return NULL;
+    }
+    call *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (uuid_v4(c->id) != 0 || !(c->context = strdup("")) || !(c->to = strdup(p->to)) ||
+        !(c->from = strdup(p->from ? p->from : "")) ||
+        !(c->from_name = strdup(p->from_name ? p->from_name : "")) ||
+        !(c->project = strdup(s->project)) || !(c->tag = strdup(p->tag ? p->tag : ""))) {
+        call_free(c);
+        return NULL;
+    }
+    c->outbound = 1;
+    c->owner = s;
+    c->state = RELAY_CALL_NONE;
+    c->device = json_incref(p->device);
+    sip_invite_params ip = {.to = p->to, .from = p->from, .from_name = p->from_name,
+                            .headers = p->headers};
+    c->leg = sip_ua_invite(rd->ua, &ip, c);
+    if (!c->leg) {
+        call_free(c);
+        return NULL;
+    }
+    c->next = rd->calls;
+    rd->calls = c;
+    rd->n_calls++;
+    server_log(RELAY_LOG_INFO, "call %s placed to %s", c->id, c->to);
+    call_set_state(rd, c, RELAY_CALL_CREATED);
+    return c;
+}
+
 void calls_on_established(void *user, sip_leg *leg)
 {
-    (void)user;
+    relayd *rd = user;
     call *c = sip_leg_get_user(leg);
     if (!c)
         return;
     c->established = 1;
+    if (c->outbound)
+        call_set_state(rd, c, RELAY_CALL_ANSWERED); /* the peer's 200 */
     call_op *next;
     for (call_op *op = c->ops; op; op = next) {
         next = op->next; /* the op may release itself */

@@ -35,13 +35,33 @@ struct call {
     char *end_reason;
     call_op *ops;            /* running operations */
     call_passed passed;
+    int outbound;            /* relayd placed it (calling.dial, begin, connect) */
+    int held;                /* calling.hold: the peer is held (hold.c) */
+    char *tag;               /* outbound: the client's dial tag ("" if none) */
+    json_t *device;          /* outbound: the device dialled, as the client sent it */
 };
+
+/* A call relayd places for session s. to/from are validated SIP URIs
+ * (from may be NULL), headers validated header lines or NULL; device is
+ * what the events report (borrowed: the call keeps its own reference). */
+typedef struct call_place_params {
+    const char *to, *from, *from_name, *headers;
+    const char *tag;
+    json_t *device;
+} call_place_params;
 
 /* The SIP UA's callbacks (see sip/sip_ua.h); user is the relayd.
  * on_refer_progress is refer.c's (calling/refer.h). */
 int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info);
 void calls_on_established(void *user, sip_leg *leg);
 void calls_on_terminated(void *user, sip_leg *leg, const char *end_reason);
+
+void calls_on_progress(void *user, sip_leg *leg, int status);
+
+/* Places a call (INVITE) for s: reports created, then ringing (18x),
+ * answered (ops' on_established runs then) and ending/ended like any
+ * call. NULL if it could not be placed (reason logged). */
+call *call_place(relayd *rd, session *s, const call_place_params *p);
 
 /* The call with this id visible to session s (same project), or NULL. */
 call *calls_find(relayd *rd, const char *call_id, const session *s);

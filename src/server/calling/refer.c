@@ -17,14 +17,13 @@
 #include "calling/refer.h"
 
 #include "calling/call.h"
+#include "calling/headers.h"
 #include "common/protocol.h"
 #include "common/sip_uri.h"
 #include "families.h"
 #include "frames.h"
 #include "server_log.h"
 
-#define MAX_REFER_HEADERS 16
-#define MAX_HEADER_LINE 512
 
 typedef struct refer_op {
     call_op base;      /* first: the call_op is the refer_op */
@@ -71,56 +70,6 @@ static const char *target_of(json_t *device_params)
         if (v)
             return v;
     }
-    return NULL;
-}
-
-/* Header names are RFC 3261 tokens; values may not break the line. The
- * headers that shape the REFER itself are not the client's to set. */
-static int header_ok(const char *name, const char *value)
-{
-    static const char *const reserved[] = {"refer-to", "referred-by", "via", "from", "to",
-                                           "call-id", "cseq", "contact", "content-length",
-                                           "max-forwards", "event", NULL};
-    if (!name || !value || !*name || strlen(name) > 64 || strlen(value) > 256)
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("-.!%*_+`'~", *p)))
-            return 0;
-    for (const char *p = value; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t')
-            return 0;
-    for (int i = 0; reserved[i]; i++)
-        if (strcasecmp(name, reserved[i]) == 0)
-            return 0;
-    return 1;
-}
-
-/* [{name,value}...] → "Name: value\r\n..." in *out (malloc'd, NULL if none). */
-static const char *build_headers(json_t *headers, char **out)
-{
-    *out = NULL;
-    if (!headers)
-        return NULL;
-    if (!json_is_array(headers) || json_array_size(headers) > MAX_REFER_HEADERS)
-        return "headers must be an array of at most 16 {name, value} objects";
-    size_t cap = json_array_size(headers) * (MAX_HEADER_LINE + 4) + 1;
-    char *buf = calloc(1, cap);
-    if (!buf)
-        return "out of memory";
-    size_t len = 0, i;
-    json_t *h;
-    json_array_foreach(headers, i, h)
-    {
-        const char *name = json_string_value(json_object_get(h, "name"));
-        const char *value = json_string_value(json_object_get(h, "value"));
-        if (!header_ok(name, value)) {
-            free(buf);
-            return "invalid or reserved SIP header in headers";
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s: %s", len ? "\r\n" : "", name, value);
-    }
-    *out = buf;
     return NULL;
 }
 
@@ -213,7 +162,7 @@ static json_t *refer_params_invalid(call *c, json_t *params, const char **target
     if ((username && (strpbrk(username, "\r\n\":") || strlen(username) > 128)) ||
         (password && (strpbrk(password, "\r\n\"") || strlen(password) > 128)))
         return bad("invalid username or password");
-    const char *herr = build_headers(json_object_get(dp, "headers"), headers);
+    const char *herr = call_headers_build(json_object_get(dp, "headers"), headers);
     return herr ? bad(herr) : NULL;
 }
 

@@ -68,7 +68,11 @@ struct media_session {
     /* telephone-event's payload type (-1: none); set by the core at each
      * offer, read by the media thread */
     atomic_int te_pt;
+    /* 1 while nothing may be sent: we hold the peer, or its SDP says it
+     * does not receive (sendonly, inactive: it holds us); set by the core */
+    atomic_int tx_off;
     /* creating (core) thread */
+    int holding;
     char ip[INET_ADDRSTRLEN];
     sdp_audio_offer media;
     int have_offer;
@@ -213,6 +217,8 @@ static void session_send(media_thread *t, media_session *s, const struct timespe
     case MEDIA_TICK_SEND:
         break;
     }
+    if (atomic_load_explicit(&s->tx_off, memory_order_relaxed))
+        return; /* on hold: the play goes on, silently */
     if (media_rtp_send_frame(s->rtp, frame, marker) < 0) {
         end_play(s, MEDIA_PLAY_ERROR);
         return;
@@ -418,6 +424,7 @@ media_session *media_session_create(media_engine *e, const char *ip, int port_mi
     }
     strcpy(s->ip, ip);
     atomic_init(&s->te_pt, -1);
+    atomic_init(&s->tx_off, 0);
     if (getrandom(&s->sdp_session, sizeof s->sdp_session, 0) != sizeof s->sdp_session)
         s->sdp_session = (uint64_t)(uintptr_t)s;
     s->sdp_session &= 0x7fffffffffffffffULL; /* o= wants a decimal that fits 63 bits */
@@ -450,13 +457,57 @@ int media_session_offer(media_session *s, const char *offer, size_t len, char *a
         atomic_store(&s->te_pt, o.te_pt);
         media_rtp_set_remote(s->rtp, &o.remote, o.pt);
     }
+    /* RFC 3264: a peer that holds us (sendonly, inactive) gets recvonly or
+     * inactive back, and no RTP until it offers to receive again */
+    atomic_store(&s->tx_off, !s->media.peer_receives || s->holding);
     int n = sdp_audio_answer_write(answer, size, s->ip, media_rtp_local_port(s->rtp), s->media.pt,
-                                   s->media.te_pt, s->sdp_session, s->sdp_version);
+                                   s->media.te_pt, sdp_answer_direction(&s->media, s->holding),
+                                   s->sdp_session, s->sdp_version);
     if (n < 0) {
         *no_codec = 0;
         *why = "SDP answer too long";
     }
     return n;
+}
+
+/* The telephone-event payload type we offer (a common choice; any
+ * dynamic number would do, the answer repeats it). */
+#define OFFER_TE_PT 101
+
+int media_session_write_offer(media_session *s, char *offer, size_t size)
+{
+    return sdp_audio_offer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), OFFER_TE_PT,
+                                 "sendrecv", s->sdp_session, s->sdp_version);
+}
+
+int media_session_take_answer(media_session *s, const char *answer, size_t len,
+                              const char **why)
+{
+    sdp_audio_offer o;
+    int no_codec = 0;
+    if (!answer || sdp_audio_offer_parse(answer, len, &o, &no_codec, why) != 0) {
+        if (!answer)
+            *why = "the answer has no SDP";
+        return -1;
+    }
+    s->media = o;
+    s->have_offer = 1;
+    atomic_store(&s->te_pt, o.te_pt);
+    atomic_store(&s->tx_off, !o.peer_receives || s->holding);
+    media_rtp_set_remote(s->rtp, &o.remote, o.pt);
+    return 0;
+}
+
+int media_session_hold_offer(media_session *s, int hold, char *offer, size_t size)
+{
+    if (!s->have_offer)
+        return -1;
+    s->holding = hold;
+    s->sdp_version++;
+    atomic_store(&s->tx_off, hold || !s->media.peer_receives);
+    return sdp_audio_answer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), s->media.pt,
+                                  s->media.te_pt, hold ? "sendonly" : "sendrecv", s->sdp_session,
+                                  s->sdp_version);
 }
 
 void media_session_describe(media_session *s, char *buf, size_t size)

@@ -97,6 +97,19 @@ media_session *media_session_create(media_engine *e, const char *ip, int port_mi
  * the answer is written either way. */
 int media_session_offer(media_session *s, const char *offer, size_t len, char *answer,
                         size_t size, int *no_codec, const char **why);
+/* The other way round, for a call we place: writes our offer (PCMU, PCMA,
+ * telephone-event) into offer[size]; length or -1. */
+int media_session_write_offer(media_session *s, char *offer, size_t size);
+/* Takes the peer's answer to that offer: where to send, the codec it
+ * chose. 0, or -1 with *why (no usable audio, no codec we offered). */
+int media_session_take_answer(media_session *s, const char *answer, size_t len,
+                              const char **why);
+/* A re-offer of the negotiated codec that holds the peer ("sendonly") or
+ * takes it off hold ("sendrecv"). While held, nothing is sent to the peer
+ * (the play goes on silently). The peer's answer goes through
+ * media_session_take_answer. Length, or -1 (no negotiated media yet, or
+ * offer too small). */
+int media_session_hold_offer(media_session *s, int hold, char *offer, size_t size);
 /* "PCMU, rtp 40002 -> 127.0.0.1:6000, telephone-event", for the SIP ladder. */
 void media_session_describe(media_session *s, char *buf, size_t size);
 /* The endpoint, for its port and remote; sending and receiving on it is the

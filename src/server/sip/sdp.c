@@ -88,6 +88,10 @@ int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, in
         *no_codec = 1;
         goto done;
     }
+    /* sofia folds a=sendonly/recvonly/inactive into m_mode (session-level
+     * attributes included); c=0.0.0.0 is the RFC 2543 way to hold. */
+    out->peer_sends = (audio->m_mode & sdp_sendonly) != 0;
+    out->peer_receives = (audio->m_mode & sdp_recvonly) != 0 && addr.s_addr != htonl(INADDR_ANY);
     out->remote = (struct sockaddr_in){.sin_family = AF_INET,
                                        .sin_port = htons((uint16_t)audio->m_port),
                                        .sin_addr = addr};
@@ -99,8 +103,16 @@ done:
     return rc;
 }
 
+const char *sdp_answer_direction(const sdp_audio_offer *offer, int holding)
+{
+    int we_send = offer->peer_receives && !holding;
+    int we_receive = offer->peer_sends;
+    return we_send ? (we_receive ? "sendrecv" : "sendonly")
+                   : (we_receive ? "recvonly" : "inactive");
+}
+
 int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int pt, int te_pt,
-                           uint64_t session_id, unsigned version)
+                           const char *direction, uint64_t session_id, unsigned version)
 {
     char te_fmt[16] = "", te_lines[128] = "";
     if (te_pt >= 0) {
@@ -118,8 +130,29 @@ int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int
                      "a=rtpmap:%d %s/8000\r\n"
                      "%s"
                      "a=ptime:20\r\n"
-                     "a=sendrecv\r\n",
+                     "a=%s\r\n",
                      (unsigned long long)session_id, version, ip, ip, port, pt, te_fmt, pt,
-                     pt == RTP_PT_PCMA ? "PCMA" : "PCMU", te_lines);
+                     pt == RTP_PT_PCMA ? "PCMA" : "PCMU", te_lines, direction);
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, int te_pt,
+                          const char *direction, uint64_t session_id, unsigned version)
+{
+    int n = snprintf(buf, size,
+                     "v=0\r\n"
+                     "o=relayd %llu %u IN IP4 %s\r\n"
+                     "s=relayd\r\n"
+                     "c=IN IP4 %s\r\n"
+                     "t=0 0\r\n"
+                     "m=audio %d RTP/AVP %d %d %d\r\n"
+                     "a=rtpmap:%d PCMU/8000\r\n"
+                     "a=rtpmap:%d PCMA/8000\r\n"
+                     "a=rtpmap:%d telephone-event/8000\r\n"
+                     "a=fmtp:%d 0-15\r\n"
+                     "a=ptime:20\r\n"
+                     "a=%s\r\n",
+                     (unsigned long long)session_id, version, ip, ip, port, RTP_PT_PCMU,
+                     RTP_PT_PCMA, te_pt, RTP_PT_PCMU, RTP_PT_PCMA, te_pt, te_pt, direction);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }

@@ -14,6 +14,8 @@ typedef struct sdp_audio_offer {
     struct sockaddr_in remote; /* where to send RTP */
     int pt;                    /* RTP_PT_PCMU or RTP_PT_PCMA, the first the offer lists */
     int te_pt;                 /* telephone-event/8000 payload type, -1 if not offered */
+    int peer_sends;            /* the peer will send RTP (sendrecv, sendonly) */
+    int peer_receives;         /* the peer wants RTP (sendrecv, recvonly; not on c=0.0.0.0) */
 } sdp_audio_offer;
 
 /* Parses an offer (text of len bytes). 0 on success; -1 with *why when it
@@ -22,10 +24,23 @@ typedef struct sdp_audio_offer {
 int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, int *no_codec,
                           const char **why);
 
-/* Writes our answer into buf (NUL-terminated). session_id identifies the
- * session in o=; version increases when the answer changes. Returns the
- * length, or -1 if buf is too small. */
+/* Writes our answer (or a re-offer of the negotiated codec) into buf
+ * (NUL-terminated), with the direction attribute given ("sendrecv",
+ * "sendonly", "recvonly", "inactive"). session_id identifies the session
+ * in o=; version increases when the SDP changes. Returns the length, or -1
+ * if buf is too small. */
 int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int pt, int te_pt,
-                           uint64_t session_id, unsigned version);
+                           const char *direction, uint64_t session_id, unsigned version);
+/* The direction that answers an offer's (RFC 3264 6.1), given whether we
+ * are holding the peer: peer sendonly → recvonly, inactive → inactive... */
+const char *sdp_answer_direction(const sdp_audio_offer *offer, int holding);
+
+/* Our offer for an outbound call (RFC 3264): PCMU and PCMA, and
+ * telephone-event/8000 as payload type te_pt. direction is the attribute
+ * ("sendrecv", "sendonly" to hold...). Returns the length, or -1 if buf
+ * is too small. The answer is read back with sdp_audio_offer_parse: an
+ * answer lists the one codec chosen first. */
+int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, int te_pt,
+                          const char *direction, uint64_t session_id, unsigned version);
 
 #endif

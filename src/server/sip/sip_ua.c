@@ -73,6 +73,8 @@ struct sip_leg {
     char peer[64];          /* transport address of the other side, for logs */
     media_session *media;   /* from answer on; ours to destroy */
     int established;        /* on_established was reported */
+    int outbound;           /* we sent the INVITE (sip_ua_invite) */
+    int reinviting;         /* our re-INVITE (hold/unhold) awaits its answer */
     leg_refer refer;
 };
 
@@ -83,6 +85,7 @@ struct sip_ua {
     sip_ua_callbacks cb;
     media_engine *media;
     char *media_ip;
+    char *bind_url;         /* relayd's own URI: From of calls placed without one */
     int rtp_min, rtp_max;
     int refer_timeout_ms;
     sip_leg *legs;
@@ -376,6 +379,156 @@ static void on_notify(sip_ua *ua, sip_leg *leg, const sip_t *sip)
     refer_report(leg, SIP_REFER_NOTIFY, status, phrase, final);
 }
 
+/* ------------------------------------------------------------ outbound */
+
+static const char *end_reason_for_status(int status)
+{
+    switch (status) {
+    case 486:
+    case 600:
+        return PROTO_END_BUSY;
+    case 603:
+        return PROTO_END_DECLINE;
+    case 408:
+    case 480:
+    case 487:
+        return PROTO_END_NOANSWER;
+    default:
+        return PROTO_END_ERROR;
+    }
+}
+
+/* Answers to an INVITE we sent: 18x reported as progress, a 2xx with a
+ * usable SDP answer makes the leg answered (nua has ACKed it), a failure
+ * ends it (nua reports terminated next). */
+static void on_invite_response(sip_ua *ua, sip_leg *leg, int status, const char *phrase,
+                               const sip_t *sip)
+{
+    if (status < 100)
+        return;
+    if (leg->reinviting) {
+        if (status < 200)
+            return;
+        ladder(ua, "sip <- %d %s (re-INVITE)%s [%s]", status, phrase ? phrase : "",
+               sip ? "" : " local", leg->peer);
+        leg->reinviting = 0;
+        const char *why = "no SDP";
+        if (status < 300 && (!sip || !sip->sip_payload || !sip->sip_payload->pl_len ||
+                             media_session_take_answer(leg->media, sip->sip_payload->pl_data,
+                                                       sip->sip_payload->pl_len, &why) != 0))
+            log_write(ua->log, RELAY_LOG_WARN, "sip: unusable re-INVITE answer from [%s]: %s",
+                      leg->peer, why);
+        return;
+    }
+    if (!leg->outbound)
+        return;
+    if (status != 100)
+        ladder(ua, "sip <- %d %s (INVITE)%s [%s]", status, phrase ? phrase : "", sip ? "" : " local",
+               leg->peer);
+    if (status < 200) {
+        if (status != 100 && leg->state == LEG_OFFERED && ua->cb.on_progress)
+            ua->cb.on_progress(ua->cb.user, leg, status);
+        return;
+    }
+    if (status >= 300) {
+        if (!leg->end_reason)
+            leg->end_reason = end_reason_for_status(status);
+        leg->state = LEG_ENDING;
+        return;
+    }
+    if (leg->state != LEG_OFFERED)
+        return; /* a 200 crossing our CANCEL: nua ACKs and BYEs it */
+    const char *why = "";
+    int has_body = sip && sip->sip_payload && sip->sip_payload->pl_len;
+    if (!has_body || media_session_take_answer(leg->media, sip->sip_payload->pl_data,
+                                               sip->sip_payload->pl_len, &why) != 0) {
+        log_write(ua->log, RELAY_LOG_WARN, "sip: unusable answer from [%s]: %s", leg->peer,
+                  has_body ? why : "no SDP");
+        leg->end_reason = PROTO_END_ERROR;
+        leg->state = LEG_ANSWERED;
+        sip_leg_hangup(leg, 0);
+        return;
+    }
+    leg->state = LEG_ANSWERED;
+    leg->established = 1;
+    if (ua->cb.on_established)
+        ua->cb.on_established(ua->cb.user, leg);
+}
+
+/* "Name" <uri> for From, or <uri>. NULL when out of memory. */
+static char *name_addr(const char *name, const char *uri)
+{
+    size_t n = strlen(uri) + (name ? strlen(name) : 0) + 8;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    if (name && *name)
+        snprintf(s, n, "\"%s\" <%s>", name, uri);
+    else
+        snprintf(s, n, "<%s>", uri);
+    return s;
+}
+
+sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user)
+{
+    if (!ua || !p || !p->to)
+        return NULL;
+    sip_leg *leg = calloc(1, sizeof *leg);
+    if (!leg)
+        return NULL;
+    leg->ua = ua;
+    leg->user = user;
+    leg->outbound = 1;
+    leg->owned = 1;
+    leg->state = LEG_OFFERED;
+    leg->remote_uri = strdup(p->to);
+    leg->local_uri = strdup(p->from ? p->from : ua->bind_url);
+    char *to_hdr = name_addr(NULL, p->to);
+    char *from_hdr = p->from ? name_addr(p->from_name, p->from) : NULL;
+    leg->media = media_session_create(ua->media, ua->media_ip, ua->rtp_min, ua->rtp_max);
+    char sdp[SDP_MAX];
+    if (!leg->remote_uri || !leg->local_uri || !to_hdr || (p->from && !from_hdr) || !leg->media ||
+        media_session_write_offer(leg->media, sdp, sizeof sdp) < 0) {
+        if (!leg->media)
+            log_write(ua->log, RELAY_LOG_ERROR, "sip: no free RTP port in %d-%d on %s",
+                      ua->rtp_min, ua->rtp_max, ua->media_ip);
+        media_session_destroy(leg->media);
+        free(leg->remote_uri);
+        free(leg->local_uri);
+        free(to_hdr);
+        free(from_hdr);
+        free(leg);
+        return NULL;
+    }
+    leg->nh = nua_handle(ua->nua, leg, SIPTAG_TO_STR(to_hdr), TAG_IF(from_hdr, SIPTAG_FROM_STR(from_hdr)),
+                         TAG_END());
+    if (!leg->nh) {
+        media_session_destroy(leg->media);
+        free(leg->remote_uri);
+        free(leg->local_uri);
+        free(to_hdr);
+        free(from_hdr);
+        free(leg);
+        return NULL;
+    }
+    snprintf(leg->peer, sizeof leg->peer, "%s", p->to);
+    if ((leg->next = ua->legs))
+        ua->legs->pprev = &leg->next;
+    ua->legs = leg;
+    leg->pprev = &ua->legs;
+    char what[128];
+    media_session_describe(leg->media, what, sizeof what);
+    ladder(ua, "sip -> INVITE %s from %s (rtp %d) [%s]", to_hdr, from_hdr ? from_hdr : "relayd",
+           media_rtp_local_port(media_session_rtp(leg->media)), leg->peer);
+    nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+               TAG_IF(p->headers && *p->headers, SIPTAG_HEADER_STR(p->headers)), TAG_END());
+    free(to_hdr);
+    free(from_hdr);
+    return leg;
+}
+
+const char *sip_leg_end_reason(const sip_leg *leg) { return leg ? leg->end_reason : NULL; }
+
 /* ---------------------------------------------------------- nua events */
 
 static void on_state(sip_ua *ua, sip_leg *leg, tagi_t tags[])
@@ -434,6 +587,14 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
     case nua_r_refer:
         if (leg)
             on_refer_response(leg, status, phrase, sip);
+        return;
+    case nua_r_invite:
+        if (leg)
+            on_invite_response(ua, leg, status, phrase, sip);
+        return;
+    case nua_r_cancel:
+        if (leg && status >= 200)
+            ladder(ua, "sip <- %d %s (CANCEL) [%s]", status, phrase ? phrase : "", leg->peer);
         return;
     case nua_r_bye:
         if (leg && status >= 200)
@@ -512,14 +673,16 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
     ua->cb = *cb;
     ua->media = cfg->media;
     ua->media_ip = strdup(cfg->media_ip);
+    ua->bind_url = strdup(cfg->bind_url);
     ua->rtp_min = cfg->rtp_port_min;
     ua->rtp_max = cfg->rtp_port_max;
     ua->refer_timeout_ms = cfg->refer_timeout_ms;
     struct in_addr probe;
-    if (!ua->media_ip || inet_pton(AF_INET, cfg->media_ip, &probe) != 1) {
+    if (!ua->media_ip || !ua->bind_url || inet_pton(AF_INET, cfg->media_ip, &probe) != 1) {
         log_write(ua->log, RELAY_LOG_ERROR, "sip: media_ip %s is not an IPv4 address",
                   cfg->media_ip);
         free(ua->media_ip);
+        free(ua->bind_url);
         free(ua);
         return NULL;
     }
@@ -527,6 +690,7 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
     if (probe_bind_url(cfg->bind_url, &why) < 0) {
         log_write(ua->log, RELAY_LOG_ERROR, "sip: cannot listen on %s: %s", cfg->bind_url, why);
         free(ua->media_ip);
+        free(ua->bind_url);
         free(ua);
         return NULL;
     }
@@ -540,6 +704,7 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
         log_write(ua->log, RELAY_LOG_ERROR,
                   "sip: cannot listen on %s (address in use or not local?)", cfg->bind_url);
         free(ua->media_ip);
+        free(ua->bind_url);
         free(ua);
         return NULL;
     }
@@ -573,6 +738,7 @@ void sip_ua_destroy(sip_ua *ua, int timeout_ms)
                   timeout_ms);
     }
     free(ua->media_ip);
+    free(ua->bind_url);
     free(ua);
 }
 
@@ -632,6 +798,10 @@ int sip_leg_hangup(sip_leg *leg, int status)
         ladder(leg->ua, "sip -> BYE [%s]", leg->peer);
         nua_bye(leg->nh, TAG_END());
         leg->state = LEG_ENDING;
+    } else if (leg->outbound) {
+        ladder(leg->ua, "sip -> CANCEL [%s]", leg->peer);
+        nua_cancel(leg->nh, TAG_END());
+        leg->state = LEG_ENDING;
     } else {
         leg_reject(leg, status);
     }
@@ -670,6 +840,21 @@ int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
               TAG_IF(headers && *headers, SIPTAG_HEADER_STR(headers)), TAG_END());
     free(refer_to);
     free(by);
+    return 0;
+}
+
+int sip_leg_hold(sip_leg *leg, int hold)
+{
+    if (!leg || leg->state != LEG_ANSWERED || leg->reinviting || !leg->media)
+        return -1;
+    char sdp[SDP_MAX];
+    if (media_session_hold_offer(leg->media, hold, sdp, sizeof sdp) < 0)
+        return -1;
+    leg->reinviting = 1;
+    ladder(leg->ua, "sip -> re-INVITE (%s) [%s]", hold ? "sendonly: hold" : "sendrecv: unhold",
+           leg->peer);
+    nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+               TAG_END());
     return 0;
 }
 

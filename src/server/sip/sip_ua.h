@@ -63,7 +63,9 @@ typedef struct sip_ua_callbacks {
      * have the UA reject it. */
     int (*on_incoming)(void *user, sip_leg *leg, const sip_leg_info *info);
     /* Optional: the ACK to our 200 arrived; the dialog is confirmed (a REFER
-     * sent before this may reach the peer ahead of its own ACK). */
+     * sent before this may reach the peer ahead of its own ACK). For a leg
+     * we placed (sip_ua_invite): the peer's 200 arrived with a usable SDP
+     * answer and was ACKed: the call is answered. */
     void (*on_established)(void *user, sip_leg *leg);
     /* The leg's dialog is over: remote BYE or CANCEL, our BYE completed, or a
      * failure. end_reason is a protocol end reason ("hangup", "cancel",
@@ -75,6 +77,9 @@ typedef struct sip_ua_callbacks {
      * the REFER (202 final = 0; >= 300 final = 1), then each NOTIFY, or a
      * timeout. Exactly one report has final = 1 per REFER. */
     void (*on_refer_progress)(void *user, sip_leg *leg, const sip_refer_progress *p);
+    /* Optional, legs we placed: a provisional answer (180 Ringing, 183
+     * Session Progress) to our INVITE. */
+    void (*on_progress)(void *user, sip_leg *leg, int status);
 } sip_ua_callbacks;
 
 /* Creates the UA on root and binds bind_url. NULL on failure (port taken...),
@@ -84,6 +89,26 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
  * timeout_ms passes (on_terminated is reported for every leg). Then frees
  * the UA. */
 void sip_ua_destroy(sip_ua *ua, int timeout_ms);
+
+/* A call relayd places (calling.dial, connect). Every string is already
+ * validated (sip_uri_validate for URIs; headers as for sip_leg_refer). */
+typedef struct sip_invite_params {
+    const char *to;        /* Request-URI and To */
+    const char *from;      /* From URI; NULL: relayd's own */
+    const char *from_name; /* From display name, may be NULL; no quotes or controls */
+    const char *headers;   /* extra "Name: value" lines joined by CRLF, may be NULL */
+} sip_invite_params;
+
+/* Binds an RTP port and sends an INVITE with our offer (PCMU, PCMA,
+ * telephone-event). The core owns the leg from here: on_progress for 18x,
+ * on_established when answered, on_terminated exactly once (a failure
+ * answer: end reason busy for 486/600, decline for 603, noAnswer for
+ * 408/480/487, else error). user is set as by sip_leg_set_user before any
+ * callback. NULL if nothing was sent (no free RTP port), reason logged. */
+sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user);
+/* Why the leg ends (as on_terminated will say), NULL while it is not
+ * ending: e.g. busy from the peer's 486 to our INVITE. */
+const char *sip_leg_end_reason(const sip_leg *leg);
 
 /* The core's pointer on the leg (e.g. its call object). */
 void sip_leg_set_user(sip_leg *leg, void *user);
@@ -98,7 +123,8 @@ int sip_leg_ring(sip_leg *leg);
  * rejects with 488 and on_terminated follows). */
 int sip_leg_answer(sip_leg *leg);
 /* Ends the leg: BYE if answered, else rejects the INVITE with `status`
- * (486 busy, 603 decline, 480...). on_terminated follows. 0 on success. */
+ * (486 busy, 603 decline, 480...), or for a leg we placed, CANCELs our
+ * INVITE. on_terminated follows. 0 on success. */
 int sip_leg_hangup(sip_leg *leg, int status);
 /* Sends REFER in the leg's dialog with Refer-To: <target> and
  * Referred-By: <referred_by>. target must already be validated
@@ -109,6 +135,14 @@ int sip_leg_hangup(sip_leg *leg, int status);
  * answered or a REFER is already in progress on it. */
 int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
                   const char *username, const char *password, const char *headers);
+
+/* Holds the peer (hold 1: a re-INVITE offering sendonly; nothing is sent
+ * to it from now on) or takes it off hold (0: sendrecv). The peer's answer
+ * updates the media; a refusal leaves the local state as asked. 0 if the
+ * re-INVITE was sent; -1 if the leg is not answered or a re-INVITE of
+ * ours is still in progress. A peer's own hold re-INVITE is answered by
+ * the UA (recvonly or inactive, and nothing sent while it holds). */
+int sip_leg_hold(sip_leg *leg, int hold);
 
 /* The leg's media session after answer (NULL before), and its RTP
  * endpoint. Owned by the leg: destroyed when the leg ends. */
