@@ -1,7 +1,9 @@
+#define _GNU_SOURCE /* close_range */
 #include "child.h"
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +13,11 @@ pid_t child_spawn(const char *const *argv, const char *log_file)
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    /* A test that dies (a crash, ctest's timeout) must not leave its
+     * servers behind: they would keep ports, and inherited descriptors such
+     * as a flock(1) lock that serialises test runs, for good. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close_range(3, ~0U, 0);
     int fd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
         dup2(fd, 1);

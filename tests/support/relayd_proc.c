@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* close_range */
 #include "relayd_proc.h"
 
 #include <fcntl.h>
@@ -6,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +42,11 @@ int relayd_proc_start(relayd_proc *p, const char *const *args, const char *log_f
     if (p->pid < 0)
         return -1;
     if (p->pid == 0) {
+        /* A test that dies (a crash, ctest's timeout) must not leave its
+         * servers behind: they would keep ports, and inherited descriptors such
+         * as a flock(1) lock that serialises test runs, for good. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close_range(3, ~0U, 0);
         int fd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             dup2(fd, 2);
