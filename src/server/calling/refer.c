@@ -17,13 +17,14 @@
 
 #include "calling/call.h"
 #include "common/protocol.h"
+#include "common/sip_header.h"
 #include "common/sip_uri.h"
 #include "families.h"
 #include "frames.h"
 #include "server_log.h"
 
 #define MAX_REFER_HEADERS 16
-#define MAX_HEADER_LINE 512
+#define MAX_HEADER_LINE (SIP_HEADER_NAME_MAX + 2 + SIP_HEADER_VALUE_MAX)
 
 typedef struct refer_op {
     call_op base;      /* first: the call_op is the refer_op */
@@ -73,28 +74,6 @@ static const char *target_of(json_t *device_params)
     return NULL;
 }
 
-/* Header names are RFC 3261 tokens; values may not break the line. The
- * headers that shape the REFER itself are not the client's to set. */
-static int header_ok(const char *name, const char *value)
-{
-    static const char *const reserved[] = {"refer-to", "referred-by", "via", "from", "to",
-                                           "call-id", "cseq", "contact", "content-length",
-                                           "max-forwards", "event", NULL};
-    if (!name || !value || !*name || strlen(name) > 64 || strlen(value) > 256)
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("-.!%*_+`'~", *p)))
-            return 0;
-    for (const char *p = value; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t')
-            return 0;
-    for (int i = 0; reserved[i]; i++)
-        if (strcasecmp(name, reserved[i]) == 0)
-            return 0;
-    return 1;
-}
-
 /* [{name,value}...] → "Name: value\r\n..." in *out (malloc'd, NULL if none). */
 static const char *build_headers(json_t *headers, char **out)
 {
@@ -111,11 +90,13 @@ static const char *build_headers(json_t *headers, char **out)
     json_t *h;
     json_array_foreach(headers, i, h)
     {
-        const char *name = json_string_value(json_object_get(h, "name"));
-        const char *value = json_string_value(json_object_get(h, "value"));
-        if (!header_ok(name, value)) {
+        json_t *jn = json_object_get(h, "name"), *jv = json_object_get(h, "value");
+        const char *name = json_string_value(jn), *value = json_string_value(jv);
+        const char *why = NULL;
+        if (sip_header_validate(name, json_string_length(jn), value, json_string_length(jv),
+                                &why) != 0) {
             free(buf);
-            return "invalid or reserved SIP header in headers";
+            return why;
         }
         len += (size_t)snprintf(buf + len, cap - len, "%s%s: %s", len ? "\r\n" : "", name, value);
     }
