@@ -46,6 +46,13 @@ typedef struct relayd_config {
     int ping_interval_ms;  /* server pings to clients; 0: off */
     int resume_grace_ms;   /* a detached session waits this long for its client */
     int max_frame;         /* bytes */
+    /* Limits a single peer cannot exceed (docs/relayd.md, "Limits and
+     * security model"). */
+    int max_contexts;      /* contexts one session receives on */
+    int max_calls_per_session; /* calls a session owns at once */
+    int max_calls;         /* calls relayd carries at once */
+    int max_outbound_bytes;/* replies/events queued for one connection */
+    int max_requests_in_flight; /* frames of one connection queued for the core */
     int log_level;         /* relay_log_level */
     char *ready_file;      /* written once listening */
     char *node_id;

@@ -129,6 +129,8 @@ static void core_conn_frame(relayd *rd, void *arg)
     conn_entry *c = find_conn(rd, f->conn);
     if (c)
         rpc_on_frame(rd, c, f->text, f->len);
+    if (rd->ws) /* NULL only in the last drain at shutdown */
+        ws_frame_done(rd->ws, f->conn);
     free(f->text);
     free(f);
 }
@@ -186,9 +188,11 @@ static void ws_on_open(void *user, uint64_t conn, const char *peer)
 
 static void ws_on_frame(void *user, uint64_t conn, char *text, size_t len)
 {
+    relayd *rd = user;
     frame_msg *f = frame_new(conn);
     if (!f) {
         free(text);
+        ws_frame_done(rd->ws, conn); /* the core will never see it */
         return;
     }
     f->text = text;
@@ -344,6 +348,8 @@ relayd *relayd_create(relayd_config *cfg)
         .cert = cfg->tls_cert,
         .key = cfg->tls_key,
         .max_frame = (size_t)cfg->max_frame,
+        .max_outbound = (size_t)cfg->max_outbound_bytes,
+        .max_in_flight = cfg->max_requests_in_flight,
     };
     ws_callbacks wcb = {
         .user = rd,

@@ -92,21 +92,14 @@ void session_destroy(relayd *rd, session *s)
             c->session = NULL;
     while (s->outbox_head)
         outbox_pop(s);
-    for (size_t i = 0; i < s->n_contexts; i++)
-        free(s->contexts[i]);
-    free(s->contexts);
+    context_set_clear(&s->contexts);
     free(s->project);
     free(s);
 }
 
 int session_has_context(const session *s, const char *context)
 {
-    if (!context)
-        return 0;
-    for (size_t i = 0; i < s->n_contexts; i++)
-        if (strcmp(s->contexts[i], context) == 0)
-            return 1;
-    return 0;
+    return context_set_has(&s->contexts, context);
 }
 
 static int contexts_valid(json_t *contexts)
@@ -124,43 +117,48 @@ static int contexts_valid(json_t *contexts)
     return 1;
 }
 
-int session_add_contexts(session *s, json_t *contexts)
+int session_add_contexts(session *s, json_t *contexts, size_t max)
 {
     if (!contexts_valid(contexts))
-        return -1;
-    size_t i;
+        return SESSION_CONTEXTS_INVALID;
+    /* Added names are remembered (by index) so that a refused request is
+     * undone whole: the client learns the limit and holds what it held. */
+    size_t n = json_array_size(contexts), n_added = 0, i;
+    size_t *added = calloc(n ? n : 1, sizeof *added);
+    if (!added)
+        return SESSION_CONTEXTS_INVALID;
+    int rc = 0;
     json_t *v;
     json_array_foreach(contexts, i, v)
     {
         const char *name = json_string_value(v);
-        if (session_has_context(s, name))
+        if (context_set_has(&s->contexts, name))
             continue;
-        char **grown = realloc(s->contexts, (s->n_contexts + 1) * sizeof *grown);
-        if (!grown)
-            return -1;
-        s->contexts = grown;
-        if (!(s->contexts[s->n_contexts] = strdup(name)))
-            return -1;
-        s->n_contexts++;
+        if (s->contexts.count >= max) {
+            rc = SESSION_CONTEXTS_TOO_MANY;
+            break;
+        }
+        if (context_set_add(&s->contexts, name) != 1) {
+            rc = SESSION_CONTEXTS_INVALID;
+            break;
+        }
+        added[n_added++] = i;
     }
-    return 0;
+    if (rc != 0)
+        for (size_t k = 0; k < n_added; k++)
+            context_set_remove(&s->contexts, json_string_value(json_array_get(contexts, added[k])));
+    free(added);
+    return rc;
 }
 
 int session_remove_contexts(session *s, json_t *contexts)
 {
     if (!contexts_valid(contexts))
-        return -1;
+        return SESSION_CONTEXTS_INVALID;
     size_t i;
     json_t *v;
     json_array_foreach(contexts, i, v)
-    {
-        for (size_t k = 0; k < s->n_contexts; k++)
-            if (strcmp(s->contexts[k], json_string_value(v)) == 0) {
-                free(s->contexts[k]);
-                s->contexts[k] = s->contexts[--s->n_contexts];
-                break;
-            }
-    }
+        context_set_remove(&s->contexts, json_string_value(v));
     return 0;
 }
 

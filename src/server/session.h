@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "context_set.h"
 #include "relayd.h"
 
 /* An open WebSocket connection, before and after it has a session. */
@@ -40,8 +41,7 @@ struct session {
     uint64_t conn;        /* 0 while detached */
     int64_t detached_at;  /* core_now_ms when detached */
     int event_acks;
-    char **contexts;
-    size_t n_contexts;
+    context_set contexts; /* at most cfg->max_contexts */
     pending_event *outbox_head, *outbox_tail;
     size_t outbox_len;
 };
@@ -54,8 +54,12 @@ void session_detach(relayd *rd, session *s);
 /* Ends the session: its calls are hung up. */
 void session_destroy(relayd *rd, session *s);
 
-/* contexts: a JSON array of strings. Returns -1 if it is not one. */
-int session_add_contexts(session *s, json_t *contexts);
+/* contexts: a JSON array of strings. Returns 0, SESSION_CONTEXTS_INVALID if
+ * it is not one, or SESSION_CONTEXTS_TOO_MANY (nothing added) if the session
+ * would hold more than `max`. */
+#define SESSION_CONTEXTS_INVALID (-1)
+#define SESSION_CONTEXTS_TOO_MANY (-2)
+int session_add_contexts(session *s, json_t *contexts, size_t max);
 int session_remove_contexts(session *s, json_t *contexts);
 int session_has_context(const session *s, const char *context);
 

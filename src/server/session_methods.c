@@ -16,6 +16,16 @@
 
 /* ---------------------------------------------------------------- session */
 
+/* What a refused receive/connect `contexts` tells the client. */
+static void contexts_error(relayd *rd, int rc, char *msg, size_t n)
+{
+    if (rc == SESSION_CONTEXTS_TOO_MANY)
+        snprintf(msg, n, "too many contexts: at most %d per session (max_contexts)",
+                 rd->cfg->max_contexts);
+    else
+        snprintf(msg, n, "contexts must be an array of names");
+}
+
 static void m_connect(rpc_req *r)
 {
     relayd *rd = r->rd;
@@ -65,10 +75,13 @@ static void m_connect(rpc_req *r)
             return;
         }
     }
-    if (contexts && session_add_contexts(s, contexts) != 0) {
+    int crc = contexts ? session_add_contexts(s, contexts, (size_t)rd->cfg->max_contexts) : 0;
+    if (crc != 0) {
         if (!resumed)
             session_destroy(rd, s);
-        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, "contexts must be an array of names");
+        char msg[96];
+        contexts_error(rd, crc, msg, sizeof msg);
+        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, msg);
         return;
     }
     char identity[128];
@@ -78,7 +91,7 @@ static void m_connect(rpc_req *r)
                         "sessionid", s->id));
     server_log(RELAY_LOG_INFO, "conn=%llu: session %s %s (%zu contexts)",
                (unsigned long long)c->id, s->id, resumed ? "resumed" : "established",
-               s->n_contexts);
+               s->contexts.count);
     session_attach(rd, s, c);
 }
 
@@ -89,8 +102,12 @@ static void m_ping(rpc_req *r)
 
 static void m_receive(rpc_req *r)
 {
-    if (session_add_contexts(r->conn->session, json_object_get(r->params, "contexts")) != 0) {
-        rpc_answer(r, frames_code_result(400, "contexts must be an array of names"));
+    int rc = session_add_contexts(r->conn->session, json_object_get(r->params, "contexts"),
+                                  (size_t)r->rd->cfg->max_contexts);
+    if (rc != 0) {
+        char msg[96];
+        contexts_error(r->rd, rc, msg, sizeof msg);
+        rpc_answer(r, frames_code_result(400, msg));
         return;
     }
     rpc_answer(r, frames_code_result(200, "Receiving all inbound related to the contexts"));

@@ -18,10 +18,13 @@ typedef struct out_frame {
 } out_frame;
 
 /* What another thread asks of the service thread. */
+typedef enum { WS_CMD_SEND, WS_CMD_CLOSE, WS_CMD_FRAME_DONE } ws_cmd_kind;
+
 typedef struct ws_cmd {
     mailbox_msg link;
+    ws_cmd_kind kind;
     uint64_t conn;
-    out_frame *frame; /* NULL: close the connection */
+    out_frame *frame; /* WS_CMD_SEND */
 } ws_cmd;
 
 /* lws per-session data: one per connection, owned by the service thread. */
@@ -30,7 +33,11 @@ typedef struct ws_conn {
     struct lws *wsi;
     struct ws_conn *next_conn;
     out_frame *out_head, *out_tail;
+    size_t out_bytes;  /* queued in out_head..out_tail, not yet written */
     int closing;
+    int overflowed;    /* dropped for not reading: nothing more is queued */
+    int in_core;       /* frames handed to the core, not yet done */
+    int rx_paused;     /* we stopped reading: in_core reached the bound */
     char *rx;
     size_t rx_len, rx_cap;
     size_t rx_total; /* bytes of the current message, kept or not */
@@ -44,6 +51,8 @@ struct ws_server {
     mailbox inbox;
     ws_callbacks cb;
     size_t max_frame;
+    size_t max_outbound;
+    int max_in_flight;
     uint64_t next_id;
     ws_conn *conns; /* live connections, service thread only */
 };
@@ -72,6 +81,25 @@ static void unlink_conn(ws_server *ws, ws_conn *c)
         }
 }
 
+static void conn_free_queues(ws_conn *c);
+
+/* A peer that does not read while we keep producing for it: drop what is
+ * queued and the connection (its session stays resumable in the core). A
+ * close handshake would wait behind the very data it does not read, so the
+ * socket is killed on lws's next pass instead. */
+static void overflow(ws_server *ws, ws_conn *c)
+{
+    if (c->overflowed)
+        return;
+    c->overflowed = 1;
+    server_log(RELAY_LOG_WARN,
+               "ws: conn=%llu does not read: %zu bytes unsent (max_outbound_bytes %zu); dropped",
+               (unsigned long long)c->id, c->out_bytes, ws->max_outbound);
+    conn_free_queues(c);
+    c->out_bytes = 0;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
 /* Moves queued commands onto their connections (service thread). */
 static void drain_inbox(ws_server *ws)
 {
@@ -82,7 +110,21 @@ static void drain_inbox(ws_server *ws)
         ws_conn *c = find_conn(ws, cmd->conn);
         if (!c) {
             free(cmd->frame); /* the connection is gone: nothing to do */
+        } else if (cmd->kind == WS_CMD_FRAME_DONE) {
+            /* Reading resumes at half the bound, not at each done frame, so a
+             * flooding peer is served in batches rather than byte by byte. */
+            if (c->in_core > 0)
+                c->in_core--;
+            if (c->rx_paused && c->in_core <= ws->max_in_flight / 2) {
+                c->rx_paused = 0;
+                lws_rx_flow_control(c->wsi, 1);
+            }
+        } else if (cmd->frame && (c->overflowed ||
+                                  c->out_bytes + cmd->frame->len > ws->max_outbound)) {
+            overflow(ws, c);
+            free(cmd->frame);
         } else if (cmd->frame) {
+            c->out_bytes += cmd->frame->len;
             if (c->out_tail)
                 c->out_tail->next = cmd->frame;
             else
@@ -190,6 +232,12 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         size_t text_len = c->rx_len;
         c->rx = NULL;
         c->rx_len = c->rx_cap = 0;
+        /* One peer's flood must not queue unbounded work ahead of everyone
+         * else's frames on the core: stop reading it until the core is done. */
+        if (++c->in_core >= ws->max_in_flight && !c->rx_paused) {
+            c->rx_paused = 1;
+            lws_rx_flow_control(wsi, 0);
+        }
         ws->cb.on_frame(ws->cb.user, c->id, text, text_len);
         break;
 
@@ -205,6 +253,7 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         c->out_head = f->next;
         if (!c->out_head)
             c->out_tail = NULL;
+        c->out_bytes -= f->len;
         int n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
         free(f);
         if (n < 0)
@@ -256,6 +305,8 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
         return NULL;
     ws->cb = *cb;
     ws->max_frame = cfg->max_frame;
+    ws->max_outbound = cfg->max_outbound ? cfg->max_outbound : (size_t)16 * 1024 * 1024;
+    ws->max_in_flight = cfg->max_in_flight > 0 ? cfg->max_in_flight : 16;
     mailbox_init(&ws->inbox, wake_service, ws);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
@@ -289,13 +340,14 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
     return ws;
 }
 
-static void post(ws_server *ws, uint64_t conn, out_frame *frame)
+static void post(ws_server *ws, ws_cmd_kind kind, uint64_t conn, out_frame *frame)
 {
     ws_cmd *cmd = calloc(1, sizeof *cmd);
     if (!cmd) {
         free(frame);
         return;
     }
+    cmd->kind = kind;
     cmd->conn = conn;
     cmd->frame = frame;
     mailbox_push(&ws->inbox, &cmd->link);
@@ -311,14 +363,19 @@ void ws_send(ws_server *ws, uint64_t conn, char *text)
         f->next = NULL;
         f->len = len;
         memcpy(f->buf + LWS_PRE, text, len);
-        post(ws, conn, f);
+        post(ws, WS_CMD_SEND, conn, f);
     }
     free(text);
 }
 
 void ws_close(ws_server *ws, uint64_t conn)
 {
-    post(ws, conn, NULL);
+    post(ws, WS_CMD_CLOSE, conn, NULL);
+}
+
+void ws_frame_done(ws_server *ws, uint64_t conn)
+{
+    post(ws, WS_CMD_FRAME_DONE, conn, NULL);
 }
 
 void ws_stop(ws_server *ws)
