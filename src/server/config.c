@@ -132,7 +132,12 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = parse_int(v, 64 * 1024, 1024 * 1024 * 1024, &cfg->max_outbound_bytes);
     else if (strcmp(key, "max_requests_in_flight") == 0)
         rc = parse_int(v, 1, 10000, &cfg->max_requests_in_flight);
-    else if (strcmp(key, "media_threads") == 0)
+    else if (strcmp(key, "webhook_allow") == 0) {
+        if (cfg->webhook_allow.n >= ADDR_ALLOW_MAX)
+            rc = -1;
+        else if ((rc = addr_range_parse(v, &cfg->webhook_allow.ranges[cfg->webhook_allow.n])) == 0)
+            cfg->webhook_allow.n++;
+    } else if (strcmp(key, "media_threads") == 0)
         rc = parse_int(v, 1, 64, &cfg->media_threads);
     else if (strcmp(key, "prep_threads") == 0)
         rc = parse_int(v, 1, 64, &cfg->prep_threads);
@@ -235,6 +240,8 @@ void config_usage(const char *prog)
             "                           it is dropped (session kept for resume; default 16 MiB)\n"
             "  --max-requests-in-flight N frames of one connection queued for the core before\n"
             "                           relayd stops reading it (default 16)\n"
+            "  --webhook-allow ADDR[/PREFIX]  let status_url reach this loopback/private range\n"
+            "                           (repeatable; default: only public addresses)\n"
             "  --log-level LEVEL        error|warn|info|debug (debug shows every frame)\n"
             "  --ready-file PATH        written once relayd is listening\n"
             "  --node-id ID             node id reported to clients\n"

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "addr_policy.h"
+
 #define CONFIG_MAX_AUTH 16
 #define CONFIG_MAX_ROUTES 64
 
@@ -53,6 +55,7 @@ typedef struct relayd_config {
     int max_calls;         /* calls relayd carries at once */
     int max_outbound_bytes;/* replies/events queued for one connection */
     int max_requests_in_flight; /* frames of one connection queued for the core */
+    addr_allow webhook_allow; /* internal ranges status_url may still reach */
     int log_level;         /* relay_log_level */
     char *ready_file;      /* written once listening */
     char *node_id;

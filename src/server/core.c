@@ -336,7 +336,7 @@ relayd *relayd_create(relayd_config *cfg)
     if (!rd->ua)
         goto fail;
 
-    webhook_config wcfg = {0};
+    webhook_config wcfg = {.allow = &cfg->webhook_allow};
     rd->hooks = webhook_start(&wcfg);
     if (!rd->hooks)
         goto fail;

@@ -254,6 +254,17 @@ static void call_flow(void)
     refer_header_refused(fd, ids, "CALL-ID", "evil@host");
     refer_header_refused(fd, ids, "X-Split", "a\\r\\nVia: SIP/2.0/UDP evil");
 
+    /* status_url aimed at loopback in decimal notation: relayd (no
+     * webhook_allow) refuses it at connect time; the play itself runs */
+    snprintf(params, sizeof params,
+             "{%s,\"control_id\":\"p1\",\"status_url\":\"http://2130706433:47050/hook\","
+             "\"play\":[{\"type\":\"silence\",\"params\":{\"duration\":0.2}}]}",
+             ids);
+    expect_code(request(fd, "play", "calling.play", params), "200", NULL);
+    char *finished = ws_raw_recv_match(fd, "\"finished\"", 10000);
+    assert_non_null(finished);
+    free(finished);
+
     snprintf(params, sizeof params, "{%s,\"reason\":\"hangup\"}", ids);
     expect_code(request(fd, "end", "calling.end", params), "200", NULL);
     char *ended = ws_raw_recv_match(fd, "\"ended\"", 10000);
@@ -337,6 +348,10 @@ static void contexts_are_bounded_and_cheap(void **state)
 {
     (void)state;
     under_attack(contexts_flood, NULL, 64 * 1024);
+    /* the call flow's play had a loopback status_url (see call_flow) */
+    for (int i = 0; i < 50 && !relayd_proc_log_contains(&server, "refused: it resolves to a loopback address"); i++)
+        sleep_ms(100);
+    assert_true(relayd_proc_log_contains(&server, "refused: it resolves to a loopback address"));
 }
 
 /* ------------------------------------------------- a client that won't read */
