@@ -132,6 +132,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = parse_int(v, 64 * 1024, 1024 * 1024 * 1024, &cfg->max_outbound_bytes);
     else if (strcmp(key, "max_requests_in_flight") == 0)
         rc = parse_int(v, 1, 10000, &cfg->max_requests_in_flight);
+    else if (strcmp(key, "max_unacked_events") == 0)
+        rc = parse_int(v, 1, 10000000, &cfg->max_unacked_events);
     else if (strcmp(key, "webhook_allow") == 0) {
         if (cfg->webhook_allow.n >= ADDR_ALLOW_MAX)
             rc = -1;
@@ -240,6 +242,8 @@ void config_usage(const char *prog)
             "                           it is dropped (session kept for resume; default 16 MiB)\n"
             "  --max-requests-in-flight N frames of one connection queued for the core before\n"
             "                           relayd stops reading it (default 16)\n"
+            "  --max-unacked-events N   events kept for resume until acknowledged; past it the\n"
+            "                           session is closed and the client told (default 100000)\n"
             "  --webhook-allow ADDR[/PREFIX]  let status_url reach this loopback/private range\n"
             "                           (repeatable; default: only public addresses)\n"
             "  --log-level LEVEL        error|warn|info|debug (debug shows every frame)\n"
@@ -272,6 +276,7 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->max_calls = PROTO_MAX_ACTIVE_CALLS * 10;
     cfg->max_outbound_bytes = 16 * 1024 * 1024;
     cfg->max_requests_in_flight = 16;
+    cfg->max_unacked_events = 100000;
     cfg->log_level = RELAY_LOG_INFO;
     if (set_str(&cfg->ws_ip, "127.0.0.1") || set_str(&cfg->sip_listen, "127.0.0.1:5070") ||
         set_str(&cfg->media_ip, "127.0.0.1") || set_str(&cfg->node_id, "relayd-local") ||

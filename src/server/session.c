@@ -162,6 +162,25 @@ int session_remove_contexts(session *s, json_t *contexts)
     return 0;
 }
 
+void session_lose_events(relayd *rd, session *s)
+{
+    server_log(RELAY_LOG_WARN,
+               "session %s: %zu events unacknowledged (max_unacked_events); the session is "
+               "closed rather than lose events silently",
+               s->id, s->outbox_len);
+    s->lost_events = 1;
+    while (s->outbox_head)
+        outbox_pop(s);
+    if (s->conn) {
+        conn_send(rd, s->conn,
+                  frames_new_request(proto_method_name(PM_DISCONNECT),
+                                     json_pack("{s:b, s:s}", "restart", 0, "reason",
+                                               SESSION_LOST_EVENTS_REASON),
+                                     NULL));
+        ws_close(rd->ws, s->conn);
+    }
+}
+
 void session_send_event(relayd *rd, session *s, const char *event_type, json_t *params)
 {
     json_t *body = json_pack("{s:s, s:f, s:o}", "event_type", event_type, "timestamp",
@@ -170,6 +189,15 @@ void session_send_event(relayd *rd, session *s, const char *event_type, json_t *
     char *frame = frames_new_request(proto_method_name(PM_EVENT), body, id);
     if (!frame)
         return;
+    if (s->lost_events) { /* closed for overflow: the client was told */
+        free(frame);
+        return;
+    }
+    if (s->event_acks && s->outbox_len >= (size_t)rd->cfg->max_unacked_events) {
+        session_lose_events(rd, s);
+        free(frame);
+        return;
+    }
     if (s->event_acks) {
         pending_event *e = calloc(1, sizeof *e);
         char *copy = strdup(frame);
@@ -181,12 +209,7 @@ void session_send_event(relayd *rd, session *s, const char *event_type, json_t *
             else
                 s->outbox_head = e;
             s->outbox_tail = e;
-            if (++s->outbox_len > SESSION_MAX_OUTBOX) {
-                server_log(RELAY_LOG_WARN,
-                           "session %s: client does not acknowledge events; oldest dropped",
-                           s->id);
-                outbox_pop(s);
-            }
+            s->outbox_len++;
         } else {
             free(e);
             free(copy);

@@ -25,8 +25,6 @@ struct conn_entry {
     char ping_id[37];     /* the ping in flight, "" if none */
 };
 
-#define SESSION_MAX_OUTBOX 2000
-
 typedef struct pending_event {
     struct pending_event *next;
     char id[37];
@@ -43,7 +41,10 @@ struct session {
     int event_acks;
     context_set contexts; /* at most cfg->max_contexts */
     pending_event *outbox_head, *outbox_tail;
-    size_t outbox_len;
+    size_t outbox_len;    /* at most cfg->max_unacked_events */
+    int lost_events;      /* the outbox overflowed: the session cannot be
+                             resumed whole, so it is closed (never a silent
+                             gap in the client's event stream) */
 };
 
 session *session_create(relayd *rd, const char *project, int event_acks);
@@ -66,6 +67,12 @@ int session_has_context(const session *s, const char *context);
 /* Sends signalwire.event {event_type, timestamp, params} (steals params),
  * keeping it until acknowledged when the client asked for acks. */
 void session_send_event(relayd *rd, session *s, const char *event_type, json_t *params);
+/* The client left more than max_unacknowledged events: it is sent
+ * signalwire.disconnect with this reason and its connection closed; a
+ * resume of the session is refused with it; its calls end when it expires. */
+#define SESSION_LOST_EVENTS_REASON \
+    "too many unacknowledged events (max_unacked_events); events would be lost"
+void session_lose_events(relayd *rd, session *s);
 /* A response to one of our requests arrived on the session's connection. */
 void session_on_response(session *s, const char *id);
 

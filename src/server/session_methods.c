@@ -60,6 +60,11 @@ static void m_connect(rpc_req *r)
     const char *protocol = json_string_value(json_object_get(params, "protocol"));
     session *s = session_find_by_protocol(rd, protocol);
     int resumed = s && strcmp(s->project, project) == 0;
+    if (resumed && s->lost_events) {
+        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_REQUEST,
+                        "session cannot be resumed: " SESSION_LOST_EVENTS_REASON);
+        return;
+    }
     if (resumed) {
         if (s->conn) { /* the old socket has not noticed it is dead yet */
             for (conn_entry *o = rd->conns; o; o = o->next)

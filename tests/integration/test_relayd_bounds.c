@@ -37,6 +37,7 @@
 #define MAX_CONTEXTS 3000
 #define MAX_OUTBOUND (1024 * 1024)
 #define PING_LIMIT_MS 100
+#define MAX_UNACKED 40
 
 static relayd_proc server;
 
@@ -52,7 +53,8 @@ static int setup(void **state)
     const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:47000", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "47100-47199", "--auth",
                           PROJECT ":" TOKEN, "--max-contexts", "3000", "--max-outbound-bytes",
-                          "1048576", "--log-level", "info", NULL};
+                          "1048576", "--max-unacked-events", "40", "--resume-grace-ms", "2000",
+                          "--log-level", "info", NULL};
     return relayd_proc_start(&server, args, "relayd-bounds.log");
 }
 
@@ -112,8 +114,9 @@ static char *request(int fd, const char *id, const char *method, const char *par
     return ws_raw_recv_match(fd, needle, 10000);
 }
 
-/* A connection with a session; contexts: a JSON array or NULL. */
-static int session_open(const char *contexts, int event_acks)
+/* A connection with a session; contexts: a JSON array or NULL; protocol:
+ * NULL, or where the session's protocol is copied (80 bytes). */
+static int session_open_as(const char *contexts, int event_acks, char *protocol)
 {
     int fd = ws_raw_connect("127.0.0.1", WS_PORT);
     if (fd < 0)
@@ -126,12 +129,19 @@ static int session_open(const char *contexts, int event_acks)
              contexts ? contexts : "");
     char *reply = request(fd, "connect", "signalwire.connect", params);
     int ok = reply && strstr(reply, "\"protocol\":\"signalwire_");
+    if (ok && protocol)
+        ok = json_str(reply, "protocol", protocol, 80) == 0;
     free(reply);
     if (!ok) {
         ws_raw_close(fd);
         return -1;
     }
     return fd;
+}
+
+static int session_open(const char *contexts, int event_acks)
+{
+    return session_open_as(contexts, event_acks, NULL);
 }
 
 /* ------------------------------------------------------------- monitor */
@@ -390,11 +400,95 @@ static void a_client_that_does_not_read_is_dropped(void **state)
     assert_true(relayd_proc_log_contains(&server, "does not read"));
 }
 
+/* ------------------------------------------- unacknowledged events bound */
+
+/* A client asked for event acks and never sends one. At the bound relayd
+ * does not drop events quietly: it tells the client (signalwire.disconnect
+ * with the reason), closes the connection, refuses to resume the session,
+ * and the session's call ends when the session expires. */
+static void unacknowledged_events_past_the_bound_close_the_session(void **state)
+{
+    (void)state;
+    char protocol[80];
+    int fd = session_open_as("[\"office\"]", 1, protocol);
+    assert_true(fd >= 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/tests/integration/sip/uac_wait_bye.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    const char *argv[] = {"sipp", "127.0.0.1:" SIP_PORT, "-sf", path, "-s", "office", "-i",
+                          "127.0.0.1", "-mi", "127.0.0.1", "-p", SIPP_PORT, "-mp",
+                          SIPP_MEDIA_PORT, "-m", "1", "-timeout", "30s", "-timeout_error",
+                          "-nostdin", NULL};
+    pid_t sipp = child_spawn(argv, "sipp-bounds-acks.log");
+    assert_true(sipp > 0);
+    char *offer = ws_raw_recv_match(fd, "calling.call.receive", 15000);
+    assert_non_null(offer);
+    char call_id[64], node_id[128], ids[256], params[512];
+    assert_int_equal(json_str(offer, "call_id", call_id, sizeof call_id), 0);
+    assert_int_equal(json_str(offer, "node_id", node_id, sizeof node_id), 0);
+    free(offer);
+    int events = 1; /* the offer */
+    snprintf(ids, sizeof ids, "\"call_id\":\"%s\",\"node_id\":\"%s\"", call_id, node_id);
+    snprintf(params, sizeof params, "{%s}", ids);
+    char text[600];
+    snprintf(text, sizeof text,
+             "{\"jsonrpc\":\"2.0\",\"id\":\"answer\",\"method\":\"calling.answer\",\"params\":%s}",
+             params);
+    assert_int_equal(ws_raw_send(fd, text, strlen(text)), 0);
+    /* plays of a little silence until relayd gives up on us: each brings
+     * events (playing, finished) that we never acknowledge */
+    int disconnected = 0, plays = 0;
+    int64_t deadline = now_ms() + 20000;
+    while (!disconnected && now_ms() < deadline) {
+        if (plays < 100) {
+            snprintf(text, sizeof text,
+                     "{\"jsonrpc\":\"2.0\",\"id\":\"play-%d\",\"method\":\"calling.play\","
+                     "\"params\":{%s,\"control_id\":\"c%d\",\"play\":[{\"type\":\"silence\","
+                     "\"params\":{\"duration\":0.02}}]}}",
+                     plays, ids, plays);
+            plays++;
+            if (ws_raw_send(fd, text, strlen(text)) != 0)
+                break;
+        }
+        char *m;
+        while ((m = ws_raw_recv(fd, 50))) {
+            if (strstr(m, "signalwire.disconnect")) {
+                assert_non_null(strstr(m, "max_unacked_events"));
+                disconnected = 1;
+            } else if (strstr(m, "\"signalwire.event\"")) {
+                events++;
+            }
+            free(m);
+        }
+    }
+    printf("unacked: %d events received, then disconnect=%d (after %d plays)\n", events,
+           disconnected, plays);
+    assert_true(disconnected);
+    assert_int_equal(events, MAX_UNACKED); /* every kept event, none past the bound */
+    ws_raw_close(fd);
+    assert_true(relayd_proc_log_contains(&server, "the session is closed rather than lose"));
+    /* resuming it would hide the gap: refused, saying why */
+    fd = ws_raw_connect("127.0.0.1", WS_PORT);
+    assert_true(fd >= 0);
+    snprintf(text, sizeof text,
+             "{\"authentication\":{\"project\":\"" PROJECT "\",\"token\":\"" TOKEN "\"},"
+             "\"event_acks\":true,\"protocol\":\"%s\"}",
+             protocol);
+    char *reply = request(fd, "resume", "signalwire.connect", text);
+    assert_non_null(reply);
+    assert_non_null(strstr(reply, "session cannot be resumed"));
+    free(reply);
+    ws_raw_close(fd);
+    /* the call ends when the session expires (resume grace 2 s): sipp's BYE */
+    assert_int_equal(child_wait(sipp, 40000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(contexts_are_bounded_and_cheap),
         cmocka_unit_test(a_client_that_does_not_read_is_dropped),
+        cmocka_unit_test(unacknowledged_events_past_the_bound_close_the_session),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
