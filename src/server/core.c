@@ -115,6 +115,7 @@ static void core_conn_open(relayd *rd, void *arg)
     conn_entry *c = calloc(1, sizeof *c);
     if (c) {
         c->id = f->conn;
+        c->opened_at = core_now_ms();
         snprintf(c->peer, sizeof c->peer, "%s", f->peer);
         c->next = rd->conns;
         rd->conns = c;
@@ -246,6 +247,15 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
             send_pings(rd);
         last_ping = now;
     }
+    /* A socket that never logs in holds a descriptor and a buffer for
+     * nothing: it gets login_timeout_ms (checked once a second). */
+    for (conn_entry *c = rd->conns; c; c = c->next)
+        if (!c->session && !c->login_expired && now - c->opened_at >= rd->cfg->login_timeout_ms) {
+            server_log(RELAY_LOG_WARN, "conn=%llu from %s: no signalwire.connect within %d ms; "
+                       "closing", (unsigned long long)c->id, c->peer, rd->cfg->login_timeout_ms);
+            c->login_expired = 1;
+            ws_close(rd->ws, c->id);
+        }
     session *next;
     for (session *s = rd->sessions; s; s = next) {
         next = s->next;

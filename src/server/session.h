@@ -21,6 +21,10 @@ struct conn_entry {
     uint64_t id;
     session *session;     /* NULL until signalwire.connect succeeds */
     char peer[64];
+    int64_t opened_at;    /* core_now_ms; a connection must log in within
+                             cfg->login_timeout_ms of it */
+    int failed_logins;    /* closed at cfg->max_login_attempts */
+    int login_expired;    /* closed for not logging in; close already asked */
     int pings_unanswered;
     char ping_id[37];     /* the ping in flight, "" if none */
 };

@@ -13,6 +13,7 @@
 #include "rpc.h"
 #include "server_log.h"
 #include "session.h"
+#include "ws.h"
 
 /* ---------------------------------------------------------------- session */
 
@@ -47,6 +48,12 @@ static void m_connect(rpc_req *r)
         server_log(RELAY_LOG_WARN, "conn=%llu from %s: authentication failed",
                    (unsigned long long)c->id, c->peer);
         rpc_reply_error(rd, c, id, PROTO_RPC_AUTH_FAILED, "authentication failed");
+        /* guessing credentials costs a new connection every few tries */
+        if (++c->failed_logins >= rd->cfg->max_login_attempts) {
+            server_log(RELAY_LOG_WARN, "conn=%llu from %s: %d failed logins; closing",
+                       (unsigned long long)c->id, c->peer, c->failed_logins);
+            ws_close(rd->ws, c->id);
+        }
         return;
     }
     json_t *contexts = json_object_get(params, "contexts");

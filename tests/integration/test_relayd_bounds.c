@@ -54,6 +54,7 @@ static int setup(void **state)
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "47100-47199", "--auth",
                           PROJECT ":" TOKEN, "--max-contexts", "3000", "--max-outbound-bytes",
                           "1048576", "--max-unacked-events", "40", "--resume-grace-ms", "2000",
+                          "--login-timeout-ms", "1500",
                           "--log-level", "info", NULL};
     return relayd_proc_start(&server, args, "relayd-bounds.log");
 }
@@ -483,12 +484,47 @@ static void unacknowledged_events_past_the_bound_close_the_session(void **state)
     assert_int_equal(child_wait(sipp, 40000), 0);
 }
 
+/* ------------------------------------------------------------- logins */
+
+static void idle_and_guessing_connections_are_closed(void **state)
+{
+    (void)state;
+    /* a socket that never logs in is closed after login_timeout_ms */
+    int idle = ws_raw_connect("127.0.0.1", WS_PORT);
+    assert_true(idle >= 0);
+    int64_t t0 = now_ms();
+    char *m = ws_raw_recv(idle, 5000);
+    int64_t took = now_ms() - t0;
+    assert_null(m); /* closed, nothing said */
+    printf("idle connection closed after %lld ms\n", (long long)took);
+    assert_true(took >= 1400 && took < 4000);
+    ws_raw_close(idle);
+
+    /* three wrong guesses, each answered; then the connection is closed */
+    int fd = ws_raw_connect("127.0.0.1", WS_PORT);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "guess-%d", i);
+        char *reply = request(fd, id, "signalwire.connect",
+                              "{\"authentication\":{\"project\":\"" PROJECT "\",\"token\":\"no\"}}");
+        assert_non_null(reply);
+        assert_non_null(strstr(reply, "-32002"));
+        free(reply);
+    }
+    m = ws_raw_recv(fd, 3000);
+    assert_null(m);
+    ws_raw_close(fd);
+    assert_true(relayd_proc_log_contains(&server, "3 failed logins; closing"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(contexts_are_bounded_and_cheap),
         cmocka_unit_test(a_client_that_does_not_read_is_dropped),
         cmocka_unit_test(unacknowledged_events_past_the_bound_close_the_session),
+        cmocka_unit_test(idle_and_guessing_connections_are_closed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
