@@ -132,6 +132,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = parse_int(v, 64 * 1024, 1024 * 1024 * 1024, &cfg->max_outbound_bytes);
     else if (strcmp(key, "max_requests_in_flight") == 0)
         rc = parse_int(v, 1, 10000, &cfg->max_requests_in_flight);
+    else if (strcmp(key, "max_frame_unauthenticated") == 0)
+        rc = parse_int(v, 1024, 64 * 1024 * 1024, &cfg->max_frame_unauthenticated);
     else if (strcmp(key, "login_timeout_ms") == 0)
         rc = parse_int(v, 100, 600000, &cfg->login_timeout_ms);
     else if (strcmp(key, "max_login_attempts") == 0)
@@ -246,6 +248,8 @@ void config_usage(const char *prog)
             "                           it is dropped (session kept for resume; default 16 MiB)\n"
             "  --max-requests-in-flight N frames of one connection queued for the core before\n"
             "                           relayd stops reading it (default 16)\n"
+            "  --max-frame-unauthenticated BYTES  largest message before signalwire.connect\n"
+            "                           (default 64 KiB)\n"
             "  --login-timeout-ms MS    close a connection not logged in by then (default 10000)\n"
             "  --max-login-attempts N   failed signalwire.connect before the close (default 3)\n"
             "  --max-unacked-events N   events kept for resume until acknowledged; past it the\n"
@@ -284,6 +288,7 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->max_requests_in_flight = 16;
     cfg->max_unacked_events = 100000;
     cfg->login_timeout_ms = 10000;
+    cfg->max_frame_unauthenticated = 64 * 1024;
     cfg->max_login_attempts = 3;
     cfg->log_level = RELAY_LOG_INFO;
     if (set_str(&cfg->ws_ip, "127.0.0.1") || set_str(&cfg->sip_listen, "127.0.0.1:5070") ||

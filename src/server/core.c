@@ -142,8 +142,11 @@ static void core_conn_oversize(relayd *rd, void *arg)
     conn_entry *c = find_conn(rd, f->conn);
     if (c) {
         char why[128];
-        snprintf(why, sizeof why, "message of %zu bytes exceeds the limit of %d bytes", f->len,
-                 rd->cfg->max_frame);
+        int limit = rd->cfg->max_frame;
+        if (!c->session && rd->cfg->max_frame_unauthenticated < limit)
+            limit = rd->cfg->max_frame_unauthenticated;
+        snprintf(why, sizeof why, "message of %zu bytes exceeds the limit of %d bytes%s", f->len,
+                 limit, c->session ? "" : " before signalwire.connect");
         rpc_reply_error(rd, c, NULL, PROTO_RPC_INVALID_REQUEST, why);
     }
     free(f);
@@ -358,6 +361,7 @@ relayd *relayd_create(relayd_config *cfg)
         .cert = cfg->tls_cert,
         .key = cfg->tls_key,
         .max_frame = (size_t)cfg->max_frame,
+        .max_frame_unauthenticated = (size_t)cfg->max_frame_unauthenticated,
         .max_outbound = (size_t)cfg->max_outbound_bytes,
         .max_in_flight = cfg->max_requests_in_flight,
     };

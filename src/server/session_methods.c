@@ -96,6 +96,7 @@ static void m_connect(rpc_req *r)
         rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, msg);
         return;
     }
+    ws_authenticated(rd->ws, c->id); /* before the reply: the client's next frame may be big */
     char identity[128];
     snprintf(identity, sizeof identity, "%s@%s", s->id, rd->cfg->node_id);
     rpc_reply(rd, c, id,

@@ -18,7 +18,7 @@ typedef struct out_frame {
 } out_frame;
 
 /* What another thread asks of the service thread. */
-typedef enum { WS_CMD_SEND, WS_CMD_CLOSE, WS_CMD_FRAME_DONE } ws_cmd_kind;
+typedef enum { WS_CMD_SEND, WS_CMD_CLOSE, WS_CMD_FRAME_DONE, WS_CMD_AUTHENTICATED } ws_cmd_kind;
 
 typedef struct ws_cmd {
     mailbox_msg link;
@@ -37,6 +37,7 @@ typedef struct ws_conn {
     int closing;
     int overflowed;    /* dropped for not reading: nothing more is queued */
     int in_core;       /* frames handed to the core, not yet done */
+    int authenticated; /* max_frame applies, else max_frame_unauthenticated */
     int rx_paused;     /* we stopped reading: in_core reached the bound */
     char *rx;
     size_t rx_len, rx_cap;
@@ -51,6 +52,7 @@ struct ws_server {
     mailbox inbox;
     ws_callbacks cb;
     size_t max_frame;
+    size_t max_frame_unauthenticated;
     size_t max_outbound;
     int max_in_flight;
     uint64_t next_id;
@@ -110,6 +112,8 @@ static void drain_inbox(ws_server *ws)
         ws_conn *c = find_conn(ws, cmd->conn);
         if (!c) {
             free(cmd->frame); /* the connection is gone: nothing to do */
+        } else if (cmd->kind == WS_CMD_AUTHENTICATED) {
+            c->authenticated = 1;
         } else if (cmd->kind == WS_CMD_FRAME_DONE) {
             /* Reading resumes at half the bound, not at each done frame, so a
              * flooding peer is served in batches rather than byte by byte. */
@@ -144,7 +148,7 @@ static void rx_append(ws_server *ws, ws_conn *c, const void *in, size_t len)
     c->rx_total += len;
     if (c->rx_oversize)
         return;
-    if (c->rx_len + len > ws->max_frame) {
+    if (c->rx_len + len > (c->authenticated ? ws->max_frame : ws->max_frame_unauthenticated)) {
         c->rx_oversize = 1;
         free(c->rx);
         c->rx = NULL;
@@ -305,6 +309,10 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
         return NULL;
     ws->cb = *cb;
     ws->max_frame = cfg->max_frame;
+    ws->max_frame_unauthenticated = cfg->max_frame_unauthenticated &&
+                                            cfg->max_frame_unauthenticated < cfg->max_frame
+                                        ? cfg->max_frame_unauthenticated
+                                        : cfg->max_frame;
     ws->max_outbound = cfg->max_outbound ? cfg->max_outbound : (size_t)16 * 1024 * 1024;
     ws->max_in_flight = cfg->max_in_flight > 0 ? cfg->max_in_flight : 16;
     mailbox_init(&ws->inbox, wake_service, ws);
@@ -371,6 +379,11 @@ void ws_send(ws_server *ws, uint64_t conn, char *text)
 void ws_close(ws_server *ws, uint64_t conn)
 {
     post(ws, WS_CMD_CLOSE, conn, NULL);
+}
+
+void ws_authenticated(ws_server *ws, uint64_t conn)
+{
+    post(ws, WS_CMD_AUTHENTICATED, conn, NULL);
 }
 
 void ws_frame_done(ws_server *ws, uint64_t conn)

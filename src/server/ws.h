@@ -21,6 +21,7 @@ typedef struct ws_config {
     const char *cert;   /* PEM, with plain = 0 */
     const char *key;
     size_t max_frame;   /* larger messages are refused with on_oversize */
+    size_t max_frame_unauthenticated; /* the same before ws_authenticated */
     size_t max_outbound;/* unsent bytes queued for one connection; past it
                            the connection is dropped (a peer that does not
                            read cannot make us hold more) */
@@ -46,6 +47,11 @@ void ws_send(ws_server *ws, uint64_t conn, char *text);
 /* The core has handled one frame of conn (every on_frame call gets exactly
  * one). Reading resumes once few enough are in flight. Any thread. */
 void ws_frame_done(ws_server *ws, uint64_t conn);
+/* conn has logged in: from now on messages up to max_frame are taken (an
+ * anonymous peer only makes us buffer max_frame_unauthenticated). Frames
+ * queued with ws_send after this call are written after it takes effect.
+ * Any thread. */
+void ws_authenticated(ws_server *ws, uint64_t conn);
 /* Closes a connection after its queued frames are written. Any thread. */
 void ws_close(ws_server *ws, uint64_t conn);
 /* Stops the thread, closes every connection, frees. */

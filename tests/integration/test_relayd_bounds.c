@@ -516,6 +516,31 @@ static void idle_and_guessing_connections_are_closed(void **state)
     assert_null(m);
     ws_raw_close(fd);
     assert_true(relayd_proc_log_contains(&server, "3 failed logins; closing"));
+
+    /* before login a peer may only make relayd buffer 64 KiB; after it, max_frame */
+    fd = ws_raw_connect("127.0.0.1", WS_PORT);
+    assert_true(fd >= 0);
+    size_t big = 100 * 1024;
+    char *frame = malloc(big + 128);
+    int n = snprintf(frame, 64, "{\"jsonrpc\":\"2.0\",\"id\":\"big");
+    memset(frame + n, 'x', big);
+    n += (int)big;
+    n += snprintf(frame + n, 64, "\",\"method\":\"signalwire.ping\",\"params\":{}}");
+    assert_int_equal(ws_raw_send(fd, frame, (size_t)n), 0);
+    m = ws_raw_recv_match(fd, "exceeds", 5000);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "exceeds the limit of 65536 bytes before signalwire.connect"));
+    free(m);
+    ws_raw_close(fd);
+    fd = session_open(NULL, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(ws_raw_send(fd, frame, (size_t)n), 0);
+    m = ws_raw_recv_match(fd, "\"id\":\"bigxxx", 5000);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "\"result\":{}"));
+    free(m);
+    free(frame);
+    ws_raw_close(fd);
 }
 
 int main(void)
