@@ -134,6 +134,10 @@ static int apply(relayd_config *cfg, const char *key, const char *v, char *err, 
         rc = parse_int(v, 1, 10000, &cfg->max_requests_in_flight);
     else if (strcmp(key, "max_frame_unauthenticated") == 0)
         rc = parse_int(v, 1024, 64 * 1024 * 1024, &cfg->max_frame_unauthenticated);
+    else if (strcmp(key, "max_connections") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->max_connections);
+    else if (strcmp(key, "max_connections_per_address") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->max_connections_per_address);
     else if (strcmp(key, "login_timeout_ms") == 0)
         rc = parse_int(v, 100, 600000, &cfg->login_timeout_ms);
     else if (strcmp(key, "max_login_attempts") == 0)
@@ -250,6 +254,8 @@ void config_usage(const char *prog)
             "                           relayd stops reading it (default 16)\n"
             "  --max-frame-unauthenticated BYTES  largest message before signalwire.connect\n"
             "                           (default 64 KiB)\n"
+            "  --max-connections N      WebSocket connections open at once (default 1000)\n"
+            "  --max-connections-per-address N  from one address (default 100)\n"
             "  --login-timeout-ms MS    close a connection not logged in by then (default 10000)\n"
             "  --max-login-attempts N   failed signalwire.connect before the close (default 3)\n"
             "  --max-unacked-events N   events kept for resume until acknowledged; past it the\n"
@@ -288,6 +294,8 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->max_requests_in_flight = 16;
     cfg->max_unacked_events = 100000;
     cfg->login_timeout_ms = 10000;
+    cfg->max_connections = 1000;
+    cfg->max_connections_per_address = 100;
     cfg->max_frame_unauthenticated = 64 * 1024;
     cfg->max_login_attempts = 3;
     cfg->log_level = RELAY_LOG_INFO;

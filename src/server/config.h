@@ -56,6 +56,8 @@ typedef struct relayd_config {
     int max_outbound_bytes;/* replies/events queued for one connection */
     int max_requests_in_flight; /* frames of one connection queued for the core */
     int max_frame_unauthenticated; /* message buffer before signalwire.connect */
+    int max_connections;      /* WebSocket connections open at once */
+    int max_connections_per_address; /* from one peer address */
     int login_timeout_ms;     /* a connection must signalwire.connect within it */
     int max_login_attempts;   /* failed signalwire.connect per connection */
     int max_unacked_events;   /* kept for resume; past it the session is closed */

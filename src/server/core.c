@@ -364,6 +364,8 @@ relayd *relayd_create(relayd_config *cfg)
         .max_frame_unauthenticated = (size_t)cfg->max_frame_unauthenticated,
         .max_outbound = (size_t)cfg->max_outbound_bytes,
         .max_in_flight = cfg->max_requests_in_flight,
+        .max_connections = cfg->max_connections,
+        .max_connections_per_address = cfg->max_connections_per_address,
     };
     ws_callbacks wcb = {
         .user = rd,

@@ -2,6 +2,7 @@
 
 #include <libwebsockets.h>
 #include <pthread.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ typedef struct ws_conn {
     int overflowed;    /* dropped for not reading: nothing more is queued */
     int in_core;       /* frames handed to the core, not yet done */
     int authenticated; /* max_frame applies, else max_frame_unauthenticated */
+    struct sockaddr_storage peer_addr; /* counted against max_connections_per_address */
     int rx_paused;     /* we stopped reading: in_core reached the bound */
     char *rx;
     size_t rx_len, rx_cap;
@@ -55,6 +57,7 @@ struct ws_server {
     size_t max_frame_unauthenticated;
     size_t max_outbound;
     int max_in_flight;
+    int max_connections, max_connections_per_address;
     uint64_t next_id;
     ws_conn *conns; /* live connections, service thread only */
 };
@@ -183,6 +186,45 @@ static void conn_free_queues(ws_conn *c)
     c->rx = NULL;
 }
 
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return 0;
+}
+
+/* Whether a new TCP connection from addr may proceed: the totals are
+ * checked at accept, before a handshake buffer is spent on it, so idle
+ * sockets from one address cannot take every descriptor from real clients.
+ * (Sockets still in the handshake are not counted here; lws drops those
+ * that do not finish within its timeout_secs.) */
+static int admit(ws_server *ws, const struct sockaddr_storage *addr)
+{
+    int total = 0, same = 0;
+    for (ws_conn *c = ws->conns; c; c = c->next_conn) {
+        total++;
+        same += same_address(&c->peer_addr, addr);
+    }
+    if (total >= ws->max_connections) {
+        server_log(RELAY_LOG_WARN, "ws: connection refused: max_connections (%d) open",
+                   ws->max_connections);
+        return 0;
+    }
+    if (same >= ws->max_connections_per_address) {
+        server_log(RELAY_LOG_WARN,
+                   "ws: connection refused: max_connections_per_address (%d) from one address",
+                   ws->max_connections_per_address);
+        return 0;
+    }
+    return 1;
+}
+
 static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                           size_t len)
 {
@@ -195,8 +237,18 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
             drain_inbox(ws);
         break;
 
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+        const struct lws_filter_network_conn_args *a = user;
+        if (ws && a && !admit(ws, &a->cli_addr))
+            return -1;
+        break;
+    }
+
     case LWS_CALLBACK_ESTABLISHED: {
         memset(c, 0, sizeof *c);
+        socklen_t alen = sizeof c->peer_addr;
+        if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&c->peer_addr, &alen) != 0)
+            memset(&c->peer_addr, 0, sizeof c->peer_addr);
         c->id = ++ws->next_id;
         c->wsi = wsi;
         c->next_conn = ws->conns;
@@ -315,6 +367,9 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
                                         : cfg->max_frame;
     ws->max_outbound = cfg->max_outbound ? cfg->max_outbound : (size_t)16 * 1024 * 1024;
     ws->max_in_flight = cfg->max_in_flight > 0 ? cfg->max_in_flight : 16;
+    ws->max_connections = cfg->max_connections > 0 ? cfg->max_connections : 1000;
+    ws->max_connections_per_address =
+        cfg->max_connections_per_address > 0 ? cfg->max_connections_per_address : 100;
     mailbox_init(&ws->inbox, wake_service, ws);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);

@@ -25,6 +25,8 @@ typedef struct ws_config {
     size_t max_outbound;/* unsent bytes queued for one connection; past it
                            the connection is dropped (a peer that does not
                            read cannot make us hold more) */
+    int max_connections;          /* open at once; more are refused at accept */
+    int max_connections_per_address; /* from one peer address */
     int max_in_flight;  /* frames handed to on_frame and not yet reported
                            done; past it we stop reading that socket */
 } ws_config;

@@ -54,7 +54,7 @@ static int setup(void **state)
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "47100-47199", "--auth",
                           PROJECT ":" TOKEN, "--max-contexts", "3000", "--max-outbound-bytes",
                           "1048576", "--max-unacked-events", "40", "--resume-grace-ms", "2000",
-                          "--login-timeout-ms", "1500",
+                          "--login-timeout-ms", "1500", "--max-connections-per-address", "8",
                           "--log-level", "info", NULL};
     return relayd_proc_start(&server, args, "relayd-bounds.log");
 }
@@ -543,6 +543,30 @@ static void idle_and_guessing_connections_are_closed(void **state)
     ws_raw_close(fd);
 }
 
+static void connections_per_address_are_bounded(void **state)
+{
+    (void)state;
+    int fds[8];
+    for (int i = 0; i < 8; i++) {
+        fds[i] = ws_raw_connect("127.0.0.1", WS_PORT);
+        assert_true(fds[i] >= 0);
+    }
+    int extra = ws_raw_connect("127.0.0.1", WS_PORT); /* the 9th from 127.0.0.1 */
+    assert_true(extra < 0);
+    assert_true(relayd_proc_log_contains(&server, "max_connections_per_address (8)"));
+    for (int i = 0; i < 8; i++)
+        ws_raw_close(fds[i]);
+    /* their slots come back: a real client gets in */
+    int fd = -1;
+    for (int i = 0; i < 50 && fd < 0; i++) {
+        fd = session_open(NULL, 0);
+        if (fd < 0)
+            sleep_ms(50);
+    }
+    assert_true(fd >= 0);
+    ws_raw_close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +574,7 @@ int main(void)
         cmocka_unit_test(a_client_that_does_not_read_is_dropped),
         cmocka_unit_test(unacknowledged_events_past_the_bound_close_the_session),
         cmocka_unit_test(idle_and_guessing_connections_are_closed),
+        cmocka_unit_test(connections_per_address_are_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
