@@ -8,6 +8,8 @@
 #include <openssl/crypto.h>
 #include <relay/types.h>
 
+#include "common/protocol.h"
+
 /* The development credentials used when none are configured. relayd refuses
  * to use them on anything but loopback. */
 #define DEV_PROJECT "dev"
@@ -180,7 +182,34 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = parse_int(v, 0, 3600000, &cfg->resume_grace_ms);
     else if (strcmp(key, "max_frame") == 0)
         rc = parse_int(v, 1024, 64 * 1024 * 1024, &cfg->max_frame);
-    else if (strcmp(key, "media_threads") == 0)
+    else if (strcmp(key, "max_contexts") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->max_contexts);
+    else if (strcmp(key, "max_calls_per_session") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->max_calls_per_session);
+    else if (strcmp(key, "max_calls") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->max_calls);
+    else if (strcmp(key, "max_outbound_bytes") == 0)
+        rc = parse_int(v, 64 * 1024, 1024 * 1024 * 1024, &cfg->max_outbound_bytes);
+    else if (strcmp(key, "max_requests_in_flight") == 0)
+        rc = parse_int(v, 1, 10000, &cfg->max_requests_in_flight);
+    else if (strcmp(key, "max_frame_unauthenticated") == 0)
+        rc = parse_int(v, 1024, 64 * 1024 * 1024, &cfg->max_frame_unauthenticated);
+    else if (strcmp(key, "max_connections") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->max_connections);
+    else if (strcmp(key, "max_connections_per_address") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->max_connections_per_address);
+    else if (strcmp(key, "login_timeout_ms") == 0)
+        rc = parse_int(v, 100, 600000, &cfg->login_timeout_ms);
+    else if (strcmp(key, "max_login_attempts") == 0)
+        rc = parse_int(v, 1, 100, &cfg->max_login_attempts);
+    else if (strcmp(key, "max_unacked_events") == 0)
+        rc = parse_int(v, 1, 10000000, &cfg->max_unacked_events);
+    else if (strcmp(key, "webhook_allow") == 0) {
+        if (cfg->webhook_allow.n >= ADDR_ALLOW_MAX)
+            rc = -1;
+        else if ((rc = addr_range_parse(v, &cfg->webhook_allow.ranges[cfg->webhook_allow.n])) == 0)
+            cfg->webhook_allow.n++;
+    } else if (strcmp(key, "media_threads") == 0)
         rc = parse_int(v, 1, 64, &cfg->media_threads);
     else if (strcmp(key, "prep_threads") == 0)
         rc = parse_int(v, 1, 64, &cfg->prep_threads);
@@ -300,6 +329,23 @@ void config_usage(const char *prog)
             "  --ping-interval-ms MS    ping clients this often (default 10000; 0 off)\n"
             "  --resume-grace-ms MS     keep a dropped session this long (default 30000)\n"
             "  --max-frame BYTES        largest WebSocket message accepted (default 10 MiB)\n"
+            "  --max-contexts N         contexts one session may receive on (default 1000)\n"
+            "  --max-calls-per-session N calls one session may own at once (default 1000)\n"
+            "  --max-calls N            calls relayd carries at once (default 10000)\n"
+            "  --max-outbound-bytes N   unsent replies/events kept for one connection before\n"
+            "                           it is dropped (session kept for resume; default 16 MiB)\n"
+            "  --max-requests-in-flight N frames of one connection queued for the core before\n"
+            "                           relayd stops reading it (default 16)\n"
+            "  --max-frame-unauthenticated BYTES  largest message before signalwire.connect\n"
+            "                           (default 64 KiB)\n"
+            "  --max-connections N      WebSocket connections open at once (default 1000)\n"
+            "  --max-connections-per-address N  from one address (default 100)\n"
+            "  --login-timeout-ms MS    close a connection not logged in by then (default 10000)\n"
+            "  --max-login-attempts N   failed signalwire.connect before the close (default 3)\n"
+            "  --max-unacked-events N   events kept for resume until acknowledged; past it the\n"
+            "                           session is closed and the client told (default 100000)\n"
+            "  --webhook-allow ADDR[/PREFIX]  let status_url reach this loopback/private range\n"
+            "                           (repeatable; default: only public addresses)\n"
             "  --log-level LEVEL        error|warn|info|debug (debug shows every frame)\n"
             "  --ready-file PATH        written once relayd is listening\n"
             "  --node-id ID             node id reported to clients\n"
@@ -337,6 +383,17 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->ping_interval_ms = 10000;
     cfg->resume_grace_ms = 30000;
     cfg->max_frame = 10 * 1024 * 1024;
+    cfg->max_contexts = 1000;
+    cfg->max_calls_per_session = PROTO_MAX_ACTIVE_CALLS; /* what librelay itself tracks */
+    cfg->max_calls = PROTO_MAX_ACTIVE_CALLS * 10;
+    cfg->max_outbound_bytes = 16 * 1024 * 1024;
+    cfg->max_requests_in_flight = 16;
+    cfg->max_unacked_events = 100000;
+    cfg->login_timeout_ms = 10000;
+    cfg->max_connections = 1000;
+    cfg->max_connections_per_address = 100;
+    cfg->max_frame_unauthenticated = 64 * 1024;
+    cfg->max_login_attempts = 3;
     cfg->log_level = RELAY_LOG_INFO;
     if (set_str(&cfg->ws_ip, "127.0.0.1") || set_str(&cfg->sip_listen, "127.0.0.1:5070") ||
         set_str(&cfg->media_ip, "127.0.0.1") || set_str(&cfg->node_id, "relayd-local") ||

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "addr_policy.h"
+
 #define CONFIG_MAX_AUTH 16
 #define CONFIG_MAX_ROUTES 64
 #define CONFIG_MAX_ORIGINS 128
@@ -56,6 +58,20 @@ typedef struct relayd_config {
     int ping_interval_ms;  /* server pings to clients; 0: off */
     int resume_grace_ms;   /* a detached session waits this long for its client */
     int max_frame;         /* bytes */
+    /* Limits a single peer cannot exceed (docs/relayd.md, "Limits and
+     * security model"). */
+    int max_contexts;      /* contexts one session receives on */
+    int max_calls_per_session; /* calls a session owns at once */
+    int max_calls;         /* calls relayd carries at once */
+    int max_outbound_bytes;/* replies/events queued for one connection */
+    int max_requests_in_flight; /* frames of one connection queued for the core */
+    int max_frame_unauthenticated; /* message buffer before signalwire.connect */
+    int max_connections;      /* WebSocket connections open at once */
+    int max_connections_per_address; /* from one peer address */
+    int login_timeout_ms;     /* a connection must signalwire.connect within it */
+    int max_login_attempts;   /* failed signalwire.connect per connection */
+    int max_unacked_events;   /* kept for resume; past it the session is closed */
+    addr_allow webhook_allow; /* internal ranges status_url may still reach */
     int log_level;         /* relay_log_level */
     char *ready_file;      /* written once listening */
     char *node_id;

@@ -116,6 +116,7 @@ static void core_conn_open(relayd *rd, void *arg)
     conn_entry *c = calloc(1, sizeof *c);
     if (c) {
         c->id = f->conn;
+        c->opened_at = core_now_ms();
         snprintf(c->peer, sizeof c->peer, "%s", f->peer);
         c->next = rd->conns;
         rd->conns = c;
@@ -131,6 +132,8 @@ static void core_conn_frame(relayd *rd, void *arg)
     conn_entry *c = find_conn(rd, f->conn);
     if (c)
         rpc_on_frame(rd, c, f->text, f->len);
+    if (rd->ws) /* NULL only in the last drain at shutdown */
+        ws_frame_done(rd->ws, f->conn);
     free(f->text);
     free(f);
 }
@@ -141,8 +144,11 @@ static void core_conn_oversize(relayd *rd, void *arg)
     conn_entry *c = find_conn(rd, f->conn);
     if (c) {
         char why[128];
-        snprintf(why, sizeof why, "message of %zu bytes exceeds the limit of %d bytes", f->len,
-                 rd->cfg->max_frame);
+        int limit = rd->cfg->max_frame;
+        if (!c->session && rd->cfg->max_frame_unauthenticated < limit)
+            limit = rd->cfg->max_frame_unauthenticated;
+        snprintf(why, sizeof why, "message of %zu bytes exceeds the limit of %d bytes%s", f->len,
+                 limit, c->session ? "" : " before signalwire.connect");
         rpc_reply_error(rd, c, NULL, PROTO_RPC_INVALID_REQUEST, why);
     }
     free(f);
@@ -189,9 +195,11 @@ static void ws_on_open(void *user, uint64_t conn, const char *peer)
 
 static void ws_on_frame(void *user, uint64_t conn, char *text, size_t len)
 {
+    relayd *rd = user;
     frame_msg *f = frame_new(conn);
     if (!f) {
         free(text);
+        ws_frame_done(rd->ws, conn); /* the core will never see it */
         return;
     }
     f->text = text;
@@ -245,6 +253,15 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
             send_pings(rd);
         last_ping = now;
     }
+    /* A socket that never logs in holds a descriptor and a buffer for
+     * nothing: it gets login_timeout_ms (checked once a second). */
+    for (conn_entry *c = rd->conns; c; c = c->next)
+        if (!c->session && !c->login_expired && now - c->opened_at >= rd->cfg->login_timeout_ms) {
+            server_log(RELAY_LOG_WARN, "conn=%llu from %s: no signalwire.connect within %d ms; "
+                       "closing", (unsigned long long)c->id, c->peer, rd->cfg->login_timeout_ms);
+            c->login_expired = 1;
+            ws_close(rd->ws, c->id);
+        }
     session *next;
     for (session *s = rd->sessions; s; s = next) {
         next = s->next;
@@ -337,7 +354,7 @@ relayd *relayd_create(relayd_config *cfg)
     if (!rd->ua)
         goto fail;
 
-    webhook_config wcfg = {0};
+    webhook_config wcfg = {.allow = &cfg->webhook_allow};
     rd->hooks = webhook_start(&wcfg);
     if (!rd->hooks)
         goto fail;
@@ -349,6 +366,11 @@ relayd *relayd_create(relayd_config *cfg)
         .cert = cfg->tls_cert,
         .key = cfg->tls_key,
         .max_frame = (size_t)cfg->max_frame,
+        .max_frame_unauthenticated = (size_t)cfg->max_frame_unauthenticated,
+        .max_outbound = (size_t)cfg->max_outbound_bytes,
+        .max_in_flight = cfg->max_requests_in_flight,
+        .max_connections = cfg->max_connections,
+        .max_connections_per_address = cfg->max_connections_per_address,
     };
     ws_callbacks wcb = {
         .user = rd,

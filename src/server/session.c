@@ -96,9 +96,7 @@ void session_destroy(relayd *rd, session *s)
             c->session = NULL;
     while (s->outbox_head)
         outbox_pop(s);
-    for (size_t i = 0; i < s->n_contexts; i++)
-        free(s->contexts[i]);
-    free(s->contexts);
+    context_set_clear(&s->contexts);
     free(s->project);
     free(s);
     atomic_fetch_sub(&rd->metrics.sessions, 1);
@@ -106,12 +104,7 @@ void session_destroy(relayd *rd, session *s)
 
 int session_has_context(const session *s, const char *context)
 {
-    if (!context)
-        return 0;
-    for (size_t i = 0; i < s->n_contexts; i++)
-        if (strcmp(s->contexts[i], context) == 0)
-            return 1;
-    return 0;
+    return context_set_has(&s->contexts, context);
 }
 
 static int contexts_valid(json_t *contexts)
@@ -129,44 +122,68 @@ static int contexts_valid(json_t *contexts)
     return 1;
 }
 
-int session_add_contexts(session *s, json_t *contexts)
+int session_add_contexts(session *s, json_t *contexts, size_t max)
 {
     if (!contexts_valid(contexts))
-        return -1;
-    size_t i;
+        return SESSION_CONTEXTS_INVALID;
+    /* Added names are remembered (by index) so that a refused request is
+     * undone whole: the client learns the limit and holds what it held. */
+    size_t n = json_array_size(contexts), n_added = 0, i;
+    size_t *added = calloc(n ? n : 1, sizeof *added);
+    if (!added)
+        return SESSION_CONTEXTS_INVALID;
+    int rc = 0;
     json_t *v;
     json_array_foreach(contexts, i, v)
     {
         const char *name = json_string_value(v);
-        if (session_has_context(s, name))
+        if (context_set_has(&s->contexts, name))
             continue;
-        char **grown = realloc(s->contexts, (s->n_contexts + 1) * sizeof *grown);
-        if (!grown)
-            return -1;
-        s->contexts = grown;
-        if (!(s->contexts[s->n_contexts] = strdup(name)))
-            return -1;
-        s->n_contexts++;
+        if (s->contexts.count >= max) {
+            rc = SESSION_CONTEXTS_TOO_MANY;
+            break;
+        }
+        if (context_set_add(&s->contexts, name) != 1) {
+            rc = SESSION_CONTEXTS_INVALID;
+            break;
+        }
+        added[n_added++] = i;
     }
-    return 0;
+    if (rc != 0)
+        for (size_t k = 0; k < n_added; k++)
+            context_set_remove(&s->contexts, json_string_value(json_array_get(contexts, added[k])));
+    free(added);
+    return rc;
 }
 
 int session_remove_contexts(session *s, json_t *contexts)
 {
     if (!contexts_valid(contexts))
-        return -1;
+        return SESSION_CONTEXTS_INVALID;
     size_t i;
     json_t *v;
     json_array_foreach(contexts, i, v)
-    {
-        for (size_t k = 0; k < s->n_contexts; k++)
-            if (strcmp(s->contexts[k], json_string_value(v)) == 0) {
-                free(s->contexts[k]);
-                s->contexts[k] = s->contexts[--s->n_contexts];
-                break;
-            }
-    }
+        context_set_remove(&s->contexts, json_string_value(v));
     return 0;
+}
+
+void session_lose_events(relayd *rd, session *s)
+{
+    server_log(RELAY_LOG_WARN,
+               "session %s: %zu events unacknowledged (max_unacked_events); the session is "
+               "closed rather than lose events silently",
+               s->id, s->outbox_len);
+    s->lost_events = 1;
+    while (s->outbox_head)
+        outbox_pop(s);
+    if (s->conn) {
+        conn_send(rd, s->conn,
+                  frames_new_request(proto_method_name(PM_DISCONNECT),
+                                     json_pack("{s:b, s:s}", "restart", 0, "reason",
+                                               SESSION_LOST_EVENTS_REASON),
+                                     NULL));
+        ws_close(rd->ws, s->conn);
+    }
 }
 
 void session_send_event(relayd *rd, session *s, const char *event_type, json_t *params)
@@ -177,6 +194,15 @@ void session_send_event(relayd *rd, session *s, const char *event_type, json_t *
     char *frame = frames_new_request(proto_method_name(PM_EVENT), body, id);
     if (!frame)
         return;
+    if (s->lost_events) { /* closed for overflow: the client was told */
+        free(frame);
+        return;
+    }
+    if (s->event_acks && s->outbox_len >= (size_t)rd->cfg->max_unacked_events) {
+        session_lose_events(rd, s);
+        free(frame);
+        return;
+    }
     if (s->event_acks) {
         pending_event *e = calloc(1, sizeof *e);
         char *copy = strdup(frame);
@@ -188,12 +214,7 @@ void session_send_event(relayd *rd, session *s, const char *event_type, json_t *
             else
                 s->outbox_head = e;
             s->outbox_tail = e;
-            if (++s->outbox_len > SESSION_MAX_OUTBOX) {
-                server_log(RELAY_LOG_WARN,
-                           "session %s: client does not acknowledge events; oldest dropped",
-                           s->id);
-                outbox_pop(s);
-            }
+            s->outbox_len++;
         } else {
             free(e);
             free(copy);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "auth/auth_state.h"
+#include "context_set.h"
 #include "relayd.h"
 
 /* An open WebSocket connection, before and after it has a session. */
@@ -21,11 +22,13 @@ struct conn_entry {
     uint64_t id;
     session *session;     /* NULL until signalwire.connect succeeds */
     char peer[64];
+    int64_t opened_at;    /* core_now_ms; a connection must log in within
+                             cfg->login_timeout_ms of it */
+    int failed_logins;    /* closed at cfg->max_login_attempts */
+    int login_expired;    /* closed for not logging in; close already asked */
     int pings_unanswered;
     char ping_id[37];     /* the ping in flight, "" if none */
 };
-
-#define SESSION_MAX_OUTBOX 2000
 
 typedef struct pending_event {
     struct pending_event *next;
@@ -42,10 +45,12 @@ struct session {
     uint64_t conn;        /* 0 while detached */
     int64_t detached_at;  /* core_now_ms when detached */
     int event_acks;
-    char **contexts;
-    size_t n_contexts;
+    context_set contexts; /* at most cfg->max_contexts */
     pending_event *outbox_head, *outbox_tail;
-    size_t outbox_len;
+    size_t outbox_len;    /* at most cfg->max_unacked_events */
+    int lost_events;      /* the outbox overflowed: the session cannot be
+                             resumed whole, so it is closed (never a silent
+                             gap in the client's event stream) */
 };
 
 session *session_create(relayd *rd, const char *project, int event_acks);
@@ -56,14 +61,24 @@ void session_detach(relayd *rd, session *s);
 /* Ends the session: its calls are hung up. */
 void session_destroy(relayd *rd, session *s);
 
-/* contexts: a JSON array of strings. Returns -1 if it is not one. */
-int session_add_contexts(session *s, json_t *contexts);
+/* contexts: a JSON array of strings. Returns 0, SESSION_CONTEXTS_INVALID if
+ * it is not one, or SESSION_CONTEXTS_TOO_MANY (nothing added) if the session
+ * would hold more than `max`. */
+#define SESSION_CONTEXTS_INVALID (-1)
+#define SESSION_CONTEXTS_TOO_MANY (-2)
+int session_add_contexts(session *s, json_t *contexts, size_t max);
 int session_remove_contexts(session *s, json_t *contexts);
 int session_has_context(const session *s, const char *context);
 
 /* Sends signalwire.event {event_type, timestamp, params} (steals params),
  * keeping it until acknowledged when the client asked for acks. */
 void session_send_event(relayd *rd, session *s, const char *event_type, json_t *params);
+/* The client left more than max_unacknowledged events: it is sent
+ * signalwire.disconnect with this reason and its connection closed; a
+ * resume of the session is refused with it; its calls end when it expires. */
+#define SESSION_LOST_EVENTS_REASON \
+    "too many unacknowledged events (max_unacked_events); events would be lost"
+void session_lose_events(relayd *rd, session *s);
 /* A response to one of our requests arrived on the session's connection. */
 void session_on_response(session *s, const char *id);
 

@@ -17,6 +17,7 @@
 #include "rpc.h"
 #include "server_log.h"
 #include "session.h"
+#include "ws.h"
 
 /* ---------------------------------------------------------------- session */
 
@@ -58,6 +59,12 @@ static int authenticate(rpc_req *r, char **project)
     server_log(RELAY_LOG_WARN, "conn=%llu from %s: %s", (unsigned long long)r->conn->id,
                r->conn->peer, why);
     rpc_reply_error(rd, r->conn, r->id, PROTO_RPC_AUTH_FAILED, why);
+    /* guessing credentials costs a new connection every few tries */
+    if (++r->conn->failed_logins >= rd->cfg->max_login_attempts) {
+        server_log(RELAY_LOG_WARN, "conn=%llu from %s: %d failed logins; closing",
+                   (unsigned long long)r->conn->id, r->conn->peer, r->conn->failed_logins);
+        ws_close(rd->ws, r->conn->id);
+    }
     return -1;
 }
 
@@ -71,6 +78,16 @@ static void send_authorization_state(relayd *rd, session *s)
     }
     session_send_event(rd, s, proto_event_name(PE_AUTHORIZATION_STATE),
                        json_pack("{s:s}", "authorization_state", state));
+}
+
+/* What a refused receive/connect `contexts` tells the client. */
+static void contexts_error(relayd *rd, int rc, char *msg, size_t n)
+{
+    if (rc == SESSION_CONTEXTS_TOO_MANY)
+        snprintf(msg, n, "too many contexts: at most %d per session (max_contexts)",
+                 rd->cfg->max_contexts);
+    else
+        snprintf(msg, n, "contexts must be an array of names");
 }
 
 static void m_connect(rpc_req *r)
@@ -114,6 +131,11 @@ static void m_connect(rpc_req *r)
                         "authorization_state refused: it belongs to another session");
         goto out;
     }
+    if (resumed && s->lost_events) {
+        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_REQUEST,
+                        "session cannot be resumed: " SESSION_LOST_EVENTS_REASON);
+        goto out;
+    }
     if (resumed) {
         if (s->conn) { /* the old socket has not noticed it is dead yet */
             for (conn_entry *o = rd->conns; o; o = o->next)
@@ -129,12 +151,16 @@ static void m_connect(rpc_req *r)
             goto out;
         }
     }
-    if (contexts && session_add_contexts(s, contexts) != 0) {
+    int crc = contexts ? session_add_contexts(s, contexts, (size_t)rd->cfg->max_contexts) : 0;
+    if (crc != 0) {
         if (!resumed)
             session_destroy(rd, s);
-        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, "contexts must be an array of names");
+        char msg[96];
+        contexts_error(rd, crc, msg, sizeof msg);
+        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, msg);
         goto out;
     }
+    ws_authenticated(rd->ws, c->id); /* before the reply: the client's next frame may be big */
     char identity[128];
     snprintf(identity, sizeof identity, "%s@%s", s->id, rd->cfg->node_id);
     /* `authorization` is what @signalwire/realtime-api reads on every
@@ -145,7 +171,7 @@ static void m_connect(rpc_req *r)
                         "signature", s->signature));
     server_log(RELAY_LOG_INFO, "conn=%llu: session %s %s (%zu contexts)",
                (unsigned long long)c->id, s->id, resumed ? "resumed" : "established",
-               s->n_contexts);
+               s->contexts.count);
     session_attach(rd, s, c);
     send_authorization_state(rd, s);
 out:
@@ -159,8 +185,12 @@ static void m_ping(rpc_req *r)
 
 static void m_receive(rpc_req *r)
 {
-    if (session_add_contexts(r->conn->session, json_object_get(r->params, "contexts")) != 0) {
-        rpc_answer(r, frames_code_result(400, "contexts must be an array of names"));
+    int rc = session_add_contexts(r->conn->session, json_object_get(r->params, "contexts"),
+                                  (size_t)r->rd->cfg->max_contexts);
+    if (rc != 0) {
+        char msg[96];
+        contexts_error(r->rd, rc, msg, sizeof msg);
+        rpc_answer(r, frames_code_result(400, msg));
         return;
     }
     rpc_answer(r, frames_code_result(200, "Receiving all inbound related to the contexts"));

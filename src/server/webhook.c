@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "common/mailbox.h"
@@ -105,6 +106,29 @@ static int backoff_sleep(webhook *w, int ms)
     return stopped ? -1 : 0;
 }
 
+/* One attempt's connect-time check, filled in by open_checked_socket. */
+typedef struct connect_check {
+    const webhook *w;
+    const char *refused; /* why the address was refused, or NULL */
+} connect_check;
+
+/* libcurl asks us for each socket it connects, with the resolved address:
+ * the one place every URL notation and every DNS answer ends up, so the
+ * address policy is applied here rather than to the URL's text. */
+static curl_socket_t open_checked_socket(void *user, curlsocktype purpose,
+                                         struct curl_sockaddr *addr)
+{
+    connect_check *chk = user;
+    if (purpose == CURLSOCKTYPE_IPCXN) {
+        const char *why = addr_internal_reason(&addr->addr);
+        if (why && !addr_allowed(chk->w->cfg.allow, &addr->addr)) {
+            chk->refused = why;
+            return CURL_SOCKET_BAD;
+        }
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
+
 static void deliver(webhook *w, CURL *curl, struct curl_slist *headers, const hook_post *p)
 {
     char *shown = webhook_url_for_log(p->url);
@@ -125,8 +149,20 @@ static void deliver(webhook *w, CURL *curl, struct curl_slist *headers, const ho
         curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, transfer_progress);
         curl_easy_setopt(curl, CURLOPT_XFERINFODATA, w);
+        /* a proxy from the environment would be the address checked */
+        curl_easy_setopt(curl, CURLOPT_PROXY, "");
+        connect_check chk = {.w = w};
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &chk);
 
         CURLcode rc = curl_easy_perform(curl);
+        if (chk.refused && rc != CURLE_OK) {
+            log_write(w->log, RELAY_LOG_WARN,
+                      "webhook %s: refused: it resolves to a %s (webhook_allow permits chosen "
+                      "ranges); not posted",
+                      url_log, chk.refused);
+            break;
+        }
         long status = 0;
         if (rc == CURLE_OK)
             curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -7,6 +7,7 @@
 #ifndef RELAYD_WEBHOOK_H
 #define RELAYD_WEBHOOK_H
 
+#include "addr_policy.h"
 #include "common/log.h"
 
 typedef struct webhook webhook;
@@ -16,13 +17,18 @@ typedef struct webhook_config {
     int max_attempts; /* 0: 3 */
     int backoff_ms;   /* first retry delay, doubled each time; 0: 500 */
     const log_sink *log; /* where delivery failures are logged; must outlive the webhook */
+    /* Internal addresses (addr_policy.h) are refused at connect time unless
+     * in here; NULL: none allowed. Must outlive the webhook. */
+    const addr_allow *allow;
 } webhook_config;
 
 /* cfg may be NULL (defaults). NULL if the thread cannot start. */
 webhook *webhook_start(const webhook_config *cfg);
 /* Queues one POST (url and body are copied). Posts are delivered one at a
  * time in the order queued (so posts to one URL keep their order; a
- * receiver being retried delays the ones behind it). 0 if queued, -1 if
+ * receiver being retried delays the ones behind it). A URL whose host
+ * resolves to an internal address not in cfg.allow is not posted to (nor
+ * retried); redirects are never followed. 0 if queued, -1 if
  * the URL is invalid, the webhook is stopping or out of memory. Any thread. */
 int webhook_post(webhook *w, const char *url, const char *json_body);
 /* Waits up to drain_ms for the queue to empty, then stops and frees. */

@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,13 @@ typedef struct out_frame {
 } out_frame;
 
 /* What another thread asks of the service thread. */
+typedef enum { WS_CMD_SEND, WS_CMD_CLOSE, WS_CMD_FRAME_DONE, WS_CMD_AUTHENTICATED } ws_cmd_kind;
+
 typedef struct ws_cmd {
     mailbox_msg link;
+    ws_cmd_kind kind;
     uint64_t conn;
-    out_frame *frame; /* NULL: close the connection */
+    out_frame *frame; /* WS_CMD_SEND */
 } ws_cmd;
 
 /* lws per-session data: one per connection, owned by the service thread. */
@@ -33,7 +37,13 @@ typedef struct ws_conn {
     struct lws *wsi;
     struct ws_conn *next_conn;
     out_frame *out_head, *out_tail;
+    size_t out_bytes;  /* queued in out_head..out_tail, not yet written */
     int closing;
+    int overflowed;    /* dropped for not reading: nothing more is queued */
+    int in_core;       /* frames handed to the core, not yet done */
+    int authenticated; /* max_frame applies, else max_frame_unauthenticated */
+    struct sockaddr_storage peer_addr; /* counted against max_connections_per_address */
+    int rx_paused;     /* we stopped reading: in_core reached the bound */
     char *rx;
     size_t rx_len, rx_cap;
     size_t rx_total; /* bytes of the current message, kept or not */
@@ -47,6 +57,10 @@ struct ws_server {
     mailbox inbox;
     ws_callbacks cb;
     size_t max_frame;
+    size_t max_frame_unauthenticated;
+    size_t max_outbound;
+    int max_in_flight;
+    int max_connections, max_connections_per_address;
     uint64_t next_id;
     ws_conn *conns; /* live connections, service thread only */
     /* The certificate every new handshake presents. Replaced by
@@ -92,6 +106,25 @@ static void unlink_conn(ws_server *ws, ws_conn *c)
         }
 }
 
+static void conn_free_queues(ws_conn *c);
+
+/* A peer that does not read while we keep producing for it: drop what is
+ * queued and the connection (its session stays resumable in the core). A
+ * close handshake would wait behind the very data it does not read, so the
+ * socket is killed on lws's next pass instead. */
+static void overflow(ws_server *ws, ws_conn *c)
+{
+    if (c->overflowed)
+        return;
+    c->overflowed = 1;
+    server_log(RELAY_LOG_WARN,
+               "ws: conn=%llu does not read: %zu bytes unsent (max_outbound_bytes %zu); dropped",
+               (unsigned long long)c->id, c->out_bytes, ws->max_outbound);
+    conn_free_queues(c);
+    c->out_bytes = 0;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
 /* Moves queued commands onto their connections (service thread). */
 static void drain_inbox(ws_server *ws)
 {
@@ -102,7 +135,23 @@ static void drain_inbox(ws_server *ws)
         ws_conn *c = find_conn(ws, cmd->conn);
         if (!c) {
             free(cmd->frame); /* the connection is gone: nothing to do */
+        } else if (cmd->kind == WS_CMD_AUTHENTICATED) {
+            c->authenticated = 1;
+        } else if (cmd->kind == WS_CMD_FRAME_DONE) {
+            /* Reading resumes at half the bound, not at each done frame, so a
+             * flooding peer is served in batches rather than byte by byte. */
+            if (c->in_core > 0)
+                c->in_core--;
+            if (c->rx_paused && c->in_core <= ws->max_in_flight / 2) {
+                c->rx_paused = 0;
+                lws_rx_flow_control(c->wsi, 1);
+            }
+        } else if (cmd->frame && (c->overflowed ||
+                                  c->out_bytes + cmd->frame->len > ws->max_outbound)) {
+            overflow(ws, c);
+            free(cmd->frame);
         } else if (cmd->frame) {
+            c->out_bytes += cmd->frame->len;
             if (c->out_tail)
                 c->out_tail->next = cmd->frame;
             else
@@ -122,7 +171,7 @@ static void rx_append(ws_server *ws, ws_conn *c, const void *in, size_t len)
     c->rx_total += len;
     if (c->rx_oversize)
         return;
-    if (c->rx_len + len > ws->max_frame) {
+    if (c->rx_len + len > (c->authenticated ? ws->max_frame : ws->max_frame_unauthenticated)) {
         c->rx_oversize = 1;
         free(c->rx);
         c->rx = NULL;
@@ -157,6 +206,45 @@ static void conn_free_queues(ws_conn *c)
     c->rx = NULL;
 }
 
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return 0;
+}
+
+/* Whether a new TCP connection from addr may proceed: the totals are
+ * checked at accept, before a handshake buffer is spent on it, so idle
+ * sockets from one address cannot take every descriptor from real clients.
+ * (Sockets still in the handshake are not counted here; lws drops those
+ * that do not finish within its timeout_secs.) */
+static int admit(ws_server *ws, const struct sockaddr_storage *addr)
+{
+    int total = 0, same = 0;
+    for (ws_conn *c = ws->conns; c; c = c->next_conn) {
+        total++;
+        same += same_address(&c->peer_addr, addr);
+    }
+    if (total >= ws->max_connections) {
+        server_log(RELAY_LOG_WARN, "ws: connection refused: max_connections (%d) open",
+                   ws->max_connections);
+        return 0;
+    }
+    if (same >= ws->max_connections_per_address) {
+        server_log(RELAY_LOG_WARN,
+                   "ws: connection refused: max_connections_per_address (%d) from one address",
+                   ws->max_connections_per_address);
+        return 0;
+    }
+    return 1;
+}
+
 static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                           size_t len)
 {
@@ -175,8 +263,18 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
             drain_inbox(ws);
         break;
 
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+        const struct lws_filter_network_conn_args *a = user;
+        if (ws && a && !admit(ws, &a->cli_addr))
+            return -1;
+        break;
+    }
+
     case LWS_CALLBACK_ESTABLISHED: {
         memset(c, 0, sizeof *c);
+        socklen_t alen = sizeof c->peer_addr;
+        if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&c->peer_addr, &alen) != 0)
+            memset(&c->peer_addr, 0, sizeof c->peer_addr);
         c->id = ++ws->next_id;
         c->wsi = wsi;
         c->next_conn = ws->conns;
@@ -216,6 +314,12 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         size_t text_len = c->rx_len;
         c->rx = NULL;
         c->rx_len = c->rx_cap = 0;
+        /* One peer's flood must not queue unbounded work ahead of everyone
+         * else's frames on the core: stop reading it until the core is done. */
+        if (++c->in_core >= ws->max_in_flight && !c->rx_paused) {
+            c->rx_paused = 1;
+            lws_rx_flow_control(wsi, 0);
+        }
         ws->cb.on_frame(ws->cb.user, c->id, text, text_len);
         break;
 
@@ -231,6 +335,7 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         c->out_head = f->next;
         if (!c->out_head)
             c->out_tail = NULL;
+        c->out_bytes -= f->len;
         int n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
         free(f);
         if (n < 0)
@@ -293,6 +398,15 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
             return NULL;
         }
     }
+    ws->max_frame_unauthenticated = cfg->max_frame_unauthenticated &&
+                                            cfg->max_frame_unauthenticated < cfg->max_frame
+                                        ? cfg->max_frame_unauthenticated
+                                        : cfg->max_frame;
+    ws->max_outbound = cfg->max_outbound ? cfg->max_outbound : (size_t)16 * 1024 * 1024;
+    ws->max_in_flight = cfg->max_in_flight > 0 ? cfg->max_in_flight : 16;
+    ws->max_connections = cfg->max_connections > 0 ? cfg->max_connections : 1000;
+    ws->max_connections_per_address =
+        cfg->max_connections_per_address > 0 ? cfg->max_connections_per_address : 100;
     mailbox_init(&ws->inbox, wake_service, ws);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
@@ -330,13 +444,14 @@ ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb)
     return ws;
 }
 
-static void post(ws_server *ws, uint64_t conn, out_frame *frame)
+static void post(ws_server *ws, ws_cmd_kind kind, uint64_t conn, out_frame *frame)
 {
     ws_cmd *cmd = calloc(1, sizeof *cmd);
     if (!cmd) {
         free(frame);
         return;
     }
+    cmd->kind = kind;
     cmd->conn = conn;
     cmd->frame = frame;
     mailbox_push(&ws->inbox, &cmd->link);
@@ -352,14 +467,24 @@ void ws_send(ws_server *ws, uint64_t conn, char *text)
         f->next = NULL;
         f->len = len;
         memcpy(f->buf + LWS_PRE, text, len);
-        post(ws, conn, f);
+        post(ws, WS_CMD_SEND, conn, f);
     }
     free(text);
 }
 
 void ws_close(ws_server *ws, uint64_t conn)
 {
-    post(ws, conn, NULL);
+    post(ws, WS_CMD_CLOSE, conn, NULL);
+}
+
+void ws_authenticated(ws_server *ws, uint64_t conn)
+{
+    post(ws, WS_CMD_AUTHENTICATED, conn, NULL);
+}
+
+void ws_frame_done(ws_server *ws, uint64_t conn)
+{
+    post(ws, WS_CMD_FRAME_DONE, conn, NULL);
 }
 
 void ws_stop(ws_server *ws)

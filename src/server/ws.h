@@ -21,6 +21,14 @@ typedef struct ws_config {
     const char *cert;   /* PEM, with plain = 0 */
     const char *key;
     size_t max_frame;   /* larger messages are refused with on_oversize */
+    size_t max_frame_unauthenticated; /* the same before ws_authenticated */
+    size_t max_outbound;/* unsent bytes queued for one connection; past it
+                           the connection is dropped (a peer that does not
+                           read cannot make us hold more) */
+    int max_connections;          /* open at once; more are refused at accept */
+    int max_connections_per_address; /* from one peer address */
+    int max_in_flight;  /* frames handed to on_frame and not yet reported
+                           done; past it we stop reading that socket */
 } ws_config;
 
 /* Called on the WebSocket thread; they must not block. */
@@ -38,6 +46,14 @@ typedef struct ws_callbacks {
 ws_server *ws_start(const ws_config *cfg, const ws_callbacks *cb);
 /* Queues a text frame (takes ownership of text). Any thread. */
 void ws_send(ws_server *ws, uint64_t conn, char *text);
+/* The core has handled one frame of conn (every on_frame call gets exactly
+ * one). Reading resumes once few enough are in flight. Any thread. */
+void ws_frame_done(ws_server *ws, uint64_t conn);
+/* conn has logged in: from now on messages up to max_frame are taken (an
+ * anonymous peer only makes us buffer max_frame_unauthenticated). Frames
+ * queued with ws_send after this call are written after it takes effect.
+ * Any thread. */
+void ws_authenticated(ws_server *ws, uint64_t conn);
 /* Closes a connection after its queued frames are written. Any thread. */
 void ws_close(ws_server *ws, uint64_t conn);
 /* Loads cert/key and makes every later TLS handshake present them; open

@@ -200,7 +200,8 @@ if [ "$RELAYD_NEEDED" = 1 ]; then
   start_bg relayd "$OUT/relayd.log" "$RELAYD" --ws-listen "127.0.0.1:$WS_PORT" "${WS_ARGS[@]}" \
     --sip-listen "127.0.0.1:$SIP_RELAYD" --media-ip 127.0.0.1 \
     --rtp-ports "$RTP0-$((RTP0 + 9))" --auth "$PROJECT:$TOKEN" \
-    --refer-timeout-ms 8000 --log-level debug --ready-file "$OUT/relayd.ready"
+    --refer-timeout-ms 8000 --webhook-allow 127.0.0.1/32 \
+    --log-level debug --ready-file "$OUT/relayd.ready"
   wait_file "$OUT/relayd.ready" 10 "$PID_relayd" || {
     cat "$OUT/relayd.log" >&2
     die "relayd did not become ready within 10 s"

@@ -48,7 +48,9 @@ static int setup(void **state)
     (void)state;
     const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:35600", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "35700-35799", "--auth",
-                          PROJECT ":" TOKEN, "--log-level", "debug", NULL};
+                          PROJECT ":" TOKEN, "--log-level", "debug",
+                          /* the play's status_url goes to the test's own sink */
+                          "--webhook-allow", "127.0.0.1/32", NULL};
     return relayd_proc_start(&server, args, "relayd-calling.log");
 }
 

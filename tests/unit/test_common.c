@@ -9,6 +9,7 @@
 #include "common/jsonrpc.h"
 #include "common/log.h"
 #include "common/mailbox.h"
+#include "common/sip_header.h"
 #include "common/sip_uri.h"
 #include "common/uuid.h"
 
@@ -83,6 +84,70 @@ static void sip_uri_rejects_hostile(void **state)
     big[sizeof big - 1] = '\0';
     assert_int_equal(sip_uri_validate(big, &why), -1);
     assert_string_equal(why, "URI too long");
+}
+
+static int header_ok(const char *name, const char *value, const char **why)
+{
+    return sip_header_validate(name, strlen(name), value, strlen(value), why) == 0;
+}
+
+static void sip_header_accepts_custom(void **state)
+{
+    (void)state;
+    assert_true(header_ok("X-Account", "42", NULL));
+    assert_true(header_ok("User-to-User", "56a390f3d2b7310023a;encoding=hex", NULL));
+    assert_true(header_ok("Reason", "SIP;cause=200;text=\"transfer\"\tok", NULL));
+}
+
+static void sip_header_refuses_reserved_long_and_compact(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    /* every long name the stack writes, in any case */
+    const char *lng[] = {"Via", "FROM", "to", "call-id", "CSeq", "Contact", "Max-Forwards",
+                         "Route", "Record-Route", "Content-Length", "content-type",
+                         "Content-Encoding", "Supported", "Subject", "Event", "Allow-Events",
+                         "Refer-To", "REFERRED-BY", "Session-Expires", "Identity",
+                         "Proxy-Authorization", "Authorization", "Require"};
+    for (size_t i = 0; i < sizeof lng / sizeof lng[0]; i++) {
+        assert_false(header_ok(lng[i], "x", &why));
+        assert_string_equal(why, "header is reserved (set by relayd itself)");
+    }
+    /* i: would replace the Call-ID, v: add a Via... and every other letter */
+    const char *compact = "ivftmlckesorbxuyanjd";
+    for (const char *p = compact; *p; p++) {
+        char name[2] = {*p, 0};
+        assert_false(header_ok(name, "x", NULL));
+        name[0] = (char)(*p - 'a' + 'A');
+        assert_false(header_ok(name, "x", NULL));
+    }
+    assert_true(sip_header_reserved("q"));
+    assert_false(sip_header_reserved("X-i"));
+}
+
+static void sip_header_refuses_line_breaks_nul_and_size(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    assert_false(header_ok("X-A", "1\r\nVia: SIP/2.0/UDP evil", &why));
+    assert_string_equal(why, "header value contains CR, LF or NUL");
+    assert_false(header_ok("X-A", "1\nVia: x", NULL));
+    assert_false(header_ok("X-A", "a\x01b", NULL));
+    /* a NUL inside the JSON string: the length says there is more */
+    assert_int_equal(sip_header_validate("X-A", 3, "ok\0\r\nVia: x", 13, &why), -1);
+    assert_string_equal(why, "header value contains CR, LF or NUL");
+    assert_int_equal(sip_header_validate("X-A\0i", 5, "v", 1, NULL), -1);
+    assert_false(header_ok("X A", "v", &why));
+    assert_string_equal(why, "header name is not a SIP token");
+    assert_false(header_ok("X-A:", "v", NULL));
+    assert_false(header_ok("", "v", NULL));
+    char big[SIP_HEADER_VALUE_MAX + 2];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_false(header_ok("X-A", big, &why));
+    assert_string_equal(why, "header name or value too long");
+    big[SIP_HEADER_VALUE_MAX] = '\0';
+    assert_true(header_ok("X-A", big, NULL));
 }
 
 static void uuids_are_v4_and_distinct(void **state)
@@ -189,6 +254,9 @@ int main(void)
         cmocka_unit_test(scrub_handles_short_truncated_and_escaped),
         cmocka_unit_test(sip_uri_accepts_valid),
         cmocka_unit_test(sip_uri_rejects_hostile),
+        cmocka_unit_test(sip_header_accepts_custom),
+        cmocka_unit_test(sip_header_refuses_reserved_long_and_compact),
+        cmocka_unit_test(sip_header_refuses_line_breaks_nul_and_size),
         cmocka_unit_test(uuids_are_v4_and_distinct),
         cmocka_unit_test(envelopes_match_jansson_byte_for_byte),
         cmocka_unit_test(mailbox_keeps_order),

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -104,6 +105,10 @@ static int count(const char *hay, const char *needle)
     return n;
 }
 
+/* The sink listens on loopback, which status_url may reach only when the
+ * operator allows it (webhook_allow); the tests that deliver allow it. */
+static addr_allow loopback;
+
 /* -------------------------------------------------------------- tests */
 
 static void delivers_in_order(void **state)
@@ -111,7 +116,7 @@ static void delivers_in_order(void **state)
     (void)state;
     sink s;
     sink_start(&s, NULL, NULL);
-    webhook *w = webhook_start(&(webhook_config){.log = &test_log});
+    webhook *w = webhook_start(&(webhook_config){.allow = &loopback, .log = &test_log});
     assert_non_null(w);
     char url[128];
     sink_url(&s, url, sizeof url, "?token=abc");
@@ -138,7 +143,7 @@ static void retries_after_503(void **state)
     sink s;
     sink_start(&s, "503", "2");
     log_text[0] = '\0';
-    webhook *w = webhook_start(&(webhook_config){.log = &test_log, .backoff_ms = 50, .max_attempts = 4});
+    webhook *w = webhook_start(&(webhook_config){.allow = &loopback, .log = &test_log, .backoff_ms = 50, .max_attempts = 4});
     char url[128];
     sink_url(&s, url, sizeof url, NULL);
     assert_int_equal(webhook_post(w, url, "{\"state\":\"success\"}"), 0);
@@ -157,7 +162,7 @@ static void gives_up_and_does_not_retry_client_errors(void **state)
     sink s;
     sink_start(&s, "500", "100");
     log_text[0] = '\0';
-    webhook *w = webhook_start(&(webhook_config){.log = &test_log, .backoff_ms = 20, .max_attempts = 3});
+    webhook *w = webhook_start(&(webhook_config){.allow = &loopback, .log = &test_log, .backoff_ms = 20, .max_attempts = 3});
     char url[128];
     sink_url(&s, url, sizeof url, NULL);
     assert_int_equal(webhook_post(w, url, "{}"), 0);
@@ -168,7 +173,7 @@ static void gives_up_and_does_not_retry_client_errors(void **state)
 
     sink_start(&s, "404", "1");
     log_text[0] = '\0';
-    w = webhook_start(&(webhook_config){.log = &test_log, .backoff_ms = 20, .max_attempts = 3});
+    w = webhook_start(&(webhook_config){.allow = &loopback, .log = &test_log, .backoff_ms = 20, .max_attempts = 3});
     sink_url(&s, url, sizeof url, NULL);
     assert_int_equal(webhook_post(w, url, "{\"a\":1}"), 0);
     assert_int_equal(webhook_post(w, url, "{\"b\":2}"), 0);
@@ -186,7 +191,7 @@ static void connection_refused_is_retried_then_dropped(void **state)
     sink_start(&s, NULL, NULL);
     free(sink_stop(&s)); /* now nothing listens on that port */
     log_text[0] = '\0';
-    webhook *w = webhook_start(&(webhook_config){.log = &test_log, .backoff_ms = 20,
+    webhook *w = webhook_start(&(webhook_config){.allow = &loopback, .log = &test_log, .backoff_ms = 20,
                                                  .max_attempts = 2, .timeout_ms = 1000});
     char url[160];
     snprintf(url, sizeof url, "http://alice:s3cret@127.0.0.1:%d/hook?sig=xyz", s.port);
@@ -203,7 +208,7 @@ static void stop_does_not_wait_for_a_dead_receiver(void **state)
 {
     (void)state;
     /* a receiver that keeps failing, and a long backoff */
-    webhook *w = webhook_start(&(webhook_config){.log = &test_log, .backoff_ms = 10000});
+    webhook *w = webhook_start(&(webhook_config){.allow = &loopback, .log = &test_log, .backoff_ms = 10000});
     sink s;
     sink_start(&s, "503", "100");
     char url[128];
@@ -259,8 +264,94 @@ static void url_scrubbing_and_validation(void **state)
     webhook_stop(w, 0);
 }
 
+static int internal(const char *ip)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+        ss.ss_family = AF_INET;
+    else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+        ss.ss_family = AF_INET6;
+    else
+        fail_msg("bad test address %s", ip);
+    return addr_internal_reason((struct sockaddr *)&ss) != NULL;
+}
+
+static void address_classifier(void **state)
+{
+    (void)state;
+    const char *inside[] = {"127.0.0.1", "127.255.0.9", "0.0.0.0", "0.1.2.3", "10.1.2.3",
+                            "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1",
+                            "169.254.169.254", "169.254.0.1", "224.0.0.1", "255.255.255.255",
+                            "240.0.0.1", "::1", "::", "fe80::1", "febf::1", "fc00::1", "fd12::1",
+                            "ff02::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
+                            "::ffff:10.0.0.1", "64:ff9b::7f00:1", "::127.0.0.1", "fec0::1"};
+    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++)
+        if (!internal(inside[i]))
+            fail_msg("%s should be internal", inside[i]);
+    const char *outside[] = {"8.8.8.8", "93.184.216.34", "172.32.0.1", "11.0.0.1",
+                             "100.128.0.1", "2001:4860:4860::8888", "::ffff:8.8.8.8",
+                             "2606:4700::1111"};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++)
+        if (internal(outside[i]))
+            fail_msg("%s should be public", outside[i]);
+
+    addr_allow allow = {0};
+    assert_int_equal(addr_range_parse("127.0.0.0/8", &allow.ranges[allow.n++]), 0);
+    assert_int_equal(addr_range_parse("fd00::/8", &allow.ranges[allow.n++]), 0);
+    struct sockaddr_in a4 = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.9.9.9", &a4.sin_addr);
+    assert_true(addr_allowed(&allow, (struct sockaddr *)&a4));
+    inet_pton(AF_INET, "10.0.0.1", &a4.sin_addr);
+    assert_false(addr_allowed(&allow, (struct sockaddr *)&a4));
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET6, "fd12::1", &a6.sin6_addr);
+    assert_true(addr_allowed(&allow, (struct sockaddr *)&a6));
+    inet_pton(AF_INET6, "::1", &a6.sin6_addr);
+    assert_false(addr_allowed(&allow, (struct sockaddr *)&a6));
+    assert_false(addr_allowed(NULL, (struct sockaddr *)&a6));
+    addr_range r;
+    assert_int_equal(addr_range_parse("127.0.0.1/33", &r), -1);
+    assert_int_equal(addr_range_parse("::1/129", &r), -1);
+    assert_int_equal(addr_range_parse("localhost", &r), -1);
+    assert_int_equal(addr_range_parse("10.0.0.0/", &r), -1);
+}
+
+/* Every spelling of loopback reaches the same connect-time check: nothing
+ * is posted, nothing retried, and the log says why. */
+static void internal_targets_are_refused_in_any_notation(void **state)
+{
+    (void)state;
+    sink s;
+    sink_start(&s, NULL, NULL);
+    log_text[0] = '\0';
+    webhook *w = webhook_start(&(webhook_config){.log = &test_log, .backoff_ms = 20});
+    assert_non_null(w);
+    const char *hosts[] = {"127.0.0.1", "2130706433", "0x7f000001", "0177.0.0.1", "127.1",
+                           "localhost", "[::ffff:127.0.0.1]", "[::1]", "0.0.0.0"};
+    size_t n = sizeof hosts / sizeof hosts[0];
+    for (size_t i = 0; i < n; i++) {
+        char url[128];
+        snprintf(url, sizeof url, "http://%s:%d/status", hosts[i], s.port);
+        assert_int_equal(webhook_post(w, url, "{\"x\":1}"), 0);
+    }
+    webhook_stop(w, 10000);
+    char *got = sink_stop(&s);
+    assert_string_equal(got, ""); /* the sink heard nothing */
+    free(got);
+    pthread_mutex_lock(&log_lock);
+    int refused = count(log_text, "refused: it resolves to a");
+    int retried = count(log_text, "retry");
+    pthread_mutex_unlock(&log_lock);
+    if (refused != (int)n || retried != 0)
+        fail_msg("refused %d of %zu, retried %d; log:\n%s", refused, n, retried, log_text);
+}
+
 int main(void)
 {
+    if (addr_range_parse("127.0.0.1/32", &loopback.ranges[0]) != 0)
+        return 1;
+    loopback.n = 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(delivers_in_order),
         cmocka_unit_test(retries_after_503),
@@ -268,6 +359,8 @@ int main(void)
         cmocka_unit_test(connection_refused_is_retried_then_dropped),
         cmocka_unit_test(stop_does_not_wait_for_a_dead_receiver),
         cmocka_unit_test(url_scrubbing_and_validation),
+        cmocka_unit_test(address_classifier),
+        cmocka_unit_test(internal_targets_are_refused_in_any_notation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

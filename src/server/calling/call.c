@@ -162,6 +162,15 @@ static call *call_new(const sip_leg_info *info, const char *context, session *ow
     return c;
 }
 
+/* Linear, but in calls relayd holds at most max_calls of, once per INVITE. */
+static size_t calls_owned_by(const relayd *rd, const session *s)
+{
+    size_t n = 0;
+    for (const call *c = rd->calls; c; c = c->next)
+        n += c->owner == s;
+    return n;
+}
+
 int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info)
 {
     relayd *rd = user;
@@ -174,8 +183,14 @@ int calls_on_incoming(void *user, sip_leg *leg, const sip_leg_info *info)
                    info->request_uri, context ? context : "");
         return 480;
     }
-    if (rd->n_calls >= PROTO_MAX_ACTIVE_CALLS * 10) {
-        server_log(RELAY_LOG_WARN, "call to %s refused: too many calls", info->request_uri);
+    if (rd->n_calls >= (size_t)rd->cfg->max_calls) {
+        server_log(RELAY_LOG_WARN, "call to %s refused: max_calls (%d) reached",
+                   info->request_uri, rd->cfg->max_calls);
+        return 503;
+    }
+    if (calls_owned_by(rd, s) >= (size_t)rd->cfg->max_calls_per_session) {
+        server_log(RELAY_LOG_WARN, "call to %s refused: session %s holds max_calls_per_session (%d)",
+                   info->request_uri, s->id, rd->cfg->max_calls_per_session);
         return 503;
     }
     call *c = call_new(info, context, s);

@@ -5,27 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_HEADER_LINE 512
+#include "common/sip_header.h"
 
-static int header_ok(const char *name, const char *value)
-{
-    static const char *const reserved[] = {"refer-to", "referred-by", "via", "from", "to",
-                                           "call-id", "cseq", "contact", "content-length",
-                                           "content-type", "max-forwards", "event", NULL};
-    if (!name || !value || !*name || strlen(name) > 64 || strlen(value) > 256)
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("-.!%*_+`'~", *p)))
-            return 0;
-    for (const char *p = value; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t')
-            return 0;
-    for (int i = 0; reserved[i]; i++)
-        if (strcasecmp(name, reserved[i]) == 0)
-            return 0;
-    return 1;
-}
+#define MAX_HEADER_LINE (SIP_HEADER_NAME_MAX + 2 + SIP_HEADER_VALUE_MAX)
 
 const char *call_headers_build(json_t *headers, char **out)
 {
@@ -42,11 +24,13 @@ const char *call_headers_build(json_t *headers, char **out)
     json_t *h;
     json_array_foreach(headers, i, h)
     {
-        const char *name = json_string_value(json_object_get(h, "name"));
-        const char *value = json_string_value(json_object_get(h, "value"));
-        if (!header_ok(name, value)) {
+        json_t *jn = json_object_get(h, "name"), *jv = json_object_get(h, "value");
+        const char *name = json_string_value(jn), *value = json_string_value(jv);
+        const char *why = NULL;
+        if (sip_header_validate(name, json_string_length(jn), value, json_string_length(jv),
+                                &why) != 0) {
             free(buf);
-            return "invalid or reserved SIP header in headers";
+            return why;
         }
         len += (size_t)snprintf(buf + len, cap - len, "%s%s: %s", len ? "\r\n" : "", name, value);
     }
