@@ -459,11 +459,11 @@ case $CASE in
     assert_webhooks "inProgress/202/- inProgress/202/100 success/202/200"
     assert_heard_prompt
     EV=$(ctrl_events)
-    echo "$EV" | grep -q "^TRANSFER sip:office@127.0.0.1:$SIP_RELAYD <$TARGET_URI>" &&
+    grep -q "^TRANSFER sip:office@127.0.0.1:$SIP_RELAYD <$TARGET_URI>" <<<"$EV" &&
       pass "baresip got the REFER to <$TARGET_URI>" || fail "baresip saw no TRANSFER event: $EV"
-    echo "$EV" | grep -q "^CALL_ESTABLISHED $TARGET_URI" &&
+    grep -q "^CALL_ESTABLISHED $TARGET_URI" <<<"$EV" &&
       pass "baresip's new call to the target was established" || fail "no CALL_ESTABLISHED to $TARGET_URI"
-    echo "$EV" | grep -q "^CALL_CLOSED sip:office@127.0.0.1:$SIP_RELAYD" &&
+    grep -q "^CALL_CLOSED sip:office@127.0.0.1:$SIP_RELAYD" <<<"$EV" &&
       pass "relayd ended the transferor's leg" || fail "the original call was not closed"
     ;;
   target_busy)
@@ -476,7 +476,7 @@ case $CASE in
     assert_webhooks "inProgress/202/- inProgress/202/100 busy/202/486"
     assert_heard_prompt
     EV=$(ctrl_events)
-    echo "$EV" | grep -q "^CALL_CLOSED $TARGET_URI 486 Busy Here" &&
+    grep -q "^CALL_CLOSED $TARGET_URI 486 Busy Here" <<<"$EV" &&
       pass "baresip's call to the target was refused 486" || fail "no CALL_CLOSED 486 from the target: $EV"
     ;;
   refer_rejected)
@@ -530,7 +530,7 @@ case $CASE in
     expect_eq "referrer saw NOTIFYs" "$(grep -o 'NOTIFY[12] SIP/2.0 [0-9]*' "$OUT/referrer.log" | paste -sd' ')" "NOTIFY1 SIP/2.0 100 NOTIFY2 SIP/2.0 200"
     assert_target_answered
     EV=$(ctrl_events)
-    echo "$EV" | grep -q "^TRANSFER " && pass "baresip reported the TRANSFER" || fail "no TRANSFER event from baresip: $EV"
+    grep -q "^TRANSFER " <<<"$EV" && pass "baresip reported the TRANSFER" || fail "no TRANSFER event from baresip: $EV"
     ;;
 esac
 

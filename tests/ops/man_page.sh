@@ -21,7 +21,9 @@ for k in "${keys[@]}"; do
 done
 # and nothing documented that relayd would refuse
 while read -r k; do
-  printf '%s\n' "${keys[@]}" | grep -qx "$k" || { echo "man/relayd.8 documents unknown key '$k'"; fails=1; }
+  # (a here-string, not a pipe: with pipefail, grep -q leaving early
+  # would fail the pipe by SIGPIPE and report a known key as unknown)
+  grep -qx "$k" <<<"$(printf '%s\n' "${keys[@]}")" || { echo "man/relayd.8 documents unknown key '$k'"; fails=1; }
 done < <(sed -n '/^\.SH CONFIGURATION KEYS/,/^\.SH SIGNALS/s/^\.B[IR]\{0,1\} \([a-z_]*\)\( .*\)\{0,1\}$/\1/p' "$page" | sort -u)
 [ "$fails" = 0 ] && echo "ok: ${#keys[@]} keys documented in man/relayd.8, relayd.conf and --help"
 [ "$fails" = 0 ]

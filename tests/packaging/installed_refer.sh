@@ -37,7 +37,7 @@ flags=$(pkg-config --cflags --libs relay) || die "pkg-config --cflags --libs rel
 log "pkg-config --cflags --libs relay: $flags"
 cc -Wall -Wextra -Werror -o "$OUT/refer_pc" "$SRC/examples/refer.c" $flags 2>"$OUT/cc.log" ||
   { cat "$OUT/cc.log"; die "cc with pkg-config's flags failed"; }
-readelf -d "$OUT/refer_pc" | grep -q '(NEEDED).*\[librelay.so.0\]' ||
+grep -q '(NEEDED).*\[librelay.so.0\]' <<<"$(readelf -d "$OUT/refer_pc")" ||
   fail "refer_pc does not need librelay.so.0"
 
 # ---------------------------------------------------------- build: find_package
@@ -46,9 +46,9 @@ cmake -S "$SRC/tests/packaging/consumer" -B "$OUT/consumer" -DCMAKE_PREFIX_PATH=
   { cat "$OUT/consumer-configure.log"; die "the find_package(relay) project did not configure"; }
 cmake --build "$OUT/consumer" -j2 >"$OUT/consumer-build.log" 2>&1 ||
   { cat "$OUT/consumer-build.log"; die "the find_package(relay) project did not build"; }
-readelf -d "$OUT/consumer/refer_cmake" | grep -q '(NEEDED).*\[librelay.so.0\]' ||
+grep -q '(NEEDED).*\[librelay.so.0\]' <<<"$(readelf -d "$OUT/consumer/refer_cmake")" ||
   fail "refer_cmake (relay::relay) does not need librelay.so.0"
-readelf -d "$OUT/consumer/refer_cmake_static" | grep -q 'librelay' &&
+grep -q 'librelay' <<<"$(readelf -d "$OUT/consumer/refer_cmake_static")" &&
   fail "refer_cmake_static (relay::relay_static) needs a shared librelay"
 log "built refer_pc (pkg-config), refer_cmake (relay::relay), refer_cmake_static (relay::relay_static)"
 # Each must load the installed library, not a build tree's.

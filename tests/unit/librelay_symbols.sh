@@ -20,7 +20,7 @@ if [ -n "$bad" ]; then
     echo "FAIL: exported symbols without the relay_ prefix:"; printf '  %s\n' $bad; fail=1
 fi
 for must in relay_client_new relay_call_start relay_action_volume relay_call_refer; do
-    printf '%s\n' "$exported" | grep -qx "$must" || { echo "FAIL: $must not exported"; fail=1; }
+    grep -qx "$must" <<<"$(printf '%s\n' "$exported")" || { echo "FAIL: $must not exported"; fail=1; }
 done
 
 soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
@@ -37,7 +37,7 @@ fi
 [ "$(defs "$client_a" | wc -l)" -gt 0 ] || { echo "FAIL: $client_a defines nothing"; fail=1; }
 [ "$(defs "$server_a" | wc -l)" -gt 0 ] || { echo "FAIL: $server_a defines nothing"; fail=1; }
 
-if ! readelf -d "$app" | grep -q "(NEEDED).*\[$soname\]"; then
+if ! grep -q "(NEEDED).*\[$soname\]" <<<"$(readelf -d "$app")"; then
     echo "FAIL: $app does not need $soname"; fail=1
 fi
 set +e
