@@ -3,6 +3,7 @@
  * is parsed by sofia's SDP parser; the answer is short enough to print.
  */
 #include "sip/sdp.h"
+#include "sip/sdp_guard.h"
 
 #include "media/rtp.h"
 
@@ -39,6 +40,10 @@ int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, in
         *no_codec = 1;
         return -1;
     }
+    /* sofia's sdp_parse() can spin forever on malformed input: it only
+     * ever sees bodies that keep to the grammar relayd needs. */
+    if (sdp_guard_check(text, len, why) < 0)
+        return -1;
     su_home_t *home = su_home_new(sizeof *home);
     if (!home) {
         *why = "out of memory";

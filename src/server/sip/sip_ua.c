@@ -22,6 +22,7 @@
 #define SU_TIMER_ARG_T struct sip_leg
 
 #include "sip/sip_ua.h"
+#include "sip/sdp_guard.h"
 
 #include "common/protocol.h"
 #include "media/session.h"
@@ -190,6 +191,22 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
         ladder(ua, "sip -> 200 OK (re-INVITE) [%s]", leg->peer);
         nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                     SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+        return;
+    }
+
+    /* A malformed offer is refused at once, before a client is told of the
+     * call: answering it later would only fail, and sofia's SDP parser must
+     * never see it (sdp_guard.h says why). */
+    const char *bad_sdp;
+    if (sip->sip_payload && sip->sip_payload->pl_len &&
+        sdp_guard_check(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &bad_sdp) < 0) {
+        char peer[sizeof leg->peer], warning[128];
+        peer_of_current(ua->nua, peer, sizeof peer);
+        ladder(ua, "sip <- INVITE with a malformed offer (%s) [%s]", bad_sdp, peer);
+        ladder(ua, "sip -> 488 Not Acceptable Here [%s]", peer);
+        snprintf(warning, sizeof warning, "399 relayd \"%s\"", bad_sdp);
+        nua_respond(nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR(warning), TAG_END());
+        nua_handle_destroy(nh);
         return;
     }
 
