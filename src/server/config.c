@@ -243,6 +243,10 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = parse_hostport(v, &cfg->metrics_ip, &cfg->metrics_port);
     else if (strcmp(key, "log_file") == 0)
         rc = *v == '/' ? set_str(&cfg->log_file, v) : -1; /* reopened after a chdir-free restart too */
+    else if (strcmp(key, "pcap_file") == 0)
+        rc = *v == '/' ? set_str(&cfg->pcap_file, v) : -1;
+    else if (strcmp(key, "pcap_rtp") == 0)
+        rc = parse_int(v, 0, 1, &cfg->pcap_rtp);
     else {
         snprintf(err, errlen, "%s: unknown setting", key);
         return -1;
@@ -354,6 +358,9 @@ void config_usage(const char *prog)
             "  --recordings-dir DIR     where calling.record writes (absolute; /tmp/relayd-recordings)\n"
             "  --log-file PATH          log here instead of stderr (absolute; reopened on SIGHUP)\n"
             "  --metrics-listen IP:PORT Prometheus text at http://IP:PORT/metrics (loopback; off)\n"
+            "  --pcap-file PATH         capture SIP to this pcap file (absolute; reopened on\n"
+            "                           SIGHUP; default off)\n"
+            "  --pcap-rtp 0|1           put every call's RTP into pcap_file too (default 0)\n"
             "  --check-config           check the configuration, print every problem, exit\n"
             "                           (0: fine, 2: problems); binds nothing\n"
             "With no configuration relayd is a loopback-only development instance\n"
@@ -562,6 +569,7 @@ void config_free(relayd_config *cfg)
         OPENSSL_cleanse(cfg->jwt_secret, cfg->jwt_secret_len);
     free(cfg->jwt_secret);
     free(cfg->log_file);
+    free(cfg->pcap_file);
     free(cfg->metrics_ip);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -80,6 +80,8 @@ typedef struct relayd_config {
     unsigned char *jwt_secret; /* HS256 key read from jwt_secret_file; NULL: no JWTs */
     size_t jwt_secret_len;
     char *log_file;        /* NULL: stderr; else appended to, reopened on SIGHUP */
+    char *pcap_file;       /* SIP (and RTP) capture; NULL: off; reopened on SIGHUP */
+    int pcap_rtp;          /* 1: RTP into pcap_file too */
     char *metrics_ip;      /* Prometheus endpoint (metrics_listen); NULL: off */
     int metrics_port;
     int check_only;        /* --check-config: validate, bind nothing, exit */

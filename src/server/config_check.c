@@ -193,6 +193,8 @@ int config_check(const relayd_config *cfg, FILE *out)
     check_dir(&ck, "recordings_dir", cfg->recordings_dir, 1);
     if (cfg->log_file)
         check_writable_file(&ck, "log_file", cfg->log_file);
+    if (cfg->pcap_file)
+        check_writable_file(&ck, "pcap_file", cfg->pcap_file);
     if (cfg->ready_file)
         check_writable_file(&ck, "ready_file", cfg->ready_file);
     for (size_t i = 0; i < cfg->n_routes; i++)

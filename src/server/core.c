@@ -15,6 +15,8 @@
 #include <sofia-sip/su_wait.h>
 
 #include "calling/call.h"
+#include "capture/pcap_writer.h"
+#include "capture/sip_tap.h"
 #include "calling/refer.h"
 #include "common/protocol.h"
 #include "frames.h"
@@ -29,6 +31,10 @@
 #include "sip/sip_ua.h"
 #include "webhook.h"
 #include "ws.h"
+
+/* Packets waiting for the pcap writer: past it they are dropped and
+ * counted, so a slow disk costs the capture, never the calls. */
+#define PCAP_QUEUE_BYTES (8u << 20)
 
 typedef struct core_msg {
     mailbox_msg link;
@@ -289,6 +295,26 @@ static void write_ready_file(const relayd_config *cfg)
     fclose(f);
 }
 
+/* pcap_file: the writer, then the SIP tap whose pipe sofia will dump
+ * into (sip_dump: the path for TPTAG_DUMP). */
+static int start_capture(relayd *rd, char *sip_dump, size_t len)
+{
+    char why[600];
+    if (pcap_writer_start(rd->cfg->pcap_file, PCAP_QUEUE_BYTES, why, sizeof why) != 0) {
+        server_log(RELAY_LOG_ERROR, "%s", why);
+        return -1;
+    }
+    pcap_writer_set_rtp(rd->cfg->pcap_rtp);
+    rd->sip_tap = sip_tap_start(rd->cfg->sip_listen, sip_dump, len, why, sizeof why);
+    if (!rd->sip_tap) {
+        server_log(RELAY_LOG_ERROR, "%s", why);
+        return -1;
+    }
+    server_log(RELAY_LOG_INFO, "capturing SIP%s to %s", rd->cfg->pcap_rtp ? " and RTP" : "",
+               rd->cfg->pcap_file);
+    return 0;
+}
+
 relayd *relayd_create(relayd_config *cfg)
 {
     relayd *rd = calloc(1, sizeof *rd);
@@ -350,9 +376,15 @@ relayd *relayd_create(relayd_config *cfg)
         .on_refer_progress = calls_on_refer_progress,
         .on_progress = calls_on_progress,
     };
+    char sip_dump[64];
+    if (cfg->pcap_file && start_capture(rd, sip_dump, sizeof sip_dump) == 0)
+        ucfg.sip_dump = sip_dump;
+    else if (cfg->pcap_file)
+        goto fail;
     rd->ua = sip_ua_create(rd->root, &ucfg, &ucb);
     if (!rd->ua)
         goto fail;
+    sip_tap_opened(rd->sip_tap); /* sofia holds the dump open now */
 
     webhook_config wcfg = {.allow = &cfg->webhook_allow};
     rd->hooks = webhook_start(&wcfg);
@@ -472,6 +504,15 @@ void relayd_destroy(relayd *rd)
     rd->fetch = NULL;
     media_engine_destroy_logged(rd->media);
     rd->media = NULL;
+    /* every SIP message and RTP packet is in: the capture can end */
+    sip_tap_stop(rd->sip_tap);
+    rd->sip_tap = NULL;
+    if (pcap_writer_active()) {
+        if (pcap_writer_dropped())
+            server_log(RELAY_LOG_WARN, "pcap_file: %llu packet(s) dropped (queue full)",
+                       (unsigned long long)pcap_writer_dropped());
+        pcap_writer_stop();
+    }
     drain_mailbox(rd);
     if (rd->ws) {
         ws_stop(rd->ws);

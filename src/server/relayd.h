@@ -58,6 +58,7 @@ typedef struct relayd {
     int stopping;
     relayd_metrics metrics; /* counters, atomics: bumped on any thread */
     metrics_http *metrics_http; /* the endpoint, when metrics_listen is set */
+    struct sip_tap *sip_tap; /* pcap_file's SIP half; NULL when not capturing */
 } relayd;
 
 typedef void (*core_fn)(relayd *rd, void *arg);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/pcap_writer.h"
 #include "log_file.h"
 #include "relayd.h"
 #include "sd_notify.h"
@@ -68,6 +69,7 @@ static void warn_fixed(const relayd_config *old, const relayd_config *fresh)
         {"node_id", str_differs(old->node_id, fresh->node_id)},
         {"ready_file", str_differs(old->ready_file, fresh->ready_file)},
         {"log_file", !old->log_file != !fresh->log_file},
+        {"pcap_file", !old->pcap_file != !fresh->pcap_file},
         {"metrics_listen", str_differs(old->metrics_ip, fresh->metrics_ip) ||
                                old->metrics_port != fresh->metrics_port},
     };
@@ -143,6 +145,17 @@ static void core_reload(relayd *rd, void *arg)
         else
             SWAP(cur->log_file, fresh.log_file);
     }
+
+    /* pcap_file: the same, for the capture */
+    if (pcap_writer_active() && fresh.pcap_file) {
+        char why[600];
+        if (pcap_writer_reopen(fresh.pcap_file, why, sizeof why) != 0)
+            server_log(RELAY_LOG_WARN, "reload: %s; still capturing to the old file", why);
+        else
+            SWAP(cur->pcap_file, fresh.pcap_file);
+    }
+    cur->pcap_rtp = fresh.pcap_rtp;
+    pcap_writer_set_rtp(cur->pcap_rtp);
 
     /* What can change under a running server; the old values end up in
      * fresh and are freed with it. */

@@ -135,6 +135,7 @@ TLS=0
 STATUS_URL=0
 PLAY=1
 RELAYD_NEEDED=1
+PCAP=0             # 1: relayd captures SIP and RTP (pcap_file); tshark reads it back
 case $CASE in
   refer_success)       IDX=0; CALLER=baresip; TLS=1; STATUS_URL=1 ;;
   refer_rejected)      IDX=1; CALLER=sipp:uac_refer_reject.xml ;;
@@ -143,6 +144,7 @@ case $CASE in
   hostile_uri)         IDX=4; CALLER=sipp:uac_no_refer.xml; PLAY=0 ;;
   refer_success_sipp)  IDX=5; CALLER=sipp:uac_refer_accept.xml; PLAY=0 ;;
   peers_selftest)      IDX=6; CALLER=baresip; RELAYD_NEEDED=0 ;;
+  refer_pcap)          IDX=7; CALLER=baresip; PCAP=1 ;;
   *) die "unknown case '$CASE'" ;;
 esac
 
@@ -197,7 +199,12 @@ if [ "$RELAYD_NEEDED" = 1 ]; then
     WS_ARGS=(--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key")
     DRIVER_TLS=(--ca "$CERTS/ca.pem")
   fi
-  start_bg relayd "$OUT/relayd.log" "$RELAYD" --ws-listen "127.0.0.1:$WS_PORT" "${WS_ARGS[@]}" \
+  PCAP_ARGS=()
+  if [ "$PCAP" = 1 ]; then
+    rm -f "$OUT/relayd.pcap"
+    PCAP_ARGS=(--pcap-file "$OUT/relayd.pcap" --pcap-rtp 1)
+  fi
+  start_bg relayd "$OUT/relayd.log" "$RELAYD" "${PCAP_ARGS[@]}" --ws-listen "127.0.0.1:$WS_PORT" "${WS_ARGS[@]}" \
     --sip-listen "127.0.0.1:$SIP_RELAYD" --media-ip 127.0.0.1 \
     --rtp-ports "$RTP0-$((RTP0 + 9))" --auth "$PROJECT:$TOKEN" \
     --refer-timeout-ms 8000 --webhook-allow 127.0.0.1/32 \
@@ -301,7 +308,7 @@ case $CALLER in
 esac
 # The target either received its call (and ends it within ~3 s) or none.
 TARGET_EXPECTS_CALL=0
-case $CASE in refer_success | target_busy | peers_selftest) TARGET_EXPECTS_CALL=1 ;; esac
+case $CASE in refer_success | target_busy | peers_selftest | refer_pcap) TARGET_EXPECTS_CALL=1 ;; esac
 if [ "$TARGET_EXPECTS_CALL" = 1 ]; then
   wait_pid "$PID_target" 10
   [ "$WAIT_RC" = 0 ] && pass "sipp target scenario $TARGET_SCEN completed" ||
@@ -384,7 +391,7 @@ if [ "$RELAYD_NEEDED" = 1 ]; then
   RELAYD_LADDER=$(sed -nE 's/.* sip (<-|->) (NOTIFY refer ([0-9]+)|[A-Z]+|[0-9]+)( .*|$)/\1 \2/p' "$OUT/relayd.log" |
     sed -E 's/NOTIFY refer/NOTIFY/' | grep -v -- '-> 100$' | paste -sd',' | sed 's/,/, /g')
   case $CASE in
-    refer_success | refer_success_sipp) want_ladder="<- INVITE, -> 180, -> 200, <- ACK, -> REFER, <- 202, <- NOTIFY 100, -> 200, <- NOTIFY 200, -> 200, -> BYE, <- 200" ;;
+    refer_success | refer_success_sipp | refer_pcap) want_ladder="<- INVITE, -> 180, -> 200, <- ACK, -> REFER, <- 202, <- NOTIFY 100, -> 200, <- NOTIFY 200, -> 200, -> BYE, <- 200" ;;
     target_busy) want_ladder="<- INVITE, -> 180, -> 200, <- ACK, -> REFER, <- 202, <- NOTIFY 100, -> 200, <- NOTIFY 486, -> 200, -> BYE, <- 200" ;;
     refer_rejected) want_ladder="<- INVITE, -> 180, -> 200, <- ACK, -> REFER, <- 603, -> BYE, <- 200" ;;
     hangup_before_refer) want_ladder="<- INVITE, -> 180, -> 200, <- ACK, <- BYE, -> 200" ;;
@@ -445,8 +452,41 @@ assert_webhooks() { # the status_url saw the same refer progress
   expect_eq "status_url webhooks" "$got" "$1"
 }
 
+# What tshark reads in relayd's pcap_file: the SIP ladder in the same
+# notation as relayd's log ("<- INVITE", "-> 200", "<- NOTIFY 100" with the
+# sipfrag's status), retransmissions collapsed, "-> 100" left out; RTP
+# packets each way; and any IP or UDP checksum tshark finds wrong.
+assert_pcap() {
+  local pcap=$OUT/relayd.pcap ladder rtp_out rtp_in bad
+  [ -s "$pcap" ] || { fail "relayd wrote no pcap_file"; return; }
+  command -v tshark >/dev/null || { fail "tshark not found: run scripts/deps.sh"; return; }
+  ladder=$(tshark -r "$pcap" -Y sip -T fields -E "separator=|" -e udp.srcport -e sip.Method \
+             -e sip.Status-Code -e sipfrag.line 2>"$OUT/tshark.err" |
+    awk -F"|" -v me="$SIP_RELAYD" '{
+      dir = ($1 == me) ? "->" : "<-"
+      what = ($2 != "") ? $2 : $3
+      if ($2 == "NOTIFY") { split($4, f, " "); what = what " " f[2] }
+      print dir " " what }' | uniq | grep -v -- '-> 100$' | paste -sd',' | sed 's/,/, /g')
+  expect_eq "SIP ladder read by tshark from relayd's pcap_file" "$ladder" "$want_ladder"
+  rtp_out=$(tshark -r "$pcap" -o rtp.heuristic_rtp:TRUE -Y "rtp && ip.src==127.0.0.1 && udp.srcport>=$RTP0 && udp.srcport<=$((RTP0 + 9))" 2>/dev/null | wc -l)
+  rtp_in=$(tshark -r "$pcap" -o rtp.heuristic_rtp:TRUE -Y "rtp && udp.dstport>=$RTP0 && udp.dstport<=$((RTP0 + 9))" 2>/dev/null | wc -l)
+  [ "$rtp_out" -ge 25 ] && pass "pcap_rtp: $rtp_out RTP packets relayd sent (the prompt)" ||
+    fail "pcap_rtp: only $rtp_out RTP packets from relayd in the capture"
+  [ "$rtp_in" -ge 25 ] && pass "pcap_rtp: $rtp_in RTP packets relayd received (baresip)" ||
+    fail "pcap_rtp: only $rtp_in RTP packets to relayd in the capture"
+  bad=$(tshark -r "$pcap" -o udp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+          -Y 'udp.checksum.status == 0 || ip.checksum.status == 0 || _ws.malformed' 2>/dev/null | wc -l)
+  expect_eq "records with a bad checksum or malformed" "$bad" "0"
+}
+
 # ------------------------------------------------------------ per case
 case $CASE in
+  refer_pcap)
+    expect_eq "refer result" "$(field refer_result .code)" "200"
+    expect_eq "calling.call.refer events" "$(refer_events)" "inProgress/202/- inProgress/202/100 success/202/200"
+    assert_target_answered
+    assert_pcap
+    ;;
   refer_success)
     expect_eq "refer result" "$(field refer_result .code)" "200"
     expect_eq "calling.call.refer events" "$(refer_events)" "inProgress/202/- inProgress/202/100 success/202/200"

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <pcap/pcap.h>
 #include <curl/curl.h>
 
 #include <relay/relay.h>
@@ -395,7 +396,41 @@ static relay_status try_connect(const char *token, const char *ca)
     return st;
 }
 
-static void write_reload_conf(const char *conf, const char *certdir, const char *token)
+/* pcap_file of the reload test, and where "logrotate" moves it */
+static char pcap_path[700], pcap_rotated[720];
+
+/* SIP packets to or from relayd's port (those starting with "BYE " counted
+ * apart) and RTP packets in a pcap file relayd wrote. */
+typedef struct capture_count {
+    int sip, bye, rtp;
+} capture_count;
+
+static capture_count count_capture(const char *path, int sip_port, int rtp_min, int rtp_max)
+{
+    capture_count n = {0};
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *r = pcap_open_offline(path, err);
+    if (!r)
+        fail_msg("cannot read %s: %s", path, err);
+    assert_int_equal(pcap_datalink(r), DLT_RAW);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    while (pcap_next_ex(r, &h, &d) == 1) {
+        assert_true(h->caplen >= 28 && d[0] == 0x45 && d[9] == 17); /* IPv4, UDP */
+        int sport = d[20] << 8 | d[21], dport = d[22] << 8 | d[23];
+        if (sport == sip_port || dport == sip_port) {
+            n.sip++;
+            n.bye += h->caplen >= 32 && memcmp(d + 28, "BYE ", 4) == 0;
+        } else if ((sport >= rtp_min && sport <= rtp_max) || (dport >= rtp_min && dport <= rtp_max)) {
+            n.rtp++;
+        }
+    }
+    pcap_close(r);
+    return n;
+}
+
+static void write_reload_conf(const char *conf, const char *certdir, const char *token,
+                              int pcap_rtp)
 {
     write_file(conf,
                "ws_listen = 127.0.0.1:53300\n"
@@ -406,8 +441,10 @@ static void write_reload_conf(const char *conf, const char *certdir, const char 
                "auth = " PROJECT ":%s\n"
                "route = ops:ops\n"
                "metrics_listen = 127.0.0.1:53303\n"
+               "pcap_file = %s\n"
+               "pcap_rtp = %d\n"
                "log_level = info\n",
-               certdir, certdir, token);
+               certdir, certdir, token, pcap_path, pcap_rtp);
 }
 
 static void sighup_swaps_token_and_certificate_under_a_live_call(void **state)
@@ -419,7 +456,11 @@ static void sighup_swaps_token_and_certificate_under_a_live_call(void **state)
     snprintf(ca_a, sizeof ca_a, "%s/ca.pem", a);
     snprintf(ca_b, sizeof ca_b, "%s/ca.pem", b);
     snprintf(conf, sizeof conf, "%s/reload.conf", work);
-    write_reload_conf(conf, a, TOKEN_OLD);
+    snprintf(pcap_path, sizeof pcap_path, "%s/ops.pcap", work);
+    snprintf(pcap_rotated, sizeof pcap_rotated, "%s.1", pcap_path);
+    unlink(pcap_path);
+    unlink(pcap_rotated);
+    write_reload_conf(conf, a, TOKEN_OLD, 0);
     relayd_proc p;
     const char *args[] = {"--config", conf, NULL};
     assert_int_equal(relayd_proc_start(&p, args, "relayd-ops-reload.log"), 0);
@@ -472,8 +513,10 @@ static void sighup_swaps_token_and_certificate_under_a_live_call(void **state)
     double sent_before = sample(m, "relayd_rtp_packets_sent_total");
     free(m);
 
-    /* the call is up: new token, new certificate (another CA), HUP */
-    write_reload_conf(conf, b, TOKEN_NEW);
+    /* the call is up: new token, new certificate (another CA), RTP into
+     * the capture, and the capture file rotated away; HUP */
+    assert_int_equal(rename(pcap_path, pcap_rotated), 0);
+    write_reload_conf(conf, b, TOKEN_NEW, 1);
     kill(p.pid, SIGHUP);
     int reloaded = 0;
     for (int i = 0; i < 100 && !reloaded; i++) {
@@ -545,6 +588,20 @@ static void sighup_swaps_token_and_certificate_under_a_live_call(void **state)
     assert_int_equal(live.hangup, RELAY_OK);
     assert_int_equal(live.ended, RELAY_OK);
     assert_int_equal(sipp_status, 0); /* 200 with SDP, then our BYE: the call was never cut */
+
+    /* the capture: the call's start in the rotated file, without RTP
+     * (pcap_rtp was 0); after the HUP, the new file has the played speech
+     * as RTP and relayd's BYE */
+    capture_count before = count_capture(pcap_rotated, 53301, 53400, 53499);
+    capture_count after = count_capture(pcap_path, 53301, 53400, 53499);
+    if (before.sip < 4 || before.rtp != 0 || before.bye != 0)
+        fail_msg("rotated capture: %d SIP (want >= 4: INVITE 100 180 200 ACK), %d RTP, %d BYE",
+                 before.sip, before.rtp, before.bye);
+    if (after.bye != 1 || after.rtp < 50)
+        fail_msg("capture after the reload: %d BYE (want 1), %d RTP (want >= 50)", after.bye,
+                 after.rtp);
+    unlink(pcap_path);
+    unlink(pcap_rotated);
 }
 
 int main(void)

@@ -8,6 +8,7 @@
  * jitter buffers see a consistent clock.
  */
 #include "media/rtp.h"
+#include "capture/pcap_writer.h"
 #include "media/source.h"
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@
 struct media_rtp {
     int fd;
     int local_port;
+    struct sockaddr_in local; /* for pcap_rtp's records */
     pthread_mutex_t lock; /* guards everything below */
     struct sockaddr_in remote;
     int has_remote;
@@ -86,6 +88,8 @@ media_rtp *media_rtp_open(const char *ip, int port_min, int port_max)
     }
     rtp->fd = fd;
     rtp->local_port = port;
+    rtp->local = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                      .sin_addr = addr};
     pthread_mutex_init(&rtp->lock, NULL);
     rtp->pt = RTP_PT_PCMU;
     rtp->seq = (uint16_t)random_u32();
@@ -182,8 +186,12 @@ int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
             payload[i] = g711_linear_to_ulaw(pcm[i]);
 
     ssize_t n = sendto(rtp->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to);
-    if (n == (ssize_t)sizeof pkt)
+    if (n == (ssize_t)sizeof pkt) {
+        if (pcap_writer_rtp())
+            pcap_writer_udp((struct sockaddr *)&rtp->local, (struct sockaddr *)&to, NULL, pkt,
+                            sizeof pkt);
         return 0;
+    }
     /* A full socket buffer drops this one packet, like the network would;
      * only a real error ends the play. */
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
@@ -193,8 +201,15 @@ int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
 
 int media_rtp_recv(media_rtp *rtp, uint8_t *buf, size_t size)
 {
-    ssize_t n = recv(rtp->fd, buf, size, MSG_DONTWAIT);
-    return n < 0 ? -1 : (int)n;
+    struct sockaddr_in from;
+    socklen_t from_len = sizeof from;
+    ssize_t n = recvfrom(rtp->fd, buf, size, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
+    if (n < 0)
+        return -1;
+    if (pcap_writer_rtp() && from.sin_family == AF_INET)
+        pcap_writer_udp((struct sockaddr *)&from, (struct sockaddr *)&rtp->local, NULL, buf,
+                        (size_t)n);
+    return (int)n;
 }
 
 int media_rtp_decode(const uint8_t *pkt, size_t len, int16_t pcm[160])

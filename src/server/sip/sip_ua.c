@@ -42,6 +42,7 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/url.h>
+#include <sofia-sip/tport_tag.h>
 
 #define SDP_MAX 1024
 
@@ -716,6 +717,7 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
                          NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                          NUTAG_ALLOW("REFER, NOTIFY, INFO"),
                          TAG_IF(cfg->user_agent, SIPTAG_USER_AGENT_STR(cfg->user_agent)),
+                         TAG_IF(cfg->sip_dump, TPTAG_DUMP(cfg->sip_dump)),
                          TAG_END());
     if (!ua->nua) {
         log_write(ua->log, RELAY_LOG_ERROR,

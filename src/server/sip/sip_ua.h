@@ -30,6 +30,8 @@ typedef struct sip_ua_config {
     const char *user_agent;   /* User-Agent header, may be NULL */
     const log_sink *log;      /* the SIP ladder and errors; NULL: server_log_sink.
                                * Must outlive the UA. */
+    const char *sip_dump;     /* sofia's message dump goes here (pcap_file's
+                               * SIP tap, capture/sip_tap.h); NULL: none */
 } sip_ua_config;
 
 /* What the INVITE said, for calling.call.receive. Strings valid during
