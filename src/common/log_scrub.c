@@ -7,7 +7,8 @@
  * well as a valid one. Two passes:
  *
  *  1. JSON-shaped key/value pairs. A quoted string followed by ':' is a
- *     key; it is compared with the secret keys after its escapes are
+ *     key (wherever a quote starts one: malformed text may pair its quotes
+ *     wrongly); it is compared with the secret keys after its escapes are
  *     decoded ("tok\u0065n" is "token") and ignoring case, and the whole
  *     value that follows is replaced by "***", whatever its type: a string,
  *     a number, an array or an object (so ["a","b"] under "token" goes too).
@@ -128,7 +129,12 @@ static size_t value_end(const char *text, size_t n, size_t i)
     return i;
 }
 
-/* Pass 1: masks the values of secret keys. out has room for 2n + 8. */
+/* Pass 1: masks the values of secret keys. out has room for 2n + 8.
+ *
+ * Every '"' is tried as the start of a key, not only those that open a
+ * string when the text is read from its start: in malformed text the
+ * quotes may pair up wrongly ("id":"c1:"x... shifts every later string by
+ * one quote), and a key hidden that way would keep its value. */
 static size_t mask_pairs(const char *text, size_t n, char *out)
 {
     size_t o = 0, i = 0;
@@ -140,19 +146,19 @@ static size_t mask_pairs(const char *text, size_t n, char *out)
         size_t end = string_end(text, n, i);
         char key[40];
         size_t klen = decode_key(text, i, end, key, sizeof key);
-        memcpy(out + o, text + i, end - i);
-        o += end - i;
-        i = end;
-        size_t colon = skip_space(text, n, i);
-        if (!klen || !log_key_is_secret(key, klen) || colon >= n || text[colon] != ':')
-            continue;
-        size_t v = skip_space(text, n, colon + 1);
-        memcpy(out + o, text + i, v - i); /* the separator, as written */
-        o += v - i;
-        if (v >= n) { /* cut right after the key: nothing to hide */
-            i = v;
+        size_t colon = skip_space(text, n, end);
+        if (!klen || !log_key_is_secret(key, klen) || colon >= n || text[colon] != ':') {
+            out[o++] = text[i++];
             continue;
         }
+        memcpy(out + o, text + i, end - i); /* the key */
+        o += end - i;
+        size_t v = skip_space(text, n, colon + 1);
+        memcpy(out + o, text + end, v - end); /* the separator, as written */
+        o += v - end;
+        i = v;
+        if (v >= n) /* cut right after the key: nothing to hide */
+            continue;
         memcpy(out + o, "\"***\"", 5);
         o += 5;
         i = value_end(text, n, v);

@@ -241,6 +241,12 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = *v == '/' ? set_str(&cfg->recordings_dir, v) : -1; /* file:// URLs need it absolute */
     else if (strcmp(key, "metrics_listen") == 0)
         rc = parse_hostport(v, &cfg->metrics_ip, &cfg->metrics_port);
+    else if (strcmp(key, "offer_timeout_ms") == 0)
+        rc = parse_int(v, 0, 3600000, &cfg->offer_timeout_ms);
+    else if (strcmp(key, "ring_timeout_ms") == 0)
+        rc = parse_int(v, 0, 3600000, &cfg->ring_timeout_ms);
+    else if (strcmp(key, "drain_timeout_ms") == 0)
+        rc = parse_int(v, 0, 600000, &cfg->drain_timeout_ms);
     else if (strcmp(key, "log_file") == 0)
         rc = *v == '/' ? set_str(&cfg->log_file, v) : -1; /* reopened after a chdir-free restart too */
     else if (strcmp(key, "pcap_file") == 0)
@@ -331,6 +337,13 @@ void config_usage(const char *prog)
             "  --refer-timeout-ms MS    wait this long for the final NOTIFY (default 32000)\n"
             "  --jwt-secret-file FILE   accept HS256 JWTs signed with the secret in FILE\n"
             "  --ping-interval-ms MS    ping clients this often (default 10000; 0 off)\n"
+            "  --offer-timeout-ms MS    an inbound call not answered, passed or ended by the\n"
+            "                           client it is offered to within MS goes to the next\n"
+            "                           client on its context (default 30000; 0 off)\n"
+            "  --ring-timeout-ms MS     an inbound call nobody answers within MS ends with 480\n"
+            "                           (default 60000; 0 off)\n"
+            "  --drain-timeout-ms MS    on SIGTERM, wait this long for calls to end and clients\n"
+            "                           to take their last events (default 10000)\n"
             "  --resume-grace-ms MS     keep a dropped session this long (default 30000)\n"
             "  --max-frame BYTES        largest WebSocket message accepted (default 10 MiB)\n"
             "  --max-contexts N         contexts one session may receive on (default 1000)\n"
@@ -388,6 +401,9 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     /* @signalwire/realtime-api drops a connection whose next server ping
      * is more than 15 s late; 10 s leaves room for a busy core. */
     cfg->ping_interval_ms = 10000;
+    cfg->drain_timeout_ms = 10000;
+    cfg->offer_timeout_ms = 30000;
+    cfg->ring_timeout_ms = 60000;
     cfg->resume_grace_ms = 30000;
     cfg->max_frame = 10 * 1024 * 1024;
     cfg->max_contexts = 1000;

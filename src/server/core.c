@@ -268,6 +268,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
             c->login_expired = 1;
             ws_close(rd->ws, c->id);
         }
+    calls_check_timeouts(rd, now);
     session *next;
     for (session *s = rd->sessions; s; s = next) {
         next = s->next;
@@ -476,8 +477,11 @@ void relayd_destroy(relayd *rd)
     /* the endpoint reads the parts torn down below: it goes first */
     metrics_http_stop(rd->metrics_http);
     rd->metrics_http = NULL;
-    /* Tell clients first, while the socket thread still runs. */
-    if (rd->ws) {
+    if (rd->drain_timer)
+        su_timer_destroy(rd->drain_timer);
+    /* Tell clients first, while the socket thread still runs (a drain has
+     * told them already). */
+    if (rd->ws && !rd->draining) {
         for (conn_entry *c = rd->conns; c; c = c->next)
             if (c->session)
                 conn_send(rd, c->id,

@@ -99,6 +99,12 @@ static void m_connect(rpc_req *r)
         rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_REQUEST, "this connection has a session");
         return;
     }
+    if (rd->draining) { /* no login and no resume: relayd is going away */
+        rpc_reply_error(rd, c, id, PROTO_RPC_SHUTTING_DOWN,
+                        "relayd is shutting down: connect again later");
+        ws_close(rd->ws, c->id);
+        return;
+    }
     char *project = NULL;
     if (authenticate(r, &project) != 0)
         return;

@@ -71,6 +71,8 @@ static void scrub_masks_every_form(void **state)
         {"jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln;x", "jwt=***;x"},
         {"eyJust a word, and eyJ.x not a token", "eyJust a word, and eyJ.x not a token"},
         {"\"token\"", "\"token\""},
+        /* quotes paired wrongly from the start: the key is still found */
+        {"{\"id\":\"c1:\"x\",\"token\":\"t\"}", "{\"id\":\"c1:\"x\",\"token\":\"***\"}"},
         {"\"token\":", "\"token\":"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
