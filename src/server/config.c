@@ -245,6 +245,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = parse_int(v, 0, 3600000, &cfg->offer_timeout_ms);
     else if (strcmp(key, "ring_timeout_ms") == 0)
         rc = parse_int(v, 0, 3600000, &cfg->ring_timeout_ms);
+    else if (strcmp(key, "login_delay_max_ms") == 0)
+        rc = parse_int(v, 0, 60000, &cfg->login_delay_max_ms);
     else if (strcmp(key, "drain_timeout_ms") == 0)
         rc = parse_int(v, 0, 600000, &cfg->drain_timeout_ms);
     else if (strcmp(key, "log_file") == 0)
@@ -359,6 +361,9 @@ void config_usage(const char *prog)
             "  --max-connections-per-address N  from one address (default 100)\n"
             "  --login-timeout-ms MS    close a connection not logged in by then (default 10000)\n"
             "  --max-login-attempts N   failed signalwire.connect before the close (default 3)\n"
+            "  --login-delay-max-ms MS  after 3 failed logins from an address within a minute,\n"
+            "                           its connections wait 250 ms, doubling per failure, up\n"
+            "                           to MS before they are served (default 5000; 0 off)\n"
             "  --max-unacked-events N   events kept for resume until acknowledged; past it the\n"
             "                           session is closed and the client told (default 100000)\n"
             "  --webhook-allow ADDR[/PREFIX]  let status_url reach this loopback/private range\n"
@@ -402,6 +407,7 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
      * is more than 15 s late; 10 s leaves room for a busy core. */
     cfg->ping_interval_ms = 10000;
     cfg->drain_timeout_ms = 10000;
+    cfg->login_delay_max_ms = 5000;
     cfg->offer_timeout_ms = 30000;
     cfg->ring_timeout_ms = 60000;
     cfg->resume_grace_ms = 30000;

@@ -60,6 +60,7 @@ typedef struct relayd {
     int64_t drain_deadline; /* core_now_ms when the drain gives up waiting */
     int drain_closing;      /* every connection told to close (1001) */
     su_timer_t *drain_timer;
+    struct login_penalty *login_penalty; /* failed logins by address */
     relayd_metrics metrics; /* counters, atomics: bumped on any thread */
     metrics_http *metrics_http; /* the endpoint, when metrics_listen is set */
     struct sip_tap *sip_tap; /* pcap_file's SIP half; NULL when not capturing */
