@@ -159,9 +159,23 @@ static size_t mask_pairs(const char *text, size_t n, char *out)
         i = v;
         if (v >= n) /* cut right after the key: nothing to hide */
             continue;
-        memcpy(out + o, "\"***\"", 5);
-        o += 5;
-        i = value_end(text, n, v);
+        size_t ve = value_end(text, n, v);
+        if (text[v] == '"' && ve - v >= 2 && text[ve - 1] == '"') {
+            /* a string value: its closing quote is left to the loop, since
+             * in malformed text it may open the next key */
+            memcpy(out + o, "\"***", 4);
+            o += 4;
+            i = ve - 1;
+        } else {
+            /* a bracketed or bare value: whatever clings to it up to the
+             * next delimiter goes too, or "***" with our closing quote
+             * could read as a key with what follows ({]token":...) */
+            while (ve < n && !strchr(",}] \t\r\n", text[ve]))
+                ve++;
+            memcpy(out + o, "\"***\"", 5);
+            o += 5;
+            i = ve;
+        }
     }
     return o;
 }
