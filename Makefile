@@ -36,6 +36,11 @@ check: deps build
 bench: build
 	@LONG=$(LONG) scripts/bench.sh $(BUILD_DIR)
 
+# Every fuzz target (fuzz/) with libFuzzer for FUZZ_SECONDS each (default
+# 60); `make check` only replays the committed corpora.
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 # The Debian packages librelay0, librelay-dev and relayd, into deb-out/.
 # scripts/check-packages.sh deb-out installs, exercises and purges them.
 deb: deps

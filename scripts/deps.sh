@@ -14,6 +14,7 @@ PKGS=(
   # packaging: `make deb`, scripts/check-packages.sh, the man pages' lint
   debhelper dpkg-dev fakeroot lintian adduser systemd groff-base man-db
   valgrind
+  clang-14 libclang-rt-14-dev # `make fuzz`: libFuzzer
   libpcap-dev tshark # relayd's pcap_file capture, and the test that reads it back
   nodejs # the official Node SDK test (tests/node); npm comes with it (NodeSource) or as Debian's npm
 )

@@ -237,7 +237,9 @@ static void on_wake(void *user)
 
 static void arm_earliest(relay_client *c)
 {
-    lr_transport_arm(c->transport, lr_timers_next(&c->timers));
+    /* no I/O thread (not started, or gone): nothing to wake */
+    if (c->transport)
+        lr_transport_arm(c->transport, lr_timers_next(&c->timers));
 }
 
 static void on_deadline(void *user)
@@ -265,7 +267,10 @@ void lr_client_cancel(relay_client *c, lr_timer *t)
 
 void lr_client_send(relay_client *c, const char *text, size_t len)
 {
-    lr_transport_send(c->transport, text, len);
+    /* no transport: the client is not connected (or no longer); what a
+     * frame dispatched then would answer has nobody to go to */
+    if (c->transport)
+        lr_transport_send(c->transport, text, len);
 }
 
 static void *io_main(void *arg)

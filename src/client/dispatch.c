@@ -258,13 +258,23 @@ static void on_server_request(relay_client *c, json_t *msg, const char *method)
 
 void lr_dispatch_frame(relay_client *c, const char *text, size_t len)
 {
-    if (c->log.level >= RELAY_LOG_DEBUG)
-        CLOG(c, RELAY_LOG_DEBUG, "recv: %.*s", (int)len, text);
     json_error_t err;
     json_t *msg = json_loadb(text, len, 0, &err);
+    /* Logged parsed and written again, so escapes are plain text when
+     * log_scrub looks for credentials; an unreadable frame only by where it
+     * broke (jansson's reason quotes the bytes, which may be a credential). */
+    if (msg && c->log.level >= RELAY_LOG_DEBUG) {
+        char *again = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
+        CLOG(c, RELAY_LOG_DEBUG, "recv: %s", again ? again : "(unprintable)");
+        free(again);
+    }
     if (!json_is_object(msg)) {
-        CLOG(c, RELAY_LOG_WARN, "ignoring an unreadable frame from the server: %s",
-             msg ? "not an object" : err.text);
+        if (msg)
+            CLOG(c, RELAY_LOG_WARN, "ignoring a frame from the server that is not an object");
+        else
+            CLOG(c, RELAY_LOG_WARN,
+                 "ignoring an unreadable frame from the server (%zu bytes, error at byte %d)",
+                 len, err.position);
         json_decref(msg);
         return;
     }

@@ -315,6 +315,8 @@ int proto_code_is_gone(const char *code);    /* 404, 410 */
  * authentication failure only by -32002 (any other code: retry forever),
  * so relayd answers rejected credentials with it. */
 #define PROTO_RPC_AUTH_FAILED -32002
+/* relayd is draining for shutdown: try again (elsewhere, or later). */
+#define PROTO_RPC_SHUTTING_DOWN -32000
 
 /* The device param keys that may carry a refer target, in preference order. */
 extern const char *const proto_refer_uri_keys[]; /* "uri", "to", "to_uri", NULL */

@@ -241,6 +241,14 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = *v == '/' ? set_str(&cfg->recordings_dir, v) : -1; /* file:// URLs need it absolute */
     else if (strcmp(key, "metrics_listen") == 0)
         rc = parse_hostport(v, &cfg->metrics_ip, &cfg->metrics_port);
+    else if (strcmp(key, "offer_timeout_ms") == 0)
+        rc = parse_int(v, 0, 3600000, &cfg->offer_timeout_ms);
+    else if (strcmp(key, "ring_timeout_ms") == 0)
+        rc = parse_int(v, 0, 3600000, &cfg->ring_timeout_ms);
+    else if (strcmp(key, "login_delay_max_ms") == 0)
+        rc = parse_int(v, 0, 60000, &cfg->login_delay_max_ms);
+    else if (strcmp(key, "drain_timeout_ms") == 0)
+        rc = parse_int(v, 0, 600000, &cfg->drain_timeout_ms);
     else if (strcmp(key, "log_file") == 0)
         rc = *v == '/' ? set_str(&cfg->log_file, v) : -1; /* reopened after a chdir-free restart too */
     else if (strcmp(key, "pcap_file") == 0)
@@ -331,6 +339,13 @@ void config_usage(const char *prog)
             "  --refer-timeout-ms MS    wait this long for the final NOTIFY (default 32000)\n"
             "  --jwt-secret-file FILE   accept HS256 JWTs signed with the secret in FILE\n"
             "  --ping-interval-ms MS    ping clients this often (default 10000; 0 off)\n"
+            "  --offer-timeout-ms MS    an inbound call not answered, passed or ended by the\n"
+            "                           client it is offered to within MS goes to the next\n"
+            "                           client on its context (default 30000; 0 off)\n"
+            "  --ring-timeout-ms MS     an inbound call nobody answers within MS ends with 480\n"
+            "                           (default 60000; 0 off)\n"
+            "  --drain-timeout-ms MS    on SIGTERM, wait this long for calls to end and clients\n"
+            "                           to take their last events (default 10000)\n"
             "  --resume-grace-ms MS     keep a dropped session this long (default 30000)\n"
             "  --max-frame BYTES        largest WebSocket message accepted (default 10 MiB)\n"
             "  --max-contexts N         contexts one session may receive on (default 1000)\n"
@@ -346,6 +361,9 @@ void config_usage(const char *prog)
             "  --max-connections-per-address N  from one address (default 100)\n"
             "  --login-timeout-ms MS    close a connection not logged in by then (default 10000)\n"
             "  --max-login-attempts N   failed signalwire.connect before the close (default 3)\n"
+            "  --login-delay-max-ms MS  after 3 failed logins from an address within a minute,\n"
+            "                           its connections wait 250 ms, doubling per failure, up\n"
+            "                           to MS before they are served (default 5000; 0 off)\n"
             "  --max-unacked-events N   events kept for resume until acknowledged; past it the\n"
             "                           session is closed and the client told (default 100000)\n"
             "  --webhook-allow ADDR[/PREFIX]  let status_url reach this loopback/private range\n"
@@ -388,6 +406,10 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     /* @signalwire/realtime-api drops a connection whose next server ping
      * is more than 15 s late; 10 s leaves room for a busy core. */
     cfg->ping_interval_ms = 10000;
+    cfg->drain_timeout_ms = 10000;
+    cfg->login_delay_max_ms = 5000;
+    cfg->offer_timeout_ms = 30000;
+    cfg->ring_timeout_ms = 60000;
     cfg->resume_grace_ms = 30000;
     cfg->max_frame = 10 * 1024 * 1024;
     cfg->max_contexts = 1000;

@@ -55,6 +55,10 @@ typedef struct relayd_config {
     size_t n_routes;
     char *default_context; /* NULL: the request-URI user is the context */
     int refer_timeout_ms;
+    int offer_timeout_ms;  /* an unanswered offer moves to the next client; 0 off */
+    int ring_timeout_ms;   /* an inbound call nobody answers ends (480); 0 off */
+    int login_delay_max_ms; /* longest wait a failing address's logins get; 0 off */
+    int drain_timeout_ms;  /* SIGTERM: how long to wait for calls and clients */
     int ping_interval_ms;  /* server pings to clients; 0: off */
     int resume_grace_ms;   /* a detached session waits this long for its client */
     int max_frame;         /* bytes */

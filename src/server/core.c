@@ -17,6 +17,7 @@
 #include "calling/call.h"
 #include "capture/pcap_writer.h"
 #include "capture/sip_tap.h"
+#include "auth/login_penalty.h"
 #include "calling/refer.h"
 #include "common/protocol.h"
 #include "frames.h"
@@ -102,6 +103,7 @@ static int on_wake(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 /* ------------------------------------------------- WebSocket → core thread */
 
 typedef struct frame_msg {
+    struct frame_msg *next; /* held frames of one connection (login_penalty) */
     uint64_t conn;
     char *text;
     size_t len;
@@ -122,6 +124,7 @@ static void core_conn_open(relayd *rd, void *arg)
     conn_entry *c = calloc(1, sizeof *c);
     if (c) {
         c->id = f->conn;
+        c->rd = rd;
         c->opened_at = core_now_ms();
         snprintf(c->peer, sizeof c->peer, "%s", f->peer);
         c->next = rd->conns;
@@ -132,10 +135,8 @@ static void core_conn_open(relayd *rd, void *arg)
     free(f);
 }
 
-static void core_conn_frame(relayd *rd, void *arg)
+static void handle_frame(relayd *rd, conn_entry *c, frame_msg *f)
 {
-    frame_msg *f = arg;
-    conn_entry *c = find_conn(rd, f->conn);
     if (c)
         rpc_on_frame(rd, c, f->text, f->len);
     if (rd->ws) /* NULL only in the last drain at shutdown */
@@ -143,6 +144,95 @@ static void core_conn_frame(relayd *rd, void *arg)
     free(f->text);
     free(f);
 }
+
+/* ---------------------------------------- frames held for login_penalty */
+
+/* Frames of a connection without a session, from an address whose logins
+ * keep failing, wait (auth/login_penalty.h); in order, one at a time, so a
+ * guesser's next try waits for the delay its last failure earned. */
+static int penalty_delay(relayd *rd, const conn_entry *c)
+{
+    return login_penalty_delay(rd->login_penalty, c->peer, core_now_ms(),
+                               rd->cfg->login_delay_max_ms);
+}
+
+static void release_held(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg);
+
+static void arm_held(relayd *rd, conn_entry *c, int delay_ms)
+{
+    if (!c->held_timer)
+        c->held_timer = su_timer_create(su_root_task(rd->root), delay_ms);
+    if (!c->held_timer ||
+        su_timer_set_interval(c->held_timer, release_held, (su_timer_arg_t *)c, delay_ms) != 0) {
+        /* no timer: serve the frames now rather than never */
+        while (c->held_head) {
+            frame_msg *f = c->held_head;
+            c->held_head = f->next;
+            handle_frame(rd, c, f);
+        }
+        c->held_tail = NULL;
+    }
+}
+
+static void release_held(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+    (void)magic;
+    (void)t;
+    conn_entry *c = (conn_entry *)arg;
+    relayd *rd = c->rd;
+    frame_msg *f = c->held_head;
+    if (!f)
+        return;
+    c->held_head = f->next;
+    if (!c->held_head)
+        c->held_tail = NULL;
+    handle_frame(rd, c, f); /* may log in, or fail again (a longer delay) */
+    if (c->held_head)
+        arm_held(rd, c, c->session ? 1 : (penalty_delay(rd, c) > 0 ? penalty_delay(rd, c) : 1));
+}
+
+static void hold_frame(relayd *rd, conn_entry *c, frame_msg *f, int delay_ms)
+{
+    f->next = NULL;
+    int first = !c->held_head;
+    if (c->held_tail)
+        c->held_tail->next = f;
+    else
+        c->held_head = f;
+    c->held_tail = f;
+    if (first) {
+        server_log(RELAY_LOG_INFO, "conn=%llu from %s: logins from this address keep failing; "
+                   "served in %d ms", (unsigned long long)c->id, c->peer, delay_ms);
+        arm_held(rd, c, delay_ms);
+    }
+}
+
+static void drop_held(conn_entry *c)
+{
+    if (c->held_timer)
+        su_timer_destroy(c->held_timer);
+    c->held_timer = NULL;
+    while (c->held_head) {
+        frame_msg *f = c->held_head;
+        c->held_head = f->next;
+        free(f->text);
+        free(f);
+    }
+    c->held_tail = NULL;
+}
+
+static void core_conn_frame(relayd *rd, void *arg)
+{
+    frame_msg *f = arg;
+    conn_entry *c = find_conn(rd, f->conn);
+    int delay;
+    if (c && !c->session && (c->held_head || (delay = penalty_delay(rd, c)) > 0)) {
+        hold_frame(rd, c, f, c->held_head ? 0 : delay);
+        return;
+    }
+    handle_frame(rd, c, f);
+}
+
 
 static void core_conn_oversize(relayd *rd, void *arg)
 {
@@ -168,6 +258,7 @@ static void core_conn_close(relayd *rd, void *arg)
         if (c->id != f->conn)
             continue;
         *p = c->next;
+        drop_held(c);
         atomic_fetch_sub(&rd->metrics.connections, 1);
         if (c->session) {
             server_log(RELAY_LOG_INFO, "conn=%llu closed; session %s kept for %d ms",
@@ -268,6 +359,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
             c->login_expired = 1;
             ws_close(rd->ws, c->id);
         }
+    calls_check_timeouts(rd, now);
     session *next;
     for (session *s = rd->sessions; s; s = next) {
         next = s->next;
@@ -341,6 +433,9 @@ relayd *relayd_create(relayd_config *cfg)
         goto fail;
     }
 
+    rd->login_penalty = login_penalty_new();
+    if (!rd->login_penalty)
+        goto fail;
     rd->media = media_engine_create(cfg->media_threads);
     rd->prep = media_prep_pool_create(cfg->prep_threads);
     media_fetch_config fcfg = {
@@ -476,8 +571,11 @@ void relayd_destroy(relayd *rd)
     /* the endpoint reads the parts torn down below: it goes first */
     metrics_http_stop(rd->metrics_http);
     rd->metrics_http = NULL;
-    /* Tell clients first, while the socket thread still runs. */
-    if (rd->ws) {
+    if (rd->drain_timer)
+        su_timer_destroy(rd->drain_timer);
+    /* Tell clients first, while the socket thread still runs (a drain has
+     * told them already). */
+    if (rd->ws && !rd->draining) {
         for (conn_entry *c = rd->conns; c; c = c->next)
             if (c->session)
                 conn_send(rd, c->id,
@@ -524,6 +622,7 @@ void relayd_destroy(relayd *rd)
     while (rd->conns) {
         conn_entry *c = rd->conns;
         rd->conns = c->next;
+        drop_held(c);
         free(c);
     }
     if (rd->hooks) {
@@ -539,5 +638,6 @@ void relayd_destroy(relayd *rd)
         close(rd->wake_fd);
     su_deinit();
     mailbox_destroy(&rd->inbox);
+    login_penalty_free(rd->login_penalty);
     free(rd);
 }

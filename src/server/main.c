@@ -31,6 +31,7 @@ static void *signal_main(void *arg)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    int draining = 0;
     for (;;) {
         int sig = 0;
         if (sigwait(&set, &sig) != 0)
@@ -39,8 +40,16 @@ static void *signal_main(void *arg)
             relayd_request_reload(rd);
             continue;
         }
-        server_log(RELAY_LOG_INFO, "signal %d: shutting down", sig);
-        sd_notify_send("STOPPING=1");
+        if (!draining) {
+            /* the first SIGTERM/SIGINT drains (drain.c); a second one stops
+             * without waiting for clients and calls */
+            server_log(RELAY_LOG_INFO, "signal %d: draining, then shutting down", sig);
+            sd_notify_send("STOPPING=1");
+            relayd_request_drain(rd);
+            draining = 1;
+            continue;
+        }
+        server_log(RELAY_LOG_INFO, "signal %d again: shutting down now", sig);
         relayd_request_stop(rd);
         return NULL;
     }

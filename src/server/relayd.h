@@ -56,6 +56,11 @@ typedef struct relayd {
     unsigned route_counter; /* round-robin among a context's sessions */
     int preparing;          /* plays queued or preparing on the pool */
     int stopping;
+    int draining;           /* SIGTERM: ending calls and sessions (drain.c) */
+    int64_t drain_deadline; /* core_now_ms when the drain gives up waiting */
+    int drain_closing;      /* every connection told to close (1001) */
+    su_timer_t *drain_timer;
+    struct login_penalty *login_penalty; /* failed logins by address */
     relayd_metrics metrics; /* counters, atomics: bumped on any thread */
     metrics_http *metrics_http; /* the endpoint, when metrics_listen is set */
     struct sip_tap *sip_tap; /* pcap_file's SIP half; NULL when not capturing */
@@ -75,6 +80,10 @@ double core_wallclock(void);
 relayd *relayd_create(relayd_config *cfg);
 int relayd_run(relayd *rd);
 void relayd_request_stop(relayd *rd); /* any thread */
+/* SIGTERM (drain.c): refuse new connections and logins, tell every client
+ * (signalwire.disconnect), end every call with its events delivered, close
+ * the connections with 1001, then stop; at most drain_timeout_ms. */
+void relayd_request_drain(relayd *rd); /* any thread */
 /* SIGHUP (reload.c): re-read and check the configuration on the core
  * thread; apply what can change at run time, or keep the old one whole. */
 void relayd_request_reload(relayd *rd); /* any thread */

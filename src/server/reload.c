@@ -176,6 +176,10 @@ static void core_reload(relayd *rd, void *arg)
     SWAP(cur->tls_cert, fresh.tls_cert);
     SWAP(cur->tls_key, fresh.tls_key);
     cur->ping_interval_ms = fresh.ping_interval_ms;
+    cur->drain_timeout_ms = fresh.drain_timeout_ms;
+    cur->login_delay_max_ms = fresh.login_delay_max_ms;
+    cur->offer_timeout_ms = fresh.offer_timeout_ms;
+    cur->ring_timeout_ms = fresh.ring_timeout_ms;
     cur->resume_grace_ms = fresh.resume_grace_ms;
     cur->log_level = fresh.log_level;
     /* an int store other threads read at their next log line */

@@ -1,5 +1,6 @@
 #include "rpc.h"
 
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,56 @@ void rpc_reply_error(relayd *rd, conn_entry *c, json_t *id, int code, const char
     server_log(RELAY_LOG_INFO, "conn=%llu: error %d: %s", (unsigned long long)c->id, code,
                message);
     conn_send(rd, c->id, jsonrpc_error(id, code, message));
+}
+
+/* The frame as the log shows it: parsed and written again, so every escape
+ * is plain text when log_scrub looks for credentials ("tok\u0065n" is
+ * "token" by then). Only at debug level: it costs a serialisation. */
+static void log_frame(const conn_entry *c, json_t *msg)
+{
+    if (server_log_sink.level < RELAY_LOG_DEBUG)
+        return;
+    char *text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
+    server_log(RELAY_LOG_DEBUG, "recv conn=%llu: %s", (unsigned long long)c->id,
+               text ? text : "(unprintable)");
+    free(text);
+}
+
+/* What is wrong with the envelope of a parsed frame, or NULL. *id_ok is 0
+ * when the id itself is unusable (the error then carries a null id). */
+static const char *envelope_problem(json_t *msg, int *id_ok)
+{
+    *id_ok = 1;
+    if (json_is_array(msg)) {
+        *id_ok = 0;
+        return "invalid request: batches are not supported; send one request per message";
+    }
+    if (!json_is_object(msg)) {
+        *id_ok = 0;
+        return "invalid request: expected a JSON-RPC 2.0 object";
+    }
+    json_t *id = json_object_get(msg, "id");
+    if (id && !json_is_string(id) && !json_is_integer(id) && !json_is_null(id)) {
+        *id_ok = 0;
+        return "invalid request: id must be a string, an integer or null";
+    }
+    const char *version = json_string_value(json_object_get(msg, "jsonrpc"));
+    if (!version || strcmp(version, PROTO_JSONRPC) != 0)
+        return "invalid request: jsonrpc must be \"2.0\"";
+    json_t *method = json_object_get(msg, "method");
+    if (method && !json_is_string(method))
+        return "invalid request: method must be a string";
+    if (!method) {
+        int has_result = json_object_get(msg, "result") != NULL;
+        int has_error = json_object_get(msg, "error") != NULL;
+        if (!has_result && !has_error)
+            return "invalid request: no method, and not a response";
+        if (has_result && has_error)
+            return "invalid request: a response has a result or an error, not both";
+        if (!json_is_string(id))
+            return "invalid request: a response needs the id of the request it answers";
+    }
+    return NULL;
 }
 
 static void on_response(relayd *rd, conn_entry *c, json_t *msg)
@@ -178,29 +229,29 @@ static void dispatch(relayd *rd, conn_entry *c, json_t *id, const char *name, js
 
 void rpc_on_frame(relayd *rd, conn_entry *c, const char *text, size_t len)
 {
-    server_log(RELAY_LOG_DEBUG, "recv conn=%llu: %s", (unsigned long long)c->id, text);
     json_error_t jerr;
     json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!msg) {
+        /* The client hears jansson's reason, which quotes its own bytes;
+         * the log gets only where it broke: the bytes may be a credential. */
+        server_log(RELAY_LOG_INFO, "conn=%llu: unparsable frame (%zu bytes), error at byte %d",
+                   (unsigned long long)c->id, len, jerr.position);
         char why[220];
         snprintf(why, sizeof why, "parse error: %s (at byte %d)", jerr.text, jerr.position);
-        rpc_reply_error(rd, c, NULL, PROTO_RPC_PARSE_ERROR, why);
+        conn_send(rd, c->id, jsonrpc_error(NULL, PROTO_RPC_PARSE_ERROR, why));
         return;
     }
-    json_t *id = json_object_get(msg, "id");
-    const char *method = json_string_value(json_object_get(msg, "method"));
-    if (!json_is_object(msg) ||
-        (id && !json_is_string(id) && !json_is_integer(id) && !json_is_null(id))) {
-        rpc_reply_error(rd, c, NULL, PROTO_RPC_INVALID_REQUEST,
-                        "invalid request: expected a JSON-RPC 2.0 object");
+    log_frame(c, msg);
+    int id_ok;
+    const char *problem = envelope_problem(msg, &id_ok);
+    json_t *id = id_ok ? json_object_get(msg, "id") : NULL;
+    if (problem) {
+        rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_REQUEST, problem);
         goto out;
     }
+    const char *method = json_string_value(json_object_get(msg, "method"));
     if (!method) {
-        if (id && (json_object_get(msg, "result") || json_object_get(msg, "error")))
-            on_response(rd, c, msg);
-        else
-            rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_REQUEST,
-                            "invalid request: no method, and not a response");
+        on_response(rd, c, msg);
         goto out;
     }
     json_t *params = json_object_get(msg, "params");

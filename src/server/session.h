@@ -20,6 +20,10 @@
 struct conn_entry {
     conn_entry *next;
     uint64_t id;
+    relayd *rd;
+    /* frames waiting out a login penalty (core.c, auth/login_penalty.h) */
+    struct frame_msg *held_head, *held_tail;
+    su_timer_t *held_timer;
     session *session;     /* NULL until signalwire.connect succeeds */
     char peer[64];
     int64_t opened_at;    /* core_now_ms; a connection must log in within

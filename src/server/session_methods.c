@@ -9,6 +9,7 @@
 
 #include "auth/auth_state.h"
 #include "auth/jwt.h"
+#include "auth/login_penalty.h"
 #include "metrics.h"
 #include "common/protocol.h"
 #include "config.h"
@@ -56,6 +57,7 @@ static int authenticate(rpc_req *r, char **project)
         snprintf(why, sizeof why, "authentication failed");
     }
     atomic_fetch_add(&rd->metrics.auth_failures, 1);
+    login_penalty_failed(rd->login_penalty, r->conn->peer, core_now_ms());
     server_log(RELAY_LOG_WARN, "conn=%llu from %s: %s", (unsigned long long)r->conn->id,
                r->conn->peer, why);
     rpc_reply_error(rd, r->conn, r->id, PROTO_RPC_AUTH_FAILED, why);
@@ -99,9 +101,16 @@ static void m_connect(rpc_req *r)
         rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_REQUEST, "this connection has a session");
         return;
     }
+    if (rd->draining) { /* no login and no resume: relayd is going away */
+        rpc_reply_error(rd, c, id, PROTO_RPC_SHUTTING_DOWN,
+                        "relayd is shutting down: connect again later");
+        ws_close(rd->ws, c->id);
+        return;
+    }
     char *project = NULL;
     if (authenticate(r, &project) != 0)
         return;
+    login_penalty_succeeded(rd->login_penalty, c->peer);
     json_t *contexts = json_object_get(params, "contexts");
     if (contexts && !json_is_array(contexts)) {
         rpc_reply_error(rd, c, id, PROTO_RPC_INVALID_PARAMS, "contexts must be an array of names");

@@ -54,6 +54,12 @@ struct ws_server {
     struct lws_context *ctx;
     pthread_t thread;
     atomic_int stopping;
+    /* Graceful shutdown (ws_drain): new connections are refused and every
+     * close says 1001 "going away". Set once, read by the service thread. */
+    atomic_int draining;
+    /* Bytes queued for every connection and not yet written: the core's
+     * drain waits for it to reach 0 (the last events are on the wire). */
+    atomic_size_t out_total;
     mailbox inbox;
     ws_callbacks cb;
     size_t max_frame;
@@ -106,7 +112,7 @@ static void unlink_conn(ws_server *ws, ws_conn *c)
         }
 }
 
-static void conn_free_queues(ws_conn *c);
+static void conn_free_queues(ws_server *ws, ws_conn *c);
 
 /* A peer that does not read while we keep producing for it: drop what is
  * queued and the connection (its session stays resumable in the core). A
@@ -120,8 +126,7 @@ static void overflow(ws_server *ws, ws_conn *c)
     server_log(RELAY_LOG_WARN,
                "ws: conn=%llu does not read: %zu bytes unsent (max_outbound_bytes %zu); dropped",
                (unsigned long long)c->id, c->out_bytes, ws->max_outbound);
-    conn_free_queues(c);
-    c->out_bytes = 0;
+    conn_free_queues(ws, c);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
@@ -152,6 +157,7 @@ static void drain_inbox(ws_server *ws)
             free(cmd->frame);
         } else if (cmd->frame) {
             c->out_bytes += cmd->frame->len;
+            atomic_fetch_add(&ws->out_total, cmd->frame->len);
             if (c->out_tail)
                 c->out_tail->next = cmd->frame;
             else
@@ -194,8 +200,10 @@ static void rx_append(ws_server *ws, ws_conn *c, const void *in, size_t len)
     c->rx_len += len;
 }
 
-static void conn_free_queues(ws_conn *c)
+static void conn_free_queues(ws_server *ws, ws_conn *c)
 {
+    atomic_fetch_sub(&ws->out_total, c->out_bytes);
+    c->out_bytes = 0;
     while (c->out_head) {
         out_frame *f = c->out_head;
         c->out_head = f->next;
@@ -226,6 +234,10 @@ static int same_address(const struct sockaddr_storage *a, const struct sockaddr_
  * that do not finish within its timeout_secs.) */
 static int admit(ws_server *ws, const struct sockaddr_storage *addr)
 {
+    if (atomic_load(&ws->draining)) {
+        server_log(RELAY_LOG_INFO, "ws: connection refused: shutting down");
+        return 0;
+    }
     int total = 0, same = 0;
     for (ws_conn *c = ws->conns; c; c = c->next_conn) {
         total++;
@@ -327,7 +339,13 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         out_frame *f = c->out_head;
         if (!f) {
             if (c->closing) {
-                lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+                if (atomic_load(&ws->draining)) {
+                    static const char why[] = "relayd is shutting down";
+                    lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)why,
+                                     sizeof why - 1);
+                } else {
+                    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+                }
                 return -1;
             }
             break;
@@ -336,6 +354,7 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         if (!c->out_head)
             c->out_tail = NULL;
         c->out_bytes -= f->len;
+        atomic_fetch_sub(&ws->out_total, f->len);
         int n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
         free(f);
         if (n < 0)
@@ -347,7 +366,7 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
 
     case LWS_CALLBACK_CLOSED:
         unlink_conn(ws, c);
-        conn_free_queues(c);
+        conn_free_queues(ws, c);
         if (ws->cb.on_close)
             ws->cb.on_close(ws->cb.user, c->id);
         break;
@@ -485,6 +504,17 @@ void ws_authenticated(ws_server *ws, uint64_t conn)
 void ws_frame_done(ws_server *ws, uint64_t conn)
 {
     post(ws, WS_CMD_FRAME_DONE, conn, NULL);
+}
+
+void ws_drain(ws_server *ws)
+{
+    if (ws)
+        atomic_store(&ws->draining, 1);
+}
+
+size_t ws_unwritten(ws_server *ws)
+{
+    return ws ? atomic_load(&ws->out_total) : 0;
 }
 
 void ws_stop(ws_server *ws)

@@ -59,6 +59,12 @@ void ws_close(ws_server *ws, uint64_t conn);
 /* Loads cert/key and makes every later TLS handshake present them; open
  * connections keep theirs. Any thread. -1 (why says) keeps the old pair. */
 int ws_reload_tls(ws_server *ws, const char *cert, const char *key, char *why, size_t whylen);
+/* Graceful shutdown: from now on new connections are refused at accept,
+ * and every connection closed (ws_close) gets close code 1001 "going
+ * away". Any thread. */
+void ws_drain(ws_server *ws);
+/* Bytes queued for all connections and not yet written. Any thread. */
+size_t ws_unwritten(ws_server *ws);
 /* Stops the thread, closes every connection, frees. */
 void ws_stop(ws_server *ws);
 

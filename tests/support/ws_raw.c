@@ -136,6 +136,13 @@ int ws_raw_send_partial(int fd, const char *text, size_t len, size_t partial)
 
 char *ws_raw_recv(int fd, int timeout_ms)
 {
+    return ws_raw_recv_ex(fd, timeout_ms, NULL);
+}
+
+char *ws_raw_recv_ex(int fd, int timeout_ms, int *close_code)
+{
+    if (close_code)
+        *close_code = 0;
     int64_t deadline = now_ms() + timeout_ms;
     for (;;) {
         unsigned char h[2];
@@ -166,9 +173,14 @@ char *ws_raw_recv(int fd, int timeout_ms)
         payload[len] = '\0';
         if (opcode == 0x1) /* servers send whole messages to us unfragmented */
             return payload;
+        if (opcode == 0x8) { /* close: its first two bytes are the code */
+            if (close_code)
+                *close_code = len >= 2 ? ((unsigned char)payload[0] << 8 | (unsigned char)payload[1])
+                                       : 1005; /* "no status received" */
+            free(payload);
+            return NULL;
+        }
         free(payload);
-        if (opcode == 0x8)
-            return NULL; /* close */
     }
 }
 

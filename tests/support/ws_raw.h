@@ -18,6 +18,9 @@ int ws_raw_send_partial(int fd, const char *text, size_t len, size_t partial);
 /* Receives the next text message (malloc'd, NUL-terminated), skipping
  * control frames. NULL on timeout, close or error. */
 char *ws_raw_recv(int fd, int timeout_ms);
+/* The same; when it returns NULL because the server closed, *close_code
+ * (if not NULL) is the close frame's code (1005 if it had none), else 0. */
+char *ws_raw_recv_ex(int fd, int timeout_ms, int *close_code);
 /* Receives until a message containing `needle` arrives (others dropped). */
 char *ws_raw_recv_match(int fd, const char *needle, int timeout_ms);
 void ws_raw_close(int fd);

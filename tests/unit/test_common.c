@@ -26,7 +26,7 @@ static void scrub_masks_every_secret(void **state)
     assert_null(strstr(s, "PT-tok"));
     assert_null(strstr(s, "eyJhbGci"));
     assert_null(strstr(s, "c3RhdGU="));
-    assert_non_null(strstr(s, "\"project\":\"***\""));
+    assert_non_null(strstr(s, "\"authentication\":\"***\"")); /* the whole object */
     assert_non_null(strstr(s, "\"jwt_token\" : \"***\""));
     assert_non_null(strstr(s, "\"contexts\":[\"office\"]"));
     free(s);
@@ -49,6 +49,39 @@ static void scrub_handles_short_truncated_and_escaped(void **state)
     assert_string_equal(s, "plain text \"token\"");
     free(s);
     assert_null(log_scrub(NULL));
+}
+
+/* Every form a credential can take in a frame: an escaped key name, a key
+ * in other case, an array, an object or a number as its value, a JWT
+ * inside an unrelated string or bare in text. */
+static void scrub_masks_every_form(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"{\"tok\\u0065n\":\"S1\"}", "{\"tok\\u0065n\":\"***\"}"},
+        {"{\"TOKEN\":\"S1\",\"a\":1}", "{\"TOKEN\":\"***\",\"a\":1}"},
+        {"{\"token\":[\"S1\",\"S2\"],\"a\":1}", "{\"token\":\"***\",\"a\":1}"},
+        {"{\"password\":{\"x\":\"S1\",\"y\":[\"}\"]},\"a\":1}", "{\"password\":\"***\",\"a\":1}"},
+        {"{\"project\":12345,\"a\":1}", "{\"project\":\"***\",\"a\":1}"},
+        {"{\"token\":[\"S1\",", "{\"token\":\"***\""},
+        {"{\"note\":\"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln more\"}",
+         "{\"note\":\"Bearer *** more\"}"},
+        {"jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln;x", "jwt=***;x"},
+        {"eyJust a word, and eyJ.x not a token", "eyJust a word, and eyJ.x not a token"},
+        {"\"token\"", "\"token\""},
+        /* quotes paired wrongly from the start: the key is still found */
+        {"{\"id\":\"c1:\"x\",\"token\":\"t\"}", "{\"id\":\"c1:\"x\",\"token\":\"***\"}"},
+        {"\"token\":", "\"token\":"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = log_scrub(cases[i].in);
+        assert_non_null(s);
+        if (strcmp(s, cases[i].want) != 0)
+            fail_msg("case %zu: %s\n  gave %s\n  want %s", i, cases[i].in, s, cases[i].want);
+        free(s);
+    }
 }
 
 static void sip_uri_accepts_valid(void **state)
@@ -252,6 +285,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scrub_masks_every_secret),
         cmocka_unit_test(scrub_handles_short_truncated_and_escaped),
+        cmocka_unit_test(scrub_masks_every_form),
         cmocka_unit_test(sip_uri_accepts_valid),
         cmocka_unit_test(sip_uri_rejects_hostile),
         cmocka_unit_test(sip_header_accepts_custom),

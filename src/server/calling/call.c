@@ -98,6 +98,7 @@ void call_hangup(relayd *rd, call *c, int sip_status)
 /* calling.call.receive to the owner, with the call's current state. */
 static void call_offer(relayd *rd, call *c)
 {
+    c->offered_at = core_now_ms();
     json_t *p = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "context", c->context,
                           "direction", "inbound", "tag", c->id, "device", device_json(c),
                           "call_state", proto_call_state_name(c->state), "segment_id", c->id,
@@ -132,17 +133,54 @@ static int may_offer(const session *s, void *arg)
     return strcmp(s->project, c->project) == 0 && !has_passed(c, s);
 }
 
-int call_offer_next(relayd *rd, call *c)
+/* The offer moves on from `from` (passed, timed out, or its session gone). */
+static int offer_next_from(relayd *rd, call *c, const session *from, const char *why)
 {
-    /* Not knowing who passed could offer the call back to them forever. */
-    if (c->owner && passed_add(c, c->owner) != 0)
+    /* Not knowing who had it could offer the call back to them forever. */
+    if (from && passed_add(c, from) != 0)
         return -1;
     c->owner = router_pick_filtered(rd, c->context, may_offer, c);
     if (!c->owner)
         return -1;
-    server_log(RELAY_LOG_INFO, "call %s passed; offered to session %s", c->id, c->owner->id);
+    server_log(RELAY_LOG_INFO, "call %s %s; offered to session %s", c->id, why, c->owner->id);
     call_offer(rd, c);
     return 0;
+}
+
+int call_offer_next(relayd *rd, call *c)
+{
+    return offer_next_from(rd, c, c->owner, "passed");
+}
+
+/* Nobody is left to offer an unanswered inbound call to: the caller hears
+ * 480 and the last owner (if any) sees it end with noAnswer. */
+static void offer_exhausted(relayd *rd, call *c, const char *why)
+{
+    server_log(RELAY_LOG_INFO, "call %s: %s; 480", c->id, why);
+    call_set_end_reason(c, PROTO_END_NOANSWER, 0);
+    call_hangup(rd, c, 480); /* c may be freed in here */
+}
+
+void calls_check_timeouts(relayd *rd, int64_t now)
+{
+    int offer_ms = rd->cfg->offer_timeout_ms, ring_ms = rd->cfg->ring_timeout_ms;
+    call *next;
+    for (call *c = rd->calls; c; c = next) {
+        next = c->next; /* a hangup may free c at once */
+        if (c->outbound || !c->leg || c->state >= RELAY_CALL_ANSWERED)
+            continue;
+        if (ring_ms && now - c->created_at >= ring_ms) {
+            offer_exhausted(rd, c, "nobody answered within ring_timeout_ms");
+            continue;
+        }
+        if (offer_ms && c->owner && now - c->offered_at >= offer_ms) {
+            session *silent = c->owner;
+            if (offer_next_from(rd, c, silent, "not answered within offer_timeout_ms") != 0) {
+                c->owner = silent; /* it hears how the call ends */
+                offer_exhausted(rd, c, "offered to every session, answered by none");
+            }
+        }
+    }
 }
 
 static call *call_new(const sip_leg_info *info, const char *context, session *owner)
@@ -159,6 +197,7 @@ static call *call_new(const sip_leg_info *info, const char *context, session *ow
     }
     c->owner = owner;
     c->state = RELAY_CALL_CREATED;
+    c->created_at = core_now_ms();
     return c;
 }
 
@@ -308,6 +347,10 @@ void calls_session_gone(relayd *rd, session *s)
         if (c->owner != s)
             continue;
         c->owner = NULL;
+        /* an offer nobody took up yet goes on to the next session at once */
+        if (c->leg && !c->outbound && c->state < RELAY_CALL_ANSWERED &&
+            offer_next_from(rd, c, s, "offered to a session that is gone") == 0)
+            continue;
         if (c->leg) {
             server_log(RELAY_LOG_INFO, "call %s: its session is gone; hanging up", c->id);
             sip_leg_hangup(c->leg, 480);

@@ -39,6 +39,8 @@ struct call {
     int held;                /* calling.hold: the peer is held (hold.c) */
     char *tag;               /* outbound: the client's dial tag ("" if none) */
     json_t *device;          /* outbound: the device dialled, as the client sent it */
+    int64_t created_at;      /* core_now_ms of the INVITE: ring_timeout_ms counts from it */
+    int64_t offered_at;      /* of the current offer: offer_timeout_ms counts from it */
 };
 
 /* A call relayd places for session s. to/from are validated SIP URIs
@@ -82,6 +84,11 @@ int call_offer_next(relayd *rd, call *c);
 
 /* Ends every call of a session that is going away. */
 void calls_session_gone(relayd *rd, session *s);
+/* Housekeeping (core tick): an inbound call whose offer has waited
+ * offer_timeout_ms for its session goes to the next session on the context
+ * (or, none left, the caller hears 480); one ringing for ring_timeout_ms in
+ * all stops ringing (480, end reason noAnswer). */
+void calls_check_timeouts(relayd *rd, int64_t now);
 /* Hangs up every call (shutdown). */
 void calls_hangup_all(relayd *rd);
 

@@ -23,6 +23,7 @@
 
 #include "sip/sip_ua.h"
 #include "sip/sdp_guard.h"
+#include "sip/sipfrag.h"
 
 #include "common/protocol.h"
 #include "media/session.h"
@@ -352,39 +353,15 @@ static void on_refer_response(sip_leg *leg, int status, const char *phrase, cons
     }
 }
 
-/* "SIP/2.0 200 OK" -> 200 and "OK". 0 if the body is not a status line. */
-static int sipfrag_status(const sip_t *sip, char *phrase, size_t size)
-{
-    phrase[0] = '\0';
-    if (!sip->sip_payload || !sip->sip_payload->pl_data)
-        return 0;
-    const char *s = sip->sip_payload->pl_data;
-    size_t len = sip->sip_payload->pl_len;
-    if (len < 12 || strncmp(s, "SIP/2.0 ", 8) != 0)
-        return 0;
-    int status = 0, i = 8;
-    for (; i < 11; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        status = status * 10 + (s[i] - '0');
-    }
-    if (status < 100 || status > 699)
-        return 0;
-    size_t start = (size_t)i + (s[i] == ' ');
-    size_t end = start;
-    while (end < len && s[end] != '\r' && s[end] != '\n' && end - start < size - 1)
-        end++;
-    memcpy(phrase, s + start, end - start);
-    phrase[end - start] = '\0';
-    return status;
-}
-
 static void on_notify(sip_ua *ua, sip_leg *leg, const sip_t *sip)
 {
     if (!sip)
         return;
     char phrase[64];
-    int status = sipfrag_status(sip, phrase, sizeof phrase);
+    int status = sip->sip_payload && sip->sip_payload->pl_data
+                     ? sipfrag_status(sip->sip_payload->pl_data, sip->sip_payload->pl_len, phrase,
+                                      sizeof phrase)
+                     : (phrase[0] = '\0', 0);
     const char *substate = sip->sip_subscription_state ? sip->sip_subscription_state->ss_substate : "";
     int terminated = substate && strcasecmp(substate, "terminated") == 0;
     const char *event = sip->sip_event ? sip->sip_event->o_type : "";
