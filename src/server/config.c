@@ -381,6 +381,8 @@ void config_usage(const char *prog)
             "  --pcap-rtp 0|1           put every call's RTP into pcap_file too (default 0)\n"
             "  --check-config           check the configuration, print every problem, exit\n"
             "                           (0: fine, 2: problems); binds nothing\n"
+            "Environment: RELAYD_AUTH=\"PROJECT:TOKEN [PROJECT:TOKEN ...]\" adds credentials\n"
+            "without putting them on the command line.\n"
             "With no configuration relayd is a loopback-only development instance\n"
             "accepting project 'dev' with token 'dev'.\n",
             prog);
@@ -449,6 +451,27 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
                     return -1;
             }
         }
+    }
+    /* Credentials may come from the environment instead of a flag: a token
+     * in argv shows in every process listing, one in the environment only to
+     * its user. RELAYD_AUTH="project:token [project:token ...]". */
+    const char *env_auth = getenv("RELAYD_AUTH");
+    if (env_auth && *env_auth) {
+        char *copy = strdup(env_auth), *save = NULL;
+        if (!copy) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (char *tok = strtok_r(copy, " \t\n,", &save); tok; tok = strtok_r(NULL, " \t\n,", &save)) {
+            char msg[200];
+            if (apply(cfg, "auth", tok, "RELAYD_AUTH", msg, sizeof msg) != 0) {
+                /* never the value: it is a credential */
+                snprintf(err, errlen, "RELAYD_AUTH: an entry is not project:token");
+                free(copy);
+                return -1;
+            }
+        }
+        free(copy);
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -150,10 +150,33 @@ static void jwt_secret_file_is_read_and_checked(void **state)
     config_free(&cfg);
 }
 
+static void credentials_from_the_environment(void **state)
+{
+    (void)state;
+    relayd_config cfg;
+    char err[256];
+    char *argv[] = {"relayd", "--auth", "p3:flag-token", NULL};
+    setenv("RELAYD_AUTH", "p1:env-token-1, p2:env-token-2", 1);
+    assert_int_equal(config_load(&cfg, 3, argv, err, sizeof err), 0);
+    assert_true(config_auth_check(&cfg, "p1", "env-token-1"));
+    assert_true(config_auth_check(&cfg, "p2", "env-token-2"));
+    assert_true(config_auth_check(&cfg, "p3", "flag-token"));
+    assert_false(config_auth_check(&cfg, "dev", "dev")); /* credentials given: no dev pair */
+    config_free(&cfg);
+    /* a malformed entry is named without its value */
+    setenv("RELAYD_AUTH", "p1:ok secret-without-colon", 1);
+    assert_int_equal(config_load(&cfg, 1, argv, err, sizeof err), -1);
+    assert_non_null(strstr(err, "RELAYD_AUTH"));
+    assert_null(strstr(err, "secret-without-colon"));
+    config_free(&cfg);
+    unsetenv("RELAYD_AUTH");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_a_loopback_dev_instance),
+        cmocka_unit_test(credentials_from_the_environment),
         cmocka_unit_test(file_then_flags),
         cmocka_unit_test(bad_input_is_named),
         cmocka_unit_test(validation_guards_exposure),
