@@ -24,6 +24,7 @@
 #include "sip/sip_ua.h"
 #include "sip/sdp_guard.h"
 #include "sip/sipfrag.h"
+#include "sip/sofia_log.h"
 
 #include "common/protocol.h"
 #include "media/session.h"
@@ -689,6 +690,7 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
         free(ua);
         return NULL;
     }
+    sofia_log_capture();
     ua->nua = nua_create(root, ua_event, ua, NUTAG_URL(cfg->bind_url),
                          NUTAG_MEDIA_ENABLE(0), /* our own SDP: see sdp.c */
                          NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
