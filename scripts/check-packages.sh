@@ -81,6 +81,7 @@ getent passwd relayd >/dev/null && USER_EXISTED=1
 INSTALLED=0
 cleanup() {
   stop_all
+  [ -n "${RUN:-}" ] && rm -rf "$RUN"
   if [ "$INSTALLED" = 1 ]; then
     flock /tmp/apt.lock dpkg --purge "${PKGS[@]}" >"$WORK/purge.log" 2>&1 ||
       { cat "$WORK/purge.log"; log "FAIL: dpkg --purge failed"; }
@@ -132,8 +133,12 @@ U=$(unit_key User) G=$(unit_key Group) EXEC=$(unit_key ExecStart)
 # What systemd does for StateDirectory= and LogsDirectory=.
 for d in $(unit_key StateDirectory); do install -d -o "$U" -g "$G" -m 0750 "/var/lib/$d"; done
 for d in $(unit_key LogsDirectory); do install -d -o "$U" -g "$G" -m 0750 "/var/log/$d"; done
-RUN=$WORK/run
-install -d -o "$U" -g "$G" -m 0750 "$RUN"
+# The ready file's directory must be reachable by user relayd: the build
+# tree may sit under a directory only its owner can enter (a mktemp -d
+# clone), so it lives under /tmp, like the unit's RuntimeDirectory would.
+RUN=$(mktemp -d /tmp/relay-check-packages-run.XXXXXX)
+chown "$U:$G" "$RUN"
+chmod 0750 "$RUN"
 read -r -a ARGV <<<"$EXEC"
 log "ExecStart: ${ARGV[*]} (as $U:$G; ports moved to 52010/52011/52200-52219)"
 start_bg relayd "$WORK/relayd.log" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \

@@ -486,6 +486,101 @@ static void unacknowledged_events_past_the_bound_close_the_session(void **state)
     assert_int_equal(child_wait(sipp, 40000), 0);
 }
 
+/* ------------------------------------------------- malformed frames */
+
+/* Every kind of malformed frame, over and over on one connection with a
+ * session, each answered with its JSON-RPC code: the answers come, the
+ * core keeps up, memory stays put. */
+static void *malformed_flood(void *arg)
+{
+    (void)arg;
+    static const struct {
+        const char *frame, *code;
+    } bad[] = {
+        {"this is not json", "-32700"},
+        {"{\"jsonrpc\":\"2.0\",\"id\":\"d\",\"id\":\"d\",\"method\":\"x\"}", "-32700"},
+        {"[{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"signalwire.ping\"}]", "-32600"},
+        {"{\"jsonrpc\":\"1.0\",\"id\":\"v\",\"method\":\"signalwire.ping\"}", "-32600"},
+        {"{\"jsonrpc\":\"2.0\",\"id\":\"m\",\"method\":7,\"result\":{}}", "-32600"},
+        {"{\"jsonrpc\":\"2.0\",\"id\":{\"x\":1},\"method\":\"signalwire.ping\"}", "-32600"},
+        {"{\"jsonrpc\":\"2.0\",\"id\":\"r\",\"result\":{},\"error\":{}}", "-32600"},
+        {"{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"calling.answer\",\"params\":[]}", "-32602"},
+        {"{\"jsonrpc\":\"2.0\",\"id\":\"u\",\"method\":\"calling.teleport\"}", "-32601"},
+    };
+    int fd = session_open(NULL, 0);
+    if (fd < 0)
+        return "the flood's session did not open";
+    const size_t kinds = sizeof bad / sizeof bad[0];
+    for (int round = 0; round < 150; round++)
+        for (size_t k = 0; k < kinds; k++) {
+            if (ws_raw_send(fd, bad[k].frame, strlen(bad[k].frame)) != 0) {
+                ws_raw_close(fd);
+                return "relayd closed the flooding connection";
+            }
+            /* skip what relayd sends on its own (the authorization state
+             * after login, pings) */
+            char *reply;
+            while ((reply = ws_raw_recv(fd, 5000)) && strstr(reply, "\"method\":\"signalwire."))
+                free(reply);
+            int ok = reply && strstr(reply, bad[k].code);
+            free(reply);
+            if (!ok) {
+                ws_raw_close(fd);
+                return "a malformed frame did not get its error code";
+            }
+        }
+    /* still served */
+    char *pong = request(fd, "after-flood", "signalwire.ping", "{}");
+    int ok = pong && strstr(pong, "\"result\":{}");
+    free(pong);
+    ws_raw_close(fd);
+    return ok ? NULL : "no ping answer after the flood";
+}
+
+/* Sockets that never log in, and a guesser, while the call runs: the idle
+ * ones are closed at login_timeout_ms, the guesser after its third failure
+ * (and the address's next logins are slowed: auth/login_penalty.h). */
+static void *before_login_attack(void *arg)
+{
+    (void)arg;
+    int idle[5];
+    for (int i = 0; i < 5; i++)
+        idle[i] = ws_raw_connect("127.0.0.1", WS_PORT);
+    int fd = ws_raw_connect("127.0.0.1", WS_PORT);
+    const char *why = NULL;
+    for (int i = 0; fd >= 0 && i < 3 && !why; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "g-%d", i);
+        char *reply = request(fd, id, "signalwire.connect",
+                              "{\"authentication\":{\"project\":\"" PROJECT "\",\"token\":\"no\"}}");
+        if (!reply || !strstr(reply, "-32002"))
+            why = "a wrong token was not refused with -32002";
+        free(reply);
+    }
+    for (int i = 0; i < 5 && !why; i++) {
+        char *m = idle[i] >= 0 ? ws_raw_recv(idle[i], 5000) : NULL;
+        if (m) /* closed, nothing said */
+            why = "an idle socket got a message";
+        free(m);
+    }
+    for (int i = 0; i < 5; i++)
+        ws_raw_close(idle[i]);
+    ws_raw_close(fd);
+    return (void *)why;
+}
+
+static void before_login_attacks_leave_a_call_alone(void **state)
+{
+    (void)state;
+    under_attack(before_login_attack, NULL, 16 * 1024);
+}
+
+static void malformed_frames_are_answered_under_a_call(void **state)
+{
+    (void)state;
+    under_attack(malformed_flood, NULL, 16 * 1024);
+}
+
 /* ------------------------------------------------------------- logins */
 
 static void idle_and_guessing_connections_are_closed(void **state)
@@ -573,6 +668,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(contexts_are_bounded_and_cheap),
+        cmocka_unit_test(malformed_frames_are_answered_under_a_call),
+        cmocka_unit_test(before_login_attacks_leave_a_call_alone),
         cmocka_unit_test(a_client_that_does_not_read_is_dropped),
         cmocka_unit_test(unacknowledged_events_past_the_bound_close_the_session),
         cmocka_unit_test(idle_and_guessing_connections_are_closed),
