@@ -50,6 +50,11 @@ extern "C" {
 /* Statuses, log levels, call and refer states live in <relay/types.h>. */
 
 const char *relay_strerror(relay_status status);
+/* What exactly went wrong in this thread's last failed librelay call that
+ * can say more than its status ("host: must not contain a scheme ..."),
+ * "" when there is nothing more to say. Thread-local: valid until this
+ * thread's next librelay call (nats.c's nats_GetLastError, likewise). */
+const char *relay_last_error(void);
 const char *relay_call_state_name(relay_call_state state);
 const char *relay_refer_state_name(relay_refer_state state);
 
@@ -94,20 +99,57 @@ typedef struct relay_client_options {
     relay_log_fn log_fn;  /* NULL: stderr */
     void *log_user;
     relay_log_level log_level; /* default RELAY_LOG_WARN */
+    const char *contexts_csv; /* more contexts, comma-separated ("office,sales") */
+    int max_active_calls; /* inbound calls past it are passed on; 0: 1000 */
+    int ping_interval_ms; /* client pings; 3 unanswered force a reconnect; 0: 30000 */
 } relay_client_options;
 
 /* Zeroes the options and applies defaults. */
 void relay_client_options_init(relay_client_options *opts);
 
-/* Fills host/port, project, token, jwt, ca_file from the environment:
- * SIGNALWIRE_SPACE (host[:port]), SIGNALWIRE_PROJECT_ID,
- * SIGNALWIRE_API_TOKEN or SIGNALWIRE_TOKEN, SIGNALWIRE_JWT_TOKEN,
- * SIGNALWIRE_RELAY_CA_FILE. Leaves fields whose variable is unset untouched.
- * The strings point into the environment. */
-void relay_client_options_from_env(relay_client_options *opts);
+/* Fills options from the environment: SIGNALWIRE_SPACE (host[:port]),
+ * SIGNALWIRE_PROJECT_ID, SIGNALWIRE_API_TOKEN or SIGNALWIRE_TOKEN,
+ * SIGNALWIRE_JWT_TOKEN, SIGNALWIRE_CONTEXTS (comma-separated),
+ * SIGNALWIRE_RELAY_CA_FILE, SIGNALWIRE_LOG_LEVEL (error, warn, info,
+ * debug), RELAY_MAX_ACTIVE_CALLS (a positive integer). Leaves fields whose
+ * variable is unset or empty untouched; the strings point into the
+ * environment. RELAY_ERR_INVALID_ARG when a variable is malformed:
+ * relay_last_error() names it (never with its value if it is a secret);
+ * the other variables are still applied. */
+relay_status relay_client_options_from_env(relay_client_options *opts);
+
+/* RELAY_OK when opts can make a client; otherwise RELAY_ERR_INVALID_ARG and
+ * relay_last_error() names the missing or malformed setting (host: no
+ * scheme, '@', '/', whitespace or control characters; a port in range;
+ * project and token, or a JWT). relay_client_new runs the same check. */
+relay_status relay_client_options_check(const relay_client_options *opts);
 
 /* Creates a client; copies everything in opts. Does not connect. */
 relay_status relay_client_new(const relay_client_options *opts, relay_client **out);
+
+/* The connection's life as the application sees it. */
+typedef enum relay_connection_state {
+    RELAY_CONNECTION_CONNECTING = 0, /* an attempt starts */
+    RELAY_CONNECTION_CONNECTED,      /* a new session: the server knows none of our calls */
+    RELAY_CONNECTION_RESUMED,        /* the previous session resumed: calls and actions kept */
+    RELAY_CONNECTION_DISCONNECTED,   /* down; another attempt follows in retry_in_ms */
+    RELAY_CONNECTION_FAILED          /* down for good: see reason (rejected credentials...) */
+} relay_connection_state;
+typedef struct relay_connection_event {
+    relay_connection_state state;
+    const char *state_name; /* "connecting", "connected", "resumed", ... */
+    const char *reason;     /* DISCONNECTED / FAILED: why, never a credential; else "" */
+    int attempt;            /* attempts since the last established session, from 1 */
+    int retry_in_ms;        /* DISCONNECTED: delay before the next attempt; else -1 */
+} relay_connection_event;
+typedef void (*relay_connection_handler)(relay_client *c, const relay_connection_event *ev,
+                                         void *user);
+/* Every change of the connection's state, in order, on a delivery thread
+ * (in the order of the client-level callbacks). Register before connecting
+ * (afterwards: RELAY_ERR_STATE). */
+relay_status relay_client_on_connection_state(relay_client *c, relay_connection_handler fn,
+                                              void *user);
+const char *relay_connection_state_name(relay_connection_state state);
 
 /* Inbound calls (calling.call.receive on a subscribed context). The handler
  * runs on a worker thread and may block; the call stays valid until the
@@ -129,13 +171,18 @@ relay_status relay_client_on_event(relay_client *c, relay_event_handler fn, void
 
 /* Starts the I/O thread and waits until the session is established
  * (signalwire.connect accepted) or has failed. RELAY_ERR_AUTH: rejected
- * credentials (three times in a row, 1 s and 2 s apart). RELAY_ERR_CONNECT:
- * the server could not be reached. After a later drop the client reconnects
- * by itself with backoff and resumes the session. Register the on_call and
- * on_event handlers before connecting (afterwards: RELAY_ERR_STATE). */
+ * credentials (three times in a row, about 1 s and 2 s apart).
+ * RELAY_ERR_CONNECT: the server could not be reached (no retry: use
+ * relay_client_run() to keep trying). After a later drop the client
+ * reconnects by itself (backoff from 1 s doubling to 30 s, with jitter) and
+ * resumes the session. Register handlers before connecting (afterwards:
+ * RELAY_ERR_STATE). */
 relay_status relay_client_connect(relay_client *c);
 
-/* Blocks until relay_client_stop() is called. */
+/* Blocks until relay_client_stop() is called (RELAY_OK). On a client not
+ * yet connected it connects first and keeps trying with backoff for as
+ * long as the server cannot be reached; it returns RELAY_ERR_AUTH when the
+ * credentials are rejected three times in a row before any session. */
 relay_status relay_client_run(relay_client *c);
 
 /* Asks run() to return. Safe from any thread and from a signal handler. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define DEFAULT_WORKERS 4
@@ -39,10 +40,42 @@ void relay_client_options_init(relay_client_options *opts)
     opts->log_level = RELAY_LOG_WARN;
 }
 
-void relay_client_options_from_env(relay_client_options *opts)
+static int parse_log_level(const char *v, relay_log_level *out)
 {
-    if (!opts)
-        return;
+    static const struct {
+        const char *name;
+        relay_log_level level;
+    } names[] = {{"error", RELAY_LOG_ERROR}, {"warn", RELAY_LOG_WARN},
+                 {"warning", RELAY_LOG_WARN}, {"info", RELAY_LOG_INFO},
+                 {"debug", RELAY_LOG_DEBUG}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(v, names[i].name) == 0) {
+            *out = names[i].level;
+            return 0;
+        }
+    return -1;
+}
+
+/* A positive int, the whole string. */
+static int parse_positive(const char *v, int *out)
+{
+    char *e = NULL;
+    errno = 0;
+    long n = strtol(v, &e, 10);
+    if (errno || e == v || *e || n <= 0 || n > 1000000)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+relay_status relay_client_options_from_env(relay_client_options *opts)
+{
+    lr_clear_last_error();
+    if (!opts) {
+        lr_set_last_error("options: NULL");
+        return RELAY_ERR_INVALID_ARG;
+    }
+    relay_status st = RELAY_OK;
     const char *v;
     if ((v = getenv("SIGNALWIRE_SPACE")) && *v)
         opts->host = v;
@@ -54,8 +87,103 @@ void relay_client_options_from_env(relay_client_options *opts)
         opts->token = v;
     if ((v = getenv("SIGNALWIRE_JWT_TOKEN")) && *v)
         opts->jwt_token = v;
+    if ((v = getenv("SIGNALWIRE_CONTEXTS")) && *v)
+        opts->contexts_csv = v;
     if ((v = getenv("SIGNALWIRE_RELAY_CA_FILE")) && *v)
         opts->ca_file = v;
+    if ((v = getenv("SIGNALWIRE_LOG_LEVEL")) && *v && parse_log_level(v, &opts->log_level) != 0) {
+        lr_set_last_error("SIGNALWIRE_LOG_LEVEL: \"%.40s\" is not one of error, warn, info, debug",
+                          v);
+        st = RELAY_ERR_INVALID_ARG;
+    }
+    if ((v = getenv("RELAY_MAX_ACTIVE_CALLS")) && *v &&
+        parse_positive(v, &opts->max_active_calls) != 0) {
+        lr_set_last_error("RELAY_MAX_ACTIVE_CALLS: \"%.40s\" is not a positive integer", v);
+        st = RELAY_ERR_INVALID_ARG;
+    }
+    return st;
+}
+
+/* What is wrong with a host setting, or NULL. The host is a name or an
+ * address, with an optional port: anything that would make it a URL, carry
+ * credentials or split a request line is refused here rather than sent. */
+static const char *host_problem(const char *h)
+{
+    if (!h || !*h)
+        return "host: missing (options.host or SIGNALWIRE_SPACE)";
+    if (strstr(h, "://"))
+        return "host: must not contain a scheme (give \"example.signalwire.com\", not a URL)";
+    for (const unsigned char *p = (const unsigned char *)h; *p; p++) {
+        if (*p == '\r' || *p == '\n')
+            return "host: must not contain CR or LF";
+        if (*p <= ' ' || *p == 0x7f)
+            return "host: must not contain spaces or control characters";
+        if (*p == '@')
+            return "host: must not contain '@' (credentials go in project/token)";
+        if (*p == '/' || *p == '\\' || *p == '?' || *p == '#')
+            return "host: must not contain a path ('/', '\\', '?' or '#')";
+    }
+    if (strlen(h) > 253 + 8)
+        return "host: too long";
+    return NULL;
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port" -> host and port (0 if none). */
+static int split_host(const char *in, char **host, int *port);
+
+relay_status relay_client_options_check(const relay_client_options *opts)
+{
+    lr_clear_last_error();
+    if (!opts) {
+        lr_set_last_error("options: NULL");
+        return RELAY_ERR_INVALID_ARG;
+    }
+    const char *why = host_problem(opts->host);
+    if (why) {
+        lr_set_last_error("%s", why);
+        return RELAY_ERR_INVALID_ARG;
+    }
+    char *host = NULL;
+    int port = 0;
+    if (split_host(opts->host, &host, &port) != 0 || !*host) {
+        free(host);
+        lr_set_last_error("host: malformed (expected name, name:port, [v6] or [v6]:port with "
+                          "a port from 1 to 65535)");
+        return RELAY_ERR_INVALID_ARG;
+    }
+    free(host);
+    if (opts->port < 0 || opts->port > 65535) {
+        lr_set_last_error("port: %d is out of range (1 to 65535, or 0 for the default)",
+                          opts->port);
+        return RELAY_ERR_INVALID_ARG;
+    }
+    int has_jwt = opts->jwt_token && *opts->jwt_token;
+    int has_project = opts->project && *opts->project;
+    int has_token = opts->token && *opts->token;
+    if (!has_jwt && !has_project && !has_token) {
+        lr_set_last_error("credentials: missing (project and token: SIGNALWIRE_PROJECT_ID and "
+                          "SIGNALWIRE_API_TOKEN, or a JWT: SIGNALWIRE_JWT_TOKEN)");
+        return RELAY_ERR_INVALID_ARG;
+    }
+    if (!has_jwt && !has_project) {
+        lr_set_last_error("project: missing (options.project or SIGNALWIRE_PROJECT_ID)");
+        return RELAY_ERR_INVALID_ARG;
+    }
+    if (!has_jwt && !has_token) {
+        lr_set_last_error("token: missing (options.token or SIGNALWIRE_API_TOKEN)");
+        return RELAY_ERR_INVALID_ARG;
+    }
+    if (opts->max_active_calls < 0 || opts->ping_interval_ms < 0 || opts->request_timeout_ms < 0 ||
+        opts->workers < 0 || opts->callback_threads < 0) {
+        lr_set_last_error("%s: must not be negative",
+                          opts->max_active_calls < 0     ? "max_active_calls"
+                          : opts->ping_interval_ms < 0   ? "ping_interval_ms"
+                          : opts->request_timeout_ms < 0 ? "request_timeout_ms"
+                          : opts->workers < 0            ? "workers"
+                                                         : "callback_threads");
+        return RELAY_ERR_INVALID_ARG;
+    }
+    return RELAY_OK;
 }
 
 static char *dup_opt(const char *s)
@@ -63,7 +191,6 @@ static char *dup_opt(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* "host", "host:port", "[v6]", "[v6]:port" -> host and port (0 if none). */
 static int split_host(const char *in, char **host, int *port)
 {
     *port = 0;
@@ -101,11 +228,14 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     if (!out)
         return RELAY_ERR_INVALID_ARG;
     *out = NULL;
-    if (!opts || !opts->host || !*opts->host)
-        return RELAY_ERR_INVALID_ARG;
+    relay_status checked = relay_client_options_check(opts);
+    if (checked != RELAY_OK) {
+        log_sink sink = {opts ? opts->log_fn : NULL, opts ? opts->log_user : NULL,
+                         opts ? opts->log_level : RELAY_LOG_WARN, "librelay"};
+        log_write(&sink, RELAY_LOG_ERROR, "invalid options: %s", relay_last_error());
+        return checked;
+    }
     int has_jwt = opts->jwt_token && *opts->jwt_token;
-    if (!has_jwt && !(opts->project && *opts->project && opts->token && *opts->token))
-        return RELAY_ERR_INVALID_ARG;
 
     relay_client *c = calloc(1, sizeof *c);
     if (!c)
@@ -150,11 +280,29 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     size_t nctx = 0;
     while (opts->contexts && opts->contexts[nctx])
         nctx++;
-    c->contexts = calloc(nctx + 1, sizeof *c->contexts);
+    size_t ncsv = 1;
+    for (const char *p = opts->contexts_csv; p && *p; p++)
+        ncsv += *p == ',';
+    c->contexts = calloc(nctx + ncsv + 1, sizeof *c->contexts);
     int oom = !c->strand || !c->host_header || !c->agent || !c->contexts || (opts->ca_file && !c->ca_file) ||
               (has_jwt ? !c->jwt_token : (!c->project || !c->token));
-    for (size_t i = 0; !oom && i < nctx; i++)
-        oom = !(c->contexts[i] = strdup(opts->contexts[i]));
+    size_t k = 0;
+    for (size_t i = 0; !oom && i < nctx; i++, k++)
+        oom = !(c->contexts[k] = strdup(opts->contexts[i]));
+    /* "a, b,,c": trimmed, empty items skipped */
+    for (const char *p = opts->contexts_csv; !oom && p && *p;) {
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        const char *a = p, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (b > a)
+            oom = !(c->contexts[k++] = strndup(a, (size_t)(b - a)));
+        p = *end ? end + 1 : end;
+    }
     if (oom || pipe2(c->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         relay_client_free(c);
         return RELAY_ERR_NO_MEMORY;
@@ -169,6 +317,10 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     c->log.level = opts->log_level;
     c->log.prefix = "librelay";
     c->backoff_ms = 1000;
+    c->max_active_calls =
+        opts->max_active_calls > 0 ? opts->max_active_calls : PROTO_MAX_ACTIVE_CALLS;
+    c->ping_interval_ms = opts->ping_interval_ms > 0 ? opts->ping_interval_ms : PROTO_PING_INTERVAL_MS;
+    c->jitter_state = lr_jitter_seed(c);
     *out = c;
     return RELAY_OK;
 }
@@ -184,6 +336,18 @@ relay_status relay_client_on_call(relay_client *c, relay_call_handler fn, void *
     return RELAY_OK;
 }
 
+relay_status relay_client_on_connection_state(relay_client *c, relay_connection_handler fn,
+                                              void *user)
+{
+    if (!c)
+        return RELAY_ERR_INVALID_ARG;
+    if (c->io_started)
+        return RELAY_ERR_STATE;
+    c->on_connection = fn;
+    c->on_connection_user = user;
+    return RELAY_OK;
+}
+
 relay_status relay_client_on_event(relay_client *c, relay_event_handler fn, void *user)
 {
     if (!c)
@@ -195,15 +359,29 @@ relay_status relay_client_on_event(relay_client *c, relay_event_handler fn, void
     return RELAY_OK;
 }
 
-void lr_client_set_outcome(relay_client *c, relay_status st)
+void lr_client_set_outcome_reason(relay_client *c, relay_status st, const char *reason)
 {
     pthread_mutex_lock(&c->outcome_lock);
     if (!c->outcome_set) {
         c->outcome_set = 1;
         c->outcome = st;
+        snprintf(c->outcome_reason, sizeof c->outcome_reason, "%s", reason ? reason : "");
         pthread_cond_broadcast(&c->outcome_cond);
     }
     pthread_mutex_unlock(&c->outcome_lock);
+}
+
+void lr_client_set_outcome(relay_client *c, relay_status st)
+{
+    lr_client_set_outcome_reason(c, st, NULL);
+}
+
+void lr_client_give_up(relay_client *c, relay_status st)
+{
+    atomic_store(&c->gave_up, (int)st);
+    /* wakes run(); the pipe is non-blocking and a byte already there does too */
+    ssize_t n = write(c->stop_pipe[1], "g", 1);
+    (void)n;
 }
 
 /* ------------------------------------------- the I/O thread's upcalls */
@@ -280,7 +458,10 @@ static void *io_main(void *arg)
     lr_transport_cbs cbs = {on_open, on_frame, on_down, on_wake, on_deadline, c};
     lr_transport *t = lr_transport_new(&cbs, c->ca_file, &c->log);
     if (!t) {
-        lr_client_set_outcome(c, RELAY_ERR_CONNECT);
+        lr_client_set_outcome_reason(c, RELAY_ERR_CONNECT,
+                                     "could not set up the transport (TLS context, CA file)");
+        if (c->persistent)
+            lr_client_give_up(c, RELAY_ERR_CONNECT);
         atomic_store(&c->closed, 1);
         return NULL;
     }
@@ -318,30 +499,43 @@ static void stop_io_thread(relay_client *c)
     c->io_started = 0;
 }
 
-relay_status relay_client_connect(relay_client *c)
+static relay_status start_io_thread(relay_client *c, int persistent)
 {
-    if (!c)
-        return RELAY_ERR_INVALID_ARG;
-    if (c->io_started)
-        return RELAY_ERR_STATE;
-    if (lr_client_on_io_thread(c))
-        return RELAY_ERR_STATE;
     if (lr_workers_start(&c->pool, c->n_workers) != 0 ||
         lr_executor_start(&c->exec, c->n_callback_threads) != 0)
         return RELAY_ERR_NO_MEMORY;
     c->outcome_set = 0;
+    c->outcome_reason[0] = '\0';
     c->auth_failures = 0;
+    c->attempts = 0;
     c->backoff_ms = 1000;
+    c->persistent = persistent;
+    atomic_store(&c->gave_up, RELAY_OK);
     atomic_store(&c->io_quit, 0);
     atomic_store(&c->closed, 0);
     if (pthread_create(&c->io_thread, NULL, io_main, c) != 0)
         return RELAY_ERR_NO_MEMORY;
     c->io_started = 1;
+    return RELAY_OK;
+}
+
+relay_status relay_client_connect(relay_client *c)
+{
+    lr_clear_last_error();
+    if (!c)
+        return RELAY_ERR_INVALID_ARG;
+    if (c->io_started || lr_client_on_io_thread(c))
+        return RELAY_ERR_STATE;
+    relay_status st = start_io_thread(c, 0);
+    if (st != RELAY_OK)
+        return st;
 
     pthread_mutex_lock(&c->outcome_lock);
     while (!c->outcome_set)
         pthread_cond_wait(&c->outcome_cond, &c->outcome_lock);
-    relay_status st = c->outcome;
+    st = c->outcome;
+    if (st != RELAY_OK && c->outcome_reason[0])
+        lr_set_last_error("%s", c->outcome_reason);
     pthread_mutex_unlock(&c->outcome_lock);
     if (st != RELAY_OK)
         stop_io_thread(c); /* it is ending by itself; collect it */
@@ -350,17 +544,35 @@ relay_status relay_client_connect(relay_client *c)
 
 relay_status relay_client_run(relay_client *c)
 {
+    lr_clear_last_error();
     if (!c)
         return RELAY_ERR_INVALID_ARG;
+    if (!c->io_started) {
+        /* Not connected yet: keep trying until a session or a verdict. */
+        if (lr_client_on_io_thread(c))
+            return RELAY_ERR_STATE;
+        relay_status st = start_io_thread(c, 1);
+        if (st != RELAY_OK)
+            return st;
+    }
     struct pollfd p = {.fd = c->stop_pipe[0], .events = POLLIN};
     for (;;) {
+        relay_status verdict = (relay_status)atomic_load(&c->gave_up);
+        if (verdict != RELAY_OK) {
+            pthread_mutex_lock(&c->outcome_lock);
+            if (c->outcome_reason[0])
+                lr_set_last_error("%s", c->outcome_reason);
+            pthread_mutex_unlock(&c->outcome_lock);
+            stop_io_thread(c); /* it is ending by itself; collect it */
+            return verdict;
+        }
         int n = poll(&p, 1, -1);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return RELAY_ERR_STATE;
         char b;
-        if (read(c->stop_pipe[0], &b, 1) == 1)
+        if (read(c->stop_pipe[0], &b, 1) == 1 && b == 'x')
             return RELAY_OK;
     }
 }

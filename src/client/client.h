@@ -57,6 +57,8 @@ struct relay_client {
     void *on_call_user;
     relay_event_handler on_event;
     void *on_event_user;
+    relay_connection_handler on_connection;
+    void *on_connection_user;
 
     /* posting to the I/O thread */
     mailbox mbox;
@@ -73,6 +75,9 @@ struct relay_client {
     pthread_cond_t outcome_cond;
     int outcome_set;
     relay_status outcome;
+    char outcome_reason[160];         /* [outcome_lock] detail for relay_last_error */
+    int persistent;                   /* [const while io runs] run(): retry the first connect too */
+    atomic_int gave_up;               /* a relay_status: the I/O thread stopped trying */
 
     /* run/stop: a self-pipe, so stop is async-signal-safe */
     int stop_pipe[2];
@@ -87,7 +92,11 @@ struct relay_client {
     int backoff_ms;
     lr_timer reconnect_timer;
     lr_timer ping_timer;
-    int ping_failures;
+    int ping_interval_ms;             /* [const] */
+    int timeouts_in_a_row;            /* requests (pings too) unanswered on this connection */
+    int attempts;                     /* since the last established session */
+    uint64_t jitter_state;            /* xorshift state for backoff jitter */
+    int max_active_calls;             /* [const] */
 
     /* [io] session */
     char *protocol;                   /* to resume; NULL for a fresh session */
@@ -95,6 +104,7 @@ struct relay_client {
     int ever_ready;
     int auth_failures;
     int retry_after_close;            /* this close is part of a planned retry */
+    char down_reason[160];            /* why we closed it ourselves; "" otherwise */
 
     /* [io] protocol maps */
     strmap pending;                   /* id -> rpc_req (in flight) */
@@ -116,6 +126,10 @@ struct relay_client {
     atomic_int closed;                /* the I/O thread has finished */
 };
 
+/* status.c: relay_last_error() of the calling thread. */
+void lr_set_last_error(const char *fmt, ...) LOG_PRINTF(1, 2);
+void lr_clear_last_error(void);
+
 /* client.c */
 /* Posts req to the I/O thread (takes a reference on success). */
 relay_status lr_client_submit(relay_client *c, rpc_req *req);
@@ -123,6 +137,10 @@ relay_status lr_client_submit(relay_client *c, rpc_req *req);
 int lr_client_on_io_thread(const relay_client *c);
 /* [io] Records the first session's outcome for relay_client_connect. */
 void lr_client_set_outcome(relay_client *c, relay_status st);
+/* [io] The same with a reason relay_last_error() gives the connecting thread. */
+void lr_client_set_outcome_reason(relay_client *c, relay_status st, const char *reason);
+/* [io] The I/O thread stopped trying for good: run() returns st. */
+void lr_client_give_up(relay_client *c, relay_status st);
 
 /* client.c [io] */
 /* Starts (or restarts) t to run fn in ms milliseconds. */

@@ -78,7 +78,7 @@ static relay_call *winner_call(relay_client *c, json_t *desc)
         return NULL;
     relay_call *call = lr_strmap_get(&c->calls, call_id);
     if (!call) {
-        if (c->calls.count >= PROTO_MAX_ACTIVE_CALLS)
+        if (c->calls.count - (size_t)c->lingering_calls >= (size_t)c->max_active_calls)
             return NULL;
         json_t *p = json_deep_copy(desc);
         if (!p)

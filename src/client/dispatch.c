@@ -9,6 +9,7 @@
 #include "call.h"
 #include "client.h"
 #include "dial.h"
+#include "frames.h"
 #include "session.h"
 #include "workers.h"
 #include "common/jsonrpc.h"
@@ -89,9 +90,18 @@ static void on_call_receive(relay_client *c, json_t *in, const char *call_id)
                                  json_string_value(json_object_get(in, "call_state"))));
         return;
     }
-    if (c->calls.count - (size_t)c->lingering_calls >= PROTO_MAX_ACTIVE_CALLS) {
-        CLOG(c, RELAY_LOG_WARN, "%d active calls: ignoring inbound call %s",
-             PROTO_MAX_ACTIVE_CALLS, call_id);
+    if (c->calls.count - (size_t)c->lingering_calls >= (size_t)c->max_active_calls) {
+        /* Full: hand it on (calling.pass) so that another client of the
+         * context may take it, rather than leave the caller ringing. */
+        CLOG(c, RELAY_LOG_WARN, "%d active calls (max_active_calls): passing inbound call %s on",
+             c->max_active_calls, call_id);
+        json_t *p = lr_frame_call_params(json_string_value(json_object_get(in, "node_id")),
+                                         call_id);
+        rpc_req *req = p ? lr_rpc_req_new(proto_method_name(PM_PASS), p, c->request_timeout_ms)
+                         : NULL;
+        json_decref(p);
+        if (req)
+            lr_rpc_take(c, req); /* nobody waits: its only reference goes to the I/O thread */
         return;
     }
     call = lr_call_new_from_event(c, in);

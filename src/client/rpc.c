@@ -16,6 +16,7 @@
 #include "call.h"
 #include "client.h"
 #include "result.h"
+#include "session.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -174,9 +175,12 @@ static void queue_remove(relay_client *c, rpc_req *req)
 static void on_timeout(lr_timer *t)
 {
     rpc_req *req = lr_container_of(t, rpc_req, timer);
-    CLOG(req->client, RELAY_LOG_WARN, "request %s timed out after %d ms", req->id,
-         req->timeout_ms);
-    lr_rpc_complete(req->client, req, RELAY_ERR_TIMEOUT, NULL, NULL);
+    relay_client *c = req->client;
+    int was_sent = req->where == RPC_INFLIGHT;
+    CLOG(c, RELAY_LOG_WARN, "request %s timed out after %d ms", req->id, req->timeout_ms);
+    lr_rpc_complete(c, req, RELAY_ERR_TIMEOUT, NULL, NULL);
+    if (was_sent) /* one queued offline says nothing of the connection */
+        lr_session_on_request_timeout(c);
 }
 
 void lr_rpc_take(relay_client *c, rpc_req *req)
@@ -276,6 +280,7 @@ int lr_rpc_answer(relay_client *c, const char *id, json_t *result, json_t *error
         json_decref(error);
         return 0;
     }
+    lr_session_on_answer(c);
     lr_rpc_complete(c, req, RELAY_OK, result, error);
     return 1;
 }

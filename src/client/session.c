@@ -15,14 +15,96 @@
 #include "frames.h"
 #include "rpc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #define MAX_AUTH_FAILURES 3
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 30000
-#define PING_INTERVAL_MS 30000
-#define MAX_PING_FAILURES 3
+/* Unanswered requests in a row (pings included) that prove a connection
+ * half-open: the reference client reconnects after 3 failed pings. */
+#define MAX_TIMEOUTS_IN_A_ROW 3
+
+/* ------------------------------------------- the application's view */
+
+typedef struct conn_task {
+    lr_task task;
+    relay_client *client;
+    relay_connection_event ev;
+    char reason[160];
+} conn_task;
+
+static void run_conn_task(lr_task *t)
+{
+    conn_task *ct = (conn_task *)t;
+    ct->ev.reason = ct->reason;
+    ct->client->on_connection(ct->client, &ct->ev, ct->client->on_connection_user);
+    free(ct);
+}
+
+/* [io] Tells the application, on the client's strand so that the states
+ * arrive in order and after the client-level callbacks queued before. */
+static void notify(relay_client *c, relay_connection_state st, const char *reason,
+                   int retry_in_ms)
+{
+    if (!c->on_connection)
+        return;
+    conn_task *ct = calloc(1, sizeof *ct);
+    if (!ct) {
+        CLOG(c, RELAY_LOG_ERROR, "out of memory: connection state %s not delivered",
+             relay_connection_state_name(st));
+        return;
+    }
+    ct->task.run = run_conn_task;
+    ct->client = c;
+    ct->ev.state = st;
+    ct->ev.state_name = relay_connection_state_name(st);
+    ct->ev.attempt = c->attempts;
+    ct->ev.retry_in_ms = retry_in_ms;
+    snprintf(ct->reason, sizeof ct->reason, "%s", reason ? reason : "");
+    lr_client_post(c, NULL, &ct->task);
+}
+
+/* -------------------------------------------------------------- backoff */
+
+uint64_t lr_jitter_seed(const relay_client *c)
+{
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)c;
+    }
+    return seed ? seed : 0x9e3779b97f4a7c15ull;
+}
+
+static uint32_t next_random(relay_client *c)
+{
+    /* xorshift64*: jitter needs spread, not secrecy */
+    uint64_t x = c->jitter_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    c->jitter_state = x;
+    return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* The delay before the next attempt: the backoff step (1 s doubling to
+ * 30 s) with "equal jitter", half fixed and half random, so that clients
+ * dropped together by one server restart do not come back in step. */
+static int next_delay(relay_client *c)
+{
+    int step = c->backoff_ms;
+    c->backoff_ms = step ? (step * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : step * 2)
+                         : BACKOFF_FIRST_MS;
+    if (step <= 0)
+        return 0; /* asked to come back at once (signalwire.disconnect) */
+    int half = step / 2;
+    return half + (int)(next_random(c) % (uint32_t)(step - half + 1));
+}
 
 static void set_str(char **dst, const char *src)
 {
@@ -42,8 +124,10 @@ static void on_connect_done(relay_client *c, rpc_req *req)
     if (req->status != RELAY_OK) {
         /* No answer in time: treat the connection as dead. A drop or a
          * shutdown has been dealt with by whoever caused it. */
-        if (req->status == RELAY_ERR_TIMEOUT && c->state == CONN_AUTHENTICATING)
+        if (req->status == RELAY_ERR_TIMEOUT && c->state == CONN_AUTHENTICATING) {
+            snprintf(c->down_reason, sizeof c->down_reason, "signalwire.connect unanswered");
             lr_session_close(c, 0);
+        }
         return;
     }
     if (req->error || !json_is_object(req->result)) {
@@ -51,6 +135,10 @@ static void on_connect_done(relay_client *c, rpc_req *req)
         c->auth_failures++;
         CLOG(c, RELAY_LOG_WARN, "signalwire.connect rejected (%d in a row): %s",
              c->auth_failures, msg ? msg : "no reason given");
+        char why[160];
+        snprintf(why, sizeof why, "signalwire.connect rejected %d time%s in a row: %.100s",
+                 c->auth_failures, c->auth_failures == 1 ? "" : "s",
+                 msg ? msg : "no reason given");
         if (c->protocol) {
             /* Perhaps only the resume was refused: next time, start afresh. */
             set_str(&c->protocol, NULL);
@@ -58,12 +146,16 @@ static void on_connect_done(relay_client *c, rpc_req *req)
         }
         if (!c->ever_ready && c->auth_failures >= MAX_AUTH_FAILURES) {
             CLOG(c, RELAY_LOG_ERROR, "giving up: the server rejects these credentials");
-            lr_client_set_outcome(c, RELAY_ERR_AUTH);
+            lr_client_set_outcome_reason(c, RELAY_ERR_AUTH, why);
+            notify(c, RELAY_CONNECTION_FAILED, why, -1);
+            if (c->persistent)
+                lr_client_give_up(c, RELAY_ERR_AUTH);
             atomic_store(&c->io_quit, 1);
             lr_session_close(c, 0);
             return;
         }
         c->retry_after_close = 1;
+        snprintf(c->down_reason, sizeof c->down_reason, "%s", why);
         lr_session_close(c, 1);
         return;
     }
@@ -84,15 +176,17 @@ static void on_connect_done(relay_client *c, rpc_req *req)
     c->ever_ready = 1;
     c->auth_failures = 0;
     c->backoff_ms = 1000;
-    c->ping_failures = 0;
+    c->timeouts_in_a_row = 0;
     CLOG(c, RELAY_LOG_INFO, "session %s (protocol %s)", resumed ? "resumed" : "established",
          proto ? proto : "?");
     lr_session_start_pings(c);
     lr_client_set_outcome(c, RELAY_OK);
+    notify(c, resumed ? RELAY_CONNECTION_RESUMED : RELAY_CONNECTION_CONNECTED, NULL, -1);
+    c->attempts = 0;
     lr_rpc_flush_queue(c);
 }
 
-static int session_on_down(relay_client *c);
+static int session_on_down(relay_client *c, const char *reason);
 
 /* ------------------------------------------------------ the connection */
 
@@ -107,6 +201,10 @@ void lr_session_connect(relay_client *c)
         return;
     c->state = CONN_CONNECTING;
     c->retry_after_close = 0;
+    c->timeouts_in_a_row = 0;
+    c->down_reason[0] = '\0';
+    c->attempts++;
+    notify(c, RELAY_CONNECTION_CONNECTING, NULL, -1);
     CLOG(c, RELAY_LOG_INFO, "connecting to %s://%s:%d", c->plain_ws ? "ws" : "wss", c->host,
          c->port);
     lr_transport_connect(c->transport, c->host, c->port, c->host_header, !c->plain_ws);
@@ -128,12 +226,16 @@ void lr_session_on_transport_down(relay_client *c, const char *why)
          "connection down: %s", why);
     c->state = CONN_IDLE;
     lr_client_cancel(c, &c->ping_timer);
-    if (!session_on_down(c) || atomic_load(&c->io_quit))
+    /* our own reason for closing says more than the transport's */
+    const char *reason = c->down_reason[0] ? c->down_reason : why;
+    if (!session_on_down(c, reason) || atomic_load(&c->io_quit)) {
+        if (!expected)
+            notify(c, RELAY_CONNECTION_FAILED, reason, -1);
         return;
-    int delay = c->backoff_ms;
-    c->backoff_ms = delay ? (delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2)
-                          : BACKOFF_FIRST_MS;
+    }
+    int delay = next_delay(c);
     CLOG(c, RELAY_LOG_INFO, "reconnecting in %d ms", delay);
+    notify(c, RELAY_CONNECTION_DISCONNECTED, reason, delay);
     lr_client_schedule(c, &c->reconnect_timer, on_reconnect_timer, delay);
 }
 
@@ -190,35 +292,40 @@ void lr_session_on_open(relay_client *c)
     lr_rpc_take(c, req); /* our only reference goes to the I/O thread */
 }
 
-static int session_on_down(relay_client *c)
+static int session_on_down(relay_client *c, const char *reason)
 {
     int quitting = atomic_load(&c->io_quit);
     lr_rpc_fail_inflight(c, quitting ? RELAY_ERR_CLOSED : RELAY_ERR_DISCONNECTED);
     if (quitting)
         return 0;
-    if (!c->ever_ready && !c->retry_after_close) {
-        /* The very first connection failed: tell relay_client_connect. */
-        lr_client_set_outcome(c, RELAY_ERR_CONNECT);
+    if (!c->ever_ready && !c->retry_after_close && !c->persistent) {
+        /* The very first connection failed: tell relay_client_connect
+         * (run() keeps trying instead). */
+        lr_client_set_outcome_reason(c, RELAY_ERR_CONNECT, reason);
         atomic_store(&c->io_quit, 1);
         return 0;
     }
     return 1;
 }
 
-static void on_ping_done(relay_client *c, rpc_req *req)
+void lr_session_on_request_timeout(relay_client *c)
 {
-    if (req->status == RELAY_OK) {
-        /* Any answer, even an error object, proves the peer alive. */
-        c->ping_failures = 0;
+    if (c->state != CONN_READY)
         return;
-    }
-    if (req->status != RELAY_ERR_TIMEOUT || c->state != CONN_READY)
+    if (++c->timeouts_in_a_row < MAX_TIMEOUTS_IN_A_ROW)
         return;
-    if (++c->ping_failures >= MAX_PING_FAILURES) {
-        CLOG(c, RELAY_LOG_WARN, "%d pings unanswered: reconnecting", c->ping_failures);
-        c->ping_failures = 0;
-        lr_session_close(c, 0);
-    }
+    CLOG(c, RELAY_LOG_WARN, "%d requests in a row unanswered: the connection is taken for dead",
+         c->timeouts_in_a_row);
+    snprintf(c->down_reason, sizeof c->down_reason,
+             "%d requests in a row unanswered (half-open connection)", c->timeouts_in_a_row);
+    c->timeouts_in_a_row = 0;
+    lr_session_close(c, 0);
+}
+
+void lr_session_on_answer(relay_client *c)
+{
+    /* Any answer, even an error object, proves the peer alive. */
+    c->timeouts_in_a_row = 0;
 }
 
 static void on_ping_timer(lr_timer *t)
@@ -230,16 +337,14 @@ static void on_ping_timer(lr_timer *t)
     rpc_req *req = params ? lr_rpc_req_new(proto_method_name(PM_PING), params, c->request_timeout_ms)
                           : NULL;
     json_decref(params);
-    if (req) {
-        req->hook = on_ping_done;
-        lr_rpc_take(c, req);
-    }
-    lr_client_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
+    if (req)
+        lr_rpc_take(c, req); /* its answer or timeout counts like any request's */
+    lr_client_schedule(c, &c->ping_timer, on_ping_timer, c->ping_interval_ms);
 }
 
 void lr_session_start_pings(relay_client *c)
 {
-    lr_client_schedule(c, &c->ping_timer, on_ping_timer, PING_INTERVAL_MS);
+    lr_client_schedule(c, &c->ping_timer, on_ping_timer, c->ping_interval_ms);
 }
 
 void lr_session_on_authorization_state(relay_client *c, const char *state)
@@ -257,6 +362,8 @@ void lr_session_on_disconnect_request(relay_client *c, int restart)
     }
     c->backoff_ms = 0; /* asked to: come back at once */
     c->retry_after_close = 1;
+    snprintf(c->down_reason, sizeof c->down_reason, "the server asked to disconnect%s",
+             restart ? " (restart: a new session follows)" : "");
     lr_session_close(c, 1); /* after our answer has gone out */
 }
 

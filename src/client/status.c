@@ -30,3 +30,42 @@ const char *relay_refer_state_name(relay_refer_state state)
 {
     return proto_refer_state_name(state);
 }
+
+/* ------------------------------------------------------------ last error */
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "client.h"
+
+static _Thread_local char last_error[256];
+
+const char *relay_last_error(void)
+{
+    return last_error;
+}
+
+void lr_set_last_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+}
+
+void lr_clear_last_error(void)
+{
+    last_error[0] = '\0';
+}
+
+const char *relay_connection_state_name(relay_connection_state state)
+{
+    switch (state) {
+    case RELAY_CONNECTION_CONNECTING: return "connecting";
+    case RELAY_CONNECTION_CONNECTED: return "connected";
+    case RELAY_CONNECTION_RESUMED: return "resumed";
+    case RELAY_CONNECTION_DISCONNECTED: return "disconnected";
+    case RELAY_CONNECTION_FAILED: return "failed";
+    }
+    return "unknown";
+}

@@ -23,6 +23,7 @@
 #define PROTO_DEFAULT_TIMEOUT_MS 10000
 #define PROTO_MAX_OFFLINE_QUEUE 500
 #define PROTO_MAX_ACTIVE_CALLS 1000
+#define PROTO_PING_INTERVAL_MS 30000 /* the reference client's */
 
 /* ------------------------------------------------------------------ events */
 

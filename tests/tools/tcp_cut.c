@@ -9,6 +9,9 @@
  * accepted client and 127.0.0.1:TARGET_PORT. On SIGUSR1 it resets every
  * open pair at once (SO_LINGER 0: both peers see a reset, not a polite
  * close) and goes on accepting, so the client can reconnect through it.
+ * On SIGUSR2 it freezes every open pair instead: nothing more is copied
+ * and nothing is closed, the way a path that silently drops packets looks
+ * to both ends (a half-open connection); new pairs work normally.
  * Stops on SIGTERM. Single-threaded; at most MAX_PAIRS pairs.
  */
 #include <errno.h>
@@ -24,7 +27,13 @@
 
 #define MAX_PAIRS 16
 
-static volatile sig_atomic_t cut_requested, stop_requested;
+static volatile sig_atomic_t cut_requested, freeze_requested, stop_requested;
+
+static void on_usr2(int sig)
+{
+    (void)sig;
+    freeze_requested = 1;
+}
 
 static void on_usr1(int sig)
 {
@@ -40,6 +49,7 @@ static void on_term(int sig)
 
 typedef struct pair {
     int client, server; /* -1 when free */
+    int frozen;         /* kept open, never read again */
 } pair;
 
 static void reset_close(int fd)
@@ -103,6 +113,8 @@ int main(int argc, char **argv)
     int listen_port = atoi(argv[1]), target_port = atoi(argv[2]);
     struct sigaction sa = {.sa_handler = on_usr1};
     sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_usr2;
+    sigaction(SIGUSR2, &sa, NULL);
     sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -120,7 +132,7 @@ int main(int argc, char **argv)
 
     pair pairs[MAX_PAIRS];
     for (int i = 0; i < MAX_PAIRS; i++)
-        pairs[i].client = pairs[i].server = -1;
+        pairs[i] = (pair){.client = -1, .server = -1};
 
     while (!stop_requested) {
         if (cut_requested) {
@@ -133,13 +145,23 @@ int main(int argc, char **argv)
                 }
             fprintf(stderr, "tcp_cut: cut %d connection(s)\n", n);
         }
+        if (freeze_requested) {
+            freeze_requested = 0;
+            int n = 0;
+            for (int i = 0; i < MAX_PAIRS; i++)
+                if (pairs[i].client >= 0 && !pairs[i].frozen) {
+                    pairs[i].frozen = 1;
+                    n++;
+                }
+            fprintf(stderr, "tcp_cut: froze %d connection(s)\n", n);
+        }
         struct pollfd pfd[1 + 2 * MAX_PAIRS];
         int idx[1 + 2 * MAX_PAIRS];
         int n = 0;
         pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
         idx[n++] = -1;
         for (int i = 0; i < MAX_PAIRS; i++) {
-            if (pairs[i].client < 0)
+            if (pairs[i].client < 0 || pairs[i].frozen)
                 continue;
             pfd[n] = (struct pollfd){.fd = pairs[i].client, .events = POLLIN};
             idx[n++] = i;
@@ -175,6 +197,7 @@ int main(int argc, char **argv)
             }
             pairs[slot].client = c;
             pairs[slot].server = s;
+            pairs[slot].frozen = 0;
         }
     }
     for (int i = 0; i < MAX_PAIRS; i++)
