@@ -91,10 +91,21 @@ relay_status relay_call_play_and_collect(relay_call *call, const relay_play_and_
 relay_status relay_call_play_and_collect_async(relay_call *call,
                                                const relay_play_and_collect_params *p,
                                                relay_action **out);
-/* call.prompt_tts(text, collect, volume=...): play_and_collect of one tts. */
+/* call.prompt_tts(text, collect, volume=...): play_and_collect of one tts;
+ * text and collect_json required. */
+relay_status relay_call_prompt_tts(relay_call *call, const char *text, const char *collect_json,
+                                   double volume, relay_result **out);
 relay_status relay_call_prompt_tts_async(relay_call *call, const char *text,
                                          const char *collect_json, double volume,
                                          relay_action **out);
+/* call.prompt_audio(url, collect, volume=...): play_and_collect of one
+ * audio ({"type": "audio", "params": {"url": url}}); url and collect_json
+ * required. */
+relay_status relay_call_prompt_audio(relay_call *call, const char *url, const char *collect_json,
+                                     double volume, relay_result **out);
+relay_status relay_call_prompt_audio_async(relay_call *call, const char *url,
+                                           const char *collect_json, double volume,
+                                           relay_action **out);
 
 /* call.detect(detect, timeout=...): detect_json is {"type": "machine" |
  * "fax" | "digit", "params": {...}} (required). Completes on the first
@@ -107,7 +118,9 @@ typedef struct relay_detect_params {
 relay_status relay_call_detect(relay_call *call, const relay_detect_params *p, relay_result **out);
 relay_status relay_call_detect_async(relay_call *call, const relay_detect_params *p,
                                      relay_action **out);
-/* call.detect_answering_machine(...) */
+/* call.detect_answering_machine(...). The blocking forms of the three
+ * detect shortcuts below wait, as relay_call_detect does, for the first
+ * detection result (or finished / error). */
 typedef struct relay_detect_machine_params {
     double initial_timeout;
     double end_silence_timeout;
@@ -117,13 +130,20 @@ typedef struct relay_detect_machine_params {
     relay_bool detect_message_end;
     double timeout; /* of the detect itself, outside "params" */
 } relay_detect_machine_params;
+relay_status relay_call_detect_answering_machine(relay_call *call,
+                                                 const relay_detect_machine_params *p,
+                                                 relay_result **out);
 relay_status relay_call_detect_answering_machine_async(relay_call *call,
                                                        const relay_detect_machine_params *p,
                                                        relay_action **out);
 /* call.detect_digit(digits=..., timeout=...); digits NULL: any. */
+relay_status relay_call_detect_digit(relay_call *call, const char *digits, double timeout,
+                                     relay_result **out);
 relay_status relay_call_detect_digit_async(relay_call *call, const char *digits, double timeout,
                                            relay_action **out);
 /* call.detect_fax(tone=..., timeout=...); tone "CED", "CNG" or NULL. */
+relay_status relay_call_detect_fax(relay_call *call, const char *tone, double timeout,
+                                   relay_result **out);
 relay_status relay_call_detect_fax_async(relay_call *call, const char *tone, double timeout,
                                          relay_action **out);
 

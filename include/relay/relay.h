@@ -333,6 +333,25 @@ relay_status relay_call_play(relay_call *call, const relay_media *media, size_t 
                              const relay_play_params *params, relay_result **out);
 relay_status relay_call_play_tts_async(relay_call *call, const char *text, relay_action **out);
 relay_status relay_call_play_tts(relay_call *call, const char *text, relay_result **out);
+/* The other one-item plays of the reference SDKs, each a relay_call_play of
+ * one relay_media (the blocking form waits for the end as relay_call_play
+ * does; for a volume or a loop, relay_call_play with relay_play_params):
+ * call.play_audio(url): {"type": "audio", "params": {"url": url}}; url
+ * required. */
+relay_status relay_call_play_audio_async(relay_call *call, const char *url, relay_action **out);
+relay_status relay_call_play_audio(relay_call *call, const char *url, relay_result **out);
+/* call.play_silence(duration): {"type": "silence", "params": {"duration":
+ * seconds}}; duration required (> 0). */
+relay_status relay_call_play_silence_async(relay_call *call, double duration,
+                                           relay_action **out);
+relay_status relay_call_play_silence(relay_call *call, double duration, relay_result **out);
+/* call.play_ringtone(name, duration=...): {"type": "ringtone", "params":
+ * {"name": name, "duration": seconds}}; name ("us", "uk", ...) required,
+ * duration 0: not sent (the server's default length). */
+relay_status relay_call_play_ringtone_async(relay_call *call, const char *name, double duration,
+                                            relay_action **out);
+relay_status relay_call_play_ringtone(relay_call *call, const char *name, double duration,
+                                      relay_result **out);
 
 /* ------------------------------------------------------------------ refer */
 

@@ -356,17 +356,22 @@ relay_status lr_call_action(relay_call *call, proto_method m, json_t *p, relay_a
     return RELAY_OK;
 }
 
-relay_status lr_call_action_wait(relay_call *call, proto_method m, json_t *p, relay_result **out)
+relay_status lr_action_wait_free(relay_status st, relay_action *a, relay_result **out)
 {
     if (out)
         *out = NULL;
-    relay_action *a = NULL;
-    relay_status st = lr_call_action(call, m, p, &a);
     if (st != RELAY_OK)
         return st;
     st = relay_action_wait(a, 0, out);
     relay_action_free(a);
     return st;
+}
+
+relay_status lr_call_action_wait(relay_call *call, proto_method m, json_t *p, relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = lr_call_action(call, m, p, &a);
+    return lr_action_wait_free(st, a, out);
 }
 
 relay_status relay_call_start(relay_call *call, const char *method, const char *params_json,
@@ -616,29 +621,76 @@ relay_status relay_call_play_async(relay_call *call, const relay_media *media, s
 relay_status relay_call_play(relay_call *call, const relay_media *media, size_t n_media,
                              const relay_play_params *params, relay_result **out)
 {
-    if (out)
-        *out = NULL;
     relay_action *a = NULL;
     relay_status st = relay_call_play_async(call, media, n_media, params, &a);
-    if (st != RELAY_OK)
-        return st;
-    st = relay_action_wait(a, 0, out);
-    relay_action_free(a);
-    return st;
+    return lr_action_wait_free(st, a, out);
+}
+
+/* The one-item plays (play_tts, play_audio, play_silence, play_ringtone):
+ * one relay_media each, so that the one media builder (frames.c) makes the
+ * item Python's helper sends. A missing required argument sends nothing. */
+static relay_status play_one_async(relay_call *call, const relay_media *m, int valid,
+                                   relay_action **out)
+{
+    if (!valid) {
+        if (out)
+            *out = NULL;
+        return RELAY_ERR_INVALID_ARG;
+    }
+    return relay_call_play_async(call, m, 1, NULL, out);
 }
 
 relay_status relay_call_play_tts_async(relay_call *call, const char *text, relay_action **out)
 {
-    if (!text)
-        return RELAY_ERR_INVALID_ARG;
     relay_media m = {.type = "tts", .text = text};
-    return relay_call_play_async(call, &m, 1, NULL, out);
+    return play_one_async(call, &m, text != NULL, out);
 }
 
 relay_status relay_call_play_tts(relay_call *call, const char *text, relay_result **out)
 {
-    if (!text)
-        return RELAY_ERR_INVALID_ARG;
-    relay_media m = {.type = "tts", .text = text};
-    return relay_call_play(call, &m, 1, NULL, out);
+    relay_action *a = NULL;
+    relay_status st = relay_call_play_tts_async(call, text, &a);
+    return lr_action_wait_free(st, a, out);
+}
+
+relay_status relay_call_play_audio_async(relay_call *call, const char *url, relay_action **out)
+{
+    relay_media m = {.type = "audio", .url = url};
+    return play_one_async(call, &m, url != NULL, out);
+}
+
+relay_status relay_call_play_audio(relay_call *call, const char *url, relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = relay_call_play_audio_async(call, url, &a);
+    return lr_action_wait_free(st, a, out);
+}
+
+relay_status relay_call_play_silence_async(relay_call *call, double duration,
+                                           relay_action **out)
+{
+    relay_media m = {.type = "silence", .duration = duration};
+    return play_one_async(call, &m, duration > 0, out);
+}
+
+relay_status relay_call_play_silence(relay_call *call, double duration, relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = relay_call_play_silence_async(call, duration, &a);
+    return lr_action_wait_free(st, a, out);
+}
+
+relay_status relay_call_play_ringtone_async(relay_call *call, const char *name, double duration,
+                                            relay_action **out)
+{
+    relay_media m = {.type = "ringtone", .name = name, .duration = duration};
+    return play_one_async(call, &m, name != NULL && duration >= 0, out);
+}
+
+relay_status relay_call_play_ringtone(relay_call *call, const char *name, double duration,
+                                      relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = relay_call_play_ringtone_async(call, name, duration, &a);
+    return lr_action_wait_free(st, a, out);
 }

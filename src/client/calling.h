@@ -46,5 +46,9 @@ relay_status lr_call_action(relay_call *call, proto_method m, json_t *p, relay_a
 /* The blocking form: starts, waits for the operation's end; *out is the
  * final event's params. */
 relay_status lr_call_action_wait(relay_call *call, proto_method m, json_t *p, relay_result **out);
+/* The rest of every blocking form: st and a are what its _async start
+ * returned; on RELAY_OK waits for the end (*out: the final event's
+ * params) and frees the action. *out is NULL on a failed start. */
+relay_status lr_action_wait_free(relay_status st, relay_action *a, relay_result **out);
 
 #endif

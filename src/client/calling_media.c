@@ -103,6 +103,16 @@ relay_status relay_call_play_and_collect_async(relay_call *call,
     return lr_call_action(call, PM_PLAY_AND_COLLECT, play_and_collect_json(p), out);
 }
 
+/* The prompts: a play_and_collect of one relay_media (the one media
+ * builder makes the item); m's required field checked by the builder. */
+static relay_status prompt_one_async(relay_call *call, const relay_media *m,
+                                     const char *collect_json, double volume, relay_action **out)
+{
+    relay_play_and_collect_params p = {
+        .media = m, .n_media = 1, .collect_json = collect_json, .volume = volume};
+    return relay_call_play_and_collect_async(call, &p, out);
+}
+
 relay_status relay_call_prompt_tts_async(relay_call *call, const char *text,
                                          const char *collect_json, double volume,
                                          relay_action **out)
@@ -113,9 +123,36 @@ relay_status relay_call_prompt_tts_async(relay_call *call, const char *text,
         return RELAY_ERR_INVALID_ARG;
     }
     relay_media m = {.type = "tts", .text = text};
-    relay_play_and_collect_params p = {
-        .media = &m, .n_media = 1, .collect_json = collect_json, .volume = volume};
-    return relay_call_play_and_collect_async(call, &p, out);
+    return prompt_one_async(call, &m, collect_json, volume, out);
+}
+
+relay_status relay_call_prompt_tts(relay_call *call, const char *text, const char *collect_json,
+                                   double volume, relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = relay_call_prompt_tts_async(call, text, collect_json, volume, &a);
+    return lr_action_wait_free(st, a, out);
+}
+
+relay_status relay_call_prompt_audio_async(relay_call *call, const char *url,
+                                           const char *collect_json, double volume,
+                                           relay_action **out)
+{
+    if (!url) {
+        if (out)
+            *out = NULL;
+        return RELAY_ERR_INVALID_ARG;
+    }
+    relay_media m = {.type = "audio", .url = url};
+    return prompt_one_async(call, &m, collect_json, volume, out);
+}
+
+relay_status relay_call_prompt_audio(relay_call *call, const char *url, const char *collect_json,
+                                     double volume, relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = relay_call_prompt_audio_async(call, url, collect_json, volume, &a);
+    return lr_action_wait_free(st, a, out);
 }
 
 /* ------------------------------------------------------------ detect */
@@ -176,6 +213,15 @@ relay_status relay_call_detect_answering_machine_async(relay_call *call,
     return detect_typed(call, "machine", &dp, p->timeout, out);
 }
 
+relay_status relay_call_detect_answering_machine(relay_call *call,
+                                                 const relay_detect_machine_params *p,
+                                                 relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = relay_call_detect_answering_machine_async(call, p, &a);
+    return lr_action_wait_free(st, a, out);
+}
+
 relay_status relay_call_detect_digit_async(relay_call *call, const char *digits, double timeout,
                                            relay_action **out)
 {
@@ -185,6 +231,14 @@ relay_status relay_call_detect_digit_async(relay_call *call, const char *digits,
     return detect_typed(call, "digit", &dp, timeout, out);
 }
 
+relay_status relay_call_detect_digit(relay_call *call, const char *digits, double timeout,
+                                     relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = relay_call_detect_digit_async(call, digits, timeout, &a);
+    return lr_action_wait_free(st, a, out);
+}
+
 relay_status relay_call_detect_fax_async(relay_call *call, const char *tone, double timeout,
                                          relay_action **out)
 {
@@ -192,6 +246,14 @@ relay_status relay_call_detect_fax_async(relay_call *call, const char *tone, dou
     lr_pb_init(&dp);
     lr_pb_str(&dp, "tone", tone);
     return detect_typed(call, "fax", &dp, timeout, out);
+}
+
+relay_status relay_call_detect_fax(relay_call *call, const char *tone, double timeout,
+                                   relay_result **out)
+{
+    relay_action *a = NULL;
+    relay_status st = relay_call_detect_fax_async(call, tone, timeout, &a);
+    return lr_action_wait_free(st, a, out);
 }
 
 /* ------------------------------------------------------------ tap */

@@ -7,6 +7,8 @@
  *     tests/tools/file_server → 1 kHz on the wire, for its length;
  *   - the same through a 302 redirect → played;
  *   - the `us` ringtone → 440+480 Hz, 2 s on then 4 s off, then on again;
+ *   - relay_call_play_silence(1) and relay_call_play_ringtone("us", 1), the
+ *     typed helpers' blocking forms → finished after their second;
  *   - a 404 URL, a file that is not audio, a file over --media-max-bytes
  *     → each play ends in `error`;
  *   - request-time checks → 400 (unknown ringtone lists the names, a URL
@@ -176,6 +178,7 @@ static struct {
     int done;
     relay_status answer;
     play_run tone, redirected, ring, missing, page, big, first_short, looped, quiet;
+    play_run silence1, ring1s; /* the typed helpers' blocking forms */
     char bad_ring[8], bad_ring_msg[200], bad_url[8], bad_url_msg[200];
     char file_url[8], file_url_msg[200], bad_dir[8];
     relay_status slow_started, slow_wait;
@@ -199,6 +202,19 @@ static void play_with(relay_call *call, const relay_media *m, play_run *run, int
 static void play(relay_call *call, const relay_media *m, play_run *run)
 {
     play_with(call, m, run, 0, 0);
+}
+
+/* The end of a run started at run->t0 by a blocking helper: st, and its
+ * final event's params in *res (freed). */
+static void ran(play_run *run, relay_status st, relay_result **res)
+{
+    run->t1 = now_ms();
+    run->status = st;
+    snprintf(run->state, sizeof run->state, "%s",
+             *res && relay_result_get(*res, "state") ? relay_result_get(*res, "state") : "");
+    relay_result_free(*res);
+    *res = NULL;
+    sleep_ms(300);
 }
 
 static void execute_code(relay_call *call, const char *params, char *code, size_t n, char *msg,
@@ -235,6 +251,13 @@ static void on_call(relay_call *call, void *user)
     play(call, &page, &t.page);
     relay_media big = {.type = "audio", .url = BASE "big.wav"};
     play(call, &big, &t.big);
+    /* Python's call.play_silence(1) and call.play_ringtone("us", duration=1)
+     * through the typed helpers' blocking forms */
+    relay_result *res = NULL;
+    t.silence1.t0 = now_ms();
+    ran(&t.silence1, relay_call_play_silence(call, 1, &res), &res);
+    t.ring1s.t0 = now_ms();
+    ran(&t.ring1s, relay_call_play_ringtone(call, "us", 1, &res), &res);
 
     execute_code(call,
                  "{\"control_id\":\"r1\",\"play\":[{\"type\":\"ringtone\","
@@ -427,6 +450,29 @@ static void audio_and_ringtones_on_a_real_call(void **state)
     printf("ringtone us at -20 dB: %d packets, 440 Hz amplitude %.0f\n", n, peak440);
     assert_true(n >= 45 && n <= 56);
     assert_true(peak440 > 150 && peak440 < 600);
+
+    /* relay_call_play_silence(1): finished after about a second, no tone */
+    assert_int_equal(t.silence1.status, RELAY_OK);
+    assert_string_equal(t.silence1.state, "finished");
+    n = packets_between(t.silence1.t0, t.silence1.t1, &first);
+    peak440 = 0;
+    for (int i = first; n > 0 && i < first + n; i++)
+        peak440 = fmax(peak440, fmax(tone_amp(rtp.pcm[i], 440), tone_amp(rtp.pcm[i], 1000)));
+    printf("play_silence(1): %lld ms, %d packets, peak %.0f\n",
+           (long long)(t.silence1.t1 - t.silence1.t0), n, peak440);
+    assert_true(t.silence1.t1 - t.silence1.t0 >= 950);
+    assert_true(t.silence1.t1 - t.silence1.t0 < 3000);
+    assert_true(peak440 < 100);
+    /* relay_call_play_ringtone("us", 1): finished, a second of 440 Hz */
+    assert_int_equal(t.ring1s.status, RELAY_OK);
+    assert_string_equal(t.ring1s.state, "finished");
+    n = packets_between(t.ring1s.t0, t.ring1s.t1, &first);
+    peak440 = 0;
+    for (int i = first; n > 0 && i < first + n; i++)
+        peak440 = fmax(peak440, tone_amp(rtp.pcm[i], 440));
+    printf("play_ringtone(us, 1): %d packets, 440 Hz amplitude %.0f\n", n, peak440);
+    assert_true(n >= 45 && n <= 56);
+    assert_true(peak440 > 1000);
 
     /* failures: each play ends in error, nothing crashes */
     assert_string_equal(t.missing.state, "error");

@@ -4,7 +4,9 @@
  * on cue: reject credentials, send garbage or a giant frame, drop the
  * socket mid-request, never answer. It also scripts a whole inbound call
  * (receive, answer, play, refer) so the dispatch of events into calls and
- * actions is exercised end to end through the real transport.
+ * actions is exercised end to end through the real transport, and pins the
+ * frames of the typed one-item helpers (play_audio, play_silence,
+ * play_ringtone, prompt_audio, prompt_tts, the detect shortcuts).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -891,6 +893,199 @@ static void refer_outcome_after_call_end(void **state)
     relay_client_free(c);
 }
 
+/* ------------------------------------------ the typed one-item helpers */
+
+/* The fake ends each operation at once: play with state finished,
+ * play_and_collect with a collect result, detect with state finished. */
+static void helper_script(fake *f, const char *method, json_t *msg)
+{
+    const char *ctl = json_string_value(json_object_get(json_object_get(msg, "params"),
+                                                        "control_id"));
+    char buf[512];
+    if (!ctl)
+        return;
+    if (strcmp(method, "calling.play") == 0) {
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-h\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"state\":\"finished\"}", ctl);
+        fake_event(f, "calling.call.play", buf);
+    } else if (strcmp(method, "calling.play_and_collect") == 0) {
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-h\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"result\":{\"type\":\"digit\",\"params\":{\"digits\":\"12\"}}}", ctl);
+        fake_event(f, "calling.call.collect", buf);
+    } else if (strcmp(method, "calling.detect") == 0) {
+        snprintf(buf, sizeof buf,
+                 "{\"call_id\":\"call-h\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                 "\"state\":\"finished\",\"detect\":{\"type\":\"digit\","
+                 "\"params\":{\"event\":\"finished\"}}}", ctl);
+        fake_event(f, "calling.call.detect", buf);
+    }
+}
+
+/* The nth frame of method: the call's ids, a fresh control_id, and then
+ * exactly want (JSON text; reals as the library sends them). */
+static void expect_frame(fake *f, const char *method, int nth, const char *want_text)
+{
+    json_t *m = fake_wait(f, method, NULL, nth, 2000);
+    if (!m)
+        fail_msg("%s #%d: not sent", method, nth);
+    json_t *p = json_deep_copy(json_object_get(m, "params"));
+    json_decref(m);
+    assert_non_null(p);
+    assert_string_equal(json_string_value(json_object_get(p, "call_id")), "call-h");
+    assert_string_equal(json_string_value(json_object_get(p, "node_id")), "node-1");
+    const char *ctl = json_string_value(json_object_get(p, "control_id"));
+    assert_non_null(ctl);
+    assert_int_equal(strlen(ctl), 36);
+    json_object_del(p, "call_id");
+    json_object_del(p, "node_id");
+    json_object_del(p, "control_id");
+    json_t *want = json_loads(want_text, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(want);
+    if (!json_equal(p, want)) {
+        char *got = json_dumps(p, JSON_SORT_KEYS);
+        fail_msg("%s #%d: sent %s, want %s", method, nth, got, want_text);
+    }
+    json_decref(want);
+    json_decref(p);
+}
+
+/* An _async start that the fake completes: accepted (*ap, read after the
+ * start returned), then finished. */
+static void async_ends(relay_status st, relay_action **ap)
+{
+    assert_int_equal(st, RELAY_OK);
+    assert_non_null(*ap);
+    assert_int_equal(relay_action_wait(*ap, 3000, NULL), RELAY_OK);
+    relay_action_free(*ap);
+    *ap = NULL;
+}
+
+/* A blocking form: RELAY_OK, with the final event's params in *rp (read
+ * after the call returned; key equal to val, or with key NULL, val within
+ * the params' JSON). */
+static void blocking_ends(relay_status st, relay_result **rp, const char *key, const char *val)
+{
+    assert_int_equal(st, RELAY_OK);
+    assert_non_null(*rp);
+    if (key)
+        assert_string_equal(relay_result_get(*rp, key), val);
+    else
+        assert_non_null(strstr(relay_result_json(*rp), val));
+    relay_result_free(*rp);
+    *rp = NULL;
+}
+
+#define URL "https://example.com/hello.wav"
+#define COLLECT "{\"digits\":{\"max\":2}}"
+
+/* play_audio, play_silence, play_ringtone, prompt_audio, prompt_tts and the
+ * detect shortcuts, each in both forms: the frame Python's helper sends
+ * (signalwire/relay/call.py), and the blocking form returns the end. */
+static void typed_helpers_send_python_frames(void **state)
+{
+    fake *f = *state;
+    f->hook = helper_script;
+    pthread_mutex_lock(&G.lock);
+    G.call = NULL;
+    pthread_mutex_unlock(&G.lock);
+    relay_client *c = new_client(f, 3000);
+    relay_client_on_call(c, keep_call, NULL);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"call-h\",\"node_id\":\"node-1\",\"call_state\":\"answered\"}");
+    struct timespec dl = fake_deadline(5000);
+    pthread_mutex_lock(&G.lock);
+    while (!G.call && pthread_cond_timedwait(&G.cond, &G.lock, &dl) != ETIMEDOUT)
+        ;
+    relay_call *call = G.call;
+    pthread_mutex_unlock(&G.lock);
+    assert_non_null(call);
+
+    relay_action *a = NULL;
+    relay_result *res = NULL;
+    int n_play = 0, n_prompt = 0, n_detect = 0;
+
+    /* call.play_audio(url) */
+    const char *audio = "{\"play\":[{\"type\":\"audio\",\"params\":{\"url\":\"" URL "\"}}]}";
+    async_ends(relay_call_play_audio_async(call, URL, &a), &a);
+    expect_frame(f, "calling.play", n_play++, audio);
+    blocking_ends(relay_call_play_audio(call, URL, &res), &res, "state", "finished");
+    expect_frame(f, "calling.play", n_play++, audio);
+
+    /* call.play_silence(duration) */
+    const char *silence = "{\"play\":[{\"type\":\"silence\",\"params\":{\"duration\":1.5}}]}";
+    async_ends(relay_call_play_silence_async(call, 1.5, &a), &a);
+    expect_frame(f, "calling.play", n_play++, silence);
+    blocking_ends(relay_call_play_silence(call, 1.5, &res), &res, "state", "finished");
+    expect_frame(f, "calling.play", n_play++, silence);
+
+    /* call.play_ringtone(name, duration=...) */
+    async_ends(relay_call_play_ringtone_async(call, "us", 2, &a), &a);
+    expect_frame(f, "calling.play", n_play++,
+                 "{\"play\":[{\"type\":\"ringtone\",\"params\":{\"name\":\"us\","
+                 "\"duration\":2.0}}]}");
+    blocking_ends(relay_call_play_ringtone(call, "uk", 0, &res), &res, "state", "finished");
+    expect_frame(f, "calling.play", n_play++,
+                 "{\"play\":[{\"type\":\"ringtone\",\"params\":{\"name\":\"uk\"}}]}");
+
+    /* call.prompt_audio(url, collect, volume=...) */
+    const char *prompt_audio = "{\"play\":[{\"type\":\"audio\",\"params\":{\"url\":\"" URL
+                               "\"}}],\"collect\":" COLLECT ",\"volume\":-6.0}";
+    async_ends(relay_call_prompt_audio_async(call, URL, COLLECT, -6, &a), &a);
+    expect_frame(f, "calling.play_and_collect", n_prompt++, prompt_audio);
+    blocking_ends(relay_call_prompt_audio(call, URL, COLLECT, -6, &res), &res, NULL,
+                  "\"digits\":\"12\"");
+    expect_frame(f, "calling.play_and_collect", n_prompt++, prompt_audio);
+
+    /* call.prompt_tts(text, collect): its blocking form */
+    blocking_ends(relay_call_prompt_tts(call, "Enter your PIN", COLLECT, 0, &res), &res, NULL,
+                  "\"digits\":\"12\"");
+    expect_frame(f, "calling.play_and_collect", n_prompt++,
+                 "{\"play\":[{\"type\":\"tts\",\"params\":{\"text\":\"Enter your PIN\"}}],"
+                 "\"collect\":" COLLECT "}");
+
+    /* the detect shortcuts' blocking forms */
+    relay_detect_machine_params mp = {.initial_timeout = 4.5, .timeout = 30};
+    blocking_ends(relay_call_detect_answering_machine(call, &mp, &res), &res, "state", "finished");
+    expect_frame(f, "calling.detect", n_detect++,
+                 "{\"detect\":{\"type\":\"machine\",\"params\":{\"initial_timeout\":4.5}},"
+                 "\"timeout\":30.0}");
+    blocking_ends(relay_call_detect_digit(call, "123", 10, &res), &res, "state", "finished");
+    expect_frame(f, "calling.detect", n_detect++,
+                 "{\"detect\":{\"type\":\"digit\",\"params\":{\"digits\":\"123\"}},"
+                 "\"timeout\":10.0}");
+    blocking_ends(relay_call_detect_fax(call, "CED", 0, &res), &res, "state", "finished");
+    expect_frame(f, "calling.detect", n_detect++,
+                 "{\"detect\":{\"type\":\"fax\",\"params\":{\"tone\":\"CED\"}}}");
+
+    /* Python's required arguments: missing is invalid, nothing is sent */
+    a = (relay_action *)1;
+    assert_int_equal(relay_call_play_audio_async(call, NULL, &a), RELAY_ERR_INVALID_ARG);
+    assert_null(a);
+    res = (relay_result *)1;
+    assert_int_equal(relay_call_play_audio(call, NULL, &res), RELAY_ERR_INVALID_ARG);
+    assert_null(res);
+    assert_int_equal(relay_call_play_silence(call, 0, NULL), RELAY_ERR_INVALID_ARG);
+    assert_int_equal(relay_call_play_silence_async(call, -1, &a), RELAY_ERR_INVALID_ARG);
+    assert_int_equal(relay_call_play_ringtone(call, NULL, 1, NULL), RELAY_ERR_INVALID_ARG);
+    assert_int_equal(relay_call_play_ringtone_async(call, "us", -1, &a), RELAY_ERR_INVALID_ARG);
+    assert_int_equal(relay_call_prompt_audio(call, NULL, COLLECT, 0, NULL), RELAY_ERR_INVALID_ARG);
+    assert_int_equal(relay_call_prompt_audio_async(call, URL, NULL, 0, &a), RELAY_ERR_INVALID_ARG);
+    assert_null(a);
+    assert_int_equal(relay_call_prompt_tts(call, "Hi", NULL, 0, NULL), RELAY_ERR_INVALID_ARG);
+    json_t *extra = fake_wait(f, "calling.play", NULL, n_play, 300);
+    assert_null(extra);
+    extra = fake_wait(f, "calling.play_and_collect", NULL, n_prompt, 100);
+    assert_null(extra);
+    extra = fake_wait(f, "calling.detect", NULL, n_detect, 100);
+    assert_null(extra);
+
+    relay_call_unref(call);
+    relay_client_free(c);
+}
+
 static atomic_int offered;
 
 static void count_call(relay_call *call, void *user)
@@ -952,6 +1147,8 @@ int main(void)
                                         fake_teardown),
         cmocka_unit_test_setup_teardown(refer_outcome_after_call_end, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(ended_calls_do_not_fill_the_active_call_limit, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(typed_helpers_send_python_frames, fake_setup,
                                         fake_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
