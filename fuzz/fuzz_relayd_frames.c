@@ -47,7 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char *args[] = {"relayd", "--plain", "--ws-listen", "127.0.0.1:34001", "--sip-listen",
+    char *args[] = {"relayd", "--plain", "--ws-listen", "127.0.0.1:61670", "--sip-listen",
                     "127.0.0.1:34002", "--rtp-ports", "34010-34019", "--log-level", "debug",
                     "--ping-interval-ms", "0", NULL};
     char err[1024];

@@ -25,8 +25,9 @@
 #     this script's install created it), leaving the machine as before.
 # Refuses to run when any of the three packages is already installed.
 # Needs root (dpkg); takes /tmp/apt.lock around dpkg like scripts/deps.sh.
-# Ports: wss 52010, SIP 52011, caller 52012, target 52013, baresip ctrl
-# 52015, RTP 52200-52219 (relayd), 52230-52239 (baresip), 52240 (target).
+# Ports: wss 61643 (TCP listeners sit above the ephemeral range, 61000+), SIP
+# 52011, caller 52012, target 52013, baresip ctrl
+# 61645, RTP 52200-52219 (relayd), 52230-52239 (baresip), 52240 (target).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +49,7 @@ for p in "${PKGS[@]}"; do
     die "$p has configuration files left (dpkg --purge $p first)"
 done
 [ -e /etc/relayd ] && die "/etc/relayd exists: not a clean machine for this check"
-for p in 52010 52011; do tcp_open $p && die "port $p is in use"; done
+for p in 61643 52011; do tcp_open $p && die "port $p is in use"; done
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -140,10 +141,10 @@ RUN=$(mktemp -d /tmp/relay-check-packages-run.XXXXXX)
 chown "$U:$G" "$RUN"
 chmod 0750 "$RUN"
 read -r -a ARGV <<<"$EXEC"
-log "ExecStart: ${ARGV[*]} (as $U:$G; ports moved to 52010/52011/52200-52219)"
+log "ExecStart: ${ARGV[*]} (as $U:$G; ports moved to 61643/52011/52200-52219)"
 start_bg relayd "$WORK/relayd.log" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   setpriv --reuid="$U" --regid="$G" --init-groups -- "${ARGV[@]}" \
-  --ws-listen 127.0.0.1:52010 --sip-listen 127.0.0.1:52011 --rtp-ports 52200-52219 \
+  --ws-listen 127.0.0.1:61643 --sip-listen 127.0.0.1:52011 --rtp-ports 52200-52219 \
   --ready-file "$RUN/ready"
 poll 10 eval '[ -s "$RUN/ready" ] || ! alive $PID_relayd'
 [ -s "$RUN/ready" ] || { cat "$WORK/relayd.log"; die "the installed relayd did not start"; }
@@ -162,8 +163,8 @@ log "examples/refer built with: pkg-config --cflags --libs relay ($flags)"
 # the shipped configuration has no auth line: the loopback development credentials
 # the demo's call: baresip calls, follows the REFER to a sipp UAS target
 export RELAY_PROJECT=dev RELAY_TOKEN=dev
-FLOW_CALLER=baresip FLOW_CTRL_PORT=52015 FLOW_TARGET_RTP=52240 \
-  refer_flow "$WORK/flow" "$WORK/refer" 52010 /etc/relayd/tls/ca.pem 52011 52012 52230 \
+FLOW_CALLER=baresip FLOW_CTRL_PORT=61645 FLOW_TARGET_RTP=52240 \
+  refer_flow "$WORK/flow" "$WORK/refer" 61643 /etc/relayd/tls/ca.pem 52011 52012 52230 \
   "sip:support@127.0.0.1:52013" || fail "the refer through the installed relayd"
 
 # ------------------------------------------------------------ 6. stop, purge

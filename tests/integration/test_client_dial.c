@@ -5,7 +5,7 @@
  * dial that outlives the caller's patience returns RELAY_ERR_TIMEOUT and
  * the leg that answers afterwards is hung up by the library.
  *
- * Ports: relayd ws 50200, SIP 50201, RTP 50300-50399; sipp 50210, its
+ * Ports: relayd ws 61430, SIP 50201, RTP 50300-50399; sipp 50210, its
  * media 50250.
  */
 #include <stdarg.h>
@@ -23,7 +23,7 @@
 #include "relayd_proc.h"
 #include "test_time.h"
 
-#define WS_PORT 50200
+#define WS_PORT 61430
 #define SIP_PORT "50201"
 #define TARGET "50210"
 #define TARGET_RTP "50250"
@@ -39,7 +39,7 @@ static relay_client *client;
 static int setup(void **state)
 {
     (void)state;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:50200", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61430", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "50300-50399", "--auth",
                           PROJECT ":" TOKEN, "--log-level", "debug", NULL};
     if (relayd_proc_start(&server, args, "relayd-client-dial.log") != 0)

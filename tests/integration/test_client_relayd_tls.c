@@ -19,7 +19,7 @@
 #include "child.h"
 #include "relayd_proc.h"
 
-#define WS_PORT 35300
+#define WS_PORT 61130
 #define PROJECT "integration-project"
 #define TOKEN "integration-token-1f2e3d"
 
@@ -41,7 +41,7 @@ static int setup(void **state)
     snprintf(ca_file, sizeof ca_file, "%s/ca.pem", dir);
     snprintf(cert, sizeof cert, "%s/server.pem", dir);
     snprintf(key, sizeof key, "%s/server.key", dir);
-    const char *args[] = {"--ws-listen", "127.0.0.1:35300", "--tls-cert", cert, "--tls-key", key,
+    const char *args[] = {"--ws-listen", "127.0.0.1:61130", "--tls-cert", cert, "--tls-key", key,
                           "--sip-listen", "127.0.0.1:35301", "--rtp-ports", "35400-35499",
                           "--auth", PROJECT ":" TOKEN, "--log-level", "debug", NULL};
     return relayd_proc_start(&server, args, "relayd-tls.log");

@@ -37,10 +37,10 @@
 #include "child.h"
 #include "relayd_proc.h"
 
-#define WS_PORT 56000
+#define WS_PORT 61490
 #define SIP_PORT "56001"
-#define CUT_PORT 56010  /* tcp_cut in front of relayd */
-#define LATE_PORT 56011 /* tcp_cut started only later */
+#define CUT_PORT 61491  /* tcp_cut in front of relayd */
+#define LATE_PORT 61492 /* tcp_cut started only later */
 #define PROJECT "session-project"
 #define TOKEN "session-token-5a4b3c"
 
@@ -48,7 +48,7 @@ static relayd_proc server;
 static char cut_bin[512];
 
 static const char *const relayd_args[] = {
-    "--plain", "--ws-listen", "127.0.0.1:56000", "--sip-listen", "127.0.0.1:" SIP_PORT,
+    "--plain", "--ws-listen", "127.0.0.1:61490", "--sip-listen", "127.0.0.1:" SIP_PORT,
     "--rtp-ports", "56100-56199", "--auth", PROJECT ":" TOKEN, "--login-delay-max-ms", "0",
     "--drain-timeout-ms", "3000", "--log-level", "debug", NULL};
 

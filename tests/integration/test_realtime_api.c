@@ -25,8 +25,8 @@
 #include "child.h"
 #include "relayd_proc.h"
 
-#define WS_PORT 46200  /* relayd, wss:// */
-#define CUT_PORT 46201 /* tcp_cut in front of it */
+#define WS_PORT 61310  /* relayd, wss:// */
+#define CUT_PORT 61311 /* tcp_cut in front of it */
 #define SIP_PORT "46202"
 #define PROJECT "rtapi-project-31"
 #define TOKEN "PT-rtapi-token-0a1b2c3d"
@@ -60,13 +60,13 @@ static int setup(void **state)
     snprintf(ca_file, sizeof ca_file, "%s/ca.pem", dir);
     snprintf(cert, sizeof cert, "%s/server.pem", dir);
     snprintf(key, sizeof key, "%s/server.key", dir);
-    const char *args[] = {"--ws-listen", "127.0.0.1:46200", "--tls-cert", cert, "--tls-key", key,
+    const char *args[] = {"--ws-listen", "127.0.0.1:61310", "--tls-cert", cert, "--tls-key", key,
                           "--sip-listen", "127.0.0.1:" SIP_PORT, "--rtp-ports", "46300-46399",
                           "--auth", PROJECT ":" TOKEN, "--log-level", "debug", NULL};
     if (relayd_proc_start(&server, args, "relayd-realtime-api.log") != 0)
         return -1;
     snprintf(cut_bin, sizeof cut_bin, "%s/tests/tools/tcp_cut", build);
-    const char *cut_argv[] = {cut_bin, "46201", "46200", NULL};
+    const char *cut_argv[] = {cut_bin, "61311", "61310", NULL};
     cutter = child_spawn(cut_argv, "tcp_cut.log");
     return cutter > 0 ? 0 : -1;
 }

@@ -40,12 +40,12 @@
 #include "test_time.h"
 #include "ulaw.h"
 
-#define WS_PORT 37100
+#define WS_PORT 61220
 #define SIP_PORT "37101"
 #define SIPP_PORT "37102"
 #define SIPP_MEDIA_PORT "37110"
 #define RTP_LISTEN_PORT 37120
-#define HTTP_PORT "37130"
+#define HTTP_PORT "61223"
 #define BASE "http://127.0.0.1:" HTTP_PORT "/"
 #define MAX_BYTES "200000"
 #define PROJECT "audio-project"
@@ -74,7 +74,7 @@ static int setup(void **state)
     /* 10 s at 44.1 kHz stereo: 1.7 MB, over the 200000 bytes allowed */
     sh("sox -n -r 44100 -c 2 -b 16 %s/big.wav synth 10 sine 1000", dir);
     sh("echo '<html><body>hello, not audio at all</body></html>' > %s/page.wav", dir);
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:37100", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61220", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "37200-37299", "--auth",
                           PROJECT ":" TOKEN, "--media-max-bytes", MAX_BYTES,
                           "--media-fetch-timeout-ms", "5000", "--log-level", "debug", NULL};

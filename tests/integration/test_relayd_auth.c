@@ -27,8 +27,8 @@
 #include "relayd_proc.h"
 #include "ws_raw.h"
 
-#define WS_PORT 46000
-#define CUT_PORT 46002 /* tests/tools/tcp_cut in front of relayd */
+#define WS_PORT 61280
+#define CUT_PORT 61282 /* tests/tools/tcp_cut in front of relayd */
 #define SECRET "jwt-test-secret-0123456789abcdef-0123456789"
 #define PROJECT "proj-auth-7c1d"
 #define TOKEN "PT-auth-test-token-fedcba9876"
@@ -49,7 +49,7 @@ static int setup(void **state)
         return -1;
     fputs(SECRET "\n", f);
     fclose(f);
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:46000", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61280", "--sip-listen",
                           "127.0.0.1:46001", "--rtp-ports", "46100-46199", "--auth",
                           PROJECT ":" TOKEN, "--auth", PROJECT2 ":" TOKEN2, "--jwt-secret-file",
                           secret_file, "--log-level", "debug",
@@ -60,7 +60,7 @@ static int setup(void **state)
         return -1;
     char cut_bin[512];
     snprintf(cut_bin, sizeof cut_bin, "%s/tests/tools/tcp_cut", getenv("RELAY_BUILD_DIR"));
-    const char *cut_argv[] = {cut_bin, "46002", "46000", NULL};
+    const char *cut_argv[] = {cut_bin, "61282", "61280", NULL};
     cutter = child_spawn(cut_argv, "tcp_cut-auth.log");
     return cutter > 0 ? 0 : -1;
 }

@@ -28,7 +28,7 @@
 #include "test_time.h"
 #include "ws_raw.h"
 
-#define WS_PORT 47000
+#define WS_PORT 61340
 #define SIP_PORT "47001"
 #define SIPP_PORT "47002"
 #define SIPP_MEDIA_PORT "47010"
@@ -50,7 +50,7 @@ static int setup(void **state)
     char opts[512];
     snprintf(opts, sizeof opts, "%s%squarantine_size_mb=8", asan ? asan : "", asan ? ":" : "");
     setenv("ASAN_OPTIONS", opts, 1);
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:47000", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61340", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "47100-47199", "--auth",
                           PROJECT ":" TOKEN, "--max-contexts", "3000", "--max-outbound-bytes",
                           "1048576", "--max-unacked-events", "40", "--resume-grace-ms", "2000",

@@ -32,12 +32,12 @@
 #include "test_time.h"
 #include "ulaw.h"
 
-#define WS_PORT 35600
+#define WS_PORT 61160
 #define SIP_PORT "35601"
 #define SIPP_PORT "35602"
 #define SIPP_MEDIA_PORT "35610"
 #define RTP_LISTEN_PORT 35620
-#define HOOK_PORT "35630"
+#define HOOK_PORT "61163"
 #define PROJECT "calling-project"
 #define TOKEN "calling-token-7c1d"
 
@@ -46,7 +46,7 @@ static relayd_proc server;
 static int setup(void **state)
 {
     (void)state;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:35600", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61160", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "35700-35799", "--auth",
                           PROJECT ":" TOKEN, "--log-level", "debug",
                           /* the play's status_url goes to the test's own sink */

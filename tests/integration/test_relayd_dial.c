@@ -7,7 +7,7 @@
  * without the CANCEL), two in parallel (the loser is CANCELled), two
  * groups in series, calling.begin, and refused requests.
  *
- * Ports: relayd ws 50000, SIP 50001, RTP 50100-50199; sipp targets
+ * Ports: relayd ws 61400, SIP 50001, RTP 50100-50199; sipp targets
  * 50010-50012; the test's RTP socket 50050.
  */
 #include <stdarg.h>
@@ -30,7 +30,7 @@
 #include "test_time.h"
 #include "ws_raw.h"
 
-#define WS_PORT 50000
+#define WS_PORT 61400
 #define SIP_PORT "50001"
 #define TARGET_A "50010"
 #define TARGET_B "50011"
@@ -45,7 +45,7 @@ static relayd_proc server;
 static int setup(void **state)
 {
     (void)state;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:50000", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61400", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "50100-50199", "--auth",
                           PROJECT ":" TOKEN, "--log-level", "debug", "--phone-trunk",
                           "sip:{number}@127.0.0.1:" TRUNK, NULL};

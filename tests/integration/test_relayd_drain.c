@@ -98,14 +98,14 @@ static void sigterm_drains_a_live_call(void **state)
 {
     (void)state;
     relayd_proc p;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:57000", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61520", "--sip-listen",
                           "127.0.0.1:57001", "--rtp-ports", "57100-57199", "--auth",
                           PROJECT ":" TOKEN, "--drain-timeout-ms", "8000", "--log-level", "debug",
                           NULL};
     assert_int_equal(relayd_proc_start(&p, args, "relayd-drain.log"), 0);
-    int fd = login(57000);
+    int fd = login(61520);
     /* a connection that never logs in */
-    int late = ws_raw_connect("127.0.0.1", 57000);
+    int late = ws_raw_connect("127.0.0.1", 61520);
     assert_true(late >= 0);
 
     pid_t sipp = start_caller(57001, 57002, 57300, "sipp-drain.log");
@@ -144,7 +144,7 @@ static void sigterm_drains_a_live_call(void **state)
             static int probed;
             if (!probed) {
                 probed = 1;
-                assert_true(ws_raw_connect("127.0.0.1", 57000) < 0);
+                assert_true(ws_raw_connect("127.0.0.1", 61520) < 0);
                 int late_code = 0;
                 char *r = ws_raw_recv_ex(late, 5000, &late_code);
                 if (r)
@@ -174,11 +174,11 @@ static void a_client_that_never_acknowledges_holds_the_drain_only_so_long(void *
 {
     (void)state;
     relayd_proc p;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:57010", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61521", "--sip-listen",
                           "127.0.0.1:57011", "--rtp-ports", "57200-57299", "--auth",
                           PROJECT ":" TOKEN, "--drain-timeout-ms", "1500", NULL};
     assert_int_equal(relayd_proc_start(&p, args, "relayd-drain-deaf.log"), 0);
-    int fd = login(57010);
+    int fd = login(61521);
     /* never read again: the authorization state event stays unacknowledged */
     usleep(300 * 1000);
     int64_t signalled = now_ms();

@@ -9,7 +9,7 @@
  * found": the table, relayd's registry and the files agree.
  *
  * The frames that take the call away (refer, pass, transfer, end) go last.
- * Ports 38600-38799.
+ * Ports 61250-38799.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +30,7 @@
 #include "relayd_proc.h"
 #include "test_time.h"
 
-#define WS_PORT 38600
+#define WS_PORT 61250
 #define SIP_PORT "38601"
 #define SIPP_PORT "38602"
 #define SIPP_MEDIA_PORT "38610"
@@ -43,7 +43,7 @@ static relayd_proc server;
 static int setup(void **state)
 {
     (void)state;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:38600", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61250", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "38700-38799", "--auth",
                           PROJECT ":" TOKEN, "--log-level", "debug", NULL};
     return relayd_proc_start(&server, args, "relayd-golden.log");

@@ -16,7 +16,7 @@
 #include "relayd_proc.h"
 #include "ws_raw.h"
 
-#define WS_PORT 35100
+#define WS_PORT 61100
 #define TOKEN "PT-hostile-test-token-0123456789"
 #define PROJECT "proj-hostile-5a9c"
 
@@ -25,7 +25,7 @@ static relayd_proc server;
 static int setup(void **state)
 {
     (void)state;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:35100", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61100", "--sip-listen",
                           "127.0.0.1:35101", "--rtp-ports", "35200-35299", "--auth",
                           PROJECT ":" TOKEN, "--max-frame", "65536", "--log-level", "debug",
                           NULL};

@@ -20,7 +20,7 @@
 
 #define PROJECT "penalty-project"
 #define TOKEN "penalty-token-0123456789"
-#define WS 57030
+#define WS 61580
 
 static char *connect_frame(const char *token)
 {
@@ -61,7 +61,7 @@ static void failed_logins_slow_their_address_down(void **state)
 {
     (void)state;
     relayd_proc p;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:57030", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61580", "--sip-listen",
                           "127.0.0.1:57031", "--rtp-ports", "57700-57799", "--auth",
                           PROJECT ":" TOKEN, "--login-delay-max-ms", "1000",
                           "--ping-interval-ms", "0", NULL};

@@ -5,7 +5,7 @@
  * wrote with libsndfile: their length, channels and loudness, and that the
  * event's url, duration and size describe the file on disk.
  *
- * Ports 36100-36299 only (other engineers' tests own the rest).
+ * Ports 61190-36299 only (other engineers' tests own the rest).
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -32,7 +32,7 @@
 #include "test_time.h"
 #include "ulaw.h"
 
-#define WS_PORT 36100
+#define WS_PORT 61190
 #define SIP_PORT "36101"
 #define SIPP_PORT "36102"
 #define SIPP_MEDIA_PORT "36110"
@@ -59,7 +59,7 @@ static int setup(void **state)
     build_path(rec_dir, sizeof rec_dir, "recordings");
     const char *rm[] = {"rm", "-rf", rec_dir, NULL};
     run(rm, "rm-recordings.log");
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:36100", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61190", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "36200-36299", "--auth",
                           PROJECT ":" TOKEN, "--recordings-dir", rec_dir, "--log-level",
                           "debug", NULL};

@@ -26,7 +26,7 @@
 
 #define PROJECT "offers-project"
 #define TOKEN "offers-token-0123456789"
-#define WS 57020
+#define WS 61550
 #define SIP 57021
 
 static const char connect_frame[] =
@@ -121,7 +121,7 @@ static pid_t caller(int calls, const char *log)
 
 static void start(relayd_proc *p, const char *offer_ms, const char *ring_ms, const char *log)
 {
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:57020", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61550", "--sip-listen",
                           "127.0.0.1:57021", "--rtp-ports", "57500-57599", "--auth",
                           PROJECT ":" TOKEN, "--offer-timeout-ms", offer_ms, "--ring-timeout-ms",
                           ring_ms, "--resume-grace-ms", "500", NULL};

@@ -121,7 +121,7 @@ static void check_config_accepts_a_good_file_without_binding(void **state)
     snprintf(rec, sizeof rec, "%s/recordings", work);
     write_file(conf,
                "# a production-like file\n"
-               "ws_listen = 127.0.0.1:53020\n"
+               "ws_listen = 127.0.0.1:61460\n"
                "tls_cert = %s/server.pem\n"
                "tls_key = %s/server.key\n"
                "sip_listen = 127.0.0.1:53021\n"
@@ -133,7 +133,7 @@ static void check_config_accepts_a_good_file_without_binding(void **state)
 
     /* the WebSocket port is taken by us: a check that bound would fail */
     int busy = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53020)};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(61460)};
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
     int one = 1;
     setsockopt(busy, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -158,7 +158,7 @@ static void check_config_names_every_problem_by_line(void **state)
     certs("certs-b", b, sizeof b);
     snprintf(conf, sizeof conf, "%s/bad.conf", work);
     write_file(conf,
-               "ws_listen = 0.0.0.0:53020\n"                     /* 1 */
+               "ws_listen = 0.0.0.0:61460\n"                     /* 1 */
                "tls_cert = %s/server.pem\n"                      /* 2 */
                "tls_key = %s/server.key\n"                       /* 3: the other pair's */
                "rtp_ports = 53100-53199\n"                       /* 4 */
@@ -200,7 +200,7 @@ static void check_config_names_every_problem_by_line(void **state)
     free(out);
 
     /* a flag is named as the flag */
-    const char *flags[] = {"--plain", "--ws-listen", "0.0.0.0:53020", NULL};
+    const char *flags[] = {"--plain", "--ws-listen", "0.0.0.0:61460", NULL};
     assert_int_equal(check_config(flags, &out), 2);
     if (!strstr(out, "--ws-listen: ws_listen: plain ws:// is only allowed on loopback"))
         fail_msg("flag problem not named: %s", out);
@@ -250,7 +250,7 @@ static void notify_and_log_reopen(void **state)
     assert_true(fd >= 0);
     setenv("NOTIFY_SOCKET", sock, 1);
     relayd_proc p;
-    const char *args[] = {"--ws-listen", "127.0.0.1:53310", "--sip-listen", "127.0.0.1:53311",
+    const char *args[] = {"--ws-listen", "127.0.0.1:61469", "--sip-listen", "127.0.0.1:53311",
                           "--rtp-ports", "53320-53339", "--log-file", logf, NULL};
     int started = relayd_proc_start(&p, args, "relayd-ops-notify.log");
     unsetenv("NOTIFY_SOCKET");
@@ -267,7 +267,7 @@ static void notify_and_log_reopen(void **state)
     assert_string_equal(notify_recv(fd, 10000), "READY=1");
     sleep_ms(200);
     char *old = slurp(rotated), *fresh = slurp(logf);
-    assert_non_null(strstr(old, "relayd INFO  listening: ws://127.0.0.1:53310"));
+    assert_non_null(strstr(old, "relayd INFO  listening: ws://127.0.0.1:61469"));
     assert_non_null(strstr(fresh, "reload: configuration in effect"));
     assert_null(strstr(fresh, "listening: ws://"));
     /* the full date: journald adds its own, a plain file needs one */
@@ -306,7 +306,7 @@ static char *scrape(void)
     CURL *curl = curl_easy_init();
     assert_non_null(curl);
     char *text = NULL;
-    curl_easy_setopt(curl, CURLOPT_URL, "http://127.0.0.1:53303/metrics");
+    curl_easy_setopt(curl, CURLOPT_URL, "http://127.0.0.1:61466/metrics");
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, gather);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &text);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
@@ -382,7 +382,7 @@ static relay_status try_connect(const char *token, const char *ca)
     relay_client_options o;
     relay_client_options_init(&o);
     o.host = "127.0.0.1";
-    o.port = 53300;
+    o.port = 61463;
     o.project = PROJECT;
     o.token = token;
     o.contexts = contexts;
@@ -433,14 +433,14 @@ static void write_reload_conf(const char *conf, const char *certdir, const char 
                               int pcap_rtp)
 {
     write_file(conf,
-               "ws_listen = 127.0.0.1:53300\n"
+               "ws_listen = 127.0.0.1:61463\n"
                "sip_listen = 127.0.0.1:53301\n"
                "rtp_ports = 53400-53499\n"
                "tls_cert = %s/server.pem\n"
                "tls_key = %s/server.key\n"
                "auth = " PROJECT ":%s\n"
                "route = ops:ops\n"
-               "metrics_listen = 127.0.0.1:53303\n"
+               "metrics_listen = 127.0.0.1:61466\n"
                "pcap_file = %s\n"
                "pcap_rtp = %d\n"
                "log_level = info\n",
@@ -469,7 +469,7 @@ static void sighup_swaps_token_and_certificate_under_a_live_call(void **state)
     relay_client_options o;
     relay_client_options_init(&o);
     o.host = "127.0.0.1";
-    o.port = 53300;
+    o.port = 61463;
     o.project = PROJECT;
     o.token = TOKEN_OLD;
     o.contexts = contexts;

@@ -23,7 +23,7 @@
 
 #define PROJECT "resume-project"
 #define TOKEN "resume-token-0123456789"
-#define WS 57040
+#define WS 61610
 #define TOGGLES 1300
 #define MAX_EVENTS 8000
 
@@ -90,7 +90,7 @@ static void resume_redelivers_every_unacknowledged_event_in_order(void **state)
 {
     (void)state;
     relayd_proc p;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:57040", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61610", "--sip-listen",
                           "127.0.0.1:57041", "--rtp-ports", "57800-57899", "--auth",
                           PROJECT ":" TOKEN, "--ping-interval-ms", "0", NULL};
     assert_int_equal(relayd_proc_start(&p, args, "relayd-resume.log"), 0);

@@ -27,7 +27,7 @@
 #include "test_time.h"
 #include "ws_raw.h"
 
-#define WS_PORT 49000
+#define WS_PORT 61370
 #define SIP_PORT "49001"
 #define SIPP_PORT "49002"
 #define SIPP_MEDIA_PORT "49010"
@@ -39,7 +39,7 @@ static relayd_proc server;
 static int setup(void **state)
 {
     (void)state;
-    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:49000", "--sip-listen",
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61370", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "49100-49199", "--auth",
                           PROJECT ":" TOKEN, "--log-level", "debug", NULL};
     return relayd_proc_start(&server, args, "relayd-sdp-guard.log");

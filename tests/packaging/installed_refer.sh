@@ -7,7 +7,8 @@
 #
 #   installed_refer.sh SOURCE_DIR SDK_WORK_DIR OUT_DIR
 # Environment: RELAYD (the relayd to run against).
-# Ports (the packaging block 52000-52999): wss 52000, relayd SIP 52001,
+# Ports (the packaging block 52000-52999; TCP listeners above the ephemeral
+# range): wss 61640, relayd SIP 52001,
 # caller 52002, target URI port 52003, RTP 52100-52119 and 52120.
 set -uo pipefail
 SRC=${1:?usage: installed_refer.sh SOURCE_DIR SDK_WORK_DIR OUT_DIR}
@@ -28,7 +29,7 @@ mkdir -p "$OUT"
 fails=0
 fail() { log "FAIL: $*"; fails=$((fails + 1)); }
 
-WS=52000 SIP_RELAYD=52001 SIP_CALLER=52002 TARGET="sip:support@127.0.0.1:52003"
+WS=61640 SIP_RELAYD=52001 SIP_CALLER=52002 TARGET="sip:support@127.0.0.1:52003"
 for p in $WS $SIP_RELAYD; do tcp_open $p && die "port $p is in use"; done
 
 # ---------------------------------------------------------- build: pkg-config
