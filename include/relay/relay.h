@@ -70,7 +70,9 @@ typedef struct relay_result relay_result;
 const char *relay_result_code(const relay_result *res);    /* "200", "404", ... */
 const char *relay_result_message(const relay_result *res); /* may be "" */
 const char *relay_result_json(const relay_result *res);    /* the whole result/event params */
-/* A top-level string (or number, as text) field of the result; NULL if absent. */
+/* A string (or number or boolean, as text) field of the result; NULL if
+ * absent or an object. key is a top-level name or a dotted path into
+ * nested objects and arrays: "result.params.digits", "devices.0.type". */
 const char *relay_result_get(const relay_result *res, const char *key);
 int relay_result_call_gone(const relay_result *res); /* code 404 or 410 */
 void relay_result_free(relay_result *res);
@@ -157,7 +159,8 @@ const char *relay_connection_state_name(relay_connection_state state);
 typedef void (*relay_call_handler)(relay_call *call, void *user);
 relay_status relay_client_on_call(relay_client *c, relay_call_handler fn, void *user);
 
-/* Every event as received (a delivery thread, in the call's order). */
+/* An event as received. Everything in it is valid during the callback (or
+ * the predicate) that receives it. */
 typedef struct relay_event {
     const char *event_type;  /* "calling.call.state", ... */
     double timestamp;
@@ -165,9 +168,34 @@ typedef struct relay_event {
     const char *control_id;  /* NULL when the event has none */
     const char *tag;         /* NULL when the event has none */
     const char *params_json; /* the event's inner params as JSON text */
+    relay_event_type type;   /* event_type as an enum (RELAY_EVENT_UNKNOWN: not known) */
+    /* Where its subject stands: call_state for call state and receive
+     * events, dial_state, connect_state, message_state, or the event's
+     * "state" ("playing", "finished", "paused", ...); NULL when none. */
+    const char *state;
+    /* The inner params as a result: relay_result_get(ev->params,
+     * "result.params.digits") reads any field. Owned by the library. */
+    const relay_result *params;
 } relay_event;
+
+const char *relay_event_type_name(relay_event_type type); /* "" for UNKNOWN */
+relay_event_type relay_event_type_from_name(const char *name);
+
+/* Every event as received (a delivery thread, in the call's order). */
 typedef void (*relay_event_handler)(relay_client *c, const relay_event *ev, void *user);
 relay_status relay_client_on_event(relay_client *c, relay_event_handler fn, void *user);
+
+/* A test on an event for the wait_for functions: nonzero ends the wait.
+ * It runs on the waiting thread. NULL: the first event of the type. */
+typedef int (*relay_event_predicate)(const relay_event *ev, void *user);
+/* Waits for an event of `type` (RELAY_EVENT_UNKNOWN: any) that arrives
+ * after the call and satisfies pred; *out (may be NULL) receives its
+ * params, owned by the caller. RELAY_ERR_TIMEOUT after timeout_ms (<= 0:
+ * no limit); RELAY_ERR_STATE when the client closes first. Any thread may
+ * wait, callbacks included: events reach waiters apart from the callbacks. */
+relay_status relay_client_wait_for_event(relay_client *c, relay_event_type type,
+                                         relay_event_predicate pred, void *user, int timeout_ms,
+                                         relay_result **out);
 
 /* Starts the I/O thread and waits until the session is established
  * (signalwire.connect accepted) or has failed. RELAY_ERR_AUTH: rejected
@@ -222,6 +250,23 @@ relay_client *relay_call_client(const relay_call *call);
 /* Waits until the call reaches `state` or a later one. timeout_ms <= 0
  * waits without a limit. RELAY_ERR_STATE: the call went away first. */
 relay_status relay_call_wait_for(relay_call *call, relay_call_state state, int timeout_ms);
+
+/* The call's events of `type` (RELAY_EVENT_UNKNOWN: every type), from now
+ * on, on a delivery thread in the call's order, after relay_client_on_event
+ * and before the action callbacks they cause. Any number of listeners (up
+ * to 64 per call), run in the order they were added; they stay for the
+ * call's life. */
+typedef void (*relay_call_event_handler)(relay_call *call, const relay_event *ev, void *user);
+relay_status relay_call_on(relay_call *call, relay_event_type type, relay_call_event_handler fn,
+                           void *user);
+/* relay_client_wait_for_event for this call's events. Events the call receives
+ * before the wait starts are not seen. RELAY_ERR_STATE: the call went away
+ * (ended, passed, transferred, or the session was lost) before a matching
+ * event; its ending state event is offered to pred first. May be called
+ * from the call's own callbacks. */
+relay_status relay_call_wait_for_event(relay_call *call, relay_event_type type,
+                                       relay_event_predicate pred, void *user, int timeout_ms,
+                                       relay_result **out);
 
 /* Each request below has a callback form, name_async(..., cb, user): it
  * returns once the request is on its way (a non-OK return means cb will

@@ -46,6 +46,40 @@ typedef enum relay_log_level {
  * authorization state are replaced by "***" before any handler sees them. */
 typedef void (*relay_log_fn)(relay_log_level level, const char *line, void *user);
 
+/* ------------------------------------------------------------------ events */
+
+/* The event types of the protocol (signalwire.event's event_type), in the
+ * order of its reference. relay_event_type_name() gives the wire name. */
+typedef enum relay_event_type {
+    RELAY_EVENT_UNKNOWN = 0,          /* a type this library does not know; as a
+                                         filter: every type */
+    RELAY_EVENT_CALL_RECEIVE,         /* calling.call.receive */
+    RELAY_EVENT_CALL_STATE,           /* calling.call.state */
+    RELAY_EVENT_CALL_PLAY,            /* calling.call.play */
+    RELAY_EVENT_CALL_RECORD,          /* calling.call.record */
+    RELAY_EVENT_CALL_COLLECT,         /* calling.call.collect */
+    RELAY_EVENT_CALL_DETECT,          /* calling.call.detect */
+    RELAY_EVENT_CALL_TAP,             /* calling.call.tap */
+    RELAY_EVENT_CALL_STREAM,          /* calling.call.stream */
+    RELAY_EVENT_CALL_FAX,             /* calling.call.fax */
+    RELAY_EVENT_CALL_SEND_DIGITS,     /* calling.call.send_digits */
+    RELAY_EVENT_CALL_PAY,             /* calling.call.pay */
+    RELAY_EVENT_CALL_TRANSCRIBE,      /* calling.call.transcribe */
+    RELAY_EVENT_CALL_AI,              /* calling.call.ai */
+    RELAY_EVENT_CALL_REFER,           /* calling.call.refer */
+    RELAY_EVENT_CALL_DIAL,            /* calling.call.dial */
+    RELAY_EVENT_CALL_CONNECT,         /* calling.call.connect */
+    RELAY_EVENT_CALL_HOLD,            /* calling.call.hold */
+    RELAY_EVENT_CALL_DENOISE,         /* calling.call.denoise */
+    RELAY_EVENT_CALL_ECHO,            /* calling.call.echo */
+    RELAY_EVENT_CALL_QUEUE,           /* calling.call.queue */
+    RELAY_EVENT_CONFERENCE,           /* calling.conference */
+    RELAY_EVENT_CALLING_ERROR,        /* calling.error */
+    RELAY_EVENT_MESSAGING_RECEIVE,    /* messaging.receive */
+    RELAY_EVENT_MESSAGING_STATE,      /* messaging.state */
+    RELAY_EVENT_AUTHORIZATION_STATE   /* signalwire.authorization.state */
+} relay_event_type;
+
 /* ------------------------------------------------------------------ states */
 
 /* Call states, in protocol order (calling.call.state). */

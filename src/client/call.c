@@ -47,6 +47,7 @@ relay_call *lr_call_new_from_event(relay_client *c, json_t *p)
     call->client = c;
     pthread_mutex_init(&call->lock, NULL);
     pthread_cond_init(&call->cond, NULL);
+    lr_event_hub_init(&call->events);
     call->strand = lr_strand_new();
 
     /* from/to: sip devices say from/to, phone devices from_number/to_number. */
@@ -94,6 +95,7 @@ void relay_call_unref(relay_call *call)
     for (int f = 0; f < PF__COUNT; f++)
         lr_action_unref(call->last[f]);
     lr_strand_unref(call->strand);
+    lr_event_hub_destroy(&call->events);
     pthread_cond_destroy(&call->cond);
     pthread_mutex_destroy(&call->lock);
     free(call);
@@ -199,6 +201,7 @@ void lr_call_mark_gone(relay_call *call)
     call->gone = 1;
     pthread_cond_broadcast(&call->cond);
     pthread_mutex_unlock(&call->lock);
+    lr_event_hub_close(&call->events);
 }
 
 relay_action *lr_call_running_action(relay_call *call, proto_family f)

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "common/protocol.h"
+#include "events.h"
 #include "executor.h"
 #include "timer.h"
 
@@ -36,6 +37,7 @@ struct relay_call {
     lr_strand *strand;                /* [const] its callbacks run here, in order */
     lr_listener listeners[PF__COUNT]; /* [lock] per-family event handlers */
     relay_action *last[PF__COUNT];    /* [lock] last action started per family; ref held */
+    lr_event_hub events;              /* listeners and waiters by event type (own lock) */
 
     /* [io] */
     int in_map;

@@ -253,6 +253,7 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     lr_workers_init(&c->pool);
     lr_executor_init(&c->exec);
     lr_timers_init(&c->timers);
+    lr_event_hub_init(&c->events);
     c->strand = lr_strand_new();
 
     int port_in_host = 0;
@@ -601,6 +602,7 @@ void relay_client_free(relay_client *c)
     lr_executor_stop(&c->exec);
     lr_executor_destroy(&c->exec);
     lr_strand_unref(c->strand);
+    lr_event_hub_destroy(&c->events);
     /* Anything a handler took and released after the I/O thread ended. */
     lr_strmap_destroy(&c->pending);
     lr_strmap_destroy(&c->calls);

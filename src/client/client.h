@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/mailbox.h"
 #include "common/protocol.h"
+#include "events.h"
 #include "executor.h"
 #include "map.h"
 #include "rpc.h"
@@ -122,6 +123,7 @@ struct relay_client {
     workers pool;
     lr_executor exec;                 /* user callbacks */
     lr_strand *strand;                /* [const] client-level callbacks */
+    lr_event_hub events;              /* relay_client_wait_for_event's waiters */
     int n_callback_threads;           /* [const] */
     atomic_int closed;                /* the I/O thread has finished */
 };

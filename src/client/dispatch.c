@@ -9,6 +9,7 @@
 #include "call.h"
 #include "client.h"
 #include "dial.h"
+#include "events.h"
 #include "frames.h"
 #include "session.h"
 #include "workers.h"
@@ -168,12 +169,12 @@ static void run_event(lr_task *t)
 {
     event_task *et = (event_task *)t;
     relay_event ev;
-    json_t *in;
-    if (lr_dispatch_parse_event(et->params, &ev, &in) == 0) {
-        char *text = json_dumps(in, JSON_COMPACT);
-        ev.params_json = text ? text : "{}";
-        et->c->on_event(et->c, &ev, et->c->on_event_user);
-        free(text);
+    if (lr_event_fill(et->params, &ev) == 0) {
+        if (et->c->on_event)
+            et->c->on_event(et->c, &ev, et->c->on_event_user);
+        if (et->call)
+            lr_event_hub_deliver(&et->call->events, et->call, &ev);
+        lr_event_done(&ev);
     }
     json_decref(et->params);
     relay_call_unref(et->call);
@@ -208,6 +209,12 @@ static void on_event(relay_client *c, json_t *params)
     /* Typing first (SIP codes as strings), so every reader sees one form. */
     if (type == PE_CALL_REFER)
         codes_as_strings(in);
+    /* Waiters first: the state event that ends a call reaches them before
+     * the call is marked gone below. */
+    relay_call *known = ev.call_id ? lr_strmap_get(&c->calls, ev.call_id) : NULL;
+    if (known)
+        lr_event_hub_feed(&known->events, (relay_event_type)type, params);
+    lr_event_hub_feed(&c->events, (relay_event_type)type, params);
 
     /* The call's own life and the session's stay special; every family
      * of operations is routed by its row of the table. */
@@ -234,8 +241,9 @@ static void on_event(relay_client *c, json_t *params)
         route_to_action(c, type, &ev, lr_strmap_get(&c->calls, ev.call_id), in);
         break;
     }
-    if (c->on_event)
-        post_event(c, lr_strmap_get(&c->calls, ev.call_id), params);
+    relay_call *call = lr_strmap_get(&c->calls, ev.call_id);
+    if (c->on_event || (call && lr_event_hub_has_listeners(&call->events, (relay_event_type)type)))
+        post_event(c, call, params);
 }
 
 static void on_server_request(relay_client *c, json_t *msg, const char *method)

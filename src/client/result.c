@@ -104,11 +104,39 @@ const char *relay_result_json(const relay_result *res)
     return res->text ? res->text : "{}";
 }
 
+/* "a.b.0.c": object members by name, array elements by index. */
+static json_t *lookup_path(json_t *v, const char *path)
+{
+    const char *p = path;
+    while (v && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n == 0 || n > 255 || (dot && !dot[1]))
+            return NULL;
+        char part[256];
+        memcpy(part, p, n);
+        part[n] = '\0';
+        if (json_is_object(v)) {
+            v = json_object_get(v, part);
+        } else if (json_is_array(v)) {
+            char *end = NULL;
+            unsigned long i = strtoul(part, &end, 10);
+            v = (*end || part[0] < '0' || part[0] > '9') ? NULL : json_array_get(v, i);
+        } else {
+            return NULL;
+        }
+        p = dot ? dot + 1 : p + n;
+    }
+    return v;
+}
+
 const char *relay_result_get(const relay_result *res, const char *key)
 {
     if (!res || !key)
         return NULL;
     json_t *v = json_object_get(res->json, key);
+    if (!v && strchr(key, '.'))
+        v = lookup_path(res->json, key);
     if (!v)
         return NULL;
     if (json_is_string(v))

@@ -260,6 +260,7 @@ void lr_session_teardown(relay_client *c)
     lr_rpc_fail_inflight(c, RELAY_ERR_CLOSED);
     lr_rpc_fail_queue(c, RELAY_ERR_CLOSED);
     lr_session_forget_calls(c, RELAY_ERR_CLOSED);
+    lr_event_hub_close(&c->events);
 }
 
 /* --------------------------------------------------------- the session */

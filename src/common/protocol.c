@@ -130,6 +130,15 @@ int proto_family_state_is_failure(proto_family f, const char *state)
     return fi && word_in(fi->failure, state);
 }
 
+/* The public relay_event_type (types.h) is this table's order: librelay
+ * casts between the two. */
+#define PROTO_X_SAME(id, name)                                                 \
+    _Static_assert((int)PE_##id == (int)RELAY_EVENT_##id, "relay_event_type order: " #id);
+PROTO_EVENTS(PROTO_X_SAME)
+#undef PROTO_X_SAME
+_Static_assert((int)PE__COUNT == (int)RELAY_EVENT_AUTHORIZATION_STATE + 1,
+               "relay_event_type lists every event of the table");
+
 const char *proto_event_name(proto_event e)
 {
     return (e > PE_UNKNOWN && e < PE__COUNT) ? event_names[e] : NULL;

@@ -13,7 +13,9 @@
  *   - signalwire.disconnect from a relayd that drains, then a new relayd:
  *     a new session;
  *   - max_active_calls: a call past the limit is passed on, and with no
- *     other client the caller hears 480 instead of ringing on.
+ *     other client the caller hears 480 instead of ringing on; the call
+ *     that is taken shows typed events to a listener and to
+ *     relay_call_wait_for_event.
  * The connection-state callback reports each of these.
  */
 #include <stdarg.h>
@@ -503,7 +505,27 @@ static void a_half_open_connection_is_found_by_pings(void **state)
 static struct {
     pthread_mutex_t lock;
     int handled, release;
+    relay_status waited; /* relay_call_wait_for_event on the play */
+    char waited_state[16];
+    char heard[256];     /* every event type the call listener saw */
 } limit = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void hear(relay_call *call, const relay_event *ev, void *user)
+{
+    (void)call;
+    (void)user;
+    pthread_mutex_lock(&limit.lock);
+    size_t n = strlen(limit.heard);
+    snprintf(limit.heard + n, sizeof limit.heard - n, "%s:%s ", relay_event_type_name(ev->type),
+             ev->state ? ev->state : "-");
+    pthread_mutex_unlock(&limit.lock);
+}
+
+static int play_finished(const relay_event *ev, void *user)
+{
+    (void)user;
+    return ev->state && strcmp(ev->state, "finished") == 0;
+}
 
 static void on_call_held(relay_call *call, void *user)
 {
@@ -511,7 +533,23 @@ static void on_call_held(relay_call *call, void *user)
     pthread_mutex_lock(&limit.lock);
     limit.handled++;
     pthread_mutex_unlock(&limit.lock);
+    relay_call_on(call, RELAY_EVENT_UNKNOWN, hear, NULL);
     relay_call_answer(call, NULL);
+    /* typed events on a real call: wait for the play's end by predicate */
+    relay_media beat = {.type = "silence", .duration = 0.3};
+    relay_action *a = NULL;
+    relay_result *fin = NULL;
+    relay_status st = relay_call_play_async(call, &beat, 1, NULL, &a);
+    if (st == RELAY_OK)
+        st = relay_call_wait_for_event(call, RELAY_EVENT_CALL_PLAY, play_finished, NULL, 10000,
+                                       &fin);
+    pthread_mutex_lock(&limit.lock);
+    limit.waited = st;
+    snprintf(limit.waited_state, sizeof limit.waited_state, "%s",
+             fin && relay_result_get(fin, "state") ? relay_result_get(fin, "state") : "");
+    pthread_mutex_unlock(&limit.lock);
+    relay_result_free(fin);
+    relay_action_free(a);
     for (int i = 0; i < 400; i++) {
         pthread_mutex_lock(&limit.lock);
         int go = limit.release;
@@ -570,6 +608,19 @@ static void calls_past_max_active_calls_are_passed_on(void **state)
     assert_int_equal(first_status, 0);
     assert_int_equal(handled, 1);
     assert_true(relayd_proc_log_contains(&server, "calling.pass"));
+    assert_int_equal(limit.waited, RELAY_OK);
+    assert_string_equal(limit.waited_state, "finished");
+    /* the listener, registered before the answer, saw the call in order */
+    const char *want[] = {"calling.call.state:answered", "calling.call.play:playing",
+                          "calling.call.play:finished", "calling.call.state:ending",
+                          "calling.call.state:ended"};
+    const char *at = limit.heard;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *hit = strstr(at, want[i]);
+        if (!hit)
+            fail_msg("%s missing or out of order in: %s", want[i], limit.heard);
+        at = hit + strlen(want[i]);
+    }
 }
 
 static void a_draining_server_disconnects_and_a_new_one_takes_over(void **state)
