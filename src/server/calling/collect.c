@@ -5,7 +5,9 @@
  * initial_timeout and reports one calling.call.collect event with the
  * result: {type: "digit", params: {digits, terminator}} or
  * {type: "no_input"}. Speech collection is refused (no recogniser here).
- * .stop and .start_input_timers act through the op's control.
+ * .stop and .start_input_timers act through the op's control. The rules
+ * are digit_rules.c's and the sink digit_sink.c's, shared with
+ * play_and_collect.c.
  *
  * Lifetime as in record.c: the sink is embedded in the op, and the sink's
  * on_detach, posted to the core, is the last message about the op and the
