@@ -5,20 +5,23 @@
  * initial_timeout and reports one calling.call.collect event with the
  * result: {type: "digit", params: {digits, terminator}} or
  * {type: "no_input"}. Speech collection is refused (no recogniser here).
- * .stop and .start_input_timers act through the op's control.
+ * .stop and .start_input_timers act through the op's control. The rules
+ * are digit_rules.c's and the sink digit_sink.c's, shared with
+ * play_and_collect.c.
  *
  * Lifetime as in record.c: the sink is embedded in the op, and the sink's
  * on_detach, posted to the core, is the last message about the op and the
  * only one that frees it. Digit messages are posted by the same media
  * thread before it, and the core's mailbox is FIFO, so they land first.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sofia-sip/su_wait.h>
 
 #include "calling/call.h"
+#include "calling/digit_rules.h"
+#include "calling/digit_sink.h"
 #include "common/protocol.h"
 #include "families.h"
 #include "frames.h"
@@ -27,37 +30,14 @@
 #include "sip/sip_ua.h"
 
 #define CHECK_MS 50
-#define MAX_DIGITS 64
-#define MAX_TIMEOUT_S 3600.0
-#define DEFAULT_INITIAL_S 5.0
-#define DEFAULT_DIGIT_S 5.0
 
-typedef struct collect_op collect_op;
-
-typedef struct collect_sink {
-    media_sink sink; /* first */
-    collect_op *op;
-} collect_sink;
-
-struct collect_op {
+typedef struct collect_op {
     call_op base; /* first: the call_op is the collect_op */
-    collect_sink sink;
+    digit_sink sink;
     su_timer_t *timer;
-    int max;
-    char terminators[17];
-    double initial_s, digit_s; /* 0: off */
-    int partial;
-    int timers_started;
-    int64_t timers_at_ms, last_digit_ms;
-    char digits[MAX_DIGITS + 1];
-    size_t n_digits;
+    digit_rules rules;
     int ended;
-};
-
-typedef struct digit_msg {
-    collect_op *op;
-    char digit;
-} digit_msg;
+} collect_op;
 
 static void collect_free(call_op *base)
 {
@@ -66,13 +46,6 @@ static void collect_free(call_op *base)
         su_timer_destroy(op->timer);
     call_op_cleanup(base);
     free(op);
-}
-
-static json_t *digit_result(collect_op *op, char terminator)
-{
-    char t[2] = {terminator, 0};
-    return json_pack("{s:s,s:{s:s,s:s}}", "type", "digit", "params", "digits", op->digits,
-                     "terminator", t);
 }
 
 /* Reports the final result and takes the sink off the session; its
@@ -93,70 +66,22 @@ static void collect_end(collect_op *op, const char *state, json_t *result)
     media_session_detach_sink(sip_leg_media(op->base.call->leg), &op->sink.sink);
 }
 
-static void on_digit_core(relayd *rd, void *arg)
+static void on_digit(void *owner, char d)
 {
-    (void)rd;
-    digit_msg *m = arg;
-    collect_op *op = m->op;
-    char d = m->digit;
-    free(m);
+    collect_op *op = owner;
     if (op->ended || !op->base.call)
         return;
-    if (strchr(op->terminators, d)) {
-        collect_end(op, "finished", digit_result(op, d));
-        return;
-    }
-    op->digits[op->n_digits++] = d;
-    op->digits[op->n_digits] = 0;
-    op->last_digit_ms = core_now_ms();
-    if (op->n_digits >= (size_t)op->max) {
-        collect_end(op, "finished", digit_result(op, 0));
-        return;
-    }
-    if (op->partial)
-        call_op_emit(&op->base, json_pack("{s:b,s:o}", "final", 0, "result",
-                                          digit_result(op, 0)));
+    json_t *result = NULL;
+    digit_verdict v = digit_rules_digit(&op->rules, d, core_now_ms(), &result);
+    if (v == DIGIT_PARTIAL)
+        call_op_emit(&op->base, json_pack("{s:b,s:o}", "final", 0, "result", result));
+    else if (v != DIGIT_MORE)
+        collect_end(op, digit_rules_state(v), result);
 }
 
-/* media thread */
-static void collect_on_digit(media_sink *sink, char digit)
+static void on_detached(void *owner)
 {
-    collect_op *op = ((collect_sink *)sink)->op;
-    digit_msg *m = malloc(sizeof *m);
-    if (!m)
-        return; /* the digit is lost; the timeouts still end the collect */
-    m->op = op;
-    m->digit = digit;
-    core_post(op->base.rd, on_digit_core, m);
-}
-
-static void collect_on_frame(media_sink *sink, const int16_t pcm[MEDIA_FRAME_SAMPLES],
-                             media_direction dir)
-{
-    (void)sink;
-    (void)pcm;
-    (void)dir; /* digits only (in-band detection would read RX here) */
-}
-
-static void on_detached_core(relayd *rd, void *arg)
-{
-    (void)rd;
-    call_op_release(arg);
-}
-
-/* media thread */
-static void collect_on_detach(media_sink *sink)
-{
-    collect_op *op = ((collect_sink *)sink)->op;
-    core_post(op->base.rd, on_detached_core, op);
-}
-
-static void start_timers(collect_op *op)
-{
-    if (op->timers_started)
-        return;
-    op->timers_started = 1;
-    op->timers_at_ms = core_now_ms();
+    call_op_release(owner);
 }
 
 static void on_check(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
@@ -164,16 +89,12 @@ static void on_check(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
     (void)magic;
     (void)t;
     collect_op *op = (collect_op *)arg;
-    if (op->ended || !op->timers_started)
+    if (op->ended)
         return;
-    int64_t now = core_now_ms();
-    if (!op->n_digits) {
-        if (op->initial_s > 0 && now - op->timers_at_ms >= (int64_t)(op->initial_s * 1000))
-            collect_end(op, "no_input", json_pack("{s:s}", "type", "no_input"));
-        return;
-    }
-    if (op->digit_s > 0 && now - op->last_digit_ms >= (int64_t)(op->digit_s * 1000))
-        collect_end(op, "finished", digit_result(op, 0));
+    json_t *result = NULL;
+    digit_verdict v = digit_rules_check(&op->rules, core_now_ms(), &result);
+    if (v != DIGIT_MORE)
+        collect_end(op, digit_rules_state(v), result);
 }
 
 static json_t *collect_control(call_op *base, proto_role role, json_t *params)
@@ -181,15 +102,15 @@ static json_t *collect_control(call_op *base, proto_role role, json_t *params)
     (void)params;
     collect_op *op = (collect_op *)base;
     switch (role) {
-    case PROTO_ROLE_STOP:
+    case PROTO_ROLE_STOP: {
         /* what was pressed so far, or no_input */
-        if (op->n_digits)
-            collect_end(op, "finished", digit_result(op, 0));
-        else
-            collect_end(op, "no_input", json_pack("{s:s}", "type", "no_input"));
+        json_t *result = NULL;
+        digit_verdict v = digit_rules_so_far(&op->rules, &result);
+        collect_end(op, digit_rules_state(v), result);
         return frames_code_result(200, "OK");
+    }
     case PROTO_ROLE_START_TIMERS:
-        start_timers(op);
+        digit_rules_start_timers(&op->rules, core_now_ms());
         return frames_code_result(200, "OK");
     default:
         return call_op_unsupported(role, base->family);
@@ -218,51 +139,13 @@ static const call_op_vtbl collect_vtbl = {
     .free = collect_free,
 };
 
-/* A timeout in seconds: absent → dflt; else a number in [0, 3600]. */
-static int timeout_of(json_t *obj, const char *key, double dflt, double *out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v) {
-        *out = dflt;
-        return 0;
-    }
-    *out = json_number_value(v);
-    return json_is_number(v) && isfinite(*out) && *out >= 0 && *out <= MAX_TIMEOUT_S ? 0 : -1;
-}
-
 /* Everything checkable before the op exists; NULL if the request is fine. */
 static json_t *collect_params_invalid(json_t *params, collect_op *out)
 {
     const char *control_id = json_string_value(json_object_get(params, "control_id"));
     if (!control_id || !*control_id || strlen(control_id) >= sizeof out->base.control_id)
         return frames_code_result(400, "control_id is required");
-    if (json_object_get(params, "speech"))
-        return frames_code_result(501, "this relayd has no speech recogniser: collect digits");
-    json_t *digits = json_object_get(params, "digits");
-    if (!json_is_object(digits))
-        return frames_code_result(400, "digits is required (an object)");
-    json_t *max = json_object_get(digits, "max");
-    if (!json_is_integer(max) || json_integer_value(max) < 1 ||
-        json_integer_value(max) > MAX_DIGITS)
-        return frames_code_result(400, "digits.max must be an integer from 1 to 64");
-    out->max = (int)json_integer_value(max);
-    json_t *term = json_object_get(digits, "terminators");
-    const char *t = term ? json_string_value(term) : "";
-    if (!t || strlen(t) >= sizeof out->terminators ||
-        strspn(t, "0123456789*#ABCD") != strlen(t))
-        return frames_code_result(400, "digits.terminators must be up to 16 of 0-9 * # A-D");
-    strcpy(out->terminators, t);
-    if (timeout_of(digits, "digit_timeout", DEFAULT_DIGIT_S, &out->digit_s) != 0)
-        return frames_code_result(400, "digit_timeout must be between 0 and 3600 seconds");
-    if (timeout_of(params, "initial_timeout", DEFAULT_INITIAL_S, &out->initial_s) != 0)
-        return frames_code_result(400, "initial_timeout must be between 0 and 3600 seconds");
-    json_t *partial = json_object_get(params, "partial_results");
-    json_t *timers = json_object_get(params, "start_input_timers");
-    if ((partial && !json_is_boolean(partial)) || (timers && !json_is_boolean(timers)))
-        return frames_code_result(400, "partial_results and start_input_timers are booleans");
-    out->partial = json_is_true(partial);
-    out->timers_started = !timers || json_is_true(timers);
-    return NULL;
+    return digit_rules_parse(params, &out->rules);
 }
 
 /* calling.collect; the RPC layer has checked that the call is answered. */
@@ -299,14 +182,9 @@ static void collect_start(rpc_req *r)
         rpc_answer(r, frames_code_result(500, "could not start the collect's timer"));
         return;
     }
-    op->sink.op = op;
-    op->sink.sink.on_frame = collect_on_frame;
-    op->sink.sink.on_detach = collect_on_detach;
-    op->sink.sink.on_digit = collect_on_digit;
-    if (op->timers_started) {
-        op->timers_started = 0;
-        start_timers(op);
-    }
+    digit_sink_init(&op->sink, r->rd, op, on_digit, on_detached);
+    if (op->rules.timers_requested)
+        digit_rules_start_timers(&op->rules, core_now_ms());
     call_op_attach(c, &op->base);
     media_session_attach_sink(sip_leg_media(c->leg), &op->sink.sink);
     rpc_answer(r, frames_code_result(200, "Collecting"));

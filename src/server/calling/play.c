@@ -11,25 +11,19 @@
  * to a freed op. The call may be gone by then (the op is detached,
  * base.call == NULL).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calling/call.h"
+#include "calling/media_items.h"
 #include "common/protocol.h"
 #include "families.h"
 #include "frames.h"
 #include "media/player.h"
-#include "media/fetch.h"
 #include "media/prep.h"
-#include "media/source.h"
-#include "media/source_tone.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
-
-#define MAX_PLAY_ITEMS 32
-#define MAX_TTS_TEXT 4096
 
 typedef struct play_op {
     call_op base;         /* first: the call_op is the play_op */
@@ -45,18 +39,10 @@ typedef struct play_op {
     media_play_end how;
 } play_op;
 
-static void free_sources(media_source **sources, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (sources[i])
-            sources[i]->destroy(sources[i]);
-    free(sources);
-}
-
 static void play_free(call_op *base)
 {
     play_op *op = (play_op *)base;
-    free_sources(op->sources, op->n_sources);
+    media_items_free(op->sources, op->n_sources);
     json_decref(op->items);
     call_op_cleanup(base);
     free(op);
@@ -65,68 +51,6 @@ static void play_free(call_op *base)
 static void emit_state(play_op *op, const char *state)
 {
     call_op_emit(&op->base, json_pack("{s:s}", "state", state));
-}
-
-/* A ringtone item's params: a known name, an optional duration. The reason
- * for an unknown name lists the known ones (built once: static text). */
-static const char *ringtone_invalid(json_t *p)
-{
-    static char unknown[160];
-    if (!unknown[0])
-        snprintf(unknown, sizeof unknown, "ringtone needs params.name, one of: %s",
-                 media_ringtone_names());
-    if (!media_ringtone_find(json_string_value(json_object_get(p, "name"))))
-        return unknown;
-    json_t *d = json_object_get(p, "duration");
-    if (d && !(json_is_number(d) && json_number_value(d) > 0 &&
-               json_number_value(d) <= RINGTONE_MAX_SECONDS))
-        return "ringtone params.duration must be between 0 and 300 seconds";
-    return NULL;
-}
-
-/* Checks one media item without building it (core thread, before replying). */
-static const char *item_invalid(relayd *rd, json_t *item)
-{
-    const char *type = json_string_value(json_object_get(item, "type"));
-    json_t *p = json_object_get(item, "params");
-    if (!type || !json_is_object(p))
-        return "each play item needs a type and params";
-    if (strcmp(type, "tts") == 0) {
-        const char *text = json_string_value(json_object_get(p, "text"));
-        if (!text || !*text || strlen(text) > MAX_TTS_TEXT)
-            return "tts needs params.text (1 to 4096 characters)";
-        return NULL;
-    }
-    if (strcmp(type, "silence") == 0) {
-        double d = json_number_value(json_object_get(p, "duration"));
-        return (d > 0 && d <= 3600) ? NULL : "silence needs params.duration (seconds)";
-    }
-    if (strcmp(type, "audio") == 0)
-        return media_url_invalid(json_string_value(json_object_get(p, "url")),
-                                 rd->cfg->media_dir != NULL);
-    if (strcmp(type, "ringtone") == 0)
-        return ringtone_invalid(p);
-    return "unknown play item type";
-}
-
-/* preparation pool */
-static media_source *build_source(relayd *rd, json_t *item, const char **err)
-{
-    const char *type = json_string_value(json_object_get(item, "type"));
-    json_t *p = json_object_get(item, "params");
-    if (strcmp(type, "audio") == 0)
-        return media_fetch_source(rd->fetch, json_string_value(json_object_get(p, "url")), err);
-    if (strcmp(type, "ringtone") == 0)
-        return media_source_ringtone(json_string_value(json_object_get(p, "name")),
-                                     json_number_value(json_object_get(p, "duration")), err);
-    if (strcmp(type, "tts") == 0)
-        return media_source_tts(json_string_value(json_object_get(p, "text")),
-                                json_string_value(json_object_get(p, "language")),
-                                json_string_value(json_object_get(p, "voice")), err);
-    media_source *s = media_source_silence(json_number_value(json_object_get(p, "duration")));
-    if (!s)
-        *err = "out of memory";
-    return s;
 }
 
 /* The op's one message in flight has landed and its work is over. */
@@ -192,37 +116,14 @@ static void on_prepared(relayd *rd, void *arg)
 static void prepare_main(void *arg)
 {
     play_op *op = arg;
-    size_t n = json_array_size(op->items);
-    op->sources = calloc(n, sizeof *op->sources);
-    if (!op->sources) {
-        op->error = "out of memory";
-    } else {
-        for (size_t i = 0; i < n && !op->error; i++) {
-            op->sources[i] = build_source(op->base.rd, json_array_get(op->items, i), &op->error);
-            if (!op->sources[i] && !op->error)
-                op->error = "could not prepare media";
-            op->n_sources = i + 1;
-        }
-    }
+    op->sources = media_items_build(op->base.rd, op->items, &op->n_sources, &op->error);
     core_post(op->base.rd, on_prepared, op);
-}
-
-/* calling.play.volume and the start's volume: dB, -40..40. */
-static int volume_of(json_t *params, int required, double *db)
-{
-    json_t *v = json_object_get(params, "volume");
-    if (!v) {
-        *db = 0;
-        return required ? -1 : 0;
-    }
-    *db = json_number_value(v);
-    return json_is_number(v) && isfinite(*db) && *db >= -40 && *db <= 40 ? 0 : -1;
 }
 
 static json_t *play_volume(play_op *op, json_t *params)
 {
     double db;
-    if (volume_of(params, 1, &db) != 0)
+    if (media_items_volume(params, 1, &db) != 0)
         return frames_code_result(400, "volume must be a number between -40 and 40 dB");
     op->volume = db; /* a play still preparing starts at this volume */
     if (op->player)
@@ -284,21 +185,12 @@ static const call_op_vtbl play_vtbl = {
 static json_t *play_params_invalid(relayd *rd, json_t *params, double *volume, int *loop)
 {
     const char *control_id = json_string_value(json_object_get(params, "control_id"));
-    json_t *items = json_object_get(params, "play");
     if (!control_id || !*control_id || strlen(control_id) >= sizeof((call_op *)0)->control_id)
         return frames_code_result(400, "control_id is required");
-    if (!json_is_array(items) || json_array_size(items) == 0 ||
-        json_array_size(items) > MAX_PLAY_ITEMS)
-        return frames_code_result(400, "play must be an array of 1 to 32 media items");
-    size_t i;
-    json_t *item;
-    json_array_foreach(items, i, item)
-    {
-        const char *why = item_invalid(rd, item);
-        if (why)
-            return frames_code_result(400, why);
-    }
-    if (volume_of(params, 0, volume) != 0)
+    const char *why = media_items_invalid(rd, json_object_get(params, "play"));
+    if (why)
+        return frames_code_result(400, why);
+    if (media_items_volume(params, 0, volume) != 0)
         return frames_code_result(400, "volume must be between -40 and 40 dB");
     json_int_t n = json_integer_value(json_object_get(params, "loop"));
     if (n < 0 || n > 1000)
