@@ -32,28 +32,6 @@ static void on_signal(int sig)
     relay_client_stop(client); /* async-signal-safe */
 }
 
-/* The digits of a collect result ({"result": {"type": "digit", "params":
- * {"digits": "1", ...}}}) into out; "" when there are none. Digits are
- * only 0-9 * # A-D, so the JSON string has no escapes to undo and a plain
- * scan is enough for an example without a JSON library. */
-static void result_digits(const char *json, char *out, size_t n)
-{
-    out[0] = '\0';
-    const char *p = json ? strstr(json, "\"digits\"") : NULL;
-    if (!p)
-        return;
-    p += strlen("\"digits\"");
-    p += strspn(p, " \t\n:");
-    if (*p != '"')
-        return;
-    p++;
-    size_t len = strspn(p, "0123456789*#ABCD");
-    if (len >= n)
-        len = n - 1;
-    memcpy(out, p, len);
-    out[len] = '\0';
-}
-
 static const char *choice_text(const char *digits)
 {
     if (strcmp(digits, "1") == 0)
@@ -77,8 +55,10 @@ static void on_call(relay_call *call, void *user)
     relay_result *res = NULL;
     st = relay_call_prompt_tts(call, PROMPT, COLLECT, 0, &res);
     int gone = relay_result_call_gone(res);
+    /* the collect result: {"result": {"type": "digit", "params": {"digits": "1"}}} */
+    const char *pressed = relay_result_get(res, "result.params.digits");
     char digits[16];
-    result_digits(res ? relay_result_json(res) : NULL, digits, sizeof digits);
+    snprintf(digits, sizeof digits, "%s", pressed ? pressed : "");
     relay_result_free(res);
     if (st != RELAY_OK || gone) {
         printf("prompt failed: %s\n", gone ? "the caller hung up" : relay_strerror(st));
