@@ -156,9 +156,12 @@ static int event_completes(const relay_action *a, const char *state, json_t *par
     }
     /* A partial result (collect with partial_results) says final: false;
      * only a result that is not marked partial ends the operation. */
-    json_t *result = json_object_get(params, "result");
-    return a->info->done == PROTO_DONE_ON_RESULT && json_is_object(result) &&
-           json_object_size(result) > 0 && !json_is_false(json_object_get(params, "final"));
+    const char *key = a->info->done == PROTO_DONE_ON_RESULT   ? "result"
+                      : a->info->done == PROTO_DONE_ON_DETECT ? "detect"
+                                                              : NULL;
+    json_t *result = key ? json_object_get(params, key) : NULL;
+    return json_is_object(result) && json_object_size(result) > 0 &&
+           !json_is_false(json_object_get(params, "final"));
 }
 
 void lr_action_on_event(relay_action *a, json_t *params)

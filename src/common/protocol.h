@@ -76,7 +76,10 @@ typedef enum proto_route {
 /* When an operation of the family is complete. */
 typedef enum proto_done {
     PROTO_DONE_ON_STATE = 0, /* an event whose state is terminal */
-    PROTO_DONE_ON_RESULT     /* also: the first event carrying a non-empty result */
+    PROTO_DONE_ON_RESULT,    /* also: the first event with a non-empty "result" (collect) */
+    PROTO_DONE_ON_DETECT     /* also: the first event with a non-empty "detect" object: a
+                                detector reports {detect: {type, params: {event}}} and
+                                may never send a terminal state after it */
 } proto_done;
 
 /*
@@ -93,7 +96,7 @@ typedef enum proto_done {
       "error")                                                                                \
     X(PLAY_AND_COLLECT, CALL_COLLECT, CONTROL_ID, ON_RESULT,                                  \
       "finished error no_input no_match", "error")                                           \
-    X(DETECT, CALL_DETECT, CONTROL_ID, ON_RESULT, "finished error", "error")                 \
+    X(DETECT, CALL_DETECT, CONTROL_ID, ON_DETECT, "finished error", "error")                 \
     X(TAP, CALL_TAP, CONTROL_ID, ON_STATE, "finished error", "error")                        \
     X(STREAM, CALL_STREAM, CONTROL_ID, ON_STATE, "finished error", "error")                  \
     X(SEND_FAX, CALL_FAX, CONTROL_ID, ON_STATE, "finished error", "error")                   \
