@@ -6,7 +6,7 @@ CHECK_DIR   ?= build-check
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 MAKEFLAGS   += --no-print-directory
 
-.PHONY: all deps build demo check bench deb fuzz clean
+.PHONY: all deps build demo check bench deb fuzz valgrind clean
 
 all: build
 
@@ -41,10 +41,15 @@ bench: build
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
+# librelay's tests under valgrind's memcheck, in a build without
+# sanitizers (build-valgrind/): uninitialised reads and leaks fail it.
+valgrind: deps
+	@scripts/valgrind.sh
+
 # The Debian packages librelay0, librelay-dev and relayd, into deb-out/.
 # scripts/check-packages.sh deb-out installs, exercises and purges them.
 deb: deps
 	@scripts/build-debs.sh deb-out
 
 clean:
-	rm -rf $(BUILD_DIR) $(CHECK_DIR) deb-out
+	rm -rf $(BUILD_DIR) $(CHECK_DIR) build-valgrind build-fuzz deb-out
