@@ -250,12 +250,90 @@ static void client_wait_for_a_message(void **state)
     relay_client_free(c);
 }
 
+/* relay_client_free with everything in flight: a call whose handler is
+ * blocked in a wait for an event that never comes, a running play action
+ * nobody waits on, a request the server never answers (callback form), a
+ * listener, and a client-level waiter on a handler thread. Free must
+ * return, run every callback once, and leave nothing behind (ASan's leak
+ * check and `make valgrind` judge that). */
+static struct {
+    pthread_mutex_t lock;
+    int entered;
+    relay_status handler_wait, client_wait, hang_cb;
+    int hang_cb_runs;
+} busy = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void on_hang_answer(relay_status st, relay_result *res, void *user)
+{
+    (void)res;
+    (void)user;
+    pthread_mutex_lock(&busy.lock);
+    busy.hang_cb = st;
+    busy.hang_cb_runs++;
+    pthread_mutex_unlock(&busy.lock);
+}
+
+static void on_call_busy(relay_call *call, void *user)
+{
+    (void)user;
+    relay_call_on(call, RELAY_EVENT_UNKNOWN, hear_all, NULL);
+    relay_media m = {.type = "silence", .duration = 60};
+    relay_action *a = NULL;
+    relay_call_play_async(call, &m, 1, NULL, &a); /* left running, never freed by us... */
+    relay_call_execute_async(call, "test.hang", NULL, on_hang_answer, NULL);
+    pthread_mutex_lock(&busy.lock);
+    busy.entered++;
+    int second = busy.entered == 2;
+    pthread_mutex_unlock(&busy.lock);
+    relay_status st = second ? relay_client_wait_for_event(relay_call_client(call),
+                                                           RELAY_EVENT_CALL_RECORD, NULL, NULL, 0,
+                                                           NULL)
+                             : relay_call_wait_for_event(call, RELAY_EVENT_CALL_RECORD, NULL,
+                                                         NULL, 0, NULL);
+    pthread_mutex_lock(&busy.lock);
+    if (second)
+        busy.client_wait = st;
+    else
+        busy.handler_wait = st;
+    pthread_mutex_unlock(&busy.lock);
+    relay_action_free(a); /* ...until the wait returns */
+}
+
+static void free_with_everything_in_flight(void **state)
+{
+    fake *f = *state;
+    relay_client *c = new_client(f);
+    assert_int_equal(relay_client_on_call(c, on_call_busy, NULL), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"busy-1\",\"node_id\":\"n1\",\"call_state\":\"ringing\"}");
+    fake_event(f, "calling.call.receive",
+               "{\"call_id\":\"busy-2\",\"node_id\":\"n1\",\"call_state\":\"ringing\"}");
+    for (int i = 0; i < 300; i++) {
+        pthread_mutex_lock(&busy.lock);
+        int n = busy.entered;
+        pthread_mutex_unlock(&busy.lock);
+        if (n == 2)
+            break;
+        sleep_ms(10);
+    }
+    sleep_ms(200); /* both handlers are in their waits */
+    relay_client_free(c);
+    assert_int_equal(busy.entered, 2);
+    assert_int_equal(busy.handler_wait, RELAY_ERR_STATE);
+    assert_int_equal(busy.client_wait, RELAY_ERR_STATE);
+    assert_int_equal(busy.hang_cb_runs, 2);
+    assert_int_equal(busy.hang_cb, RELAY_ERR_CLOSED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(listeners_and_a_predicate_see_typed_events, fake_setup,
                                         fake_teardown),
         cmocka_unit_test_setup_teardown(client_wait_for_a_message, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(free_with_everything_in_flight, fake_setup,
+                                        fake_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
