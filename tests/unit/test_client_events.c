@@ -151,7 +151,7 @@ static void listeners_and_a_predicate_see_typed_events(void **state)
     waiter w = {.call = call, .type = RELAY_EVENT_CALL_COLLECT, .pred = two_digits,
                 .timeout_ms = 5000};
     assert_int_equal(pthread_create(&w.thread, NULL, wait_main, &w), 0);
-    sleep_ms(100); /* the wait has begun */
+    sleep_ms(500); /* the wait has begun (a thread start, even under valgrind) */
     fake_event(f, "calling.call.state",
                "{\"call_id\":\"call-ev-1\",\"node_id\":\"n1\",\"call_state\":\"answered\"}");
     fake_event(f, "calling.call.collect",
@@ -171,13 +171,8 @@ static void listeners_and_a_predicate_see_typed_events(void **state)
     assert_null(relay_result_get(w.out, "result.params.digits."));
     relay_result_free(w.out);
 
-    /* an event already past is not seen: only what comes after the wait */
-    w = (waiter){.call = call, .type = RELAY_EVENT_CALL_PLAY, .timeout_ms = 300};
-    wait_main(&w);
-    assert_int_equal(w.st, RELAY_ERR_TIMEOUT);
-    assert_null(w.out);
-
-    for (int i = 0; i < 200; i++) {
+    /* the listeners have seen the play event: it is past */
+    for (int i = 0; i < 500; i++) {
         pthread_mutex_lock(&heard.lock);
         int done = strstr(heard.all, "calling.call.play") != NULL;
         pthread_mutex_unlock(&heard.lock);
@@ -185,6 +180,12 @@ static void listeners_and_a_predicate_see_typed_events(void **state)
             break;
         sleep_ms(10);
     }
+    /* an event already past is not seen: only what comes after the wait */
+    w = (waiter){.call = call, .type = RELAY_EVENT_CALL_PLAY, .timeout_ms = 300};
+    wait_main(&w);
+    assert_int_equal(w.st, RELAY_ERR_TIMEOUT);
+    assert_null(w.out);
+
     pthread_mutex_lock(&heard.lock);
     assert_string_equal(heard.all, "calling.call.state:answered:- calling.call.collect:-:1 "
                                    "calling.call.collect:-:12 calling.call.play:finished:- ");
@@ -199,7 +200,7 @@ static void listeners_and_a_predicate_see_typed_events(void **state)
     waiter never = {.call = call, .type = RELAY_EVENT_CALL_RECORD, .timeout_ms = 20000};
     assert_int_equal(pthread_create(&ended.thread, NULL, wait_main, &ended), 0);
     assert_int_equal(pthread_create(&never.thread, NULL, wait_main, &never), 0);
-    sleep_ms(100);
+    sleep_ms(500);
     fake_event(f, "calling.call.state",
                "{\"call_id\":\"call-ev-1\",\"node_id\":\"n1\",\"call_state\":\"ended\"}");
     pthread_join(ended.thread, NULL);
@@ -232,7 +233,7 @@ static void client_wait_for_a_message(void **state)
     waiter w = {.client = c, .type = RELAY_EVENT_MESSAGING_RECEIVE, .pred = from_alice,
                 .timeout_ms = 5000};
     assert_int_equal(pthread_create(&w.thread, NULL, wait_main, &w), 0);
-    sleep_ms(100);
+    sleep_ms(500);
     fake_event(f, "messaging.receive",
                "{\"message_id\":\"m1\",\"from_number\":\"+15559998888\",\"body\":\"spam\","
                "\"message_state\":\"received\"}");
