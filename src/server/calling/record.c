@@ -4,14 +4,22 @@
  * events report recording → finished (url, duration, size) or no_input.
  * The op serves .stop, .pause and .resume through its control.
  *
+ * beep: true plays BEEP_MS of BEEP_HZ (media/source_tone.h) through a media
+ * player first, and attaches the sink only once the beep's done message
+ * reaches the core: the beep is in no direction of the file, and the
+ * timeouts (and the `recording` event) start when the recording does. Like
+ * any play, a newer play on the leg cuts the beep short; the recording
+ * then starts at once.
+ *
  * Timeouts run on the core: a 50 ms timer compares the sink's "last voice"
  * time with the clock. It cannot be the sink's job alone: when the peer
  * sends nothing at all, no frame arrives to notice that time has passed.
  *
- * Lifetime: once attached, the sink's detached callback is the op's one
- * message in flight (posted by the media thread, whether the record was
- * stopped or the session went with the call), and only that message
- * closes the file and frees the op. The call may be gone by then.
+ * Lifetime: the op has one message in flight at a time, and only it closes
+ * the file and frees the op (the call may be gone by then): while beeping,
+ * the beep player's done message; once the sink is attached, the sink's
+ * detached callback (posted by the media thread, whether the record was
+ * stopped or the session went with the call).
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,7 +36,9 @@
 #include "common/protocol.h"
 #include "families.h"
 #include "frames.h"
+#include "media/player.h"
 #include "media/sink_record.h"
+#include "media/source_tone.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
 
@@ -43,6 +53,8 @@
 typedef struct record_op {
     call_op base; /* first: the call_op is the record_op */
     media_record_sink *rec;
+    media_player *beep; /* while beeping: the core's hold on the beep */
+    int beeping;        /* the beep's done message is the one in flight */
     su_timer_t *timer;
     char path[PATH_MAX];
     const char *direction; /* static: "listen", "speak", "both" */
@@ -101,14 +113,18 @@ static void record_stop(record_op *op, const char *state)
         return;
     op->end_state = state;
     stop_timer(op);
+    if (op->beeping) { /* the beep's done message finishes the op */
+        media_player_stop(op->beep);
+        return;
+    }
     media_session_detach_sink(sip_leg_media(op->base.call->leg),
                               media_record_sink_base(op->rec));
 }
 
-static void on_detached_core(relayd *rd, void *arg)
+/* Closes the file (the sink is detached, or was never attached), reports
+ * the end if the op is still on its call, and frees the op. */
+static void record_finish(record_op *op)
 {
-    (void)rd;
-    record_op *op = arg;
     uint64_t frames = 0, dropped = 0;
     media_record_sink_close(op->rec, &frames, &dropped);
     op->rec = NULL;
@@ -122,6 +138,12 @@ static void on_detached_core(relayd *rd, void *arg)
     call_op_release(&op->base);
 }
 
+static void on_detached_core(relayd *rd, void *arg)
+{
+    (void)rd;
+    record_finish(arg);
+}
+
 /* media thread */
 static void on_detached(media_record_sink *r, void *user)
 {
@@ -130,12 +152,45 @@ static void on_detached(media_record_sink *r, void *user)
     core_post(op->base.rd, on_detached_core, op);
 }
 
+static void begin_recording(record_op *op)
+{
+    op->started_ms = core_now_ms();
+    media_session_attach_sink(sip_leg_media(op->base.call->leg), media_record_sink_base(op->rec));
+    call_op_emit(&op->base, json_pack("{s:s}", "state", RECORD_RECORDING));
+}
+
+/* The beep is over (played, cut short by a newer play, or stopped): record,
+ * unless the op was stopped or its leg went meanwhile. */
+static void on_beep_core(relayd *rd, void *arg)
+{
+    (void)rd;
+    record_op *op = arg;
+    op->beeping = 0;
+    if (op->beep) {
+        media_player_free(op->beep);
+        op->beep = NULL;
+    }
+    if (op->end_state)
+        record_finish(op); /* never attached: nothing more will come */
+    else
+        begin_recording(op);
+}
+
+/* media thread */
+static void on_beep_done(media_player *p, media_play_end how, void *user)
+{
+    (void)p;
+    (void)how;
+    record_op *op = user;
+    core_post(op->base.rd, on_beep_core, op);
+}
+
 static void on_check(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 {
     (void)magic;
     (void)t;
     record_op *op = (record_op *)arg;
-    if (op->end_state)
+    if (op->end_state || op->beeping)
         return;
     if (media_record_sink_terminated(op->rec)) {
         record_stop(op, RECORD_FINISHED);
@@ -188,6 +243,11 @@ static void record_leg_gone(call_op *base)
      * while the call can still carry the event: the file holds what the
      * ring holds, and the writer finishes it. */
     record_op *op = (record_op *)base;
+    if (op->beep) { /* as play.c: the player goes before the RTP endpoint */
+        media_player_stop(op->beep);
+        media_player_free(op->beep);
+        op->beep = NULL;
+    }
     if (!op->end_state) {
         op->end_state = RECORD_FINISHED;
         stop_timer(op);
@@ -253,8 +313,7 @@ static json_t *record_params_invalid(json_t *params, record_op *out)
     json_t *beep = json_object_get(audio, "beep");
     if (beep && !json_is_boolean(beep))
         return frames_code_result(400, "beep must be true or false");
-    if (json_is_true(beep))
-        return frames_code_result(501, "this relayd does not play a beep before recording yet");
+    out->beeping = json_is_true(beep);
     if (timeout_of(audio, "initial_timeout", DEFAULT_INITIAL_S, &out->initial_s) != 0)
         return frames_code_result(400, "initial_timeout must be between 0 and 3600 seconds");
     if (timeout_of(audio, "end_silence_timeout", DEFAULT_END_SILENCE_S, &out->end_silence_s) !=
@@ -316,6 +375,30 @@ static json_t *record_open(record_op *op, relayd *rd, call *c)
     return NULL;
 }
 
+/* Before the op is attached: closes and removes the file, frees the op. */
+static void record_abandon(record_op *op)
+{
+    uint64_t frames, dropped;
+    media_record_sink_close(op->rec, &frames, &dropped);
+    op->rec = NULL;
+    unlink(op->path);
+    record_free(&op->base);
+}
+
+static json_t *start_beep(record_op *op, call *c)
+{
+    const char *why = NULL;
+    media_source **sources = malloc(sizeof *sources);
+    media_source *src = sources ? media_source_beep(&why) : NULL;
+    if (!src) {
+        free(sources);
+        return frames_code_result(500, "out of memory");
+    }
+    sources[0] = src; /* the player takes the sources, array included */
+    op->beep = media_player_start(sip_leg_media(c->leg), sources, 1, 0, 0, on_beep_done, op);
+    return op->beep ? NULL : frames_code_result(500, "could not play the beep");
+}
+
 /* calling.record; the RPC layer has checked that the call is answered. */
 static void record_start(rpc_req *r)
 {
@@ -354,11 +437,15 @@ static void record_start(rpc_req *r)
         rpc_answer(r, bad);
         return;
     }
-    op->started_ms = core_now_ms();
+    if (op->beeping && (bad = start_beep(op, c))) {
+        record_abandon(op);
+        rpc_answer(r, bad);
+        return;
+    }
     call_op_attach(c, &op->base);
-    media_session_attach_sink(sip_leg_media(c->leg), media_record_sink_base(op->rec));
     rpc_answer(r, frames_code_result(200, "Recording"));
-    call_op_emit(&op->base, json_pack("{s:s}", "state", RECORD_RECORDING));
+    if (!op->beeping)
+        begin_recording(op);
 }
 
 const server_family_desc record_family = {
