@@ -505,11 +505,76 @@ static void a_hangup_during_the_beep_ends_the_record(void **state)
     assert_string_equal(oc.main.state, "finished");
 }
 
+/* Raw u-law made by sox: `seconds` of 440 Hz at half scale. */
+static void make_tone(char *path, size_t n, double seconds)
+{
+    char secs[32];
+    build_path(path, n, "out-tone.ul");
+    snprintf(secs, sizeof secs, "%.2f", seconds);
+    const char *argv[] = {"sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw",
+                          path, "synth", secs, "sine", "440", "vol", "0.5", NULL};
+    assert_int_equal(run(argv, "sox-out-tone.log"), 0);
+}
+
+/* uac_stream_audio.xml.in with the audio file's name written in (sipp
+ * reads rtp_stream's file when it loads the scenario), in the build folder. */
+static void make_stream_scenario(char *out, size_t n, const char *audio)
+{
+    char tpl[600];
+    snprintf(tpl, sizeof tpl, "%s/tests/integration/sip/uac_stream_audio.xml.in",
+             getenv("RELAY_SOURCE_DIR"));
+    FILE *in = fopen(tpl, "r");
+    assert_non_null(in);
+    static char text[16384];
+    size_t len = fread(text, 1, sizeof text - 1, in);
+    fclose(in);
+    text[len] = 0;
+    char *at = strstr(text, "@AUDIO@");
+    assert_non_null(at);
+    build_path(out, n, "uac_stream_audio_out.xml");
+    FILE *f = fopen(out, "w");
+    assert_non_null(f);
+    fprintf(f, "%.*s%s%s", (int)(at - text), text, audio, at + strlen("@AUDIO@"));
+    fclose(f);
+}
+
+/* format mp3: the caller streams 2 s of 440 Hz and falls silent; the
+ * record ends after end_silence_timeout with an MP3 of those 2 s, which
+ * the event describes. An unknown format is refused. */
+static void a_record_in_mp3(void **state)
+{
+    (void)state;
+    char tone[600], scenario[600];
+    make_tone(tone, sizeof tone, 2.0);
+    make_stream_scenario(scenario, sizeof scenario, tone);
+    run_case(CASE_MP3, scenario, 0, "sipp-record-mp3.log");
+    printf("format ogg -> %s %s\n", oc.bad_code, oc.bad_msg);
+    assert_string_equal(oc.bad_code, "400");
+    assert_int_equal(oc.main.wait, RELAY_OK);
+    assert_string_equal(oc.main.state, "finished");
+    assert_string_equal(oc.main.format, "mp3");
+    size_t len = strlen(oc.main.url);
+    assert_true(len > 4 && strcmp(oc.main.url + len - 4, ".mp3") == 0);
+    file_facts w;
+    read_audio(oc.main.url, &w);
+    assert_int_equal(w.major, SF_FORMAT_MPEG);
+    assert_int_equal(w.channels, 1);
+    assert_int_equal(w.rate, 8000);
+    assert_true(fabs(w.seconds - 2.0) <= 0.3);
+    assert_true(w.rms > 3000);    /* a 440 Hz sine at half scale: ~11000 */
+    assert_true(w.amp440 > 5000); /* and it is 440 Hz */
+    printf("event: duration %s, size %s\n", oc.main.duration, oc.main.size);
+    assert_true(fabs(atof(oc.main.duration) - w.seconds) < 0.05);
+    assert_int_equal(atoll(oc.main.size), w.bytes);
+    assert_true(oc.t_end - oc.t_start < 5000); /* ended by the silence */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_beep_plays_before_the_recording_starts),
         cmocka_unit_test(a_hangup_during_the_beep_ends_the_record),
+        cmocka_unit_test(a_record_in_mp3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

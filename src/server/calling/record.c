@@ -1,6 +1,7 @@
 /*
  * calling.record: a recording sink (media/sink_record.h) on the leg's media
- * session writes a WAV file under recordings_dir; calling.call.record
+ * session writes a WAV (or, with format mp3, an MP3 when this libsndfile
+ * can) file under recordings_dir; calling.call.record
  * events report recording → finished (url, duration, size) or no_input.
  * The op serves .stop, .pause and .resume through its control.
  *
@@ -58,6 +59,7 @@ typedef struct record_op {
     su_timer_t *timer;
     char path[PATH_MAX];
     const char *direction; /* static: "listen", "speak", "both" */
+    const char *format;    /* static: "wav", "mp3" */
     int stereo;
     double initial_s, end_silence_s; /* 0: off */
     int64_t started_ms, paused_at_ms;
@@ -87,11 +89,17 @@ static json_t *result_params(record_op *op, const char *state, uint64_t frames)
     snprintf(url, sizeof url, "file://%s", op->path);
     double duration = (double)frames / 8000.0;
     json_int_t size = (json_int_t)media_record_wav_size(frames, op->stereo ? 2 : 1);
+    struct stat st;
+    /* An MP3's size is known only from the file: exact once the writer has
+     * closed it, short of its last ~50 ms before that (a hangup reports
+     * while the writer still finishes). */
+    if (strcmp(op->format, "mp3") == 0)
+        size = stat(op->path, &st) == 0 ? (json_int_t)st.st_size : 0;
     json_object_set_new(p, "url", json_string(url));
     json_object_set_new(p, "duration", json_real(duration));
     json_object_set_new(p, "size", json_integer(size));
     json_object_set_new(p, "record",
-                        json_pack("{s:{s:s,s:s,s:b,s:s,s:f,s:I}}", "audio", "format", "wav",
+                        json_pack("{s:{s:s,s:s,s:b,s:s,s:f,s:I}}", "audio", "format", op->format,
                                   "direction", op->direction, "stereo", op->stereo, "url", url,
                                   "duration", duration, "size", size));
     return p;
@@ -296,12 +304,19 @@ static json_t *record_params_invalid(json_t *params, record_op *out)
     if (!json_is_object(audio))
         return frames_code_result(400, "record.audio is required (an object)");
     const char *format = json_string_value(json_object_get(audio, "format"));
-    if (json_object_get(audio, "format") && (!format || strcmp(format, "wav") != 0))
-        return frames_code_result(400, "this relayd records format wav only");
+    if (json_object_get(audio, "format") &&
+        (!format || (strcmp(format, "wav") != 0 && strcmp(format, "mp3") != 0)))
+        return frames_code_result(400, "format must be wav or mp3");
+    out->format = format && strcmp(format, "mp3") == 0 ? "mp3" : "wav";
     json_t *stereo = json_object_get(audio, "stereo");
     if (stereo && !json_is_boolean(stereo))
         return frames_code_result(400, "stereo must be true or false");
     out->stereo = json_is_true(stereo);
+    /* asked at each start: cheap, and says why in the answer rather than
+     * failing later in the writer */
+    if (out->format[0] == 'm' &&
+        !media_record_format_available(MEDIA_REC_MP3, out->stereo ? 2 : 1))
+        return frames_code_result(501, "this relayd's libsndfile cannot write MP3");
     json_t *dir = json_object_get(audio, "direction");
     const char *d = dir ? json_string_value(dir) : "speak"; /* the protocol's default */
     if (!d || (strcmp(d, "listen") && strcmp(d, "speak") && strcmp(d, "both")))
@@ -350,15 +365,16 @@ static json_t *record_open(record_op *op, relayd *rd, call *c)
         return frames_code_result(500, "the recordings folder is not writable");
     }
     static unsigned counter; /* core thread only */
-    int n = snprintf(op->path, sizeof op->path, "%s/%s-%u-%lld.wav", dir, c->id, ++counter,
-                     (long long)core_now_ms());
+    int n = snprintf(op->path, sizeof op->path, "%s/%s-%u-%lld.%s", dir, c->id, ++counter,
+                     (long long)core_now_ms(), op->format);
     if (n < 0 || (size_t)n >= sizeof op->path)
         return frames_code_result(500, "recordings_dir is too long");
     media_rec_dir d = op->direction[0] == 'l' ? MEDIA_REC_LISTEN
                       : op->direction[0] == 's' ? MEDIA_REC_SPEAK
                                                 : MEDIA_REC_BOTH;
     const char *why = NULL;
-    op->rec = media_record_sink_open(op->path, d, op->stereo, on_detached, op, &why);
+    media_rec_format f = op->format[0] == 'm' ? MEDIA_REC_MP3 : MEDIA_REC_WAV;
+    op->rec = media_record_sink_open(op->path, f, d, op->stereo, on_detached, op, &why);
     if (!op->rec) {
         server_log(RELAY_LOG_WARN, "record: %s: %s", op->path, why);
         return frames_code_result(500, why);
