@@ -569,12 +569,101 @@ static void a_record_in_mp3(void **state)
     assert_true(oc.t_end - oc.t_start < 5000); /* ended by the silence */
 }
 
+/* One telephone-event as the test received it. */
+typedef struct te_event {
+    int code, packets, ends, markers, first_marker, seq_ok, durations_ok, volume;
+    uint32_t ts;
+} te_event;
+
+/* Groups relayd's telephone-event packets (payload type 101, as the SDP
+ * offered) by timestamp, checking each event's packets as they come. */
+static int te_events(te_event *ev, int max)
+{
+    int n = 0;
+    uint16_t last_seq = 0;
+    for (int i = 0; i < rx.n; i++) {
+        const pkt *p = &rx.p[i];
+        if (p->pt != 101 || p->len != 4)
+            continue;
+        int code = p->payload[0], end = p->payload[1] >> 7;
+        unsigned duration = (unsigned)p->payload[2] << 8 | p->payload[3];
+        te_event *e = n ? &ev[n - 1] : NULL;
+        if (!e || p->ts != e->ts) {
+            if (n == max)
+                break;
+            e = &ev[n++];
+            memset(e, 0, sizeof *e);
+            e->code = code;
+            e->ts = p->ts;
+            e->first_marker = p->marker;
+            e->seq_ok = e->durations_ok = 1;
+            e->volume = p->payload[1] & 0x3f;
+        } else if ((uint16_t)(last_seq + 1) != p->seq) {
+            e->seq_ok = 0;
+        }
+        last_seq = p->seq;
+        e->packets++;
+        e->markers += p->marker;
+        e->ends += end;
+        /* 160 more per packet up to 800 (100 ms), which the end packets keep */
+        unsigned want = e->packets < 5 ? 160u * (unsigned)e->packets : 800u;
+        if (duration != want || end != (e->packets >= 5) || code != e->code)
+            e->durations_ok = 0;
+    }
+    return n;
+}
+
+/* The peer offered telephone-event: relayd sends 1, a 0.5 s pause, 9 and #
+ * as RFC 4733 events, and no tones. */
+static void send_digits_go_as_telephone_events_when_negotiated(void **state)
+{
+    (void)state;
+    rx_start();
+    run_case(CASE_EVENTS, "uac_rtp_listener_te.xml", 1, "sipp-send-events.log");
+    rx_end();
+    assert_int_equal(oc.main.wait, RELAY_OK);
+    assert_string_equal(oc.main.state, "finished");
+
+    te_event ev[8];
+    int n = te_events(ev, 8);
+    int audio = 0;
+    for (int i = 0; i < rx.n; i++)
+        audio += rx.p[i].pt != 101;
+    printf("%d packets, %d of them audio; %d events\n", rx.n, audio, n);
+    for (int i = 0; i < n; i++)
+        printf("event %d: ts %u, %d packets, %d end, marker first %d (%d in all), seq %s, "
+               "durations %s, volume %d\n",
+               ev[i].code, ev[i].ts, ev[i].packets, ev[i].ends, ev[i].first_marker,
+               ev[i].markers, ev[i].seq_ok ? "ok" : "BAD", ev[i].durations_ok ? "ok" : "BAD",
+               ev[i].volume);
+    assert_int_equal(audio, 0); /* no in-band tones besides */
+    assert_int_equal(n, 3);
+    static const int codes[3] = {1, 9, 11}; /* '#' is event 11 */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ev[i].code, codes[i]);
+        assert_int_equal(ev[i].packets, 7); /* 4 + the end packet, sent 3 times */
+        assert_int_equal(ev[i].ends, 3);
+        assert_true(ev[i].first_marker);
+        assert_int_equal(ev[i].markers, 1);
+        assert_true(ev[i].seq_ok);
+        assert_true(ev[i].durations_ok);
+        assert_int_equal(ev[i].volume, 10);
+    }
+    /* event timestamps on the 8 kHz clock: 1 to 9 is 100 + 60 + 500 ms,
+     * 9 to # 160 ms (the media thread's ticks, give or take one) */
+    uint32_t d19 = ev[1].ts - ev[0].ts, d9h = ev[2].ts - ev[1].ts;
+    printf("timestamps: 1 to 9 %u, 9 to # %u\n", d19, d9h);
+    assert_true(d19 >= 5280 - 160 && d19 <= 5280 + 320);
+    assert_true(d9h >= 1280 - 160 && d9h <= 1280 + 320);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_beep_plays_before_the_recording_starts),
         cmocka_unit_test(a_hangup_during_the_beep_ends_the_record),
         cmocka_unit_test(a_record_in_mp3),
+        cmocka_unit_test(send_digits_go_as_telephone_events_when_negotiated),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
