@@ -103,15 +103,15 @@ static const char *const bad_params[MAX_BAD] = {
     "{\"control_id\":\"b2\",\"record\":{\"audio\":{\"initial_timeout\":\"soon\"}}}",
     "{\"control_id\":\"b3\",\"record\":{\"audio\":{\"direction\":\"sideways\"}}}",
     "{\"control_id\":\"b4\",\"record\":{\"audio\":{\"terminators\":\"#x\"}}}",
-    "{\"control_id\":\"b5\",\"record\":{\"audio\":{\"format\":\"mp3\"}}}",
+    "{\"control_id\":\"b5\",\"record\":{\"audio\":{\"format\":\"flac\"}}}",
     "{\"control_id\":\"b6\",\"record\":{\"audio\":{\"stereo\":true,\"direction\":\"listen\"}}}",
     "{\"control_id\":\"b7\",\"record\":{}}",
     "{\"record\":{\"audio\":{}}}",
-    "{\"control_id\":\"b9\",\"record\":{\"audio\":{\"beep\":true}}}",
+    "{\"control_id\":\"b9\",\"record\":{\"audio\":{\"beep\":\"yes\"}}}",
     NULL,
 };
 static const char *const bad_want[MAX_BAD] = {"400", "400", "400", "400", "400",
-                                              "400", "400", "400", "400", "501"};
+                                              "400", "400", "400", "400", "400"};
 
 static void execute_code(relay_call *call, const char *method, const char *params, char *code,
                          size_t n, char *msg, size_t m)

@@ -25,6 +25,7 @@
 #include "media/session.h"
 #include "media/sink_level.h"
 #include "media/source.h"
+#include "media/source_events.h"
 
 /* ------------------------------------------------------------------ G.711 */
 
@@ -807,6 +808,46 @@ static void prep_pool_runs_every_job_and_joins(void **state)
 }
 
 
+/* ------------------------------------------------- RFC 4733 events */
+
+/* "5w#" at 100 ms + 60 ms: per digit 7 packets (durations 160..640, then
+ * 800 with the end bit three times) and a quiet tick; w 25 quiet ticks. */
+static void digit_events_follow_rfc_4733(void **state)
+{
+    (void)state;
+    media_source *src = media_source_digit_events("5w#", 100, 60);
+    assert_non_null(src);
+    assert_non_null(src->read_event);
+    char trace[128] = "";
+    int firsts = 0, packets = 0;
+    for (int tick = 0; tick < 200; tick++) {
+        uint8_t p[4] = {0};
+        int first = 0;
+        int r = src->read_event(src, p, &first);
+        if (r == 0)
+            break;
+        if (r == 2) {
+            strcat(trace, ".");
+            continue;
+        }
+        unsigned duration = (unsigned)p[2] << 8 | p[3];
+        int k = packets++ % 7; /* packet index within its event */
+        assert_int_equal(p[0], packets <= 7 ? 5 : 11);
+        assert_int_equal(p[1] & 0x3f, 10);
+        assert_int_equal(duration, k < 4 ? 160u * (unsigned)(k + 1) : 800u);
+        assert_int_equal(p[1] >> 7, k >= 4);
+        assert_int_equal(first, k == 0);
+        firsts += first;
+        strcat(trace, k >= 4 ? "E" : "p");
+    }
+    printf("%s\n", trace);
+    assert_string_equal(trace, "ppppEEE." /* 5 */
+                               "........................." /* w: 0.5 s */
+                               "ppppEEE." /* # */);
+    assert_int_equal(firsts, 2);
+    src->destroy(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -826,6 +867,7 @@ int main(void)
         cmocka_unit_test(received_rtp_is_decoded_into_a_sink),
         cmocka_unit_test(session_destroyed_while_playing),
         cmocka_unit_test(prep_pool_runs_every_job_and_joins),
+        cmocka_unit_test(digit_events_follow_rfc_4733),
     };
     engine = media_engine_create(1);
     if (!engine)

@@ -1,17 +1,26 @@
 /*
  * calling.record: a recording sink (media/sink_record.h) on the leg's media
- * session writes a WAV file under recordings_dir; calling.call.record
+ * session writes a WAV (or, with format mp3, an MP3 when this libsndfile
+ * can) file under recordings_dir; calling.call.record
  * events report recording → finished (url, duration, size) or no_input.
  * The op serves .stop, .pause and .resume through its control.
+ *
+ * beep: true plays BEEP_MS of BEEP_HZ (media/source_tone.h) through a media
+ * player first, and attaches the sink only once the beep's done message
+ * reaches the core: the beep is in no direction of the file, and the
+ * timeouts (and the `recording` event) start when the recording does. Like
+ * any play, a newer play on the leg cuts the beep short; the recording
+ * then starts at once.
  *
  * Timeouts run on the core: a 50 ms timer compares the sink's "last voice"
  * time with the clock. It cannot be the sink's job alone: when the peer
  * sends nothing at all, no frame arrives to notice that time has passed.
  *
- * Lifetime: once attached, the sink's detached callback is the op's one
- * message in flight (posted by the media thread, whether the record was
- * stopped or the session went with the call), and only that message
- * closes the file and frees the op. The call may be gone by then.
+ * Lifetime: the op has one message in flight at a time, and only it closes
+ * the file and frees the op (the call may be gone by then): while beeping,
+ * the beep player's done message; once the sink is attached, the sink's
+ * detached callback (posted by the media thread, whether the record was
+ * stopped or the session went with the call).
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,7 +37,9 @@
 #include "common/protocol.h"
 #include "families.h"
 #include "frames.h"
+#include "media/player.h"
 #include "media/sink_record.h"
+#include "media/source_tone.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
 
@@ -43,9 +54,12 @@
 typedef struct record_op {
     call_op base; /* first: the call_op is the record_op */
     media_record_sink *rec;
+    media_player *beep; /* while beeping: the core's hold on the beep */
+    int beeping;        /* the beep's done message is the one in flight */
     su_timer_t *timer;
     char path[PATH_MAX];
     const char *direction; /* static: "listen", "speak", "both" */
+    const char *format;    /* static: "wav", "mp3" */
     int stereo;
     double initial_s, end_silence_s; /* 0: off */
     int64_t started_ms, paused_at_ms;
@@ -75,11 +89,17 @@ static json_t *result_params(record_op *op, const char *state, uint64_t frames)
     snprintf(url, sizeof url, "file://%s", op->path);
     double duration = (double)frames / 8000.0;
     json_int_t size = (json_int_t)media_record_wav_size(frames, op->stereo ? 2 : 1);
+    struct stat st;
+    /* An MP3's size is known only from the file: exact once the writer has
+     * closed it, short of its last ~50 ms before that (a hangup reports
+     * while the writer still finishes). */
+    if (strcmp(op->format, "mp3") == 0)
+        size = stat(op->path, &st) == 0 ? (json_int_t)st.st_size : 0;
     json_object_set_new(p, "url", json_string(url));
     json_object_set_new(p, "duration", json_real(duration));
     json_object_set_new(p, "size", json_integer(size));
     json_object_set_new(p, "record",
-                        json_pack("{s:{s:s,s:s,s:b,s:s,s:f,s:I}}", "audio", "format", "wav",
+                        json_pack("{s:{s:s,s:s,s:b,s:s,s:f,s:I}}", "audio", "format", op->format,
                                   "direction", op->direction, "stereo", op->stereo, "url", url,
                                   "duration", duration, "size", size));
     return p;
@@ -101,14 +121,18 @@ static void record_stop(record_op *op, const char *state)
         return;
     op->end_state = state;
     stop_timer(op);
+    if (op->beeping) { /* the beep's done message finishes the op */
+        media_player_stop(op->beep);
+        return;
+    }
     media_session_detach_sink(sip_leg_media(op->base.call->leg),
                               media_record_sink_base(op->rec));
 }
 
-static void on_detached_core(relayd *rd, void *arg)
+/* Closes the file (the sink is detached, or was never attached), reports
+ * the end if the op is still on its call, and frees the op. */
+static void record_finish(record_op *op)
 {
-    (void)rd;
-    record_op *op = arg;
     uint64_t frames = 0, dropped = 0;
     media_record_sink_close(op->rec, &frames, &dropped);
     op->rec = NULL;
@@ -122,6 +146,12 @@ static void on_detached_core(relayd *rd, void *arg)
     call_op_release(&op->base);
 }
 
+static void on_detached_core(relayd *rd, void *arg)
+{
+    (void)rd;
+    record_finish(arg);
+}
+
 /* media thread */
 static void on_detached(media_record_sink *r, void *user)
 {
@@ -130,12 +160,45 @@ static void on_detached(media_record_sink *r, void *user)
     core_post(op->base.rd, on_detached_core, op);
 }
 
+static void begin_recording(record_op *op)
+{
+    op->started_ms = core_now_ms();
+    media_session_attach_sink(sip_leg_media(op->base.call->leg), media_record_sink_base(op->rec));
+    call_op_emit(&op->base, json_pack("{s:s}", "state", RECORD_RECORDING));
+}
+
+/* The beep is over (played, cut short by a newer play, or stopped): record,
+ * unless the op was stopped or its leg went meanwhile. */
+static void on_beep_core(relayd *rd, void *arg)
+{
+    (void)rd;
+    record_op *op = arg;
+    op->beeping = 0;
+    if (op->beep) {
+        media_player_free(op->beep);
+        op->beep = NULL;
+    }
+    if (op->end_state)
+        record_finish(op); /* never attached: nothing more will come */
+    else
+        begin_recording(op);
+}
+
+/* media thread */
+static void on_beep_done(media_player *p, media_play_end how, void *user)
+{
+    (void)p;
+    (void)how;
+    record_op *op = user;
+    core_post(op->base.rd, on_beep_core, op);
+}
+
 static void on_check(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 {
     (void)magic;
     (void)t;
     record_op *op = (record_op *)arg;
-    if (op->end_state)
+    if (op->end_state || op->beeping)
         return;
     if (media_record_sink_terminated(op->rec)) {
         record_stop(op, RECORD_FINISHED);
@@ -188,6 +251,11 @@ static void record_leg_gone(call_op *base)
      * while the call can still carry the event: the file holds what the
      * ring holds, and the writer finishes it. */
     record_op *op = (record_op *)base;
+    if (op->beep) { /* as play.c: the player goes before the RTP endpoint */
+        media_player_stop(op->beep);
+        media_player_free(op->beep);
+        op->beep = NULL;
+    }
     if (!op->end_state) {
         op->end_state = RECORD_FINISHED;
         stop_timer(op);
@@ -236,12 +304,19 @@ static json_t *record_params_invalid(json_t *params, record_op *out)
     if (!json_is_object(audio))
         return frames_code_result(400, "record.audio is required (an object)");
     const char *format = json_string_value(json_object_get(audio, "format"));
-    if (json_object_get(audio, "format") && (!format || strcmp(format, "wav") != 0))
-        return frames_code_result(400, "this relayd records format wav only");
+    if (json_object_get(audio, "format") &&
+        (!format || (strcmp(format, "wav") != 0 && strcmp(format, "mp3") != 0)))
+        return frames_code_result(400, "format must be wav or mp3");
+    out->format = format && strcmp(format, "mp3") == 0 ? "mp3" : "wav";
     json_t *stereo = json_object_get(audio, "stereo");
     if (stereo && !json_is_boolean(stereo))
         return frames_code_result(400, "stereo must be true or false");
     out->stereo = json_is_true(stereo);
+    /* asked at each start: cheap, and says why in the answer rather than
+     * failing later in the writer */
+    if (out->format[0] == 'm' &&
+        !media_record_format_available(MEDIA_REC_MP3, out->stereo ? 2 : 1))
+        return frames_code_result(501, "this relayd's libsndfile cannot write MP3");
     json_t *dir = json_object_get(audio, "direction");
     const char *d = dir ? json_string_value(dir) : "speak"; /* the protocol's default */
     if (!d || (strcmp(d, "listen") && strcmp(d, "speak") && strcmp(d, "both")))
@@ -253,8 +328,7 @@ static json_t *record_params_invalid(json_t *params, record_op *out)
     json_t *beep = json_object_get(audio, "beep");
     if (beep && !json_is_boolean(beep))
         return frames_code_result(400, "beep must be true or false");
-    if (json_is_true(beep))
-        return frames_code_result(501, "this relayd does not play a beep before recording yet");
+    out->beeping = json_is_true(beep);
     if (timeout_of(audio, "initial_timeout", DEFAULT_INITIAL_S, &out->initial_s) != 0)
         return frames_code_result(400, "initial_timeout must be between 0 and 3600 seconds");
     if (timeout_of(audio, "end_silence_timeout", DEFAULT_END_SILENCE_S, &out->end_silence_s) !=
@@ -291,15 +365,16 @@ static json_t *record_open(record_op *op, relayd *rd, call *c)
         return frames_code_result(500, "the recordings folder is not writable");
     }
     static unsigned counter; /* core thread only */
-    int n = snprintf(op->path, sizeof op->path, "%s/%s-%u-%lld.wav", dir, c->id, ++counter,
-                     (long long)core_now_ms());
+    int n = snprintf(op->path, sizeof op->path, "%s/%s-%u-%lld.%s", dir, c->id, ++counter,
+                     (long long)core_now_ms(), op->format);
     if (n < 0 || (size_t)n >= sizeof op->path)
         return frames_code_result(500, "recordings_dir is too long");
     media_rec_dir d = op->direction[0] == 'l' ? MEDIA_REC_LISTEN
                       : op->direction[0] == 's' ? MEDIA_REC_SPEAK
                                                 : MEDIA_REC_BOTH;
     const char *why = NULL;
-    op->rec = media_record_sink_open(op->path, d, op->stereo, on_detached, op, &why);
+    media_rec_format f = op->format[0] == 'm' ? MEDIA_REC_MP3 : MEDIA_REC_WAV;
+    op->rec = media_record_sink_open(op->path, f, d, op->stereo, on_detached, op, &why);
     if (!op->rec) {
         server_log(RELAY_LOG_WARN, "record: %s: %s", op->path, why);
         return frames_code_result(500, why);
@@ -314,6 +389,30 @@ static json_t *record_open(record_op *op, relayd *rd, call *c)
         return frames_code_result(500, "could not start the record's timer");
     }
     return NULL;
+}
+
+/* Before the op is attached: closes and removes the file, frees the op. */
+static void record_abandon(record_op *op)
+{
+    uint64_t frames, dropped;
+    media_record_sink_close(op->rec, &frames, &dropped);
+    op->rec = NULL;
+    unlink(op->path);
+    record_free(&op->base);
+}
+
+static json_t *start_beep(record_op *op, call *c)
+{
+    const char *why = NULL;
+    media_source **sources = malloc(sizeof *sources);
+    media_source *src = sources ? media_source_beep(&why) : NULL;
+    if (!src) {
+        free(sources);
+        return frames_code_result(500, "out of memory");
+    }
+    sources[0] = src; /* the player takes the sources, array included */
+    op->beep = media_player_start(sip_leg_media(c->leg), sources, 1, 0, 0, on_beep_done, op);
+    return op->beep ? NULL : frames_code_result(500, "could not play the beep");
 }
 
 /* calling.record; the RPC layer has checked that the call is answered. */
@@ -354,11 +453,15 @@ static void record_start(rpc_req *r)
         rpc_answer(r, bad);
         return;
     }
-    op->started_ms = core_now_ms();
+    if (op->beeping && (bad = start_beep(op, c))) {
+        record_abandon(op);
+        rpc_answer(r, bad);
+        return;
+    }
     call_op_attach(c, &op->base);
-    media_session_attach_sink(sip_leg_media(c->leg), media_record_sink_base(op->rec));
     rpc_answer(r, frames_code_result(200, "Recording"));
-    call_op_emit(&op->base, json_pack("{s:s}", "state", RECORD_RECORDING));
+    if (!op->beeping)
+        begin_recording(op);
 }
 
 const server_family_desc record_family = {

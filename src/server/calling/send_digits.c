@@ -1,9 +1,15 @@
 /*
- * calling.send_digits: DTMF to the peer as in-band tones (ITU-T Q.23 pairs,
- * 100 ms each with 60 ms between; w pauses 0.5 s and W 1 s), synthesised on
- * the core (a few kB of samples: cheap) and sent by a media player like a
- * play; calling.call.send_digits reports finished (or error). Not yet:
- * RFC 4733 events when the peer negotiated telephone-event.
+ * calling.send_digits: DTMF to the peer, 100 ms each with 60 ms between
+ * (w pauses 0.5 s and W 1 s), sent by a media player like a play;
+ * calling.call.send_digits reports finished (or error).
+ *
+ * As RFC 4733 telephone-events (media/source_events.h) when the peer's SDP
+ * negotiated telephone-event: it told us it understands them, and events
+ * survive codecs and jitter that can garble tones. Otherwise as in-band
+ * tones (ITU-T Q.23 pairs), synthesised on the core (a few kB of samples:
+ * cheap). Never both: a peer that gets events and also detects the tones
+ * would count each digit twice. The choice is made at the start, from the
+ * SDP as it stands.
  *
  * Like a play (play.c), a newer play on the leg replaces this one, and the
  * player's done message is the op's one message in flight: only it frees
@@ -19,6 +25,7 @@
 #include "frames.h"
 #include "media/player.h"
 #include "media/source.h"
+#include "media/source_events.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
 
@@ -144,13 +151,18 @@ static void digits_start(rpc_req *r)
         rpc_answer(r, bad);
         return;
     }
-    size_t n = 0;
-    int16_t *pcm = digits_pcm(json_string_value(json_object_get(r->params, "digits")), &n);
+    const char *digits = json_string_value(json_object_get(r->params, "digits"));
+    media_source *src = NULL;
+    if (media_session_peer_events(sip_leg_media(c->leg))) {
+        src = media_source_digit_events(digits, TONE_MS, GAP_MS);
+    } else {
+        size_t n = 0;
+        int16_t *pcm = digits_pcm(digits, &n);
+        if (pcm && !(src = media_source_pcm_take(pcm, n)))
+            free(pcm);
+    }
     media_source **sources = malloc(sizeof *sources);
-    media_source *src = pcm ? media_source_pcm_take(pcm, n) : NULL;
     digits_op *op = calloc(1, sizeof *op);
-    if (!src && pcm)
-        free(pcm);
     if (!src || !sources || !op ||
         call_op_init(&op->base, &digits_vtbl, PF_SEND_DIGITS, r->rd, control_id, status_url) !=
             0) {

@@ -87,8 +87,23 @@ static int next_frame(media_player *p, int16_t frame[MEDIA_FRAME_SAMPLES])
     }
 }
 
-media_tick media_player_tick(media_player *p, int16_t frame[MEDIA_FRAME_SAMPLES], int *marker,
+/* A telephone-event play: its one source's next packet, if any. */
+static media_tick event_tick(media_player *p, uint8_t event[4], int *marker,
                              media_play_end *how)
+{
+    switch (p->sources[0]->read_event(p->sources[0], event, marker)) {
+    case 0:
+        *how = MEDIA_PLAY_FINISHED;
+        return MEDIA_TICK_END;
+    case 1:
+        return MEDIA_TICK_EVENT;
+    default:
+        return MEDIA_TICK_QUIET;
+    }
+}
+
+media_tick media_player_tick(media_player *p, int16_t frame[MEDIA_FRAME_SAMPLES],
+                             uint8_t event[4], int *marker, media_play_end *how)
 {
     if (atomic_load(&p->stop)) {
         *how = MEDIA_PLAY_STOPPED;
@@ -98,6 +113,8 @@ media_tick media_player_tick(media_player *p, int16_t frame[MEDIA_FRAME_SAMPLES]
         p->marker = 1; /* the next packet starts a new talkspurt */
         return MEDIA_TICK_QUIET;
     }
+    if (p->n == 1 && p->sources[0]->read_event)
+        return event_tick(p, event, marker, how);
     if (!next_frame(p, frame)) {
         *how = MEDIA_PLAY_FINISHED;
         return MEDIA_TICK_END;

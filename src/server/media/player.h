@@ -45,11 +45,12 @@ void media_player_free(media_player *p);
 /* For media/session.c, on the media thread only. */
 typedef enum media_tick {
     MEDIA_TICK_SEND,  /* frame filled: send it with *marker */
+    MEDIA_TICK_EVENT, /* event[4] filled: an RFC 4733 packet, *marker: its first */
     MEDIA_TICK_QUIET, /* paused: send nothing */
     MEDIA_TICK_END    /* the play is over: *how says why */
 } media_tick;
-media_tick media_player_tick(media_player *p, int16_t frame[MEDIA_FRAME_SAMPLES], int *marker,
-                             media_play_end *how);
+media_tick media_player_tick(media_player *p, int16_t frame[MEDIA_FRAME_SAMPLES],
+                             uint8_t event[4], int *marker, media_play_end *how);
 /* Calls done (once) and drops the media thread's hold on p. */
 void media_player_finish(media_player *p, media_play_end how);
 

@@ -6,6 +6,10 @@
  * of the new talkspurt carries the marker bit and a timestamp advanced by
  * the wall-clock time that passed, as RFC 3551 asks, so that receivers'
  * jitter buffers see a consistent clock.
+ *
+ * RFC 4733 telephone-events share that clock and sequence: every packet of
+ * an event carries the event's start timestamp, while the clock goes on
+ * moving 160 per packet underneath for whatever follows.
  */
 #include "media/rtp.h"
 #include "capture/pcap_writer.h"
@@ -35,6 +39,7 @@ struct media_rtp {
     uint32_t ssrc;
     int sent_any;
     struct timespec last_sent; /* CLOCK_MONOTONIC of the last packet */
+    uint32_t event_ts; /* the telephone-event being sent: its start */
 };
 
 static uint32_t random_u32(void)
@@ -136,12 +141,16 @@ static uint32_t elapsed_samples(const struct timespec *a, const struct timespec 
     return (uint32_t)(ns / 125000); /* 125 us per sample */
 }
 
-int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
+enum { AUDIO, EVENT_FIRST, EVENT_NEXT };
+
+/* One packet's header, under the lock: the clock and sequence advance, the
+ * marker and timestamp follow `kind`. pt < 0: the negotiated codec's (in
+ * *codec). -1 if no remote is set. */
+static int next_header(media_rtp *rtp, int pt, int kind, int marker, uint8_t pkt[12],
+                       struct sockaddr_in *to, int *codec)
 {
-    uint8_t pkt[12 + MEDIA_FRAME_SAMPLES];
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-
     pthread_mutex_lock(&rtp->lock);
     if (!rtp->has_remote) {
         pthread_mutex_unlock(&rtp->lock);
@@ -159,37 +168,39 @@ int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
         rtp->ts += adv;
         rtp->seq++;
     }
-    int pt = rtp->pt;
+    if (kind == EVENT_FIRST)
+        rtp->event_ts = rtp->ts;
+    uint32_t ts = kind == AUDIO ? rtp->ts : rtp->event_ts;
+    *codec = rtp->pt;
+    if (pt < 0)
+        pt = rtp->pt;
     pkt[0] = 0x80; /* V=2, no padding, no extension, no CSRC */
     pkt[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7F));
     pkt[2] = (uint8_t)(rtp->seq >> 8);
     pkt[3] = (uint8_t)rtp->seq;
-    pkt[4] = (uint8_t)(rtp->ts >> 24);
-    pkt[5] = (uint8_t)(rtp->ts >> 16);
-    pkt[6] = (uint8_t)(rtp->ts >> 8);
-    pkt[7] = (uint8_t)rtp->ts;
+    pkt[4] = (uint8_t)(ts >> 24);
+    pkt[5] = (uint8_t)(ts >> 16);
+    pkt[6] = (uint8_t)(ts >> 8);
+    pkt[7] = (uint8_t)ts;
     pkt[8] = (uint8_t)(rtp->ssrc >> 24);
     pkt[9] = (uint8_t)(rtp->ssrc >> 16);
     pkt[10] = (uint8_t)(rtp->ssrc >> 8);
     pkt[11] = (uint8_t)rtp->ssrc;
-    struct sockaddr_in to = rtp->remote;
+    *to = rtp->remote;
     rtp->sent_any = 1;
     rtp->last_sent = now;
     pthread_mutex_unlock(&rtp->lock);
+    return 0;
+}
 
-    uint8_t *payload = pkt + 12;
-    if (pt == RTP_PT_PCMA)
-        for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++)
-            payload[i] = g711_linear_to_alaw(pcm[i]);
-    else
-        for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++)
-            payload[i] = g711_linear_to_ulaw(pcm[i]);
-
-    ssize_t n = sendto(rtp->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to);
-    if (n == (ssize_t)sizeof pkt) {
+static int send_packet(media_rtp *rtp, const uint8_t *pkt, size_t len,
+                       const struct sockaddr_in *to)
+{
+    ssize_t n = sendto(rtp->fd, pkt, len, 0, (const struct sockaddr *)to, sizeof *to);
+    if (n == (ssize_t)len) {
         if (pcap_writer_rtp())
-            pcap_writer_udp((struct sockaddr *)&rtp->local, (struct sockaddr *)&to, NULL, pkt,
-                            sizeof pkt);
+            pcap_writer_udp((struct sockaddr *)&rtp->local, (const struct sockaddr *)to, NULL,
+                            pkt, len);
         return 0;
     }
     /* A full socket buffer drops this one packet, like the network would;
@@ -197,6 +208,34 @@ int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
         return 0;
     return -1;
+}
+
+int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
+{
+    uint8_t pkt[12 + MEDIA_FRAME_SAMPLES];
+    struct sockaddr_in to;
+    int pt;
+    if (next_header(rtp, -1, AUDIO, marker, pkt, &to, &pt) < 0)
+        return -1;
+    uint8_t *payload = pkt + 12;
+    if (pt == RTP_PT_PCMA)
+        for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++)
+            payload[i] = g711_linear_to_alaw(pcm[i]);
+    else
+        for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++)
+            payload[i] = g711_linear_to_ulaw(pcm[i]);
+    return send_packet(rtp, pkt, sizeof pkt, &to);
+}
+
+int media_rtp_send_event(media_rtp *rtp, int pt, const uint8_t payload[4], int first)
+{
+    uint8_t pkt[12 + 4];
+    struct sockaddr_in to;
+    int codec;
+    if (next_header(rtp, pt, first ? EVENT_FIRST : EVENT_NEXT, first, pkt, &to, &codec) < 0)
+        return -1;
+    memcpy(pkt + 12, payload, 4);
+    return send_packet(rtp, pkt, sizeof pkt, &to);
 }
 
 int media_rtp_recv(media_rtp *rtp, uint8_t *buf, size_t size)

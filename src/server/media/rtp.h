@@ -30,6 +30,13 @@ int media_rtp_payload_type(const media_rtp *rtp);
  * (a packet dropped because the socket buffer is full counts as sent); -1
  * if no remote is set or sending failed. */
 int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker);
+/* Sends one RFC 4733 telephone-event packet (payload: event, E|R|volume,
+ * duration) with payload type pt. first: the event's first packet: it
+ * carries the marker, and its timestamp (advanced as a new talkspurt's) is
+ * the one every packet of the event carries. The stream's clock still
+ * moves 160 per packet, so audio after the events continues in time. 0 on
+ * success, -1 as media_rtp_send_frame. */
+int media_rtp_send_event(media_rtp *rtp, int pt, const uint8_t payload[4], int first);
 /* Reads one waiting packet into buf; never blocks. Returns its length, or
  * -1 when nothing is waiting. */
 int media_rtp_recv(media_rtp *rtp, uint8_t *buf, size_t size);

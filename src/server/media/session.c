@@ -201,18 +201,38 @@ static void session_receive(media_session *s)
     }
 }
 
+/* An RFC 4733 packet: no audio, so nothing for the sinks. Should the peer
+ * have dropped telephone-event in a re-offer since the play started, the
+ * events go nowhere (a payload type it no longer knows would be garbage). */
+static void send_event(media_thread *t, media_session *s, const uint8_t event[4], int first,
+                       const struct timespec *deadline)
+{
+    int te = atomic_load_explicit(&s->te_pt, memory_order_relaxed);
+    if (te < 0 || atomic_load_explicit(&s->tx_off, memory_order_relaxed))
+        return;
+    if (media_rtp_send_event(s->rtp, te, event, first) < 0) {
+        end_play(s, MEDIA_PLAY_ERROR);
+        return;
+    }
+    count_send(t, deadline);
+}
+
 static void session_send(media_thread *t, media_session *s, const struct timespec *deadline)
 {
     if (!s->play)
         return;
     int16_t frame[MEDIA_FRAME_SAMPLES];
+    uint8_t event[4];
     int marker = 0;
     media_play_end how = MEDIA_PLAY_FINISHED;
-    switch (media_player_tick(s->play, frame, &marker, &how)) {
+    switch (media_player_tick(s->play, frame, event, &marker, &how)) {
     case MEDIA_TICK_QUIET:
         return;
     case MEDIA_TICK_END:
         end_play(s, how);
+        return;
+    case MEDIA_TICK_EVENT:
+        send_event(t, s, event, marker, deadline);
         return;
     case MEDIA_TICK_SEND:
         break;
@@ -520,6 +540,11 @@ void media_session_describe(media_session *s, char *buf, size_t size)
 }
 
 media_rtp *media_session_rtp(media_session *s) { return s ? s->rtp : NULL; }
+
+int media_session_peer_events(media_session *s)
+{
+    return s && s->have_offer && s->media.te_pt >= 0;
+}
 
 void media_session_destroy(media_session *s)
 {

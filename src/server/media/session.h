@@ -112,6 +112,9 @@ int media_session_take_answer(media_session *s, const char *answer, size_t len,
 int media_session_hold_offer(media_session *s, int hold, char *offer, size_t size);
 /* "PCMU, rtp 40002 -> 127.0.0.1:6000, telephone-event", for the SIP ladder. */
 void media_session_describe(media_session *s, char *buf, size_t size);
+/* 1 if the peer negotiated telephone-event (RFC 4733), so DTMF can go to it
+ * as events. Core thread (the SDP state's). */
+int media_session_peer_events(media_session *s);
 /* The endpoint, for its port and remote; sending and receiving on it is the
  * media thread's. */
 media_rtp *media_session_rtp(media_session *s);

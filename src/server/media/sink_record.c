@@ -172,7 +172,20 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-media_record_sink *media_record_sink_open(const char *path, media_rec_dir dir, int stereo,
+static int sf_format_of(media_rec_format f)
+{
+    return f == MEDIA_REC_MP3 ? SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III
+                              : SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+}
+
+int media_record_format_available(media_rec_format f, int channels)
+{
+    SF_INFO info = {.samplerate = 8000, .channels = channels, .format = sf_format_of(f)};
+    return sf_format_check(&info) != 0;
+}
+
+media_record_sink *media_record_sink_open(const char *path, media_rec_format format,
+                                          media_rec_dir dir, int stereo,
                                           media_record_detached_fn detached, void *user,
                                           const char **err)
 {
@@ -191,7 +204,7 @@ media_record_sink *media_record_sink_open(const char *path, media_rec_dir dir, i
     r->user = user;
     SF_INFO info = {.samplerate = 8000,
                     .channels = r->channels,
-                    .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+                    .format = sf_format_of(format)};
     r->file = sf_open(path, SFM_WRITE, &info);
     if (!r->file) {
         *err = "could not create the recording file";

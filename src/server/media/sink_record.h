@@ -1,6 +1,6 @@
 /*
- * A recording sink: writes what a leg hears and/or says to a WAV file
- * (8 kHz, 16-bit; mono, or stereo with RX left and TX right), and watches
+ * A recording sink: writes what a leg hears and/or says to a WAV (8 kHz,
+ * 16-bit) or MP3 file (mono, or stereo with RX left and TX right), and watches
  * the level so the core can apply initial/end-silence timeouts.
  *
  * Three threads touch it, each with its own part:
@@ -27,7 +27,15 @@ typedef enum media_rec_dir {
     MEDIA_REC_BOTH    /* mixed (mono) or RX/TX (stereo) */
 } media_rec_dir;
 
+typedef enum media_rec_format {
+    MEDIA_REC_WAV,
+    MEDIA_REC_MP3 /* libsndfile >= 1.1 built with LAME: ask first */
+} media_rec_format;
+
 typedef struct media_record_sink media_record_sink;
+
+/* 1 if this libsndfile can write the format at 8 kHz with `channels`. */
+int media_record_format_available(media_rec_format f, int channels);
 
 /* Media thread, after the last frame: the sink is the core's to close now.
  * Must not block (post to the core). */
@@ -35,7 +43,8 @@ typedef void (*media_record_detached_fn)(media_record_sink *r, void *user);
 
 /* Creates the file at path and starts the writer. NULL and *err (static
  * text) on failure; nothing to undo. */
-media_record_sink *media_record_sink_open(const char *path, media_rec_dir dir, int stereo,
+media_record_sink *media_record_sink_open(const char *path, media_rec_format format,
+                                          media_rec_dir dir, int stereo,
                                           media_record_detached_fn detached, void *user,
                                           const char **err);
 media_sink *media_record_sink_base(media_record_sink *r);

@@ -19,6 +19,13 @@ struct media_source {
      * source that cannot replay (a live stream): the loop then ends. */
     int (*rewind)(media_source *src);
     void (*destroy)(media_source *src);
+    /* Optional (NULL for audio): a source of RFC 4733 telephone-events
+     * (media/source_events.h) fills one packet's 4-byte payload per tick
+     * instead of a frame: 1 a packet (*first: its event's first packet,
+     * which gets the RTP marker and starts the event's timestamp), 2
+     * nothing to send this tick, 0 the end. The player then never calls
+     * read, and plays it alone (no loop, no volume: not audio). */
+    int (*read_event)(media_source *src, uint8_t payload[4], int *first);
 };
 
 /* Speech synthesised offline with espeak-ng. NULL on failure (reason in

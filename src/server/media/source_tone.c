@@ -48,25 +48,11 @@ double media_ringtone_cycle_s(const ringtone_desc *d)
     return (d->on1 + d->off1 + d->on2 + d->off2) / 1000.0;
 }
 
-media_source *media_source_ringtone(const char *name, double duration_s, const char **err)
+/* n samples of desc's tone as a pcm source; takes desc (NULL: out of
+ * memory). Fewer samples if the tone ends first (a non-repeating one). */
+static media_source *render(tone_gen_descriptor_t *desc, size_t n, const char **err)
 {
-    const ringtone_desc *d = media_ringtone_find(name);
-    if (!d) {
-        *err = "unknown ringtone";
-        return NULL;
-    }
-    if (duration_s <= 0)
-        duration_s = media_ringtone_cycle_s(d);
-    if (!(duration_s <= RINGTONE_MAX_SECONDS)) {
-        *err = "ringtone duration too long";
-        return NULL;
-    }
-    size_t n = (size_t)(duration_s * 8000 + 0.5);
     int16_t *pcm = malloc((n ? n : 1) * sizeof *pcm);
-    int l1 = d->f2 > 0 ? TONE_LEVEL_DUAL_DBM0 : TONE_LEVEL_DBM0;
-    int l2 = d->f2 > 0 ? TONE_LEVEL_DUAL_DBM0 : d->f2 < 0 ? JP_MOD_DEPTH : 0;
-    tone_gen_descriptor_t *desc = tone_gen_descriptor_init(NULL, d->f1, l1, d->f2, l2, d->on1,
-                                                           d->off1, d->on2, d->off2, 1);
     /* the state copies what it needs from the descriptor */
     tone_gen_state_t *gen = desc ? tone_gen_init(NULL, desc) : NULL;
     if (desc)
@@ -83,7 +69,7 @@ media_source *media_source_ringtone(const char *name, double duration_s, const c
         int want = n - done > 8000 ? 8000 : (int)(n - done);
         int got = tone_gen(gen, pcm + done, want);
         if (got <= 0)
-            break; /* cannot happen with repeat set; never loop forever */
+            break; /* the tone is over (or cannot go on): never loop forever */
         done += (size_t)got;
     }
     tone_gen_free(gen);
@@ -91,4 +77,33 @@ media_source *media_source_ringtone(const char *name, double duration_s, const c
     if (!src)
         *err = "out of memory";
     return src;
+}
+
+media_source *media_source_ringtone(const char *name, double duration_s, const char **err)
+{
+    const ringtone_desc *d = media_ringtone_find(name);
+    if (!d) {
+        *err = "unknown ringtone";
+        return NULL;
+    }
+    if (duration_s <= 0)
+        duration_s = media_ringtone_cycle_s(d);
+    if (!(duration_s <= RINGTONE_MAX_SECONDS)) {
+        *err = "ringtone duration too long";
+        return NULL;
+    }
+    size_t n = (size_t)(duration_s * 8000 + 0.5);
+    int l1 = d->f2 > 0 ? TONE_LEVEL_DUAL_DBM0 : TONE_LEVEL_DBM0;
+    int l2 = d->f2 > 0 ? TONE_LEVEL_DUAL_DBM0 : d->f2 < 0 ? JP_MOD_DEPTH : 0;
+    tone_gen_descriptor_t *desc = tone_gen_descriptor_init(NULL, d->f1, l1, d->f2, l2, d->on1,
+                                                           d->off1, d->on2, d->off2, 1);
+    return render(desc, n, err);
+}
+
+media_source *media_source_beep(const char **err)
+{
+    /* one burst, no repeat: spandsp then yields exactly BEEP_MS */
+    tone_gen_descriptor_t *desc =
+        tone_gen_descriptor_init(NULL, BEEP_HZ, TONE_LEVEL_DBM0, 0, 0, BEEP_MS, 0, 0, 0, 0);
+    return render(desc, (size_t)BEEP_MS * 8, err);
 }

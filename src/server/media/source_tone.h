@@ -1,7 +1,7 @@
 /*
  * Ringtones: countries' call-progress ringback tones (the sound a caller
- * hears while the far end rings), synthesised with spandsp's cadenced tone
- * generator.
+ * hears while the far end rings), and the beep before a recording,
+ * synthesised with spandsp's cadenced tone generator.
  */
 #ifndef RELAYD_MEDIA_SOURCE_TONE_H
 #define RELAYD_MEDIA_SOURCE_TONE_H
@@ -28,5 +28,11 @@ double media_ringtone_cycle_s(const ringtone_desc *d);
 /* duration_s seconds (<= 0: one cadence cycle) of the named ringtone. NULL
  * with a static reason in *err. */
 media_source *media_source_ringtone(const char *name, double duration_s, const char **err);
+
+/* The record beep (calling.record beep: true): BEEP_MS of BEEP_HZ at the
+ * ringtones' single-tone level. NULL with a static reason in *err. */
+#define BEEP_HZ 1000
+#define BEEP_MS 500
+media_source *media_source_beep(const char **err);
 
 #endif
