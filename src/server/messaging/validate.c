@@ -49,12 +49,18 @@ static int url_ok(json_t *v)
 
 /* One of from_number / to_number into a URI (or, for a sender number
  * without a trunk, a user at relayd's address). */
-static int address(const char *key, const char *v, const char *trunk, char *uri, size_t n,
+static int address(const char *key, json_t *value, const char *trunk, char *uri, size_t n,
                    const char **user, char *why, size_t why_n)
 {
+    const char *v = json_string_value(value);
+    size_t len = json_string_length(value);
     const char *bad;
     if (!v || !*v) {
         snprintf(why, why_n, "%s is required (a +number or a sip: URI)", key);
+        return 400;
+    }
+    if (strlen(v) != len) { /* a NUL would cut the URI short unseen */
+        snprintf(why, why_n, "invalid %s: contains a NUL character", key);
         return 400;
     }
     if (is_sip_uri(v)) {
@@ -97,11 +103,13 @@ static int check_media(json_t *media, char *why, size_t why_n)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(media, i, v) if (!url_ok(v))
+    json_array_foreach(media, i, v)
     {
-        snprintf(why, why_n, "media[%zu] must be an http(s) URL of at most %d characters", i,
-                 MESSAGING_MAX_URL);
-        return 400;
+        if (!url_ok(v)) {
+            snprintf(why, why_n, "media[%zu] must be an http(s) URL of at most %d characters",
+                     i, MESSAGING_MAX_URL);
+            return 400;
+        }
     }
     return 0;
 }
@@ -113,8 +121,12 @@ static int check_tags(json_t *tags, char *why, size_t why_n)
     size_t i;
     json_t *v;
     int bad = !json_is_array(tags) || json_array_size(tags) > MESSAGING_MAX_TAGS;
-    if (!bad)
-        json_array_foreach(tags, i, v) bad |= !name_ok(v, MESSAGING_MAX_TAG);
+    if (!bad) {
+        json_array_foreach(tags, i, v)
+        {
+            bad |= !name_ok(v, MESSAGING_MAX_TAG);
+        }
+    }
     if (bad) {
         snprintf(why, why_n, "tags must be an array of at most %d strings of 1 to %d characters",
                  MESSAGING_MAX_TAGS, MESSAGING_MAX_TAG);
@@ -166,11 +178,13 @@ int message_request_check(json_t *params, const char *trunk, message_request *ou
         snprintf(why, why_n, "a message needs a body or media");
         return 400;
     }
-    out->from_number = json_string_value(json_object_get(params, "from_number"));
-    out->to_number = json_string_value(json_object_get(params, "to_number"));
-    if ((code = address("to_number", out->to_number, trunk, out->to_uri, sizeof out->to_uri,
+    json_t *from = json_object_get(params, "from_number");
+    json_t *to = json_object_get(params, "to_number");
+    out->from_number = json_string_value(from);
+    out->to_number = json_string_value(to);
+    if ((code = address("to_number", to, trunk, out->to_uri, sizeof out->to_uri,
                         NULL, why, why_n)) ||
-        (code = address("from_number", out->from_number, trunk, out->from_uri,
+        (code = address("from_number", from, trunk, out->from_uri,
                         sizeof out->from_uri, &out->from_user, why, why_n)))
         return code;
     return 0;
