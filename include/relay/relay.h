@@ -451,6 +451,68 @@ relay_status relay_call_wait_refer(relay_call *call, int timeout_ms, relay_resul
 /* The last refer state seen on this call. */
 relay_refer_state relay_call_refer_state(const relay_call *call);
 
+/* -------------------------------------------------------------- messaging */
+
+/* A message (SMS/MMS in the cloud; a SIP MESSAGE with relayd). The caller
+ * owns one it sent (relay_message_free); its state follows the server's
+ * messaging.state events — queued, sent, then delivered, undelivered or
+ * failed — which the I/O thread routes to it by message_id. */
+typedef struct relay_message relay_message;
+
+/* What to send; zero fields are left out. Python's
+ * client.messaging.send(context=, from_number=, to_number=, body=, media=,
+ * tags=, region=). */
+typedef struct relay_message_params {
+    const char *context;      /* the context the message's events belong to */
+    const char *from_number;  /* "+15551230000" (or with relayd a sip: URI) */
+    const char *to_number;    /* likewise */
+    const char *body;         /* a body, media, or both */
+    const char *const *media; /* NULL-terminated list of URLs, may be NULL */
+    const char *const *tags;  /* NULL-terminated, may be NULL */
+    const char *region;
+    const char *extra_json;   /* more params as a JSON object, added last; may be NULL */
+} relay_message_params;
+
+/* Sends messaging.send and returns once the server has answered (with the
+ * message_id); the message then follows its state events. When the send is
+ * refused, *out is NULL, the status says why (RELAY_ERR_SERVER for a non-2xx
+ * answer) and relay_last_error() gives the server's code and message
+ * ("400 body is 70000 bytes; ..."). */
+relay_status relay_client_send_message(relay_client *c, const relay_message_params *p,
+                                       relay_message **out);
+/* The callback form: returns at once with the message (*out, owned by the
+ * caller; its id is "" until the answer); cb receives the server's answer
+ * on a delivery thread, in the order of the client-level callbacks. A
+ * refused send completes the message as failed with the refusal as reason. */
+relay_status relay_client_send_message_async(relay_client *c, const relay_message_params *p,
+                                             relay_result_callback cb, void *user,
+                                             relay_message **out);
+
+/* The accessors' strings stay valid until relay_message_free. */
+const char *relay_message_id(const relay_message *m);      /* "" until answered */
+const char *relay_message_state(const relay_message *m);   /* "" before any event */
+const char *relay_message_context(const relay_message *m);
+const char *relay_message_body(const relay_message *m);
+const char *relay_message_from(const relay_message *m);    /* from_number */
+const char *relay_message_to(const relay_message *m);      /* to_number */
+/* Why it was not delivered ("486 Busy Here", the server's refusal...), else "". */
+const char *relay_message_reason(const relay_message *m);
+int relay_message_completed(const relay_message *m);
+/* Waits for a final state: RELAY_OK for delivered (and received),
+ * RELAY_ERR_SERVER for undelivered or failed; RELAY_ERR_DISCONNECTED or
+ * RELAY_ERR_CLOSED when the session that knew it is gone first;
+ * RELAY_ERR_TIMEOUT after timeout_ms (<= 0: no limit). *out (may be NULL)
+ * receives the last event's params (or the refusal), owned by the caller. */
+relay_status relay_message_wait(relay_message *m, int timeout_ms, relay_result **out);
+void relay_message_free(relay_message *m);
+
+/* Inbound messages (messaging.receive on a subscribed context): the
+ * handler runs on a delivery thread, in the order of the client-level
+ * callbacks; msg (state "received") is valid during the call. Register
+ * before connecting (afterwards: RELAY_ERR_STATE). */
+typedef void (*relay_message_handler)(relay_client *c, const relay_message *msg, void *user);
+relay_status relay_client_on_message(relay_client *c, relay_message_handler fn, void *user);
+
 #ifdef __cplusplus
 }
 #endif

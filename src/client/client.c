@@ -250,6 +250,7 @@ relay_status relay_client_new(const relay_client_options *opts, relay_client **o
     lr_strmap_init(&c->pending);
     lr_strmap_init(&c->calls);
     lr_strmap_init(&c->actions);
+    lr_strmap_init(&c->messages);
     lr_workers_init(&c->pool);
     lr_executor_init(&c->exec);
     lr_timers_init(&c->timers);
@@ -607,6 +608,7 @@ void relay_client_free(relay_client *c)
     lr_strmap_destroy(&c->pending);
     lr_strmap_destroy(&c->calls);
     lr_strmap_destroy(&c->actions);
+    lr_strmap_destroy(&c->messages);
     lr_strpool_free(&c->protocols);
     mailbox_destroy(&c->mbox);
     free(c->protocol);

@@ -60,6 +60,8 @@ struct relay_client {
     void *on_event_user;
     relay_connection_handler on_connection;
     void *on_connection_user;
+    relay_message_handler on_message;
+    void *on_message_user;
 
     /* posting to the I/O thread */
     mailbox mbox;
@@ -114,6 +116,7 @@ struct relay_client {
     strmap calls;                     /* call_id -> relay_call (one ref) */
     int lingering_calls;              /* of those, ended and kept for late events */
     strmap actions;                   /* control_id -> relay_action (one ref) */
+    strmap messages;                  /* message_id -> relay_message (one ref), until final */
     /* relay_client_dial's waiters (dial.c) */
     pthread_mutex_t dial_lock;
     pthread_cond_t dial_cond;

@@ -11,6 +11,7 @@
 #include "dial.h"
 #include "events.h"
 #include "frames.h"
+#include "messaging.h"
 #include "session.h"
 #include "workers.h"
 #include "common/jsonrpc.h"
@@ -232,6 +233,12 @@ static void on_event(relay_client *c, json_t *params)
     }
     case PE_CALL_DIAL:
         lr_dial_on_event(c, in); /* by tag: the dial has no call of its own */
+        break;
+    case PE_MESSAGING_STATE:
+        lr_messaging_on_state(c, in); /* by message_id: a message has no call */
+        break;
+    case PE_MESSAGING_RECEIVE:
+        lr_messaging_on_receive(c, in);
         break;
     case PE_AUTHORIZATION_STATE:
         lr_session_on_authorization_state(

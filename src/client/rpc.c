@@ -56,6 +56,8 @@ void lr_rpc_req_unref(rpc_req *req)
         return;
     if (req->action)
         lr_action_unref(req->action);
+    if (req->hook_arg_free)
+        req->hook_arg_free(req->hook_arg);
     relay_call_unref(req->call);
     lr_strand_unref(req->strand);
     json_decref(req->result);

@@ -35,6 +35,7 @@ struct rpc_req {
     int timeout_ms;                    /* [const] */
     rpc_hook hook;                     /* [const] */
     void *hook_arg;                    /* [const] */
+    void (*hook_arg_free)(void *);     /* [const] releases hook_arg with the request; may be NULL */
     relay_action *action;              /* [const] registered when taken; ref held */
     relay_call *call;                  /* [const] the call it names, ref held; may be NULL */
     relay_result_callback cb;          /* [const] NULL: a thread waits instead */

@@ -9,6 +9,7 @@
  * reconnects forever and resumes with its protocol and authorization state.
  */
 #include "session.h"
+#include "messaging.h"
 #include "action.h"
 #include "call.h"
 #include "client.h"
@@ -370,6 +371,7 @@ void lr_session_on_disconnect_request(relay_client *c, int restart)
 
 void lr_session_forget_calls(relay_client *c, relay_status st)
 {
+    lr_messaging_forget(c, st); /* the server that knew them is gone too */
     size_t n;
     void **all = lr_strmap_values(&c->actions, &n);
     for (size_t i = 0; i < n; i++)

@@ -205,6 +205,19 @@ int proto_play_state_is_final(const char *state)
     return proto_family_state_is_terminal(PF_PLAY, state);
 }
 
+int proto_message_state_is_failure(const char *state)
+{
+    return state && (strcmp(state, PROTO_MESSAGE_UNDELIVERED) == 0 ||
+                     strcmp(state, PROTO_MESSAGE_FAILED) == 0);
+}
+
+int proto_message_state_is_final(const char *state)
+{
+    return state && (proto_message_state_is_failure(state) ||
+                     strcmp(state, PROTO_MESSAGE_DELIVERED) == 0 ||
+                     strcmp(state, PROTO_MESSAGE_RECEIVED) == 0);
+}
+
 int proto_end_reason_valid(const char *reason)
 {
     static const char *const reasons[] = {PROTO_END_HANGUP, PROTO_END_CANCEL, PROTO_END_BUSY,

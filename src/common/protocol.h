@@ -295,6 +295,18 @@ relay_refer_state proto_refer_state_from_sip(int status, int is_notify);
 #define PROTO_PLAY_ERROR "error"
 int proto_play_state_is_final(const char *state);
 
+/* Message states (messaging.state message_state): queued → initiated →
+ * sent → delivered, or undelivered / failed; an inbound message is
+ * received. Final: delivered, undelivered, failed (and received). */
+#define PROTO_MESSAGE_QUEUED "queued"
+#define PROTO_MESSAGE_SENT "sent"
+#define PROTO_MESSAGE_DELIVERED "delivered"
+#define PROTO_MESSAGE_UNDELIVERED "undelivered"
+#define PROTO_MESSAGE_FAILED "failed"
+#define PROTO_MESSAGE_RECEIVED "received"
+int proto_message_state_is_final(const char *state);
+int proto_message_state_is_failure(const char *state); /* undelivered, failed */
+
 /* End reasons (calling.end reason, calling.call.state end_reason). */
 #define PROTO_END_HANGUP "hangup"
 #define PROTO_END_CANCEL "cancel"

@@ -22,6 +22,7 @@
 #include "common/protocol.h"
 #include "frames.h"
 #include "media/fetch.h"
+#include "messaging/message.h"
 #include "media/prep.h"
 #include "media/session.h"
 #include "metrics_http.h"
@@ -470,6 +471,7 @@ relayd *relayd_create(relayd_config *cfg)
         .on_terminated = calls_on_terminated,
         .on_refer_progress = calls_on_refer_progress,
         .on_progress = calls_on_progress,
+        .on_message = messaging_on_sip_message,
     };
     char sip_dump[64];
     if (cfg->pcap_file && start_capture(rd, sip_dump, sizeof sip_dump) == 0)

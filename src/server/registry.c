@@ -15,5 +15,6 @@ const server_family_desc *const server_families[] = {
     &dial_family,
     &begin_family,
     &hold_family,
+    &messaging_family,
     NULL,
 };

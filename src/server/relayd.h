@@ -35,6 +35,7 @@ typedef struct media_engine media_engine;
 typedef struct media_prep_pool media_prep_pool;
 typedef struct media_fetcher media_fetcher;
 typedef struct metrics_http metrics_http;
+typedef struct msg_out msg_out;
 
 typedef struct relayd {
     relayd_config *cfg;
@@ -53,6 +54,8 @@ typedef struct relayd {
     session *sessions;
     call *calls;
     size_t n_calls;
+    msg_out *msgs_out;      /* messaging.send: MESSAGEs awaiting their answer */
+    size_t n_msgs_out;
     unsigned route_counter; /* round-robin among a context's sessions */
     int preparing;          /* plays queued or preparing on the pool */
     int stopping;

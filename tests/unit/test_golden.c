@@ -422,9 +422,15 @@ static void g_bedrock(golden_ctx *t)
 }
 static void g_messaging_send(golden_ctx *t)
 {
-    client_exec(t, "messaging.send",
-                "{\"context\":\"office\",\"to_number\":\"+15559870000\",\"from_number\":"
-                "\"+15551230000\",\"body\":\"Hello\"}");
+    /* The fake's answer has no message_id: the send is answered, the
+     * message is not followed (it completes at once). */
+    relay_message_params p = {.context = "office", .to_number = "+15559870000",
+                              .from_number = "+15551230000", .body = "Hello"};
+    relay_message *m = NULL;
+    ok(relay_client_send_message(t->client, &p, &m));
+    assert_non_null(m);
+    assert_int_equal(relay_message_wait(m, 1000, NULL), RELAY_ERR_PROTOCOL);
+    relay_message_free(m);
 }
 
 /* In this order: starts before their sub-methods; pass, transfer and end

@@ -32,6 +32,7 @@
 #include "common/sip_uri.h"
 #include "families.h"
 #include "frames.h"
+#include "phone.h"
 #include "server_log.h"
 #include "session.h"
 
@@ -75,31 +76,6 @@ typedef struct device_spec {
     char to_buf[256], from_buf[256]; /* phone devices: the trunk's URIs */
 } device_spec;
 
-/* A phone number as devices carry it: +, then 1 to 20 digits. */
-static int number_ok(const char *s)
-{
-    if (!s)
-        return 0;
-    if (*s == '+')
-        s++;
-    size_t n = strlen(s);
-    if (n < 1 || n > 20)
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
-}
-
-/* The trunk template with {number} replaced. -1 if it does not fit. */
-static int trunk_uri(const char *trunk, const char *number, char *out, size_t n)
-{
-    const char *at = strstr(trunk, "{number}");
-    int len = snprintf(out, n, "%.*s%s%s", (int)(at - trunk), trunk, number,
-                       at + strlen("{number}"));
-    return len < 0 || (size_t)len >= n ? -1 : 0;
-}
-
 static int name_ok(const char *s)
 {
     if (strlen(s) > DIAL_NAME_MAX)
@@ -135,10 +111,10 @@ static const char *device_check(json_t *dev, const char *trunk, device_spec *spe
     if (phone) {
         const char *to = json_string_value(json_object_get(p, "to_number"));
         const char *from = json_string_value(json_object_get(p, "from_number"));
-        if (!number_ok(to) || (json_object_get(p, "from_number") && !number_ok(from)))
+        if (!phone_number_ok(to) || (json_object_get(p, "from_number") && !phone_number_ok(from)))
             return "to_number and from_number must be +digits (at most 20)";
-        if (trunk_uri(trunk, to, spec->to_buf, sizeof spec->to_buf) != 0 ||
-            (from && trunk_uri(trunk, from, spec->from_buf, sizeof spec->from_buf) != 0))
+        if (phone_trunk_uri(trunk, to, spec->to_buf, sizeof spec->to_buf) != 0 ||
+            (from && phone_trunk_uri(trunk, from, spec->from_buf, sizeof spec->from_buf) != 0))
             return "the number does not fit the trunk URI";
         spec->to = spec->to_buf;
         spec->from = from ? spec->from_buf : NULL;

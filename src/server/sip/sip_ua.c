@@ -22,6 +22,8 @@
 #define SU_TIMER_ARG_T struct sip_leg
 
 #include "sip/sip_ua.h"
+#include "sip/sip_ua_internal.h"
+#include "sip/sip_pager.h"
 #include "sip/sdp_guard.h"
 #include "sip/sipfrag.h"
 #include "sip/sofia_log.h"
@@ -82,21 +84,6 @@ struct sip_leg {
     leg_refer refer;
 };
 
-struct sip_ua {
-    su_root_t *root;
-    nua_t *nua;
-    const log_sink *log;
-    sip_ua_callbacks cb;
-    media_engine *media;
-    char *media_ip;
-    char *bind_url;         /* relayd's own URI: From of calls placed without one */
-    int rtp_min, rtp_max;
-    int refer_timeout_ms;
-    sip_leg *legs;
-    int shutdown_done;
-};
-
-#define ladder(ua, ...) log_write((ua)->log, RELAY_LOG_INFO, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ legs */
 
@@ -580,6 +567,18 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
     case nua_i_notify:
         on_notify(ua, leg, sip);
         return;
+    case nua_i_message:
+        if (leg) { /* inside a call's dialog: not a page; nua answered nothing yet */
+            ladder(ua, "sip <- MESSAGE in a dialog [%s]; 405", leg->peer);
+            nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, NUTAG_WITH_THIS(ua->nua), TAG_END());
+            return;
+        }
+        sip_pager_on_request(ua, nh, sip);
+        return;
+    case nua_r_message:
+        if (!leg)
+            sip_pager_on_response(ua, nh, status, phrase, sip);
+        return;
     case nua_r_refer:
         if (leg)
             on_refer_response(leg, status, phrase, sip);
@@ -694,7 +693,9 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
     ua->nua = nua_create(root, ua_event, ua, NUTAG_URL(cfg->bind_url),
                          NUTAG_MEDIA_ENABLE(0), /* our own SDP: see sdp.c */
                          NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
-                         NUTAG_ALLOW("REFER, NOTIFY, INFO"),
+                         NUTAG_ALLOW("REFER, NOTIFY, INFO, MESSAGE"),
+                         /* MESSAGE is answered by us (sip_pager.c), not nua's 200 */
+                         NUTAG_APPL_METHOD("MESSAGE"),
                          TAG_IF(cfg->user_agent, SIPTAG_USER_AGENT_STR(cfg->user_agent)),
                          TAG_IF(cfg->sip_dump, TPTAG_DUMP(cfg->sip_dump)),
                          TAG_END());
@@ -722,6 +723,8 @@ void sip_ua_destroy(sip_ua *ua, int timeout_ms)
     su_time_t start = su_now();
     while (!ua->shutdown_done && su_duration(su_now(), start) < timeout_ms)
         su_root_step(ua->root, 50);
+    /* MESSAGEs still unanswered: their owners hear of it and free them. */
+    sip_pager_finish_all(ua);
     /* Legs nua did not finish in time (it terminates them on shutdown). */
     while (ua->legs) {
         if (!ua->legs->end_reason)

@@ -58,6 +58,18 @@ typedef struct sip_refer_progress {
     int final;          /* 1 when this ends the refer (final NOTIFY, failure response, timeout) */
 } sip_refer_progress;
 
+/* An inbound MESSAGE (RFC 3428) outside any dialog, for messaging.receive.
+ * Strings valid during on_message only. */
+typedef struct sip_message_info {
+    const char *request_user; /* user part of the Request-URI: the context key */
+    const char *request_uri;
+    const char *from_uri;
+    const char *to_uri;
+    const char *content_type; /* "type/subtype" without parameters, "" if none */
+    const char *body;         /* NUL-terminated copy; may hold NULs before body_len */
+    size_t body_len;
+} sip_message_info;
+
 typedef struct sip_ua_callbacks {
     void *user;
     /* A new inbound call. Return 0 to take it (the UA then sends 180 Ringing
@@ -82,6 +94,10 @@ typedef struct sip_ua_callbacks {
     /* Optional, legs we placed: a provisional answer (180 Ringing, 183
      * Session Progress) to our INVITE. */
     void (*on_progress)(void *user, sip_leg *leg, int status);
+    /* Optional: an inbound MESSAGE. Returns the final status the UA sends
+     * (200 taken; 480 nobody on the context, 413, 415...). Without it every
+     * MESSAGE is answered 405. */
+    int (*on_message)(void *user, const sip_message_info *info);
 } sip_ua_callbacks;
 
 /* Creates the UA on root and binds bind_url. NULL on failure (port taken...),
@@ -111,6 +127,27 @@ sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user);
 /* Why the leg ends (as on_terminated will say), NULL while it is not
  * ending: e.g. busy from the peer's 486 to our INVITE. */
 const char *sip_leg_end_reason(const sip_leg *leg);
+
+/* A MESSAGE (RFC 3428) relayd sends outside any dialog. Every string is
+ * already validated (sip_uri_validate for URIs). */
+typedef struct sip_message_params {
+    const char *to;           /* Request-URI and To */
+    const char *from;         /* From URI; NULL: from_user at relayd's own address */
+    const char *from_user;    /* with from NULL: the user part (a phone number), may be NULL */
+    const char *content_type; /* "text/plain;charset=UTF-8" when NULL */
+    const char *body;
+    size_t body_len;
+} sip_message_params;
+
+/* The outcome of a MESSAGE: the final status (2xx delivered), its phrase,
+ * and local = 1 when no answer came from the peer (timeout, unreachable,
+ * UA shutting down: the status is the stack's own, 408/503...). */
+typedef void (*sip_message_done_fn)(void *user, int status, const char *phrase, int local);
+
+/* Sends the MESSAGE. 0 if it is on its way: done then runs exactly once on
+ * the core thread (at the latest from sip_ua_destroy). -1 if nothing was
+ * sent (out of memory, the UA shutting down): done never runs. */
+int sip_ua_message(sip_ua *ua, const sip_message_params *p, sip_message_done_fn done, void *user);
 
 /* The core's pointer on the leg (e.g. its call object). */
 void sip_leg_set_user(sip_leg *leg, void *user);
