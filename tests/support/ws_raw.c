@@ -143,10 +143,18 @@ char *ws_raw_recv_ex(int fd, int timeout_ms, int *close_code)
 {
     if (close_code)
         *close_code = 0;
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t wait_end = now_ms() + timeout_ms;
     for (;;) {
+        /* The timeout is for a frame to begin. Once its first byte is in,
+         * the rest is read with a generous deadline of its own: giving up
+         * half-way through a frame would leave the stream out of step, and
+         * every later frame would be read as garbage (a loaded machine
+         * splits frames across reads more often). */
         unsigned char h[2];
-        if (read_all(fd, h, 2, deadline) != 0)
+        if (read_all(fd, h, 1, wait_end) != 0)
+            return NULL;
+        int64_t deadline = now_ms() + 15000;
+        if (read_all(fd, h + 1, 1, deadline) != 0)
             return NULL;
         int opcode = h[0] & 0x0f;
         uint64_t len = h[1] & 0x7f;
