@@ -2,10 +2,13 @@
  * librelay — a C client for the SignalWire RELAY call-control protocol.
  *
  * One header, one prefix. Names mirror the reference SDKs: Python's
- * `call.refer(device, status_url)` is relay_call_refer() here, its
- * `call.play_tts(text)` is relay_call_play_tts(). Where Python hands back
- * an action object to await later, the C form ends in _async and returns
- * a relay_action (relay_call_play_tts_async).
+ * `call.refer(device, status_url)` is relay_call_refer() here. Python's
+ * action methods (`call.play_tts(text)`, `call.record(...)`) return once
+ * the server has accepted the operation and hand back an action to await:
+ * that is the _async form here (relay_call_play_tts_async, returning a
+ * relay_action). The form without _async is the same plus
+ * relay_action_wait(), Python's `await (await call.play_tts(text)).wait()`.
+ * (Python has no `play_tts_async`; the suffix is C's, for "returns at once".)
  *
  * Conventions
  *   - Every function that can fail returns relay_status; outputs go through
@@ -22,6 +25,12 @@
  *     same request plus a wait. Operations that report progress by events
  *     (play, record, refer, ...) are relay_actions.
  *   - Strings handed to callbacks are valid for the callback's duration.
+ *   - "The call went away" (ended, passed, transferred, session lost), one
+ *     rule: what hands back a result (a request, an action's wait) returns
+ *     RELAY_OK with relay_result_call_gone() true; what waits for the call
+ *     to reach something (relay_call_wait_for, relay_call_wait_for_event,
+ *     relay_call_wait_refer) returns RELAY_ERR_STATE. Either returns at
+ *     once when the call is already gone.
  *
  * Threading: one I/O thread owns the socket and all protocol state and
  * never runs application code. Callbacks run on a small pool of delivery
