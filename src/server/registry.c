@@ -15,6 +15,7 @@ const server_family_desc *const server_families[] = {
     &dial_family,
     &begin_family,
     &hold_family,
+    &echo_family,
     &messaging_family,
     NULL,
 };

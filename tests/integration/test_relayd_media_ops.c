@@ -1,0 +1,471 @@
+/*
+ * calling.echo, calling.denoise and calling.tap against a real relayd, a
+ * librelay client and sipp callers. The test owns UDP sockets that stand
+ * in for the caller's RTP (echo: it sends a 440 Hz tone to relayd and
+ * hears what comes back) or for a tap's receiver; it decodes what relayd
+ * sends with its own u-law oracle and measures tones with Goertzel.
+ *
+ * Ports: relayd WS 65530, SIP 24101, RTP 24200-24299; sipp 24102 (media
+ * 24300); the test's receivers 24400-24499.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <sndfile.h>
+
+#include <relay/relay.h>
+
+#include "child.h"
+#include "relayd_proc.h"
+#include "test_time.h"
+#include "ulaw.h"
+
+#define WS_PORT 65530 /* 65600 (the brief) is past 65535: the nearest valid */
+#define SIP_PORT "24101"
+#define SIPP_PORT "24102"
+#define SIPP_MEDIA_PORT "24300"
+#define PEER_PORT 24400 /* the caller's RTP, played by the test (echo) */
+#define PROJECT "media-ops-project"
+#define TOKEN "media-ops-token-7c21"
+
+static relayd_proc server;
+static char rec_dir[600];
+
+static void build_path(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/tests/integration/%s", getenv("RELAY_BUILD_DIR"), name);
+}
+
+static int run(const char *const *argv, const char *log)
+{
+    pid_t pid = child_spawn(argv, log);
+    return pid > 0 ? child_wait(pid, 30000) : -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    build_path(rec_dir, sizeof rec_dir, "recordings-media-ops");
+    const char *rm[] = {"rm", "-rf", rec_dir, NULL};
+    run(rm, "rm-recordings-media-ops.log");
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:65530", "--sip-listen",
+                          "127.0.0.1:" SIP_PORT, "--rtp-ports", "24200-24299", "--auth",
+                          PROJECT ":" TOKEN, "--recordings-dir", rec_dir, "--log-level",
+                          "debug", NULL};
+    return relayd_proc_start(&server, args, "relayd-media-ops.log");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
+}
+
+/* ------------------------------------------------------------ analysis */
+
+static double goertzel(const double *x, int n, double f)
+{
+    double k = 2 * cos(2 * M_PI * f / 8000), s1 = 0, s2 = 0;
+    for (int i = 0; i < n; i++) {
+        double s = x[i] + k * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    return s1 * s1 + s2 * s2 - k * s1 * s2;
+}
+
+/* The share of the block's energy at f: about 1 for a pure tone there. */
+static double tone_share(const double *x, int n, double f)
+{
+    double e = 0;
+    for (int i = 0; i < n; i++)
+        e += x[i] * x[i];
+    return e > 0 ? 2 * goertzel(x, n, f) / (n * e) : 0;
+}
+
+static double rms_of(const double *x, int n)
+{
+    double e = 0;
+    for (int i = 0; i < n; i++)
+        e += x[i] * x[i];
+    return sqrt(e / n);
+}
+
+/* ------------------------------------------------- the test's RTP peer */
+
+#define MAX_PKTS 1500
+typedef struct rtp_peer {
+    int fd;
+    volatile int stop;
+    pthread_t thread;
+    /* what arrived: per packet, when, how loud, how much of it is 440 Hz */
+    int n;
+    int64_t at[MAX_PKTS];
+    double rms[MAX_PKTS], share[MAX_PKTS];
+    uint32_t ssrc;
+    int pt;
+    /* the tone to send back to whoever sent to us (echo); NULL: listen only */
+    const unsigned char *tone;
+    size_t tone_len, sent;
+    int64_t last_sent_at;
+} rtp_peer;
+
+static void peer_receive(rtp_peer *p, struct sockaddr_in *from, int *have_from)
+{
+    unsigned char buf[2048];
+    socklen_t len = sizeof *from;
+    ssize_t got;
+    while ((got = recvfrom(p->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)from,
+                           &len)) > 0) {
+        *have_from = 1;
+        if (got < 12 + 160 || p->n >= MAX_PKTS)
+            continue;
+        double x[160];
+        for (int i = 0; i < 160; i++)
+            x[i] = ulaw_to_linear(buf[12 + i]);
+        p->pt = buf[1] & 0x7f;
+        p->ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 |
+                  buf[11];
+        p->at[p->n] = now_ms();
+        p->rms[p->n] = rms_of(x, 160);
+        p->share[p->n] = tone_share(x, 160, 440);
+        p->n++;
+    }
+}
+
+/* Sends the next 20 ms of the tone as PCMU RTP, if any is left. */
+static void peer_send(rtp_peer *p, const struct sockaddr_in *to)
+{
+    if (!p->tone || p->sent + 160 > p->tone_len)
+        return;
+    unsigned char pkt[12 + 160] = {0x80, 0};
+    uint16_t seq = (uint16_t)(p->sent / 160);
+    uint32_t ts = (uint32_t)p->sent, ssrc = 0x5eed1234;
+    pkt[2] = (unsigned char)(seq >> 8);
+    pkt[3] = (unsigned char)seq;
+    for (int i = 0; i < 4; i++) {
+        pkt[4 + i] = (unsigned char)(ts >> (24 - 8 * i));
+        pkt[8 + i] = (unsigned char)(ssrc >> (24 - 8 * i));
+    }
+    memcpy(pkt + 12, p->tone + p->sent, 160);
+    sendto(p->fd, pkt, sizeof pkt, 0, (const struct sockaddr *)to, sizeof *to);
+    p->sent += 160;
+    p->last_sent_at = now_ms();
+}
+
+static void *peer_main(void *arg)
+{
+    rtp_peer *p = arg;
+    struct sockaddr_in from;
+    int have_from = 0;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!p->stop) {
+        peer_receive(p, &from, &have_from);
+        if (have_from) /* relayd's address, learnt from what it sends */
+            peer_send(p, &from);
+        next.tv_nsec += 20000000L;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_nsec -= 1000000000L;
+            next.tv_sec++;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+    }
+    return NULL;
+}
+
+static void peer_start(rtp_peer *p, int port, const unsigned char *tone, size_t tone_len)
+{
+    memset(p, 0, sizeof *p);
+    p->tone = tone;
+    p->tone_len = tone_len;
+    p->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(p->fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(p->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(pthread_create(&p->thread, NULL, peer_main, p), 0);
+}
+
+static void peer_stop(rtp_peer *p)
+{
+    p->stop = 1;
+    pthread_join(p->thread, NULL);
+    close(p->fd);
+}
+
+/* Packets received in [from, to) ms; how many of them carry the tone
+ * (loud, mostly 440 Hz) and how many are loud at all. */
+static void peer_count(const rtp_peer *p, int64_t from, int64_t to, int *total, int *tone,
+                       int *loud)
+{
+    *total = *tone = *loud = 0;
+    for (int i = 0; i < p->n; i++) {
+        if (p->at[i] < from || p->at[i] >= to)
+            continue;
+        (*total)++;
+        *loud += p->rms[i] > 300;
+        *tone += p->rms[i] > 2000 && p->share[i] > 0.5;
+    }
+}
+
+/* ---------------------------------------------------------- the calls */
+
+typedef enum { CASE_ECHO, CASE_HANGUP } op_case;
+
+#define MAX_EVENTS 64
+static struct {
+    pthread_mutex_t lock;
+    op_case which;
+    int done;
+    relay_status answer;
+    char code[8], msg[160];
+    char bad_code[8][8];
+    int64_t t_start;
+    int n_ev;
+    struct { char type[40], state[24], control[40]; int64_t at; } ev[MAX_EVENTS];
+} rc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void on_event(relay_call *call, const relay_event *ev, void *user)
+{
+    (void)call;
+    (void)user;
+    pthread_mutex_lock(&rc.lock);
+    if (rc.n_ev < MAX_EVENTS && ev->event_type) {
+        snprintf(rc.ev[rc.n_ev].type, sizeof rc.ev[0].type, "%s", ev->event_type);
+        const char *state = ev->state;
+        const char *den = relay_result_get(ev->params, "denoised");
+        snprintf(rc.ev[rc.n_ev].state, sizeof rc.ev[0].state, "%s",
+                 state ? state : den ? den : "");
+        snprintf(rc.ev[rc.n_ev].control, sizeof rc.ev[0].control, "%s",
+                 ev->control_id ? ev->control_id : "");
+        rc.ev[rc.n_ev].at = now_ms();
+        rc.n_ev++;
+    }
+    pthread_mutex_unlock(&rc.lock);
+}
+
+/* When the n-th (0-based) event of type with state arrived; 0 if none. */
+static int64_t event_at(const char *type, const char *state)
+{
+    int64_t at = 0;
+    pthread_mutex_lock(&rc.lock);
+    for (int i = 0; i < rc.n_ev && !at; i++)
+        if (strcmp(rc.ev[i].type, type) == 0 && strcmp(rc.ev[i].state, state) == 0)
+            at = rc.ev[i].at;
+    pthread_mutex_unlock(&rc.lock);
+    return at;
+}
+
+static int64_t wait_event(const char *type, const char *state, int timeout_ms)
+{
+    int64_t end = now_ms() + timeout_ms, at;
+    while (!(at = event_at(type, state)) && now_ms() < end)
+        sleep_ms(20);
+    return at;
+}
+
+static void execute_code(relay_call *call, const char *method, const char *params, char *code,
+                         size_t n, char *msg, size_t m)
+{
+    relay_result *res = NULL;
+    relay_call_execute(call, method, params, &res);
+    snprintf(code, n, "%s", res && relay_result_code(res) ? relay_result_code(res) : "");
+    if (msg)
+        snprintf(msg, m, "%s", res && relay_result_message(res) ? relay_result_message(res) : "");
+    relay_result_free(res);
+}
+
+static void echo_call(relay_call *call)
+{
+    execute_code(call, "calling.echo", "{\"timeout\":-1}", rc.bad_code[0], sizeof rc.bad_code[0],
+                 NULL, 0);
+    execute_code(call, "calling.echo", "{\"timeout\":\"long\"}", rc.bad_code[1],
+                 sizeof rc.bad_code[1], NULL, 0);
+    rc.t_start = now_ms();
+    execute_code(call, "calling.echo", "{\"timeout\":2}", rc.code, sizeof rc.code, rc.msg,
+                 sizeof rc.msg);
+    if (wait_event("calling.call.echo", "finished", 6000))
+        sleep_ms(1000); /* the tone still comes in: none of it may go back */
+}
+
+static void hangup_call(relay_call *call)
+{
+    /* everything running when the caller hangs up (sipp, 2.5 s in) */
+    execute_code(call, "calling.echo", "{}", rc.code, sizeof rc.code, rc.msg, sizeof rc.msg);
+    relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+}
+
+static void on_call(relay_call *call, void *user)
+{
+    (void)user;
+    relay_call_on(call, RELAY_EVENT_UNKNOWN, on_event, NULL);
+    rc.answer = relay_call_answer(call, NULL);
+    if (rc.which == CASE_ECHO)
+        echo_call(call);
+    else
+        hangup_call(call);
+    relay_call_hangup(call, NULL, NULL);
+    relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+    pthread_mutex_lock(&rc.lock);
+    rc.done = 1;
+    pthread_mutex_unlock(&rc.lock);
+}
+
+static relay_client *client_new(void)
+{
+    static const char *const contexts[] = {"office", NULL};
+    relay_client_options o;
+    relay_client_options_init(&o);
+    o.host = "127.0.0.1";
+    o.port = WS_PORT;
+    o.plain_ws = 1;
+    o.project = PROJECT;
+    o.token = TOKEN;
+    o.contexts = contexts;
+    o.request_timeout_ms = 5000;
+    relay_client *c = NULL;
+    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
+    assert_int_equal(relay_client_on_call(c, on_call, NULL), RELAY_OK);
+    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    return c;
+}
+
+static const char *sipp_rtp_port; /* NULL, or -key rtp_port for uac_rtp_listener.xml */
+
+static int sipp_call(const char *scenario, const char *log)
+{
+    const char *argv[] = {"sipp", "127.0.0.1:" SIP_PORT, "-sf", scenario, "-s", "office",
+                          "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", SIPP_PORT,
+                          "-mp", SIPP_MEDIA_PORT, "-m", "1", "-timeout", "40s",
+                          "-timeout_error", "-nostdin", NULL, NULL, NULL, NULL};
+    if (sipp_rtp_port) {
+        argv[20] = "-key";
+        argv[21] = "rtp_port";
+        argv[22] = sipp_rtp_port;
+    }
+    return run(argv, log);
+}
+
+static void scenario_path(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/tests/integration/sip/%s", getenv("RELAY_SOURCE_DIR"), name);
+}
+
+static void run_case(op_case which, const char *scenario, const char *log)
+{
+    pthread_mutex_lock(&rc.lock);
+    memset((char *)&rc + sizeof rc.lock, 0, sizeof rc - sizeof rc.lock);
+    rc.which = which;
+    pthread_mutex_unlock(&rc.lock);
+    relay_client *c = client_new();
+    int sipp_status = sipp_call(scenario, log);
+    for (int i = 0; i < 300; i++) {
+        pthread_mutex_lock(&rc.lock);
+        int done = rc.done;
+        pthread_mutex_unlock(&rc.lock);
+        if (done)
+            break;
+        sleep_ms(50);
+    }
+    relay_client_free(c);
+    assert_int_equal(sipp_status, 0);
+    assert_true(rc.done);
+    assert_int_equal(rc.answer, RELAY_OK);
+}
+
+/* Raw u-law made by sox: `seconds` of a 440 Hz tone at half scale, read
+ * into a malloc'd buffer. */
+static unsigned char *make_tone(double seconds, size_t *len)
+{
+    char path[600], secs[32];
+    build_path(path, sizeof path, "media-ops-tone.ul");
+    snprintf(secs, sizeof secs, "%.2f", seconds);
+    const char *argv[] = {"sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw",
+                          path, "synth", secs, "sine", "440", "vol", "0.5", NULL};
+    assert_int_equal(run(argv, "sox-media-ops-tone.log"), 0);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char *buf = malloc((size_t)(seconds * 8000) + 160);
+    assert_non_null(buf);
+    *len = fread(buf, 1, (size_t)(seconds * 8000) + 160, f);
+    fclose(f);
+    return buf;
+}
+
+/* -------------------------------------------------------------- echo */
+
+/* The caller (the test's socket) sends 5 s of 440 Hz; calling.echo with a
+ * 2 s timeout sends it back: the tone is in what relayd sends during the
+ * echo, and nothing loud comes after the finished event though the tone
+ * keeps coming in. */
+static void echo_sends_the_caller_back_until_the_timeout(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *tone = make_tone(5.0, &len);
+    static rtp_peer peer;
+    peer_start(&peer, PEER_PORT, tone, len);
+    char scenario[600];
+    scenario_path(scenario, sizeof scenario, "uac_rtp_listener.xml");
+    sipp_rtp_port = "24400";
+    run_case(CASE_ECHO, scenario, "sipp-media-ops-echo.log");
+    sipp_rtp_port = NULL;
+    peer_stop(&peer);
+    free(tone);
+
+    assert_string_equal(rc.bad_code[0], "400");
+    assert_string_equal(rc.bad_code[1], "400");
+    printf("echo: %s %s\n", rc.code, rc.msg);
+    assert_string_equal(rc.code, "200");
+    int64_t playing = event_at("calling.call.echo", "playing");
+    int64_t finished = event_at("calling.call.echo", "finished");
+    assert_true(playing > 0 && finished > 0);
+    printf("echo finished %lld ms after the start\n", (long long)(finished - rc.t_start));
+    assert_true(finished - rc.t_start >= 1800 && finished - rc.t_start < 3500);
+    int total, with_tone, loud;
+    peer_count(&peer, rc.t_start + 300, finished - 100, &total, &with_tone, &loud);
+    printf("during: %d packets, %d with the tone\n", total, with_tone);
+    assert_true(total >= 60);
+    assert_true(with_tone >= total * 8 / 10);
+    peer_count(&peer, finished + 200, INT64_MAX, &total, &with_tone, &loud);
+    printf("after: %d packets, %d loud; the peer sent until +%lld ms\n", total, loud,
+           (long long)(peer.last_sent_at - finished));
+    assert_true(peer.last_sent_at - finished > 500); /* the tone was still coming in */
+    assert_int_equal(loud, 0);
+}
+
+/* The caller hangs up while the echo runs (no timeout): the echo reports
+ * finished, and relayd's clean exit at the end shows nothing leaked. */
+static void a_hangup_ends_what_runs(void **state)
+{
+    (void)state;
+    char scenario[600];
+    scenario_path(scenario, sizeof scenario, "uac_hangup_mid_prompt.xml");
+    run_case(CASE_HANGUP, scenario, "sipp-media-ops-hangup.log");
+    assert_string_equal(rc.code, "200");
+    assert_true(wait_event("calling.call.echo", "finished", 3000) > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(echo_sends_the_caller_back_until_the_timeout),
+        cmocka_unit_test(a_hangup_ends_what_runs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
