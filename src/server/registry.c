@@ -16,6 +16,7 @@ const server_family_desc *const server_families[] = {
     &begin_family,
     &hold_family,
     &echo_family,
+    &denoise_family,
     &messaging_family,
     NULL,
 };

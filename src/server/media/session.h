@@ -128,6 +128,12 @@ void media_session_destroy(media_session *s);
 void media_session_attach_sink(media_session *s, media_sink *sink);
 void media_session_detach_sink(media_session *s, media_sink *sink);
 
+/* calling.denoise: hands d (media/denoise.h, on or off) to the session's
+ * thread, which takes it: from the next tick RX frames are cleaned before
+ * the sinks see them, or no longer. */
+typedef struct media_denoise media_denoise;
+void media_session_set_denoise(media_session *s, media_denoise *d);
+
 /* For media/player.c: hands a play to the session's thread. A newer play
  * replaces the one playing (which ends STOPPED). */
 void media_session_attach_play(media_session *s, media_player *p, media_cmd *cmd);
