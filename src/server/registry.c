@@ -17,6 +17,7 @@ const server_family_desc *const server_families[] = {
     &hold_family,
     &echo_family,
     &denoise_family,
+    &tap_family,
     &messaging_family,
     NULL,
 };

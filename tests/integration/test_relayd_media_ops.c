@@ -39,6 +39,7 @@
 #define SIPP_PORT "24102"
 #define SIPP_MEDIA_PORT "24300"
 #define PEER_PORT 24400 /* the caller's RTP, played by the test (echo) */
+#define TAP_PORT 24402  /* where the tap sends */
 #define PROJECT "media-ops-project"
 #define TOKEN "media-ops-token-7c21"
 
@@ -65,7 +66,8 @@ static int setup(void **state)
     const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:65530", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "24200-24299", "--auth",
                           PROJECT ":" TOKEN, "--recordings-dir", rec_dir, "--log-level",
-                          "debug", NULL};
+                          "debug", "--webhook-allow", "127.0.0.1/32", /* taps to us */
+                          NULL};
     return relayd_proc_start(&server, args, "relayd-media-ops.log");
 }
 
@@ -117,7 +119,7 @@ typedef struct rtp_peer {
     int64_t at[MAX_PKTS];
     double rms[MAX_PKTS], share[MAX_PKTS];
     uint32_t ssrc;
-    int pt;
+    int pt, from_port;
     /* the tone to send back to whoever sent to us (echo); NULL: listen only */
     const unsigned char *tone;
     size_t tone_len, sent;
@@ -132,6 +134,7 @@ static void peer_receive(rtp_peer *p, struct sockaddr_in *from, int *have_from)
     while ((got = recvfrom(p->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)from,
                            &len)) > 0) {
         *have_from = 1;
+        p->from_port = ntohs(from->sin_port);
         if (got < 12 + 160 || p->n >= MAX_PKTS)
             continue;
         double x[160];
@@ -225,7 +228,7 @@ static void peer_count(const rtp_peer *p, int64_t from, int64_t to, int *total, 
 
 /* ---------------------------------------------------------- the calls */
 
-typedef enum { CASE_ECHO, CASE_HANGUP, CASE_RECORD_PLAIN, CASE_RECORD_DENOISED } op_case;
+typedef enum { CASE_ECHO, CASE_HANGUP, CASE_RECORD_PLAIN, CASE_RECORD_DENOISED, CASE_TAP } op_case;
 
 #define MAX_EVENTS 64
 static struct {
@@ -234,7 +237,9 @@ static struct {
     int done;
     relay_status answer;
     char code[8], msg[160];
-    char bad_code[8][8];
+    char bad_code[12][8], bad_msg[12][160];
+    char src_port[16], src_addr[32], src_codec[16], stop_code2[8];
+    int64_t t_stop;
     int64_t t_start;
     char url[700], stop_code[8], denoise_code[8], undenoise_code[8];
     int n_ev;
@@ -334,11 +339,74 @@ static void record_call(relay_call *call)
                      sizeof rc.undenoise_code, NULL, 0);
 }
 
+/* Refused taps: each with its code and a reason. */
+#define TAP_OK_DEVICE "\"device\":{\"type\":\"rtp\",\"params\":{\"addr\":\"127.0.0.1\",\"port\":24402}}"
+static const char *const bad_taps[] = {
+    "{\"control_id\":\"t0\",\"tap\":{\"type\":\"audio\"},\"device\":{\"type\":\"rtp\","
+    "\"params\":{\"addr\":\"10.0.0.1\",\"port\":24402}}}",
+    "{\"control_id\":\"t1\",\"tap\":{\"type\":\"audio\"},\"device\":{\"type\":\"rtp\","
+    "\"params\":{\"addr\":\"169.254.169.254\",\"port\":24402}}}",
+    "{\"control_id\":\"t2\",\"tap\":{\"type\":\"audio\"},\"device\":{\"type\":\"rtp\","
+    "\"params\":{\"addr\":\"127.0.0.2\",\"port\":24402}}}",
+    "{\"control_id\":\"t3\",\"tap\":{\"type\":\"audio\"},\"device\":{\"type\":\"rtp\","
+    "\"params\":{\"addr\":\"example.com\",\"port\":24402}}}",
+    "{\"control_id\":\"t4\",\"tap\":{\"type\":\"audio\"},\"device\":{\"type\":\"rtp\","
+    "\"params\":{\"addr\":\"127.0.0.1\",\"port\":0}}}",
+    "{\"control_id\":\"t5\",\"tap\":{\"type\":\"audio\"},\"device\":{\"type\":\"rtp\","
+    "\"params\":{\"addr\":\"127.0.0.1\",\"port\":70000}}}",
+    "{\"control_id\":\"t6\",\"tap\":{\"type\":\"audio\"},\"device\":{\"type\":\"rtp\","
+    "\"params\":{\"addr\":\"127.0.0.1\",\"port\":24402,\"codec\":\"G729\"}}}",
+    "{\"control_id\":\"t7\",\"tap\":{\"type\":\"audio\",\"params\":{\"direction\":\"up\"}},"
+    TAP_OK_DEVICE "}",
+    "{\"tap\":{\"type\":\"audio\"}," TAP_OK_DEVICE "}",
+    "{\"control_id\":\"t9\",\"tap\":{\"type\":\"audio\"},\"device\":{\"type\":\"ws\","
+    "\"params\":{\"uri\":\"wss://example.com/tap\"}}}",
+    NULL,
+};
+static const char *const bad_tap_want[] = {"400", "400", "400", "400", "400",
+                                           "400", "400", "400", "400", "501"};
+
+/* Taps what the caller says (sipp streams a tone) to the test's socket for
+ * 1.5 s, then stops it. */
+static void tap_call(relay_call *call)
+{
+    for (int i = 0; bad_taps[i]; i++)
+        execute_code(call, "calling.tap", bad_taps[i], rc.bad_code[i], sizeof rc.bad_code[i],
+                     rc.bad_msg[i], sizeof rc.bad_msg[i]);
+    relay_result *res = NULL;
+    rc.t_start = now_ms();
+    relay_call_execute(call, "calling.tap",
+                       "{\"control_id\":\"tap-1\",\"tap\":{\"type\":\"audio\",\"params\":"
+                       "{\"direction\":\"listen\"}}," TAP_OK_DEVICE "}",
+                       &res);
+    const char *v;
+    snprintf(rc.code, sizeof rc.code, "%s", res && relay_result_code(res) ? relay_result_code(res) : "");
+    v = res ? relay_result_get(res, "source_device.params.port") : NULL;
+    snprintf(rc.src_port, sizeof rc.src_port, "%s", v ? v : "");
+    v = res ? relay_result_get(res, "source_device.params.addr") : NULL;
+    snprintf(rc.src_addr, sizeof rc.src_addr, "%s", v ? v : "");
+    v = res ? relay_result_get(res, "source_device.params.codec") : NULL;
+    snprintf(rc.src_codec, sizeof rc.src_codec, "%s", v ? v : "");
+    relay_result_free(res);
+    sleep_ms(1500);
+    rc.t_stop = now_ms();
+    execute_code(call, "calling.tap.stop", "{\"control_id\":\"tap-1\"}", rc.stop_code,
+                 sizeof rc.stop_code, NULL, 0);
+    wait_event("calling.call.tap", "finished", 3000);
+    sleep_ms(700); /* the tone goes on: none of it may reach the socket now */
+    execute_code(call, "calling.tap.stop", "{\"control_id\":\"tap-1\"}", rc.stop_code2,
+                 sizeof rc.stop_code2, NULL, 0);
+}
+
 static void hangup_call(relay_call *call)
 {
     /* everything running when the caller hangs up (sipp, 2.5 s in) */
     execute_code(call, "calling.denoise", "{}", rc.denoise_code, sizeof rc.denoise_code, NULL, 0);
     execute_code(call, "calling.echo", "{}", rc.code, sizeof rc.code, rc.msg, sizeof rc.msg);
+    execute_code(call, "calling.tap",
+                 "{\"control_id\":\"tap-h\",\"tap\":{\"type\":\"audio\",\"params\":"
+                 "{\"direction\":\"both\"}}," TAP_OK_DEVICE "}",
+                 rc.stop_code, sizeof rc.stop_code, NULL, 0);
     relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
 }
 
@@ -349,6 +417,8 @@ static void on_call(relay_call *call, void *user)
     rc.answer = relay_call_answer(call, NULL);
     if (rc.which == CASE_ECHO)
         echo_call(call);
+    else if (rc.which == CASE_TAP)
+        tap_call(call);
     else if (rc.which == CASE_RECORD_PLAIN || rc.which == CASE_RECORD_DENOISED)
         record_call(call);
     else
@@ -493,7 +563,9 @@ static void a_hangup_ends_what_runs(void **state)
     run_case(CASE_HANGUP, scenario, "sipp-media-ops-hangup.log");
     assert_string_equal(rc.code, "200");
     assert_string_equal(rc.denoise_code, "200");
+    assert_string_equal(rc.stop_code, "200"); /* the tap */
     assert_true(wait_event("calling.call.echo", "finished", 3000) > 0);
+    assert_true(wait_event("calling.call.tap", "finished", 3000) > 0);
 }
 
 /* ----------------------------------------------------------- denoise */
@@ -601,11 +673,58 @@ static void denoise_lowers_the_noise_the_sinks_hear(void **state)
     assert_true(tone_clean > 0.3 * tone_plain);
 }
 
+/* --------------------------------------------------------------- tap */
+
+/* The caller streams a tone; a listen tap sends it to the test's socket as
+ * RTP from the port the answer named; after .stop (finished) nothing more
+ * arrives. Hostile or malformed destinations are refused with 400, a ws
+ * device with 501. */
+static void a_tap_copies_the_caller_until_stopped(void **state)
+{
+    (void)state;
+    char tone[600], scenario[600];
+    size_t len;
+    free(make_tone(4.0, &len)); /* the file is what sipp streams */
+    build_path(tone, sizeof tone, "media-ops-tone.ul");
+    make_stream_scenario(scenario, sizeof scenario, tone);
+    static rtp_peer peer;
+    peer_start(&peer, TAP_PORT, NULL, 0);
+    run_case(CASE_TAP, scenario, "sipp-media-ops-tap.log");
+    peer_stop(&peer);
+
+    for (int i = 0; bad_taps[i]; i++) {
+        printf("%.70s -> %s %s\n", bad_taps[i], rc.bad_code[i], rc.bad_msg[i]);
+        assert_string_equal(rc.bad_code[i], bad_tap_want[i]);
+        assert_true(strlen(rc.bad_msg[i]) > 10);
+    }
+    printf("tap: %s from %s:%s %s\n", rc.code, rc.src_addr, rc.src_port, rc.src_codec);
+    assert_string_equal(rc.code, "200");
+    assert_string_equal(rc.src_addr, "127.0.0.1");
+    assert_string_equal(rc.src_codec, "PCMU");
+    assert_string_equal(rc.stop_code, "200");
+    assert_string_equal(rc.stop_code2, "404"); /* gone once finished */
+    int64_t tapping = event_at("calling.call.tap", "tapping");
+    int64_t finished = event_at("calling.call.tap", "finished");
+    assert_true(tapping > 0 && finished >= rc.t_stop);
+    int total, with_tone, loud;
+    peer_count(&peer, rc.t_start + 300, rc.t_stop, &total, &with_tone, &loud);
+    printf("tapped: %d packets, %d with the tone; from port %d, pt %d\n", total, with_tone,
+           peer.from_port, peer.pt);
+    assert_true(total >= 50);
+    assert_true(with_tone >= total * 8 / 10);
+    assert_int_equal(peer.from_port, atoi(rc.src_port));
+    assert_int_equal(peer.pt, 0);
+    peer_count(&peer, finished + 100, INT64_MAX, &total, &with_tone, &loud);
+    printf("after finished: %d packets\n", total);
+    assert_int_equal(total, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(echo_sends_the_caller_back_until_the_timeout),
         cmocka_unit_test(denoise_lowers_the_noise_the_sinks_hear),
+        cmocka_unit_test(a_tap_copies_the_caller_until_stopped),
         cmocka_unit_test(a_hangup_ends_what_runs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -332,6 +332,9 @@ static void tick(media_thread *t, const struct timespec *deadline)
         next = s->next; /* sending may end a play, never the session */
         session_receive(s);
         session_send(t, s, deadline);
+        for (media_sink *k = s->sinks; k; k = k->next)
+            if (k->on_tick)
+                k->on_tick(k);
     }
 }
 

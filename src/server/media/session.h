@@ -60,6 +60,9 @@ struct media_sink {
      * once per key press: RFC 4733 telephone-event when it was negotiated
      * (reported at the event's end, its three end packets counted once). */
     void (*on_digit)(media_sink *sink, char digit);
+    /* Optional: the end of each of the session's ticks (after it received
+     * and sent), for a sink that sends on the leg's 20 ms clock (a tap). */
+    void (*on_tick)(media_sink *sink);
     /* Private to the session. */
     media_sink *next;
     media_cmd attach_cmd, detach_cmd;
