@@ -366,7 +366,7 @@ void config_usage(const char *prog)
             "                           to MS before they are served (default 5000; 0 off)\n"
             "  --max-unacked-events N   events kept for resume until acknowledged; past it the\n"
             "                           session is closed and the client told (default 100000)\n"
-            "  --webhook-allow ADDR[/PREFIX]  let status_url reach this loopback/private range\n"
+            "  --webhook-allow ADDR[/PREFIX]  let status_url and taps reach this loopback/private range\n"
             "                           (repeatable; default: only public addresses)\n"
             "  --log-level LEVEL        error|warn|info|debug (debug shows every frame)\n"
             "  --ready-file PATH        written once relayd is listening\n"

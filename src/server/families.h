@@ -16,6 +16,9 @@ extern const server_family_desc send_digits_family; /* calling/send_digits.c */
 extern const server_family_desc dial_family;    /* calling/dial.c */
 extern const server_family_desc begin_family;   /* calling/dial.c */
 extern const server_family_desc hold_family;    /* calling/hold.c */
+extern const server_family_desc echo_family;    /* calling/echo.c */
+extern const server_family_desc denoise_family; /* calling/denoise.c */
+extern const server_family_desc tap_family;     /* calling/tap.c */
 extern const server_family_desc messaging_family; /* messaging/send.c */
 
 #endif

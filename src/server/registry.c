@@ -15,6 +15,9 @@ const server_family_desc *const server_families[] = {
     &dial_family,
     &begin_family,
     &hold_family,
+    &echo_family,
+    &denoise_family,
+    &tap_family,
     &messaging_family,
     NULL,
 };

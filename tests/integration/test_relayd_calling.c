@@ -434,7 +434,7 @@ static void method_checks(relay_call *call)
               sizeof vol.no_call_id_msg);
     execute_code(call, "calling.ai_message", "{\"message_text\":\"hello\"}", vol.ai,
                  sizeof vol.ai, vol.ai_msg, sizeof vol.ai_msg);
-    execute_code(call, "calling.denoise", NULL, vol.unserved, sizeof vol.unserved, vol.unserved_msg,
+    execute_code(call, "calling.join_room", NULL, vol.unserved, sizeof vol.unserved, vol.unserved_msg,
                  sizeof vol.unserved_msg);
     relay_result *res = NULL;
     vol.unknown_status = relay_call_execute(call, "calling.teleport", NULL, &res);
@@ -572,7 +572,7 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     assert_string_equal(vol.no_call_id, "400");
     assert_string_equal(vol.no_call_id_msg, "call_id is required");
     assert_string_equal(vol.unserved, "501");
-    assert_string_equal(vol.unserved_msg, "calling.denoise is not implemented by this relayd");
+    assert_string_equal(vol.unserved_msg, "calling.join_room is not implemented by this relayd");
     assert_string_equal(vol.ai, "501");
     assert_string_equal(vol.ai_msg, "calling.ai_message needs a cloud service (AI, speech "
                                     "recognition or payments) that this relayd does not have");

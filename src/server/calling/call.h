@@ -37,6 +37,7 @@ struct call {
     call_passed passed;
     int outbound;            /* relayd placed it (calling.dial, begin, connect) */
     int held;                /* calling.hold: the peer is held (hold.c) */
+    int denoised;            /* calling.denoise: RX is cleaned (denoise.c) */
     char *tag;               /* outbound: the client's dial tag ("" if none) */
     json_t *device;          /* outbound: the device dialled, as the client sent it */
     int64_t created_at;      /* core_now_ms of the INVITE: ring_timeout_ms counts from it */

@@ -25,6 +25,7 @@
 
 #include <spandsp.h>
 
+#include "media/denoise.h"
 #include "media/player.h"
 #include "sip/sdp.h"
 
@@ -35,7 +36,7 @@
  * thread; the kernel drops what does not fit in the socket buffer. */
 #define RX_BUDGET 64
 
-enum { CMD_ADD, CMD_REMOVE, CMD_PLAY, CMD_SINK_ATTACH, CMD_SINK_DETACH };
+enum { CMD_ADD, CMD_REMOVE, CMD_PLAY, CMD_SINK_ATTACH, CMD_SINK_DETACH, CMD_DENOISE };
 
 typedef struct media_thread {
     media_engine *engine;
@@ -64,6 +65,7 @@ struct media_session {
     media_sink *sinks;
     uint32_t te_last_ts;  /* RTP timestamp of the last digit reported */
     dtmf_rx_state_t *dtmf_rx; /* in-band detector, made when first needed */
+    media_denoise *denoise; /* calling.denoise: cleans RX before the sinks */
     int te_reported;      /* te_last_ts is valid */
     /* telephone-event's payload type (-1: none); set by the core at each
      * offer, read by the media thread */
@@ -195,6 +197,7 @@ static void session_receive(media_session *s)
         if (s->sinks && receive_event(s, buf, (size_t)n))
             continue;
         if (s->sinks && media_rtp_decode(buf, (size_t)n, pcm) == 0) {
+            media_denoise_frame(s->denoise, pcm);
             detect_inband(s, pcm);
             feed_sinks(s, pcm, MEDIA_DIR_RX);
         }
@@ -264,6 +267,7 @@ static void session_end(media_thread *t, media_session *s)
     media_rtp_close(s->rtp);
     if (s->dtmf_rx)
         dtmf_rx_free(s->dtmf_rx);
+    media_denoise_free(s->denoise);
     free(s);
 }
 
@@ -301,6 +305,14 @@ static void run_command(media_thread *t, media_cmd *c)
     case CMD_SINK_DETACH:
         sink_detach(s, c->obj);
         break;
+    case CMD_DENOISE: { /* the newer setting replaces the older; "off" is not kept */
+        media_denoise *d = c->obj;
+        media_denoise_free(s->denoise);
+        s->denoise = media_denoise_on(d) ? d : NULL;
+        if (!s->denoise)
+            media_denoise_free(d);
+        break;
+    }
     }
 }
 
@@ -320,6 +332,9 @@ static void tick(media_thread *t, const struct timespec *deadline)
         next = s->next; /* sending may end a play, never the session */
         session_receive(s);
         session_send(t, s, deadline);
+        for (media_sink *k = s->sinks; k; k = k->next)
+            if (k->on_tick)
+                k->on_tick(k);
     }
 }
 
@@ -560,6 +575,11 @@ void media_session_attach_sink(media_session *s, media_sink *sink)
 void media_session_detach_sink(media_session *s, media_sink *sink)
 {
     post(s, &sink->detach_cmd, CMD_SINK_DETACH, sink);
+}
+
+void media_session_set_denoise(media_session *s, media_denoise *d)
+{
+    post(s, media_denoise_cmd(d), CMD_DENOISE, d);
 }
 
 void media_session_attach_play(media_session *s, media_player *p, media_cmd *cmd)

@@ -60,6 +60,9 @@ struct media_sink {
      * once per key press: RFC 4733 telephone-event when it was negotiated
      * (reported at the event's end, its three end packets counted once). */
     void (*on_digit)(media_sink *sink, char digit);
+    /* Optional: the end of each of the session's ticks (after it received
+     * and sent), for a sink that sends on the leg's 20 ms clock (a tap). */
+    void (*on_tick)(media_sink *sink);
     /* Private to the session. */
     media_sink *next;
     media_cmd attach_cmd, detach_cmd;
@@ -127,6 +130,12 @@ void media_session_destroy(media_session *s);
  * on_detach before freeing the sink. */
 void media_session_attach_sink(media_session *s, media_sink *sink);
 void media_session_detach_sink(media_session *s, media_sink *sink);
+
+/* calling.denoise: hands d (media/denoise.h, on or off) to the session's
+ * thread, which takes it: from the next tick RX frames are cleaned before
+ * the sinks see them, or no longer. */
+typedef struct media_denoise media_denoise;
+void media_session_set_denoise(media_session *s, media_denoise *d);
 
 /* For media/player.c: hands a play to the session's thread. A newer play
  * replaces the one playing (which ends STOPPED). */
