@@ -16,5 +16,7 @@ extern const server_family_desc send_digits_family; /* calling/send_digits.c */
 extern const server_family_desc dial_family;    /* calling/dial.c */
 extern const server_family_desc begin_family;   /* calling/dial.c */
 extern const server_family_desc hold_family;    /* calling/hold.c */
+extern const server_family_desc connect_family; /* calling/connect.c */
+extern const server_family_desc disconnect_family; /* calling/connect.c */
 
 #endif

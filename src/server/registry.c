@@ -15,5 +15,7 @@ const server_family_desc *const server_families[] = {
     &dial_family,
     &begin_family,
     &hold_family,
+    &connect_family,
+    &disconnect_family,
     NULL,
 };

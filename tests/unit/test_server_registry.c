@@ -81,7 +81,8 @@ static void relayd_serves_the_documented_set(void **state)
         "calling.collect", "calling.collect.stop", "calling.collect.start_input_timers",
         "calling.play_and_collect", "calling.play_and_collect.stop",
         "calling.play_and_collect.volume",
-        "calling.send_digits", "calling.dial", "calling.begin", "calling.hold", "calling.unhold", NULL};
+        "calling.send_digits", "calling.dial", "calling.begin", "calling.hold", "calling.unhold",
+        "calling.connect", "calling.disconnect", NULL};
     size_t n_want = 0, n_served = 0;
     for (; want[n_want]; n_want++) {
         int via;
