@@ -148,16 +148,23 @@ char *ws_raw_recv_ex(int fd, int timeout_ms, int *close_code)
         unsigned char h[2];
         if (read_all(fd, h, 2, deadline) != 0)
             return NULL;
+        /* A frame once begun is read whole: giving up between its header
+         * and its payload (a deadline passing while the test was
+         * descheduled) would leave the stream mid-frame, and every later
+         * frame would be misread. */
+        int64_t frame_deadline = now_ms() + 5000;
+        if (frame_deadline < deadline)
+            frame_deadline = deadline;
         int opcode = h[0] & 0x0f;
         uint64_t len = h[1] & 0x7f;
         if (len == 126) {
             unsigned char e[2];
-            if (read_all(fd, e, 2, deadline) != 0)
+            if (read_all(fd, e, 2, frame_deadline) != 0)
                 return NULL;
             len = ((uint64_t)e[0] << 8) | e[1];
         } else if (len == 127) {
             unsigned char e[8];
-            if (read_all(fd, e, 8, deadline) != 0)
+            if (read_all(fd, e, 8, frame_deadline) != 0)
                 return NULL;
             len = 0;
             for (int i = 0; i < 8; i++)
@@ -166,7 +173,7 @@ char *ws_raw_recv_ex(int fd, int timeout_ms, int *close_code)
         if (len > 64u * 1024 * 1024)
             return NULL;
         char *payload = malloc((size_t)len + 1);
-        if (!payload || read_all(fd, payload, (size_t)len, deadline) != 0) {
+        if (!payload || read_all(fd, payload, (size_t)len, frame_deadline) != 0) {
             free(payload);
             return NULL;
         }
