@@ -9,6 +9,8 @@
  * B hanging up → A disconnected and up; calling.disconnect → both up and
  * no more audio across; the us ringback heard by A while B rings; the
  * caller hanging up while B rings → B CANCELled; refusals (409, 400).
+ * Last, librelay's blocking relay_call_connect (returns at connected)
+ * and relay_call_disconnect against the same relayd.
  *
  * Ports: relayd ws 65500, SIP 31101, RTP 31200-31399; sipp caller 31102
  * (media 31460-31463), target 31110 (media 31470-31473); the test's RTP
@@ -29,6 +31,8 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <pthread.h>
+#include <relay/relay.h>
 
 #include "child.h"
 #include "relayd_proc.h"
@@ -644,6 +648,83 @@ static void caller_hangup_while_ringing_cancels_the_peer(void **state)
     client_close(&c);
 }
 
+/* ------------------------------------------------------------ librelay */
+
+static struct {
+    pthread_mutex_t lock;
+    int done;
+    relay_status answer, connect, disconnect;
+    char state[32], disconnect_code[8];
+    int has_peer;
+} lc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void lc_on_call(relay_call *call, void *user)
+{
+    (void)user;
+    lc.answer = relay_call_answer(call, NULL);
+    relay_connect_params p = {
+        .devices_json = "[[{\"type\":\"sip\",\"params\":{\"to\":\"sip:target@127.0.0.1:" TARGET
+                        "\",\"timeout\":10}}]]",
+        .tag = "lib-connect"};
+    relay_result *res = NULL;
+    lc.connect = relay_call_connect(call, &p, &res); /* returns once connected or failed */
+    const char *state = res ? relay_result_get(res, "connect_state") : NULL;
+    snprintf(lc.state, sizeof lc.state, "%s", state ? state : "");
+    lc.has_peer = res && strstr(relay_result_json(res), "\"peer\"") != NULL;
+    relay_result_free(res);
+    res = NULL;
+    lc.disconnect = relay_call_disconnect(call, &res);
+    snprintf(lc.disconnect_code, sizeof lc.disconnect_code, "%s",
+             res && relay_result_code(res) ? relay_result_code(res) : "");
+    relay_result_free(res);
+    relay_call_hangup(call, NULL, NULL);
+    relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+    pthread_mutex_lock(&lc.lock);
+    lc.done = 1;
+    pthread_mutex_unlock(&lc.lock);
+}
+
+static void librelay_connect_blocks_until_connected(void **state)
+{
+    (void)state;
+    static const char *const contexts[] = {"office", NULL};
+    relay_client_options o;
+    relay_client_options_init(&o);
+    o.host = "127.0.0.1";
+    o.port = WS_PORT;
+    o.plain_ws = 1;
+    o.project = PROJECT;
+    o.token = TOKEN;
+    o.contexts = contexts;
+    o.request_timeout_ms = 5000;
+    relay_client *rc = NULL;
+    assert_int_equal(relay_client_new(&o, &rc), RELAY_OK);
+    assert_int_equal(relay_client_on_call(rc, lc_on_call, NULL), RELAY_OK);
+    assert_int_equal(relay_client_connect(rc), RELAY_OK);
+    /* the target hangs up by itself 3 s after answering: by then the
+     * client has disconnected the pair and hung the caller up */
+    pid_t t = target("uas_connect_hangup.xml", "300", "sipp-connect-lib-target.log");
+    pid_t k = caller("sipp-connect-lib-caller.log");
+    int64_t end = now_ms() + 20000;
+    int done = 0;
+    while (!done && now_ms() < end) {
+        sleep_ms(50);
+        pthread_mutex_lock(&lc.lock);
+        done = lc.done;
+        pthread_mutex_unlock(&lc.lock);
+    }
+    assert_true(done);
+    assert_int_equal(lc.answer, RELAY_OK);
+    assert_int_equal(lc.connect, RELAY_OK);
+    assert_string_equal(lc.state, "connected");
+    assert_true(lc.has_peer);
+    assert_int_equal(lc.disconnect, RELAY_OK);
+    assert_string_equal(lc.disconnect_code, "200");
+    assert_int_equal(child_wait(k, 10000), 0);
+    assert_int_equal(child_wait(t, 10000), 0);
+    relay_client_free(rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +733,7 @@ int main(void)
         cmocka_unit_test(peer_hangup_disconnects_and_caller_stays),
         cmocka_unit_test(caller_hears_ringback_while_peer_rings),
         cmocka_unit_test(caller_hangup_while_ringing_cancels_the_peer),
+        cmocka_unit_test(librelay_connect_blocks_until_connected),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
