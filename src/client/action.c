@@ -166,7 +166,9 @@ static int event_completes(const relay_action *a, const char *state, json_t *par
 
 void lr_action_on_event(relay_action *a, json_t *params)
 {
-    const char *state = json_string_value(json_object_get(params, "state"));
+    /* connect's events say connect_state: the family's event names its key */
+    const char *state =
+        json_string_value(json_object_get(params, proto_event_state_key(a->info->event)));
     json_t *copy = json_deep_copy(params);
     pthread_mutex_lock(&a->lock);
     if (state) {

@@ -254,3 +254,18 @@ int proto_code_is_gone(const char *code)
 }
 
 const char *const proto_refer_uri_keys[] = {"uri", "to", "to_uri", NULL};
+
+const char *proto_event_state_key(proto_event e)
+{
+    switch (e) {
+    case PE_CALL_CONNECT:
+        return "connect_state";
+    case PE_CALL_DIAL:
+        return "dial_state";
+    case PE_CALL_STATE:
+    case PE_CALL_RECEIVE:
+        return "call_state";
+    default:
+        return "state";
+    }
+}

@@ -133,6 +133,10 @@ const proto_family_info *proto_family_get(proto_family f);
  * one in table order when several share an event: collect before
  * play_and_collect, send_fax before receive_fax). PF_NONE if none. */
 proto_family proto_family_for_event(proto_event e);
+/* The key under which an event of type e carries its state: "state" for
+ * most, but calling.call.connect says "connect_state", calling.call.dial
+ * "dial_state", calling.call.state and .receive "call_state". */
+const char *proto_event_state_key(proto_event e);
 int proto_family_state_is_terminal(proto_family f, const char *state);
 int proto_family_state_is_failure(proto_family f, const char *state);
 

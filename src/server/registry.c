@@ -19,5 +19,7 @@ const server_family_desc *const server_families[] = {
     &denoise_family,
     &tap_family,
     &messaging_family,
+    &connect_family,
+    &disconnect_family,
     NULL,
 };

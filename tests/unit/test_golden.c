@@ -720,7 +720,7 @@ static void ending_script(fake *f, const char *method, json_t *msg)
     } else if (strcmp(method, "calling.connect") == 0) {
         fake_event(f, "calling.call.connect",
                    "{\"call_id\":\"" CALL_ID "\",\"node_id\":\"" NODE_ID "\","
-                   "\"connect_state\":\"failed\",\"state\":\"failed\"}");
+                   "\"connect_state\":\"failed\"}"); /* as relayd and SignalWire send it */
     }
 }
 
@@ -769,7 +769,7 @@ static void blocking_forms_wait_for_the_end(void **state)
 
     relay_connect_params np = {.devices_json = "[[{\"type\":\"sip\",\"params\":{}}]]"};
     assert_int_equal(relay_call_connect(call, &np, &r), RELAY_ERR_SERVER);
-    assert_string_equal(relay_result_get(r, "state"), "failed");
+    assert_string_equal(relay_result_get(r, "connect_state"), "failed");
     relay_result_free(r);
 
     /* record without params sends {"record": {"audio": {}}}, as Python. */

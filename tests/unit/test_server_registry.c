@@ -84,7 +84,7 @@ static void relayd_serves_the_documented_set(void **state)
         "calling.send_digits", "calling.dial", "calling.begin", "calling.hold", "calling.unhold",
         "calling.echo", "calling.denoise", "calling.denoise.stop",
         "calling.tap", "calling.tap.stop",
-        "messaging.send", NULL};
+        "messaging.send", "calling.connect", "calling.disconnect", NULL};
     size_t n_want = 0, n_served = 0;
     for (; want[n_want]; n_want++) {
         int via;

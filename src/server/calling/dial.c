@@ -27,6 +27,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include "calling/call.h"
+#include "calling/dial.h"
 #include "calling/headers.h"
 #include "common/protocol.h"
 #include "common/sip_uri.h"
@@ -43,7 +44,6 @@
 #define DIAL_DEFAULT_TIMEOUT_S 30
 #define DIAL_MAX_TIMEOUT_S 600
 
-typedef struct dial dial;
 typedef struct dial_leg dial_leg;
 
 struct dial_leg {
@@ -64,6 +64,8 @@ struct dial {
     int report;      /* calling.call.dial events (dial, not begin) */
     int posted;      /* dial_advance_later messages in flight: they hold d */
     char last_reason[16];
+    const dial_observer *obs; /* dial_start's owner (calling.connect), or NULL */
+    void *obs_user;
 };
 
 /* ------------------------------------------------------------ devices */
@@ -161,7 +163,7 @@ static const char *device_check(json_t *dev, const char *trunk, device_spec *spe
 
 /* devices: [[device, ...], ...] within the bounds. NULL if every device is
  * fine, else a message (and *code). */
-static const char *devices_check(json_t *devices, const char *trunk, int *code, char *buf,
+const char *dial_devices_check(json_t *devices, const char *trunk, int *code, char *buf,
                                  size_t n)
 {
     *code = 400;
@@ -206,6 +208,17 @@ static void dial_free(dial *d)
 /* calling.call.dial {tag, node_id, dial_state, call?, reason?} */
 static void dial_report(dial *d, const char *state, call *winner)
 {
+    if (d->obs) {
+        const dial_observer *obs = d->obs;
+        d->obs = NULL; /* exactly one end is reported */
+        if (winner)
+            obs->answered(d->obs_user, winner);
+        else if (strcmp(state, "failed") == 0)
+            obs->failed(d->obs_user, d->last_reason[0] ? d->last_reason : PROTO_END_ERROR);
+        else
+            d->obs = obs; /* "dialing": not an end */
+        return;
+    }
     session *s = d->report ? dial_session(d) : NULL;
     if (!s)
         return;
@@ -242,6 +255,19 @@ static void legs_remove(dial *d, dial_leg *l)
         }
 }
 
+/* CANCELs every leg still ringing; none reports to d any more. */
+static void legs_cancel(dial *d)
+{
+    while (d->legs) {
+        dial_leg *loser = d->legs;
+        d->legs = loser->next;
+        call *c = loser->op.call;
+        call_op_release(&loser->op);
+        call_set_end_reason(c, PROTO_END_CANCEL, 0);
+        call_hangup(d->rd, c, 487); /* CANCEL; c may be gone after this */
+    }
+}
+
 static void dial_advance(dial *d);
 
 static void dial_advance_later(relayd *rd, void *arg)
@@ -270,14 +296,7 @@ static void leg_answered(call_op *base)
     }
     d->decided = 1;
     server_log(RELAY_LOG_INFO, "dial %s: call %s answered", d->tag, winner->id);
-    while (d->legs) {
-        dial_leg *loser = d->legs;
-        d->legs = loser->next;
-        call *c = loser->op.call;
-        call_op_release(&loser->op);
-        call_set_end_reason(c, PROTO_END_CANCEL, 0);
-        call_hangup(rd, c, 487); /* CANCEL; c may be gone after this */
-    }
+    legs_cancel(d);
     dial_report(d, "answered", winner);
     dial_advance(d);
 }
@@ -384,15 +403,15 @@ static void dial_advance(dial *d)
 
 /* -------------------------------------------------------------- methods */
 
-static dial *dial_new(rpc_req *r, const char *tag, json_t *devices, int report)
+static dial *dial_new(relayd *rd, session *s, const char *tag, json_t *devices, int report)
 {
     dial *d = calloc(1, sizeof *d);
     if (!d || !(d->tag = strdup(tag))) {
         free(d);
         return NULL;
     }
-    d->rd = r->rd;
-    snprintf(d->session_id, sizeof d->session_id, "%s", r->conn->session->id);
+    d->rd = rd;
+    snprintf(d->session_id, sizeof d->session_id, "%s", s->id);
     d->devices = json_incref(devices);
     d->report = report;
     return d;
@@ -419,12 +438,12 @@ static void m_dial(rpc_req *r)
     const char *why = tag_check(r->params, &tag, 1);
     json_t *devices = json_object_get(r->params, "devices");
     if (!why)
-        why = devices_check(devices, r->rd->cfg->phone_trunk, &code, buf, sizeof buf);
+        why = dial_devices_check(devices, r->rd->cfg->phone_trunk, &code, buf, sizeof buf);
     if (why) {
         rpc_answer(r, frames_code_result(code, why));
         return;
     }
-    dial *d = dial_new(r, tag, devices, 1);
+    dial *d = dial_new(r->rd, r->conn->session, tag, devices, 1);
     if (!d) {
         rpc_answer(r, frames_code_result(500, "out of memory"));
         return;
@@ -433,6 +452,30 @@ static void m_dial(rpc_req *r)
     server_log(RELAY_LOG_INFO, "dial %s: %zu group(s)", d->tag, json_array_size(devices));
     dial_report(d, "dialing", NULL);
     dial_advance(d); /* d may be freed in here */
+}
+
+dial *dial_start(relayd *rd, session *s, const char *tag, json_t *devices,
+                 const dial_observer *obs, void *user)
+{
+    dial *d = dial_new(rd, s, tag, devices, 0);
+    if (!d)
+        return NULL;
+    d->obs = obs;
+    d->obs_user = user;
+    server_log(RELAY_LOG_INFO, "dial %s: %zu group(s)", d->tag, json_array_size(devices));
+    /* from the queue: the caller answers its request before any leg's
+     * created event, and holds a handle that outlives this call */
+    d->posted++;
+    core_post(rd, dial_advance_later, d);
+    return d;
+}
+
+void dial_cancel(dial *d)
+{
+    d->obs = NULL;
+    d->decided = 1;
+    legs_cancel(d);
+    dial_advance(d); /* frees d unless a message or a leg still holds it */
 }
 
 static json_t *device_group(dial *d) { return json_array_get(d->devices, 0); }
@@ -449,8 +492,8 @@ static void m_begin(rpc_req *r)
     if (!why && !device)
         why = "device is required";
     if (!why)
-        why = devices_check(devices, r->rd->cfg->phone_trunk, &code, buf, sizeof buf);
-    dial *d = why ? NULL : dial_new(r, tag, devices, 0);
+        why = dial_devices_check(devices, r->rd->cfg->phone_trunk, &code, buf, sizeof buf);
+    dial *d = why ? NULL : dial_new(r->rd, r->conn->session, tag, devices, 0);
     json_decref(devices);
     if (why || !d) {
         rpc_answer(r, frames_code_result(why ? code : 500, why ? why : "out of memory"));

@@ -1,0 +1,739 @@
+/*
+ * calling.connect and calling.disconnect against a real relayd: a sipp
+ * caller (A) rings a context, the test (a raw WebSocket client, so it sees
+ * the exact frames) answers and connects it to a sipp target (B). Both
+ * SIP peers put their media on the test's own UDP sockets, so the test
+ * speaks and listens for both: A offers PCMA only, B answers PCMU, and a
+ * tone sent as A reaches B's socket (and another as B reaches A's) only if
+ * relayd bridges and transcodes both ways. Also: B busy → failed with A up;
+ * B hanging up → A disconnected and up; calling.disconnect → both up and
+ * no more audio across; the us ringback heard by A while B rings; the
+ * caller hanging up while B rings → B CANCELled; refusals (409, 400).
+ * Last, librelay's blocking relay_call_connect (returns at connected)
+ * and relay_call_disconnect against the same relayd.
+ *
+ * Ports: relayd ws 65500, SIP 31101, RTP 31200-31399; sipp caller 31102
+ * (media 31460-31463), target 31110 (media 31470-31473); the test's RTP
+ * sockets 31401 (A's media) and 31402 (B's).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <pthread.h>
+#include <relay/relay.h>
+
+#include "child.h"
+#include "relayd_proc.h"
+#include "test_time.h"
+#include "ulaw.h"
+#include "ws_raw.h"
+
+#define WS_PORT 65500
+#define SIP_PORT "31101"
+#define CALLER_PORT "31102"
+#define CALLER_MEDIA "31460"
+#define TARGET "31110"
+#define TARGET_MEDIA "31470"
+#define RTP_A 31401
+#define RTP_A_S "31401"
+#define RTP_B 31402
+#define RTP_B_S "31402"
+#define PROJECT "connect-project"
+#define TOKEN "connect-token-7c1d"
+#define NODE "relayd-local"
+
+static relayd_proc server;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:65500", "--sip-listen",
+                          "127.0.0.1:" SIP_PORT, "--rtp-ports", "31200-31399", "--auth",
+                          PROJECT ":" TOKEN, "--log-level", "debug", NULL};
+    return relayd_proc_start(&server, args, "relayd-connect.log");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
+}
+
+/* ------------------------------------------------------------- client */
+
+/* One raw client and every event it has received, in order. */
+typedef struct client {
+    int fd;
+    json_t *events; /* the events' inner params, with "event_type" added */
+    int next_id;
+} client;
+
+static void client_open(client *c)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = ws_raw_connect("127.0.0.1", WS_PORT);
+    assert_true(c->fd >= 0);
+    c->events = json_array();
+    const char *req = "{\"jsonrpc\":\"2.0\",\"id\":\"c1\",\"method\":\"signalwire.connect\","
+                      "\"params\":{\"version\":{\"major\":2,\"minor\":0,\"revision\":0},"
+                      "\"authentication\":{\"project\":\"" PROJECT "\",\"token\":\"" TOKEN "\"}}}";
+    assert_int_equal(ws_raw_send(c->fd, req, strlen(req)), 0);
+    char *reply = ws_raw_recv_match(c->fd, "\"c1\"", 5000);
+    assert_non_null(reply);
+    assert_non_null(strstr(reply, "protocol"));
+    free(reply);
+}
+
+static void client_close(client *c)
+{
+    ws_raw_close(c->fd);
+    json_decref(c->events);
+}
+
+/* Receives one frame: an event is recorded; an answer to `want_id` is
+ * returned (its result). NULL otherwise. */
+static json_t *pump(client *c, const char *want_id, int timeout_ms)
+{
+    char *text = ws_raw_recv(c->fd, timeout_ms);
+    if (!text)
+        return NULL;
+    json_t *m = json_loads(text, 0, NULL);
+    free(text);
+    if (!m)
+        return NULL;
+    json_t *out = NULL;
+    const char *method = json_string_value(json_object_get(m, "method"));
+    if (method && strcmp(method, "signalwire.event") == 0) {
+        json_t *p = json_object_get(m, "params");
+        json_t *inner = json_deep_copy(json_object_get(p, "params"));
+        json_object_set(inner, "event_type", json_object_get(p, "event_type"));
+        json_array_append_new(c->events, inner);
+    } else if (want_id && json_is_string(json_object_get(m, "id")) &&
+               strcmp(json_string_value(json_object_get(m, "id")), want_id) == 0) {
+        out = json_incref(json_object_get(m, "result"));
+        if (!out)
+            out = json_pack("{s:s, s:O}", "code", "rpc-error", "error", json_object_get(m, "error"));
+    }
+    json_decref(m);
+    return out;
+}
+
+/* Sends method(params) and returns its result (a new reference). */
+static json_t *request(client *c, const char *method, json_t *params)
+{
+    char id[16];
+    snprintf(id, sizeof id, "r%d", ++c->next_id);
+    json_t *req = json_pack("{s:s, s:s, s:s, s:o}", "jsonrpc", "2.0", "id", id, "method", method,
+                            "params", params);
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    assert_int_equal(ws_raw_send(c->fd, text, strlen(text)), 0);
+    free(text);
+    int64_t end = now_ms() + 10000;
+    json_t *res = NULL;
+    while (!res && now_ms() < end)
+        res = pump(c, id, 500);
+    assert_non_null(res);
+    return res;
+}
+
+static const char *code_of(json_t *res) { return json_string_value(json_object_get(res, "code")); }
+
+static int matches(json_t *ev, const char *type, const char *key, const char *value)
+{
+    if (strcmp(json_string_value(json_object_get(ev, "event_type")), type) != 0)
+        return 0;
+    if (!key)
+        return 1;
+    const char *v = json_string_value(json_object_get(ev, key));
+    return v && strcmp(v, value) == 0;
+}
+
+static int quiet_waits; /* set while an event is expected not to come */
+
+/* Index of the first recorded event after `from` of this type whose key
+ * has this value (and, when call_id is not NULL, of that call), waiting
+ * up to timeout_ms for it. -1 if none came. */
+static int wait_event(client *c, int from, const char *type, const char *key, const char *value,
+                      const char *call_id, int timeout_ms)
+{
+    int64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        for (size_t i = (size_t)from; i < json_array_size(c->events); i++) {
+            json_t *ev = json_array_get(c->events, i);
+            if (matches(ev, type, key, value) &&
+                (!call_id || matches(ev, type, "call_id", call_id)))
+                return (int)i;
+        }
+        if (now_ms() >= end) {
+            if (timeout_ms > 0 && !quiet_waits) /* a failure to come: say what arrived */
+                for (size_t i = 0; i < json_array_size(c->events); i++) {
+                    char *t = json_dumps(json_array_get(c->events, i), JSON_COMPACT);
+                    print_message("event %zu: %.200s\n", i, t);
+                    free(t);
+                }
+            return -1;
+        }
+        json_decref(pump(c, NULL, 200));
+    }
+}
+
+static json_t *event_at(client *c, int i) { return json_array_get(c->events, (size_t)i); }
+
+/* ------------------------------------------------------------- peers */
+
+static void sip_path(char *out, size_t n, const char *scenario)
+{
+    snprintf(out, n, "%s/tests/integration/sip/%s", getenv("RELAY_SOURCE_DIR"), scenario);
+}
+
+/* A sipp UAS on TARGET with its media at the test's RTP_B socket. */
+static pid_t target(const char *scenario, const char *pause_ms, const char *log)
+{
+    char path[600];
+    sip_path(path, sizeof path, scenario);
+    const char *argv[] = {"sipp", "-sf", path, "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p",
+                          TARGET, "-mp", TARGET_MEDIA, "-key", "rtp_port", RTP_B_S, "-d",
+                          pause_ms, "-m", "1", "-timeout", "40s", "-timeout_error", "-nostdin",
+                          NULL};
+    pid_t pid = child_spawn(argv, log);
+    assert_true(pid > 0);
+    sleep_ms(300); /* let it bind */
+    return pid;
+}
+
+/* The sipp caller A on context "office", its media at RTP_A. */
+static pid_t caller(const char *log)
+{
+    char path[600];
+    sip_path(path, sizeof path, "uac_connect_caller.xml");
+    const char *argv[] = {"sipp", "127.0.0.1:" SIP_PORT, "-sf", path, "-s", "office", "-i",
+                          "127.0.0.1", "-mi", "127.0.0.1", "-p", CALLER_PORT, "-mp",
+                          CALLER_MEDIA, "-key", "rtp_port", RTP_A_S, "-m", "1", "-timeout",
+                          "60s", "-timeout_error", "-nostdin", NULL};
+    pid_t pid = child_spawn(argv, log);
+    assert_true(pid > 0);
+    return pid;
+}
+
+static json_t *sip_device(int timeout_s)
+{
+    json_t *p = json_pack("{s:s, s:s}", "from", "sip:relay@127.0.0.1", "to",
+                          "sip:target@127.0.0.1:" TARGET);
+    if (timeout_s)
+        json_object_set_new(p, "timeout", json_integer(timeout_s));
+    return json_pack("{s:s, s:o}", "type", "sip", "params", p);
+}
+
+static void expect_code(json_t *res, const char *code)
+{
+    if (strcmp(code_of(res) ? code_of(res) : "", code) != 0)
+        fail_msg("expected %s, got %s", code, json_dumps(res, JSON_COMPACT));
+    json_decref(res);
+}
+
+static void end_call(client *c, const char *call_id)
+{
+    expect_code(request(c, "calling.end",
+                        json_pack("{s:s, s:s, s:s}", "call_id", call_id, "node_id", NODE,
+                                  "reason", "hangup")),
+                "200");
+}
+
+/* Subscribes to "office", lets the caller ring, answers: A's call_id. */
+static void answer_caller(client *c, char *call_id, size_t n)
+{
+    expect_code(request(c, "signalwire.receive", json_pack("{s:[s]}", "contexts", "office")),
+                "200");
+    int i = wait_event(c, 0, "calling.call.receive", NULL, NULL, NULL, 10000);
+    assert_true(i >= 0);
+    snprintf(call_id, n, "%s", json_string_value(json_object_get(event_at(c, i), "call_id")));
+    expect_code(request(c, "calling.answer",
+                        json_pack("{s:s, s:s}", "call_id", call_id, "node_id", NODE)),
+                "200");
+    assert_true(wait_event(c, 0, "calling.call.state", "call_state", "answered", call_id,
+                           10000) >= 0);
+}
+
+static json_t *connect_req(client *c, const char *call_id, json_t *devices, json_t *ringback)
+{
+    json_t *p = json_pack("{s:s, s:s, s:s, s:o}", "call_id", call_id, "node_id", NODE, "tag",
+                          "tag-connect", "devices", devices);
+    if (ringback)
+        json_object_set_new(p, "ringback", ringback);
+    return request(c, "calling.connect", p);
+}
+
+/* Connects A to the target and waits for connected: B's call_id. */
+static void connect_answered(client *c, const char *a_id, char *b_id, size_t n)
+{
+    expect_code(connect_req(c, a_id, json_pack("[[o]]", sip_device(10)), NULL), "200");
+    int ci = wait_event(c, 0, "calling.call.connect", "connect_state", "connecting", a_id, 5000);
+    int co = wait_event(c, 0, "calling.call.connect", "connect_state", "connected", a_id, 10000);
+    assert_true(ci >= 0 && co > ci);
+    json_t *peer = json_object_get(event_at(c, co), "peer");
+    assert_non_null(peer);
+    snprintf(b_id, n, "%s", json_string_value(json_object_get(peer, "call_id")));
+    assert_string_equal(json_string_value(json_object_get(peer, "node_id")), NODE);
+    assert_string_equal(json_string_value(json_object_get(peer, "tag")), "tag-connect");
+    assert_true(json_is_object(json_object_get(peer, "device")));
+    assert_string_not_equal(b_id, a_id);
+    /* the peer is a call of the session, like a dial's winner */
+    assert_true(wait_event(c, 0, "calling.call.state", "call_state", "answered", b_id, 0) >= 0);
+}
+
+/* No calling.call.state ending/ended for call_id within ms: it is up. */
+static void stays_up(client *c, const char *call_id, int ms)
+{
+    quiet_waits = 1;
+    int i = wait_event(c, 0, "calling.call.state", "call_state", "ending", call_id, ms);
+    quiet_waits = 0;
+    assert_int_equal(i, -1);
+}
+
+/* --------------------------------------------------------------- audio */
+
+static int rtp_socket(int port)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    return s;
+}
+
+/* G.711 encoders and the A-law decoder, from the ITU-T rules (the test's
+ * own oracle, independent of relayd's g711.c). */
+static unsigned char linear_to_ulaw(int v)
+{
+    int sign = v < 0 ? 0x80 : 0;
+    if (v < 0)
+        v = -v;
+    if (v > 32635)
+        v = 32635;
+    v += 0x84;
+    int exp = 7;
+    for (int mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
+        exp--;
+    int mant = (v >> (exp + 3)) & 0x0f;
+    return (unsigned char)~(sign | exp << 4 | mant);
+}
+
+static unsigned char linear_to_alaw(int v)
+{
+    int sign = v >= 0 ? 0x80 : 0;
+    if (v < 0)
+        v = -v - 1;
+    if (v > 32767)
+        v = 32767;
+    int exp = 7;
+    for (int mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
+        exp--;
+    int mant = exp ? (v >> (exp + 3)) & 0x0f : (v >> 4) & 0x0f;
+    return (unsigned char)((sign | exp << 4 | mant) ^ 0x55);
+}
+
+static int alaw_to_linear(unsigned char a)
+{
+    a ^= 0x55;
+    int exp = (a & 0x70) >> 4, mant = a & 0x0f;
+    int v = exp ? ((mant << 4) + 0x108) << (exp - 1) : (mant << 4) + 8;
+    return (a & 0x80) ? v : -v;
+}
+
+/* What one socket heard: decoded samples, and relayd's address (the
+ * source of its packets: where to send to reach that leg). */
+typedef struct ear {
+    int fd;
+    double *pcm;
+    size_t n, cap;
+    struct sockaddr_in relayd;
+    int has_relayd;
+    int packets;
+} ear;
+
+static void ear_reset(ear *e)
+{
+    e->n = 0;
+    e->packets = 0;
+}
+
+static void ear_drain(ear *e)
+{
+    unsigned char buf[2048];
+    struct sockaddr_in from;
+    socklen_t fl = sizeof from;
+    ssize_t len;
+    while ((len = recvfrom(e->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >
+           0) {
+        fl = sizeof from;
+        if (len < 12 || (buf[0] & 0xc0) != 0x80)
+            continue;
+        int pt = buf[1] & 0x7f;
+        if (pt != 0 && pt != 8)
+            continue;
+        e->relayd = from;
+        e->has_relayd = 1;
+        e->packets++;
+        for (ssize_t i = 12; i < len; i++) {
+            if (e->n == e->cap) {
+                e->cap = e->cap ? 2 * e->cap : 8000;
+                e->pcm = realloc(e->pcm, e->cap * sizeof *e->pcm);
+                assert_non_null(e->pcm);
+            }
+            e->pcm[e->n++] = pt == 8 ? alaw_to_linear(buf[i]) : ulaw_to_linear(buf[i]);
+        }
+    }
+}
+
+/* Sends one 20 ms packet of a tone (freq 0: nothing) to relayd's side of
+ * this socket's leg, encoded with the leg's codec (pt). */
+static void ear_speak(ear *e, int pt, double freq, unsigned seq)
+{
+    if (!freq || !e->has_relayd)
+        return;
+    unsigned char pkt[12 + 160] = {0x80, (unsigned char)pt};
+    pkt[2] = (unsigned char)(seq >> 8);
+    pkt[3] = (unsigned char)seq;
+    unsigned ts = seq * 160;
+    for (int i = 0; i < 4; i++)
+        pkt[4 + i] = (unsigned char)(ts >> (24 - 8 * i));
+    pkt[8] = 0x12; /* ssrc */
+    for (int i = 0; i < 160; i++) {
+        int v = (int)(8000 * sin(2 * M_PI * freq * (double)(ts + (unsigned)i) / 8000.0));
+        pkt[12 + i] = pt == 8 ? linear_to_alaw(v) : linear_to_ulaw(v);
+    }
+    sendto(e->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&e->relayd, sizeof e->relayd);
+}
+
+/* For ms: A's socket speaks freq_a (PCMA), B's freq_b (PCMU), both listen. */
+static void converse(ear *a, ear *b, double freq_a, double freq_b, int ms)
+{
+    int64_t start = now_ms(), next = start;
+    unsigned seq = 0;
+    while (now_ms() < start + ms) {
+        ear_drain(a);
+        ear_drain(b);
+        if (now_ms() >= next) {
+            ear_speak(a, 8, freq_a, seq);
+            ear_speak(b, 0, freq_b, seq);
+            seq++;
+            next += 20;
+        }
+        sleep_ms(2);
+    }
+}
+
+static double goertzel(const double *x, size_t n, double f)
+{
+    double w = 2 * cos(2 * M_PI * f / 8000.0), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s = x[i] + w * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    return (s1 * s1 + s2 * s2 - w * s1 * s2) / (double)n;
+}
+
+/* The tone f clearly present in what e heard, over 10x any of the others. */
+static int hears(ear *e, double f, const double *others, int n_others)
+{
+    if (e->n < 4000)
+        return 0;
+    double p = goertzel(e->pcm, e->n, f);
+    for (int i = 0; i < n_others; i++)
+        if (p < 10 * goertzel(e->pcm, e->n, others[i]))
+            return 0;
+    return p > 1e5;
+}
+
+/* --------------------------------------------------------------- tests */
+
+static void connected_legs_hear_each_other(void **state)
+{
+    (void)state;
+    ear a = {.fd = rtp_socket(RTP_A)}, b = {.fd = rtp_socket(RTP_B)};
+    pid_t t = target("uas_dial_answer.xml", "500", "sipp-connect-target.log");
+    pid_t k = caller("sipp-connect-caller.log");
+    client c;
+    client_open(&c);
+    char a_id[64], b_id[64];
+    answer_caller(&c, a_id, sizeof a_id);
+    connect_answered(&c, a_id, b_id, sizeof b_id);
+
+    /* relayd's bridge sends both sockets its (silent) frames: they tell
+     * the test where each leg is; then each side speaks its own tone */
+    converse(&a, &b, 0, 0, 500);
+    assert_true(a.has_relayd && b.has_relayd);
+    ear_reset(&a);
+    ear_reset(&b);
+    converse(&a, &b, 1000, 600, 2000);
+    print_message("A heard %d packets, B heard %d\n", a.packets, b.packets);
+    static const double off[] = {1000, 600, 1400, 300};
+    assert_true(hears(&b, 1000, off + 1, 3)); /* A's PCMA reached B as PCMU */
+    assert_true(hears(&a, 600, (const double[]){1000, 1400, 300}, 3)); /* and back */
+
+    /* refusals while connected: a second connect on either leg, bad devices */
+    expect_code(connect_req(&c, a_id, json_pack("[[o]]", sip_device(10)), NULL), "409");
+    expect_code(connect_req(&c, b_id, json_pack("[[o]]", sip_device(10)), NULL), "409");
+    expect_code(connect_req(&c, a_id, json_pack("[[]]"), NULL), "400");
+    expect_code(connect_req(&c, a_id, json_pack("[]"), NULL), "400");
+    expect_code(connect_req(&c, a_id, json_pack("[[{s:s}]]", "type", "sip"), NULL), "400");
+    expect_code(connect_req(&c, a_id, json_pack("[[{s:s, s:{s:s}}]]", "type", "sip", "params",
+                                                "to", "not a uri"), NULL),
+                "400");
+
+    /* the client unbridges: both legs up, both told, no more audio across */
+    expect_code(request(&c, "calling.disconnect",
+                        json_pack("{s:s, s:s}", "call_id", a_id, "node_id", NODE)),
+                "200");
+    assert_true(wait_event(&c, 0, "calling.call.connect", "connect_state", "disconnected", a_id,
+                           5000) >= 0);
+    assert_true(wait_event(&c, 0, "calling.call.connect", "connect_state", "disconnected", b_id,
+                           5000) >= 0);
+    converse(&a, &b, 0, 0, 300); /* what was in flight */
+    ear_reset(&a);
+    ear_reset(&b);
+    converse(&a, &b, 1000, 600, 1000);
+    assert_int_equal(b.packets, 0);
+    assert_int_equal(a.packets, 0);
+    stays_up(&c, a_id, 500);
+    stays_up(&c, b_id, 0);
+    /* not connected any more: disconnect is refused, with a reason */
+    json_t *res = request(&c, "calling.disconnect",
+                          json_pack("{s:s, s:s}", "call_id", a_id, "node_id", NODE));
+    assert_non_null(json_object_get(res, "message"));
+    expect_code(res, "409");
+
+    end_call(&c, b_id);
+    end_call(&c, a_id);
+    assert_int_equal(child_wait(t, 10000), 0); /* each sipp got its BYE */
+    assert_int_equal(child_wait(k, 10000), 0);
+    client_close(&c);
+    close(a.fd);
+    close(b.fd);
+    free(a.pcm);
+    free(b.pcm);
+}
+
+static void busy_target_fails_and_caller_stays(void **state)
+{
+    (void)state;
+    pid_t t = target("uas_dial_busy.xml", "0", "sipp-connect-busy.log");
+    pid_t k = caller("sipp-connect-caller-busy.log");
+    client c;
+    client_open(&c);
+    char a_id[64];
+    answer_caller(&c, a_id, sizeof a_id);
+    expect_code(connect_req(&c, a_id, json_pack("[[o]]", sip_device(10)), NULL), "200");
+    int f = wait_event(&c, 0, "calling.call.connect", "connect_state", "failed", a_id, 10000);
+    assert_true(f >= 0);
+    assert_string_equal(json_string_value(json_object_get(event_at(&c, f), "reason")), "busy");
+    assert_null(json_object_get(event_at(&c, f), "peer"));
+    stays_up(&c, a_id, 500);
+    /* a failed connect leaves nothing behind: disconnect is refused, and
+     * a new connect would be accepted (not tried: no target left) */
+    expect_code(request(&c, "calling.disconnect",
+                        json_pack("{s:s, s:s}", "call_id", a_id, "node_id", NODE)),
+                "409");
+    end_call(&c, a_id);
+    assert_int_equal(child_wait(t, 10000), 0);
+    assert_int_equal(child_wait(k, 10000), 0);
+    client_close(&c);
+}
+
+static void peer_hangup_disconnects_and_caller_stays(void **state)
+{
+    (void)state;
+    pid_t t = target("uas_connect_hangup.xml", "200", "sipp-connect-hangup.log");
+    pid_t k = caller("sipp-connect-caller-hangup.log");
+    client c;
+    client_open(&c);
+    char a_id[64], b_id[64];
+    answer_caller(&c, a_id, sizeof a_id);
+    connect_answered(&c, a_id, b_id, sizeof b_id);
+    /* B sends its BYE 3 s after answering */
+    assert_true(wait_event(&c, 0, "calling.call.state", "call_state", "ended", b_id, 10000) >= 0);
+    int d = wait_event(&c, 0, "calling.call.connect", "connect_state", "disconnected", a_id, 5000);
+    assert_true(d >= 0);
+    assert_int_equal(child_wait(t, 10000), 0);
+    stays_up(&c, a_id, 1000); /* RELAY: the remaining call is the app's to end */
+    end_call(&c, a_id);
+    assert_true(wait_event(&c, 0, "calling.call.state", "call_state", "ended", a_id, 5000) >= 0);
+    assert_int_equal(child_wait(k, 10000), 0);
+    client_close(&c);
+}
+
+static void caller_hears_ringback_while_peer_rings(void **state)
+{
+    (void)state;
+    ear a = {.fd = rtp_socket(RTP_A)}, b = {.fd = rtp_socket(RTP_B)};
+    pid_t t = target("uas_dial_answer.xml", "4000", "sipp-connect-ringback.log");
+    pid_t k = caller("sipp-connect-caller-ringback.log");
+    client c;
+    client_open(&c);
+    char a_id[64];
+    answer_caller(&c, a_id, sizeof a_id);
+    converse(&a, &b, 0, 0, 300);
+    assert_int_equal(a.packets, 0); /* nothing plays to A before the connect */
+    json_t *rb = json_pack("[{s:s, s:{s:s}}]", "type", "ringtone", "params", "name", "us");
+    expect_code(connect_req(&c, a_id, json_pack("[[o]]", sip_device(10)), rb), "200");
+    /* the us ring: 440 + 480 Hz, 2 s on; B answers after 4 s */
+    converse(&a, &b, 0, 0, 1800);
+    print_message("A heard %d ringback packets\n", a.packets);
+    assert_true(a.packets >= 40);
+    assert_true(hears(&a, 440, (const double[]){1000, 600, 300}, 3));
+    assert_true(hears(&a, 480, (const double[]){1000, 600, 300}, 3));
+    assert_int_equal(wait_event(&c, 0, "calling.call.connect", "connect_state", "connected",
+                                a_id, 0), -1);
+    assert_true(wait_event(&c, 0, "calling.call.connect", "connect_state", "connected", a_id,
+                           10000) >= 0);
+    end_call(&c, a_id); /* the caller goes: the peer is not hung up with it */
+    int pd = -1;
+    json_t *ev;
+    size_t i;
+    json_array_foreach(c.events, i, ev)
+    {
+        if (matches(ev, "calling.call.connect", "connect_state", "connected") &&
+            strcmp(json_string_value(json_object_get(ev, "call_id")), a_id) != 0)
+            pd = (int)i;
+    }
+    assert_true(pd >= 0);
+    char b_id[64];
+    snprintf(b_id, sizeof b_id, "%s", json_string_value(json_object_get(event_at(&c, pd), "call_id")));
+    assert_true(wait_event(&c, 0, "calling.call.connect", "connect_state", "disconnected", b_id,
+                           5000) >= 0);
+    stays_up(&c, b_id, 500);
+    end_call(&c, b_id);
+    assert_int_equal(child_wait(t, 10000), 0);
+    assert_int_equal(child_wait(k, 10000), 0);
+    client_close(&c);
+    close(a.fd);
+    close(b.fd);
+    free(a.pcm);
+    free(b.pcm);
+}
+
+static void caller_hangup_while_ringing_cancels_the_peer(void **state)
+{
+    (void)state;
+    /* uas_dial_cancelled.xml fails unless relayd CANCELs it */
+    pid_t t = target("uas_dial_cancelled.xml", "0", "sipp-connect-cancelled.log");
+    pid_t k = caller("sipp-connect-caller-cancel.log");
+    client c;
+    client_open(&c);
+    char a_id[64];
+    answer_caller(&c, a_id, sizeof a_id);
+    expect_code(connect_req(&c, a_id, json_pack("[[o]]", sip_device(30)), NULL), "200");
+    int r = wait_event(&c, 0, "calling.call.state", "call_state", "ringing", NULL, 5000);
+    assert_true(r >= 0);
+    end_call(&c, a_id);
+    assert_true(wait_event(&c, 0, "calling.call.connect", "connect_state", "failed", a_id, 5000) >=
+                0);
+    assert_int_equal(child_wait(t, 10000), 0);
+    assert_int_equal(child_wait(k, 10000), 0);
+    client_close(&c);
+}
+
+/* ------------------------------------------------------------ librelay */
+
+static struct {
+    pthread_mutex_t lock;
+    int done;
+    relay_status answer, connect, disconnect;
+    char state[32], disconnect_code[8];
+    int has_peer;
+} lc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void lc_on_call(relay_call *call, void *user)
+{
+    (void)user;
+    lc.answer = relay_call_answer(call, NULL);
+    relay_connect_params p = {
+        .devices_json = "[[{\"type\":\"sip\",\"params\":{\"to\":\"sip:target@127.0.0.1:" TARGET
+                        "\",\"timeout\":10}}]]",
+        .tag = "lib-connect"};
+    relay_result *res = NULL;
+    lc.connect = relay_call_connect(call, &p, &res); /* returns once connected or failed */
+    const char *state = res ? relay_result_get(res, "connect_state") : NULL;
+    snprintf(lc.state, sizeof lc.state, "%s", state ? state : "");
+    lc.has_peer = res && strstr(relay_result_json(res), "\"peer\"") != NULL;
+    relay_result_free(res);
+    res = NULL;
+    lc.disconnect = relay_call_disconnect(call, &res);
+    snprintf(lc.disconnect_code, sizeof lc.disconnect_code, "%s",
+             res && relay_result_code(res) ? relay_result_code(res) : "");
+    relay_result_free(res);
+    relay_call_hangup(call, NULL, NULL);
+    relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
+    pthread_mutex_lock(&lc.lock);
+    lc.done = 1;
+    pthread_mutex_unlock(&lc.lock);
+}
+
+static void librelay_connect_blocks_until_connected(void **state)
+{
+    (void)state;
+    static const char *const contexts[] = {"office", NULL};
+    relay_client_options o;
+    relay_client_options_init(&o);
+    o.host = "127.0.0.1";
+    o.port = WS_PORT;
+    o.plain_ws = 1;
+    o.project = PROJECT;
+    o.token = TOKEN;
+    o.contexts = contexts;
+    o.request_timeout_ms = 5000;
+    relay_client *rc = NULL;
+    assert_int_equal(relay_client_new(&o, &rc), RELAY_OK);
+    assert_int_equal(relay_client_on_call(rc, lc_on_call, NULL), RELAY_OK);
+    assert_int_equal(relay_client_connect(rc), RELAY_OK);
+    /* the target hangs up by itself 3 s after answering: by then the
+     * client has disconnected the pair and hung the caller up */
+    pid_t t = target("uas_connect_hangup.xml", "300", "sipp-connect-lib-target.log");
+    pid_t k = caller("sipp-connect-lib-caller.log");
+    int64_t end = now_ms() + 20000;
+    int done = 0;
+    while (!done && now_ms() < end) {
+        sleep_ms(50);
+        pthread_mutex_lock(&lc.lock);
+        done = lc.done;
+        pthread_mutex_unlock(&lc.lock);
+    }
+    assert_true(done);
+    assert_int_equal(lc.answer, RELAY_OK);
+    assert_int_equal(lc.connect, RELAY_OK);
+    assert_string_equal(lc.state, "connected");
+    assert_true(lc.has_peer);
+    assert_int_equal(lc.disconnect, RELAY_OK);
+    assert_string_equal(lc.disconnect_code, "200");
+    assert_int_equal(child_wait(k, 10000), 0);
+    assert_int_equal(child_wait(t, 10000), 0);
+    relay_client_free(rc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connected_legs_hear_each_other),
+        cmocka_unit_test(busy_target_fails_and_caller_stays),
+        cmocka_unit_test(peer_hangup_disconnects_and_caller_stays),
+        cmocka_unit_test(caller_hears_ringback_while_peer_rings),
+        cmocka_unit_test(caller_hangup_while_ringing_cancels_the_peer),
+        cmocka_unit_test(librelay_connect_blocks_until_connected),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
