@@ -9,7 +9,7 @@
  *   await action.wait()
  *
  * The bridge lasts until one side hangs up (or --seconds pass); then the
- * first call is hung up too.
+ * example hangs up whichever leg is still there (a bridge ends neither).
  *
  * Settings come from the environment (relay_client_options_from_env):
  * SIGNALWIRE_SPACE, SIGNALWIRE_PROJECT_ID, SIGNALWIRE_API_TOKEN,
@@ -86,10 +86,13 @@ static int bridge(relay_client *c, const char *to, const char *peer, const char 
         goto out;
     }
     const char *peer_id = relay_result_get(res, "peer.call_id");
+    const char *peer_node = relay_result_get(res, "peer.node_id");
+    char end_peer[320];
+    snprintf(end_peer, sizeof end_peer, "{\"node_id\":\"%s\",\"call_id\":\"%s\"}",
+             peer_node ? peer_node : relay_call_node_id(call), peer_id ? peer_id : "");
     printf("connected: %s <-> %s (peer call %s)\n", to, peer, peer_id ? peer_id : "?");
 
-    /* Until a side leaves: the peer's leaving ends the connect with
-     * "disconnected"; the first party's ends the call (RELAY_ERR_STATE). */
+    /* Until a side leaves ("disconnected") or the time is up. */
     relay_result *end = NULL;
     st = relay_call_wait_for_event(call, RELAY_EVENT_CALL_CONNECT, bridge_over, NULL,
                                    seconds > 0 ? seconds * 1000 : 0, &end);
@@ -101,6 +104,12 @@ static int bridge(relay_client *c, const char *to, const char *peer, const char 
         printf("bridge over: %s hung up\n", to);
     relay_result_free(end);
 
+    /* A bridge ends no leg by itself: hang up whichever is still there (a
+     * leg already gone answers 404, which is RELAY_OK with call_gone). */
+    if (peer_id && (st = relay_client_execute(c, "calling.end", end_peer, NULL)) != RELAY_OK) {
+        rc = fail("hanging up the peer", st);
+        goto out;
+    }
     if (relay_call_get_state(call) < RELAY_CALL_ENDING) {
         st = relay_call_hangup(call, NULL, NULL);
         if (st != RELAY_OK) {

@@ -7,8 +7,14 @@
  * and $EXAMPLE_VOICEMAIL (tests/integration/CMakeLists.txt). Each example
  * runs under the sanitizers too: exit status 0 also means no leak.
  *
+ * examples/dial_and_connect and examples/attended_transfer come from
+ * $EXAMPLE_DIAL_AND_CONNECT and $EXAMPLE_ATTENDED_TRANSFER and talk to sipp
+ * targets (the parties they dial) as well as callers.
+ *
  * Ports: TCP 65100 (relayd's ws); UDP 27101 (relayd's SIP), 27200-27299
- * (relayd's RTP), 27102/27300 and 27104/27310 (sipp).
+ * (relayd's RTP), 27102/27300, 27104/27310 and 27106/27340 (sipp callers),
+ * 27120/27320, 27122/27326 and 27130/27330 (sipp targets; sipp binds
+ * its media port and the next ones, hence the gaps).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -281,12 +287,107 @@ static void voicemail_records_the_caller(void **state)
     assert_int_equal(size, w.bytes);
 }
 
+/* A sipp target (the party a test dials): scenario from tests/integration/sip,
+ * its own port and media port; started, not waited for. */
+static pid_t sipp_target(const char *scenario_name, const char *port, const char *media_port,
+                         const char *calls, const char *log)
+{
+    char scenario[600];
+    snprintf(scenario, sizeof scenario, "%s/tests/integration/sip/%s",
+             getenv("RELAY_SOURCE_DIR"), scenario_name);
+    const char *argv[] = {"sipp", "-sf", scenario, "-i", "127.0.0.1", "-mi", "127.0.0.1",
+                          "-p", port, "-mp", media_port, "-key", "rtp_port", media_port,
+                          "-d", "200", "-m", calls, "-timeout", "40s", "-timeout_error",
+                          "-nostdin", NULL};
+    pid_t pid = child_spawn(argv, log);
+    assert_true(pid > 0);
+    sleep_ms(300); /* listening */
+    return pid;
+}
+
+/* dial_and_connect dials alice, connects her to bob with a ringback, keeps
+ * the bridge 2 s and then hangs both legs up: each sipp target gets its
+ * INVITE answered and a BYE, and the example exits 0. */
+static void dial_and_connect_bridges_two_parties(void **state)
+{
+    (void)state;
+    pid_t alice = sipp_target("uas_dial_answer.xml", "27120", "27320", "1",
+                              "sipp-example-alice.log");
+    pid_t bob = sipp_target("uas_dial_answer.xml", "27122", "27326", "1",
+                            "sipp-example-bob.log");
+    const char *bin = getenv("EXAMPLE_DIAL_AND_CONNECT");
+    assert_non_null(bin);
+    const char *log = "example-dial-and-connect.log";
+    unlink(log);
+    const char *argv[] = {bin, "--plain", "--to", "sip:alice@127.0.0.1:27120", "--peer",
+                          "sip:bob@127.0.0.1:27122", "--from", "sip:relay@127.0.0.1",
+                          "--seconds", "2", NULL};
+    int ex_status = run(argv, log);
+    int alice_status = child_wait(alice, 15000), bob_status = child_wait(bob, 15000);
+    print_file(log);
+    assert_int_equal(ex_status, 0);
+    assert_int_equal(alice_status, 0); /* answered, then our BYE */
+    assert_int_equal(bob_status, 0);
+    assert_true(file_contains(log, "dialled: sip:alice@127.0.0.1:27120 answered"));
+    assert_true(file_contains(log, "connected: sip:alice@127.0.0.1:27120 <-> sip:bob@"));
+    assert_true(file_contains(log, "bridge over: 2 s passed"));
+    assert_true(file_contains(log, "ended: call "));
+    assert_false(file_contains(log, "failed"));
+    assert_true(relayd_proc_log_contains(&server, "calling.connect"));
+}
+
+/* attended_transfer: a caller on hold while the example consults the agent
+ * on a dialled call; the agent presses 1 (RFC 2833); the consult call is
+ * hung up and the caller is connected to the agent; the caller hangs up
+ * later and the example ends the agent's leg. The agent's sipp takes both
+ * calls (the consultation, then the bridge leg), each ending with our BYE. */
+static void attended_transfer_consults_then_bridges(void **state)
+{
+    (void)state;
+    pid_t agent = sipp_target("uas_agent_accepts.xml", "27130", "27330", "2",
+                              "sipp-example-agent.log");
+    const char *bin = getenv("EXAMPLE_ATTENDED_TRANSFER");
+    assert_non_null(bin);
+    const char *log = "example-attended-transfer.log";
+    unlink(log);
+    const char *argv[] = {bin, "--plain", "--once", "--context", CONTEXT, "--agent",
+                          "sip:agent@127.0.0.1:27130", "--from", "sip:relay@127.0.0.1", NULL};
+    pid_t ex = child_spawn(argv, log);
+    assert_true(ex > 0);
+    wait_ready(ex, log, "transferring calls on " CONTEXT);
+    sleep_ms(500); /* connected */
+    char scenario[600];
+    snprintf(scenario, sizeof scenario, "%s/tests/integration/sip/uac_hangs_up.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    /* the caller stays 14 s: consultation (dial, prompt, the agent's 1 at
+     * 4 s), then the bridge */
+    const char *caller_argv[] = {"sipp", SIP_TARGET, "-sf", scenario, "-s", CONTEXT, "-i",
+                                 "127.0.0.1", "-mi", "127.0.0.1", "-p", "27106", "-mp",
+                                 "27340", "-d", "14000", "-m", "1", "-timeout", "40s",
+                                 "-timeout_error", "-nostdin", NULL};
+    int caller_status = run(caller_argv, "sipp-example-caller.log");
+    int ex_status = child_wait(ex, 20000);
+    int agent_status = child_wait(agent, 15000);
+    print_file(log);
+    assert_int_equal(caller_status, 0); /* answered, kept up, its own BYE answered */
+    assert_int_equal(agent_status, 0);  /* two calls, each ended by our BYE */
+    assert_int_equal(ex_status, 0);
+    assert_true(file_contains(log, "consult: agent answered"));
+    assert_true(file_contains(log, "consult: agent accepted"));
+    assert_true(file_contains(log, "consult: hung up"));
+    assert_true(file_contains(log, "transferred: connected to the agent"));
+    assert_true(file_contains(log, "ended the agent's leg"));
+    assert_false(file_contains(log, "failed"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(answer_and_welcome_answers_plays_and_hangs_up),
         cmocka_unit_test(answer_and_welcome_stops_on_sigterm),
         cmocka_unit_test(voicemail_records_the_caller),
+        cmocka_unit_test(dial_and_connect_bridges_two_parties),
+        cmocka_unit_test(attended_transfer_consults_then_bridges),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
