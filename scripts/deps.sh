@@ -9,7 +9,7 @@ PKGS=(
   libwebsockets-dev libjansson-dev libsofia-sip-ua-dev libcurl4-openssl-dev
   libespeak-ng-dev libsndfile1-dev libcmocka-dev libspandsp-dev
   libspeexdsp-dev # relayd: calling.denoise (speex noise suppression)
-  libssl-dev # relayd: HMAC for JWTs and the authorization state
+  libssl-dev # relayd: HMAC for JWTs and the authorization state; librelay: its TLS context
   sip-tester baresip-core
   sox jq
   # packaging: `make deb`, scripts/check-packages.sh, the man pages' lint

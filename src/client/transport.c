@@ -11,6 +11,7 @@
 #include "transport.h"
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ struct lr_transport {
     lr_transport_cbs cbs;
     const log_sink *log;
     struct lws_context *ctx;
+    SSL_CTX *client_tls; /* ours, lent to lws (see lr_transport_new) */
     struct lws *wsi;
     tstate state;
     unsigned gen; /* bumps on every attempt and every drop */
@@ -80,12 +82,31 @@ lr_transport *lr_transport_new(const lr_transport_cbs *cbs, const char *ca_file,
     info.user = t;
     /* One connection: do not size the fd table by RLIMIT_NOFILE. */
     info.fd_limit_per_thread = 16;
-    /* With a CA file the server is verified against it (as well as the
-     * system store); without one, against the system store. Never skipped. */
-    info.client_ssl_ca_filepath = ca_file;
+    /* The client TLS context is ours, not one libwebsockets builds. lws
+     * 4.1 finds the record it frees its own by under an SSL_CTX ex-data
+     * index that every context's global init re-allocates into one static:
+     * with two clients alive at once, the first one's context was never
+     * freed (~700 KB each, the system CA store). lws never frees a context
+     * it was given; lr_transport_free does. The server is verified against
+     * the system store and, with a CA file, against it as well: never
+     * skipped (lws sets the peer and host checks on each connection). */
+    t->client_tls = SSL_CTX_new(TLS_client_method());
+    if (!t->client_tls) {
+        TLOG(t, RELAY_LOG_ERROR, "could not create the TLS client context");
+        free(t);
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(t->client_tls, TLS1_2_VERSION);
+    SSL_CTX_set_mode(t->client_tls, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_default_verify_paths(t->client_tls);
+    if (ca_file && SSL_CTX_load_verify_locations(t->client_tls, ca_file, NULL) != 1)
+        TLOG(t, RELAY_LOG_ERROR, "cannot load the CA file %s: servers will not be trusted",
+             ca_file);
+    info.provided_client_ssl_ctx = t->client_tls;
     t->ctx = lws_create_context(&info);
     if (!t->ctx) {
         TLOG(t, RELAY_LOG_ERROR, "could not create the libwebsockets context");
+        SSL_CTX_free(t->client_tls);
         free(t);
         return NULL;
     }
@@ -134,6 +155,7 @@ void lr_transport_free(lr_transport *t)
     reset(t);
     lws_sul_cancel(&t->deadline);
     lws_context_destroy(t->ctx);
+    SSL_CTX_free(t->client_tls); /* after lws: its connections used it */
     free(t);
 }
 

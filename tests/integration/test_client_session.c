@@ -623,6 +623,30 @@ static void calls_past_max_active_calls_are_passed_on(void **state)
     }
 }
 
+/* Two clients alive at once in one process, each with its session, then
+ * freed: nothing may be left behind (the test runs under LeakSanitizer).
+ * libwebsockets 4.1 lost one client TLS context per client freed while
+ * another was alive (~700 KB each); librelay now lends it its own. */
+static void two_clients_at_once_leave_nothing(void **state)
+{
+    (void)state;
+    relay_client *c[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        relay_client_options o;
+        options(&o, WS_PORT, TOKEN);
+        assert_int_equal(relay_client_new(&o, &c[i]), RELAY_OK);
+        assert_int_equal(relay_client_connect(c[i]), RELAY_OK);
+    }
+    for (int i = 0; i < 2; i++) {
+        relay_result *res = NULL;
+        assert_int_equal(relay_client_execute(c[i], "signalwire.ping", "{}", &res), RELAY_OK);
+        relay_result_free(res);
+    }
+    assert_string_not_equal(relay_client_protocol(c[0]), relay_client_protocol(c[1]));
+    relay_client_free(c[0]); /* the first one first: the case that leaked */
+    relay_client_free(c[1]);
+}
+
 static void a_draining_server_disconnects_and_a_new_one_takes_over(void **state)
 {
     (void)state;
@@ -666,6 +690,7 @@ int main(void)
         cmocka_unit_test(an_outage_mid_call_resumes_with_nothing_lost),
         cmocka_unit_test(a_half_open_connection_is_found_by_pings),
         cmocka_unit_test(calls_past_max_active_calls_are_passed_on),
+        cmocka_unit_test(two_clients_at_once_leave_nothing),
         cmocka_unit_test(a_draining_server_disconnects_and_a_new_one_takes_over),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

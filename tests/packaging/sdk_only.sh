@@ -5,8 +5,10 @@
 #   sdk_only.sh SOURCE_DIR WORK_DIR
 #
 # Configures with a pkg-config that logs every module asked for and
-# refuses all but libwebsockets and jansson (a request for sofia-sip, curl,
-# espeak-ng, sndfile, spandsp or cmocka fails the configure), asserts the
+# refuses all but libwebsockets, jansson and openssl (CMake's FindOpenSSL
+# asks for it; librelay makes its own TLS client context) — a request for
+# sofia-sip, curl, espeak-ng, sndfile, spandsp or cmocka fails the
+# configure — asserts the
 # log, builds (optimised: it also catches maybe-uninitialized warnings) and
 # installs into WORK_DIR/prefix. packaging.installed_refer builds against
 # that prefix (a ctest fixture).
@@ -22,7 +24,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 REAL_PKG_CONFIG=$(command -v pkg-config) || { echo "FAIL: pkg-config not found"; exit 1; }
 cat >"$WORK/pkg-config" <<WRAP
 #!/usr/bin/env bash
-# Logs each module asked for; only libwebsockets and jansson exist.
+# Logs each module asked for; only libwebsockets, jansson and openssl exist.
 for a in "\$@"; do
   case \$a in
     -*|[\<\>=]*|[0-9]*) ;;
@@ -30,7 +32,7 @@ for a in "\$@"; do
       for m in \$a; do
         case \$m in [\<\>=]*|[0-9]*) continue ;; esac
         echo "\$m" >>"$LOG"
-        case \$m in libwebsockets|jansson) ;; *) echo "REFUSED \$m" >>"$LOG"; exit 1 ;; esac
+        case \$m in libwebsockets|jansson|openssl) ;; *) echo "REFUSED \$m" >>"$LOG"; exit 1 ;; esac
       done ;;
   esac
 done
@@ -48,8 +50,8 @@ if ! cmake -S "$SRC" -B "$BUILD" -DRELAY_SERVER=OFF -DCMAKE_BUILD_TYPE=RelWithDe
   exit 1
 fi
 asked=$(sort -u "$LOG" | paste -sd' ')
-[ "$asked" = "jansson libwebsockets" ] && echo "ok: pkg-config was asked for: $asked" ||
-  fail "pkg-config was asked for '$asked', want exactly 'jansson libwebsockets'"
+[ "$asked" = "jansson libwebsockets openssl" ] && echo "ok: pkg-config was asked for: $asked" ||
+  fail "pkg-config was asked for '$asked', want exactly 'jansson libwebsockets openssl'"
 grep -q '^RELAY_TESTS:BOOL=ON' "$BUILD/CMakeCache.txt" && fail "RELAY_TESTS is ON in the SDK-only build"
 
 echo "build"
@@ -86,5 +88,5 @@ page=$(MANPATH="$PREFIX/share/man" LC_ALL=C.UTF-8 man relay_call_answer 2>/dev/n
   fail "man relay_call_answer: '$page'"
 echo "$libdir" >"$WORK/libdir"
 
-[ "$fails" -eq 0 ] && echo "ok: SDK-only build configured with libwebsockets and jansson alone, built and installed"
+[ "$fails" -eq 0 ] && echo "ok: SDK-only build configured with libwebsockets, jansson and openssl alone, built and installed"
 [ "$fails" -eq 0 ]
