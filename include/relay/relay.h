@@ -312,6 +312,15 @@ typedef struct relay_media {
     const char *name;     /* ringtone: "us", ... */
 } relay_media;
 
+/* One media item each, the type set by the constructor rather than by a
+ * string (Python's Play.tts(...), Play.audio(...), ...). Strings are
+ * borrowed: they must outlive the call that sends the item. Set the
+ * optional fields (language, gender, voice) on the result. */
+relay_media relay_media_tts(const char *text);
+relay_media relay_media_audio(const char *url);
+relay_media relay_media_silence(double seconds);
+relay_media relay_media_ringtone(const char *name, double seconds); /* 0 s: the server's */
+
 typedef struct relay_play_params {
     double volume;          /* dB, 0: unchanged */
     const char *direction;  /* NULL: server default */

@@ -353,7 +353,7 @@ static void on_call(relay_call *call, void *user)
     pthread_mutex_lock(&seen.lock);
     seen.call_for_offline = call;
     pthread_mutex_unlock(&seen.lock);
-    relay_media silence = {.type = "silence", .duration = 1.0};
+    relay_media silence = relay_media_silence(1.0);
     relay_action *a = NULL;
     flow.play_start = relay_call_play_async(call, &silence, 1, NULL, &a);
     pthread_mutex_lock(&flow.lock);
@@ -536,7 +536,7 @@ static void on_call_held(relay_call *call, void *user)
     relay_call_on(call, RELAY_EVENT_UNKNOWN, hear, NULL);
     relay_call_answer(call, NULL);
     /* typed events on a real call: wait for the play's end by predicate */
-    relay_media beat = {.type = "silence", .duration = 0.3};
+    relay_media beat = relay_media_silence(0.3);
     relay_action *a = NULL;
     relay_result *fin = NULL;
     relay_status st = relay_call_play_async(call, &beat, 1, NULL, &a);

@@ -150,6 +150,29 @@ static void connection_state_names(void **state)
     assert_string_equal(relay_connection_state_name(RELAY_CONNECTION_FAILED), "failed");
 }
 
+/* relay_media's constructors set the type and only their own fields, and
+ * the items they make are what relay_call_play sends (unit.test_golden). */
+static void media_constructors(void **state)
+{
+    (void)state;
+    relay_media m = relay_media_tts("hello");
+    assert_string_equal(m.type, "tts");
+    assert_string_equal(m.text, "hello");
+    assert_null(m.url);
+    assert_null(m.language);
+    m = relay_media_audio("https://example.com/a.wav");
+    assert_string_equal(m.type, "audio");
+    assert_string_equal(m.url, "https://example.com/a.wav");
+    assert_null(m.text);
+    m = relay_media_silence(1.5);
+    assert_string_equal(m.type, "silence");
+    assert_true(m.duration == 1.5);
+    m = relay_media_ringtone("uk", 3);
+    assert_string_equal(m.type, "ringtone");
+    assert_string_equal(m.name, "uk");
+    assert_true(m.duration == 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +180,7 @@ int main(void)
         cmocka_unit_test(missing_credentials_are_named),
         cmocka_unit_test(environment_fills_and_names_what_is_malformed),
         cmocka_unit_test(connection_state_names),
+        cmocka_unit_test(media_constructors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -269,7 +269,7 @@ static void g_begin(golden_ctx *t)
 /* media */
 static void g_play(golden_ctx *t)
 {
-    relay_media m = {.type = "tts", .text = "Welcome"};
+    relay_media m = relay_media_tts("Welcome");
     relay_play_params p = {.volume = -6};
     ok(relay_call_play_async(t->call, &m, 1, &p, &t->play));
 }
