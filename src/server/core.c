@@ -21,6 +21,7 @@
 #include "calling/refer.h"
 #include "common/protocol.h"
 #include "frames.h"
+#include "media/disk_writer.h"
 #include "media/fetch.h"
 #include "messaging/message.h"
 #include "media/prep.h"
@@ -439,6 +440,8 @@ relayd *relayd_create(relayd_config *cfg)
         goto fail;
     rd->media = media_engine_create(cfg->media_threads);
     rd->prep = media_prep_pool_create(cfg->prep_threads);
+    /* Two: one disk stalled on a large write leaves the other writing. */
+    rd->disk = media_disk_writer_create(2);
     media_fetch_config fcfg = {
         .media_dir = cfg->media_dir,
         .max_bytes = (size_t)cfg->media_max_bytes,
@@ -450,7 +453,7 @@ relayd *relayd_create(relayd_config *cfg)
         .cache_bytes = (size_t)cfg->media_cache_bytes,
     };
     rd->fetch = media_fetcher_create(&fcfg);
-    if (!rd->media || !rd->prep || !rd->fetch)
+    if (!rd->media || !rd->prep || !rd->disk || !rd->fetch)
         goto fail;
 
     char bind_url[300];
@@ -627,6 +630,9 @@ void relayd_destroy(relayd *rd)
         drop_held(c);
         free(c);
     }
+    /* every recording was closed above (its op ended with its call) */
+    media_disk_writer_destroy(rd->disk);
+    rd->disk = NULL;
     if (rd->hooks) {
         webhook_stop(rd->hooks, 3000);
         rd->hooks = NULL;

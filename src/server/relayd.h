@@ -9,6 +9,7 @@
  *   media threads— a fixed few (media/session.c), each pacing its share of
  *                  the legs' RTP on one 20 ms clock.
  *   prep threads — a fixed pool (media/prep.c): TTS synthesis, decoding.
+ *   disk writers — two (media/disk_writer.c): every recording's file writes.
  *   webhook      — one thread POSTing status_url bodies (webhook.c).
  *   signals      — waits for SIGTERM/SIGINT/SIGHUP, posts to the core (main.c).
  *   metrics      — optional lws HTTP thread for /metrics (metrics_http.c);
@@ -33,6 +34,7 @@ typedef struct call call;
 typedef struct conn_entry conn_entry;
 typedef struct media_engine media_engine;
 typedef struct media_prep_pool media_prep_pool;
+typedef struct media_disk_writer media_disk_writer;
 typedef struct media_fetcher media_fetcher;
 typedef struct metrics_http metrics_http;
 typedef struct msg_out msg_out;
@@ -47,6 +49,7 @@ typedef struct relayd {
     sip_ua *ua;
     media_engine *media;    /* the media threads; outlives the UA */
     media_prep_pool *prep;  /* play preparation; joined at shutdown */
+    media_disk_writer *disk; /* recordings' file writes; after every call */
     media_fetcher *fetch;   /* audio URLs and their cache, used on the pool */
     webhook *hooks;
     su_timer_t *tick;       /* housekeeping: pings, session expiry */

@@ -374,7 +374,7 @@ static json_t *record_open(record_op *op, relayd *rd, call *c)
                                                 : MEDIA_REC_BOTH;
     const char *why = NULL;
     media_rec_format f = op->format[0] == 'm' ? MEDIA_REC_MP3 : MEDIA_REC_WAV;
-    op->rec = media_record_sink_open(op->path, f, d, op->stereo, on_detached, op, &why);
+    op->rec = media_record_sink_open(rd->disk, op->path, f, d, op->stereo, on_detached, op, &why);
     if (!op->rec) {
         server_log(RELAY_LOG_WARN, "record: %s: %s", op->path, why);
         return frames_code_result(500, why);

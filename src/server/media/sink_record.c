@@ -1,17 +1,17 @@
 #include "media/sink_record.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sndfile.h>
 
-/* 8 s of stereo: the writer drains every 50 ms, so only a disk stalled for
- * seconds fills it; then frames are dropped (counted), never waited for. */
-#define RING_SAMPLES (8000 * 2 * 8)
-#define WRITER_POLL_NS 50000000L
+/* 2 s per channel (32 KB mono, 64 KB stereo): the disk writer drains every
+ * 20 ms, so only a disk stalled for seconds fills it; then frames are
+ * dropped (counted), never waited for. */
+#define RING_SECONDS 2
 /* A frame whose RMS is above this counts as voice (about -36 dBFS). */
 #define VOICE_RMS 500
 /* BOTH: one direction may run ahead of the other by this many frames
@@ -23,7 +23,8 @@ struct media_record_sink {
     media_rec_dir dir;
     int channels;
     SNDFILE *file;
-    pthread_t writer;
+    media_disk_job job; /* the disk writer drains the ring through it */
+    size_t ring_samples;
     media_record_detached_fn detached;
     void *user;
 
@@ -37,7 +38,6 @@ struct media_record_sink {
     _Atomic uint64_t frames, dropped;
     _Atomic int64_t last_voice_ms;
     atomic_int paused;
-    atomic_int closing; /* set by the core: drain, close, exit */
     char terminators[17];
     atomic_char terminated; /* the terminator pressed; the core's timer reads it */
 };
@@ -63,15 +63,15 @@ static void ring_put(media_record_sink *r, const int16_t *a, const int16_t *b)
     size_t n = (size_t)MEDIA_FRAME_SAMPLES * (size_t)r->channels;
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-    if (RING_SAMPLES - (head - tail) < n) {
+    if (r->ring_samples - (head - tail) < n) {
         atomic_fetch_add_explicit(&r->dropped, MEDIA_FRAME_SAMPLES, memory_order_relaxed);
         return;
     }
     for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++) {
-        int16_t *out = &r->ring[(head + (size_t)i * (size_t)r->channels) % RING_SAMPLES];
+        int16_t *out = &r->ring[(head + (size_t)i * (size_t)r->channels) % r->ring_samples];
         if (r->channels == 2) {
             out[0] = a ? a[i] : 0;
-            r->ring[(head + (size_t)i * 2 + 1) % RING_SAMPLES] = b ? b[i] : 0;
+            r->ring[(head + (size_t)i * 2 + 1) % r->ring_samples] = b ? b[i] : 0;
         } else {
             int v = (a ? a[i] : 0) + (b ? b[i] : 0);
             out[0] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
@@ -134,42 +134,29 @@ static void record_on_detach(media_sink *sink)
     r->detached(r, r->user);
 }
 
-/* writer thread: writes what the ring holds; 1 if it wrote anything */
-static int drain(media_record_sink *r)
+/* disk writer thread: writes what the ring holds */
+static void record_drain(media_disk_job *job)
 {
+    media_record_sink *r = (media_record_sink *)((char *)job - offsetof(media_record_sink, job));
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-    if (head == tail)
-        return 0;
     while (tail != head) {
-        size_t at = tail % RING_SAMPLES;
+        size_t at = tail % r->ring_samples;
         size_t n = head - tail;
-        if (n > RING_SAMPLES - at)
-            n = RING_SAMPLES - at; /* up to the wrap; the rest next turn */
-        sf_count_t items = (sf_count_t)n;
-        sf_write_short(r->file, r->ring + at, items);
+        if (n > r->ring_samples - at)
+            n = r->ring_samples - at; /* up to the wrap; the rest next turn */
+        sf_write_short(r->file, r->ring + at, (sf_count_t)n);
         tail += n;
     }
     atomic_store_explicit(&r->tail, tail, memory_order_release);
-    return 1;
 }
 
-static void *writer_main(void *arg)
+/* disk writer thread, after the last drain */
+static void record_finish(media_disk_job *job)
 {
-    media_record_sink *r = arg;
-    for (;;) {
-        int closing = atomic_load_explicit(&r->closing, memory_order_acquire);
-        /* after closing is seen the producer is done: one last drain */
-        if (!drain(r) && closing)
-            break;
-        if (!closing) {
-            struct timespec ts = {0, WRITER_POLL_NS};
-            nanosleep(&ts, NULL);
-        }
-    }
+    media_record_sink *r = (media_record_sink *)((char *)job - offsetof(media_record_sink, job));
     sf_close(r->file);
     r->file = NULL;
-    return NULL;
 }
 
 static int sf_format_of(media_rec_format f)
@@ -184,17 +171,19 @@ int media_record_format_available(media_rec_format f, int channels)
     return sf_format_check(&info) != 0;
 }
 
-media_record_sink *media_record_sink_open(const char *path, media_rec_format format,
-                                          media_rec_dir dir, int stereo,
+media_record_sink *media_record_sink_open(media_disk_writer *writer, const char *path,
+                                          media_rec_format format, media_rec_dir dir, int stereo,
                                           media_record_detached_fn detached, void *user,
                                           const char **err)
 {
     media_record_sink *r = calloc(1, sizeof *r);
-    if (!r || !(r->ring = malloc(RING_SAMPLES * sizeof *r->ring))) {
+    size_t ring_samples = (size_t)8000 * RING_SECONDS * (stereo ? 2 : 1);
+    if (!r || !(r->ring = malloc(ring_samples * sizeof *r->ring))) {
         free(r);
         *err = "out of memory";
         return NULL;
     }
+    r->ring_samples = ring_samples;
     r->sink.on_frame = record_on_frame;
     r->sink.on_detach = record_on_detach;
     r->sink.on_digit = record_on_digit;
@@ -206,14 +195,13 @@ media_record_sink *media_record_sink_open(const char *path, media_rec_format for
                     .channels = r->channels,
                     .format = sf_format_of(format)};
     r->file = sf_open(path, SFM_WRITE, &info);
-    if (!r->file) {
-        *err = "could not create the recording file";
-    } else if (pthread_create(&r->writer, NULL, writer_main, r) != 0) {
-        sf_close(r->file);
-        *err = "could not start the recording writer";
-    } else {
+    if (r->file) {
+        r->job.drain = record_drain;
+        r->job.finish = record_finish;
+        media_disk_writer_add(writer, &r->job);
         return r;
     }
+    *err = "could not create the recording file";
     free(r->ring);
     free(r);
     return NULL;
@@ -247,8 +235,7 @@ int media_record_sink_channels(media_record_sink *r) { return r->channels; }
 
 void media_record_sink_close(media_record_sink *r, uint64_t *frames, uint64_t *dropped)
 {
-    atomic_store_explicit(&r->closing, 1, memory_order_release);
-    pthread_join(r->writer, NULL);
+    media_disk_writer_close(&r->job);
     *frames = atomic_load(&r->frames);
     *dropped = atomic_load(&r->dropped);
     free(r->ring);

@@ -6,19 +6,20 @@
  * Three threads touch it, each with its own part:
  *   - the media thread feeds frames (on_frame) into a single-producer
  *     single-consumer ring and never blocks: no lock, no disk;
- *   - the recording's writer thread drains that ring into the file (a disk
- *     write can stall for many milliseconds, which would make every other
- *     leg on the media thread late: that is why the write is not done in
- *     on_frame);
+ *   - one thread of the disk-writer pool (media/disk_writer.h) drains that
+ *     ring into the file (a disk write can stall for many milliseconds,
+ *     which would make every other leg on the media thread late: that is
+ *     why the write is not done in on_frame);
  *   - the core creates it, reads its atomics (last voice, samples) and,
  *     once on_detach has told it the media thread is done with it, calls
- *     media_record_sink_close (joins the writer) and frees it.
+ *     media_record_sink_close (waits for the last write) and frees it.
  */
 #ifndef RELAYD_MEDIA_SINK_RECORD_H
 #define RELAYD_MEDIA_SINK_RECORD_H
 
 #include <stdint.h>
 
+#include "media/disk_writer.h"
 #include "media/session.h"
 
 typedef enum media_rec_dir {
@@ -41,10 +42,10 @@ int media_record_format_available(media_rec_format f, int channels);
  * Must not block (post to the core). */
 typedef void (*media_record_detached_fn)(media_record_sink *r, void *user);
 
-/* Creates the file at path and starts the writer. NULL and *err (static
- * text) on failure; nothing to undo. */
-media_record_sink *media_record_sink_open(const char *path, media_rec_format format,
-                                          media_rec_dir dir, int stereo,
+/* Creates the file at path and hands it to one of writer's threads. NULL
+ * and *err (static text) on failure; nothing to undo. */
+media_record_sink *media_record_sink_open(media_disk_writer *writer, const char *path,
+                                          media_rec_format format, media_rec_dir dir, int stereo,
                                           media_record_detached_fn detached, void *user,
                                           const char **err);
 media_sink *media_record_sink_base(media_record_sink *r);
@@ -62,8 +63,8 @@ uint64_t media_record_sink_frames(media_record_sink *r);
 int media_record_sink_channels(media_record_sink *r);
 
 /* Core thread, after the detached callback (or if the sink was never
- * attached): the writer writes what is left and closes the file; joined
- * here (at most one ring's worth of audio to write). Frees r. *frames
+ * attached): the writer writes what is left and closes the file; waited
+ * for here (at most one ring's worth of audio to write). Frees r. *frames
  * gets the sample frames in the file, *dropped those lost to a full ring. */
 void media_record_sink_close(media_record_sink *r, uint64_t *frames, uint64_t *dropped);
 
