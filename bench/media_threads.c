@@ -1,10 +1,12 @@
 /*
  * The client side of bench/media_threads.sh: answers every inbound call on
  * context "bench" and plays silence on it for PLAY_SECONDS, through the
- * public librelay API only. Runs until SIGINT/SIGTERM, then prints how many
- * calls it answered and how many plays relayd accepted.
+ * public librelay API only; with a sixth argument `record` it also records
+ * each call, both directions as two channels, until the call ends. Runs
+ * until SIGINT/SIGTERM, then prints how many calls it answered and how many
+ * plays (and records) relayd accepted.
  *
- *   media_threads HOST PORT PROJECT TOKEN PLAY_SECONDS
+ *   media_threads HOST PORT PROJECT TOKEN PLAY_SECONDS [record]
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -15,8 +17,9 @@
 #include "relay/relay.h"
 
 static relay_client *client;
-static atomic_int answered, playing, failed;
+static atomic_int answered, playing, recording, failed;
 static double play_seconds;
+static int record_too;
 
 static void on_call(relay_call *call, void *user)
 {
@@ -39,6 +42,19 @@ static void on_call(relay_call *call, void *user)
     else
         atomic_fetch_add(&failed, 1);
     relay_action_free(a);
+    if (!record_too)
+        return;
+    /* No timeouts: the recording runs as long as the call, whatever the
+     * caller streams, so every call records for the whole measurement. */
+    relay_record_params rp = {.audio_json = "{\"direction\":\"both\",\"stereo\":true,"
+                                            "\"format\":\"wav\",\"initial_timeout\":0,"
+                                            "\"end_silence_timeout\":0}"};
+    a = NULL;
+    if (relay_call_record_async(call, &rp, &a) == RELAY_OK)
+        atomic_fetch_add(&recording, 1);
+    else
+        atomic_fetch_add(&failed, 1);
+    relay_action_free(a);
 }
 
 static void on_signal(int sig)
@@ -49,11 +65,12 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: %s HOST PORT PROJECT TOKEN PLAY_SECONDS\n", argv[0]);
+    if (argc != 6 && !(argc == 7 && strcmp(argv[6], "record") == 0)) {
+        fprintf(stderr, "usage: %s HOST PORT PROJECT TOKEN PLAY_SECONDS [record]\n", argv[0]);
         return 2;
     }
     play_seconds = atof(argv[5]);
+    record_too = argc == 7;
     static const char *const contexts[] = {"bench", NULL};
     relay_client_options o;
     relay_client_options_init(&o);
@@ -80,7 +97,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     relay_client_run(client);
     relay_client_free(client);
-    printf("answered %d playing %d failed %d\n", atomic_load(&answered), atomic_load(&playing),
-           atomic_load(&failed));
+    printf("answered %d playing %d recording %d failed %d\n", atomic_load(&answered),
+           atomic_load(&playing), atomic_load(&recording), atomic_load(&failed));
     return 0;
 }

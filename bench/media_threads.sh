@@ -10,6 +10,12 @@
 #
 #   bench/media_threads.sh BUILD_DIR [N ...]        (default N: 1 50 200)
 #
+# RECORD=1: each call is also recorded (both directions, two channels, WAV,
+# until the call ends) while the caller streams a looped 440 Hz u-law file
+# (bench/uac_hold_stream.xml.in); the row then says how many recordings were
+# written and their total size, and relayd's CPU covers playing and
+# recording.
+#
 # Environment: RELAYD (default BUILD_DIR/src/server/relayd), MEDIA_THREADS
 # (passed as --media-threads when set; leave empty for a relayd without the
 # option), PLAY (seconds, default 10), RATE (calls/s, default 50), KEEP=1
@@ -30,6 +36,15 @@ rate=${RATE:-50}
 rtp_ports=${RTP_PORTS:-55200-55999}
 out=$(mktemp -d /tmp/relay-media-bench-XXXX)
 pids=()
+scenario=$here/bench/uac_hold.xml
+client_args=()
+if [ -n "${RECORD:-}" ] && [ "$RECORD" != 0 ]; then
+  # 2 s of 440 Hz as raw u-law; sipp loops it for the whole call.
+  sox -n -r 8000 -c 1 -e u-law -t raw "$out/tone.ul" synth 2 sine 440 vol 0.5
+  sed "s|@AUDIO@|$out/tone.ul|" "$here/bench/uac_hold_stream.xml.in" >"$out/uac_hold_stream.xml"
+  scenario=$out/uac_hold_stream.xml
+  client_args=(record)
+fi
 
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -49,11 +64,11 @@ run_one() {
   [ -n "${MEDIA_THREADS:-}" ] && extra=(--media-threads "$MEDIA_THREADS")
   "$relayd" --plain --ws-listen 127.0.0.1:55081 --sip-listen 127.0.0.1:55062 \
     --rtp-ports "$rtp_ports" --auth bench:bench-token --log-level info \
-    --ready-file "$out/ready" "${extra[@]}" 2>"$log" &
+    --recordings-dir "$out/rec-$n" --ready-file "$out/ready" "${extra[@]}" 2>"$log" &
   local rpid=$!
   pids+=("$rpid")
   for _ in $(seq 100); do [ -s "$out/ready" ] && break; sleep 0.05; done
-  "$client" 127.0.0.1 55081 bench bench-token "$play" >"$out/client-$n.out" 2>&1 &
+  "$client" 127.0.0.1 55081 bench bench-token "$play" "${client_args[@]}" >"$out/client-$n.out" 2>&1 &
   local cpid=$!
   pids+=("$cpid")
   for _ in $(seq 100); do grep -q connected "$out/client-$n.out" 2>/dev/null && break; sleep 0.05; done
@@ -64,7 +79,7 @@ run_one() {
   cpu0=$(cpu_ticks_of "$rpid")
   # Hold each call 2 s longer than the play, so every play runs to its end.
   local hold_ms=$(( (play + 2) * 1000 ))
-  sipp 127.0.0.1:55062 -sf "$here/bench/uac_hold.xml" -s bench -i 127.0.0.1 -mi 127.0.0.1 \
+  sipp 127.0.0.1:55062 -sf "$scenario" -s bench -i 127.0.0.1 -mi 127.0.0.1 \
     -p 55101 -mp 55401 -m "$n" -l "$n" -r "$rate" -d "$hold_ms" -nostdin -timeout 120 \
     -timeout_error >"$out/sipp-$n.out" 2>"$out/sipp-$n.err" &
   local spid=$!
@@ -107,23 +122,31 @@ run_one() {
   else
     share="n/a"
   fi
-  local cpu_s
+  local cpu_s cpu_call
   cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / hz}')
+  # CPU per call per second of call: the relayd CPU over the run, over the
+  # calls and the seconds each was held.
+  cpu_call=$(awk -v c="$cpu_s" -v n="$n" -v h="$hold_ms" 'BEGIN {printf "%.2f ms/s", 1000 * c / n / (h / 1000)}')
+  local recs=""
+  if [ ${#client_args[@]} -gt 0 ]; then
+    recs=$(find "$out/rec-$n" -type f 2>/dev/null | wc -l)
+    recs="$recs files, $(du -sk "$out/rec-$n" 2>/dev/null | cut -f1) KiB"
+  fi
   local per_call cper_call
   per_call=$(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN {printf "%.0f", (b - a) * 1024 / n}')
   cper_call=$(awk -v a="$crss0" -v b="$crss1" -v n="$n" 'BEGIN {printf "%.0f", (b - a) * 1024 / n}')
-  printf '| %d | %d | %d (%d samples) | %s | %s of %s | %s s | %s B | %s B | sipp rc %d, relayd rc %d | %s |\n' \
-    "$n" "$idle_threads" "$peak" "$samples" "$share" "${late:-?}" "${sent:-?}" "$cpu_s" \
-    "$per_call" "$cper_call" "$sipp_rc" "$relayd_rc" "$(cat "$out/client-$n.out" | tail -1)"
-  echo "media $n late_share ${share%\%} threads $peak relayd_rss_per_call_b $per_call client_rss_per_call_b $cper_call rc $((sipp_rc + relayd_rc))" >>"$out/summary"
+  printf '| %d | %d | %d (%d samples) | %s | %s of %s | %s s | %s | %s B | %s B | %s | sipp rc %d, relayd rc %d | %s |\n' \
+    "$n" "$idle_threads" "$peak" "$samples" "$share" "${late:-?}" "${sent:-?}" "$cpu_s" "$cpu_call" \
+    "$per_call" "$cper_call" "${recs:--}" "$sipp_rc" "$relayd_rc" "$(tail -1 "$out/client-$n.out")"
+  echo "media $n late_share ${share%\%} threads $peak relayd_rss_per_call_b $per_call client_rss_per_call_b $cper_call cpu_ms_per_call_s ${cpu_call% ms/s} rc $((sipp_rc + relayd_rc))" >>"$out/summary"
   [ -n "$media" ] && echo "    $media"
   if [ "$sipp_rc" != 0 ]; then tail -3 "$out/sipp-$n.err" | sed 's/^/    sipp: /'; fi
   return 0
 }
 
-echo "media_threads: $(date -u +%FT%TZ), $(nproc) cores, relayd $relayd, play ${play} s, ${rate} calls/s, media threads ${MEDIA_THREADS:-default}"
-echo "| N calls | threads idle | threads peak while playing | late share | late of sent | relayd CPU | relayd RSS/call | client RSS/call | exit | client |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "media_threads: $(date -u +%FT%TZ), $(nproc) cores, relayd $relayd, play ${play} s, ${rate} calls/s, media threads ${MEDIA_THREADS:-default}, record ${client_args[*]:-no}"
+echo "| N calls | threads idle | threads peak while playing | late share | late of sent | relayd CPU | relayd CPU per call | relayd RSS/call | client RSS/call | recordings | exit | client |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in "${counts[@]}"; do
   run_one "$n"
 done

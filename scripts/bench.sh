@@ -7,7 +7,7 @@
 #
 # BENCH_PROFILE=quick (default, a few minutes) or long (LONG=1 too): the
 # same workloads with more requests, events, calls and rounds. BENCH=a,b,...
-# runs only some of: rpc events peer seed media callgrind. KEEP=1 keeps
+# runs only some of: rpc events peer seed media record callgrind. KEEP=1 keeps
 # every log in the directory printed at the end.
 #
 #   rpc        bench/rpc_latency: librelay -> relayd over wss, sequential,
@@ -19,6 +19,8 @@
 #   seed       bench/seed_flow.sh: answer, play, refer under a rising rate
 #   media      bench/media_threads.sh: N concurrent playing calls: late
 #              RTP share, threads, relayd and client memory per call
+#   record     bench/media_threads.sh RECORD=1: N concurrent calls each
+#              playing and recording while the caller streams audio
 #   callgrind  bench/callgrind.sh: instructions per request and per event
 #
 # Ports: 55000-55999 only (see each script).
@@ -27,7 +29,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 profile=${BENCH_PROFILE:-quick}
 [ -n "${LONG:-}" ] && [ "${LONG}" != 0 ] && profile=long
-only=${BENCH:-rpc,events,peer,seed,media,callgrind}
+only=${BENCH:-rpc,events,peer,seed,media,record,callgrind}
 out=$(mktemp -d /tmp/relay-bench-XXXX)
 rpid=
 trap '[ -n "$rpid" ] && kill "$rpid" 2>/dev/null; wait 2>/dev/null; if [ -n "${KEEP:-}" ]; then echo "logs kept in $out"; else rm -rf "$out"; fi' EXIT
@@ -40,9 +42,11 @@ progress() { echo "== $(date -u +%T) load $(cut -d' ' -f1-3 /proc/loadavg): $*" 
 if [ "$profile" = long ]; then
   rpc_n=20000 events=1000000 peer_env=(ROUNDS=4 CALLS=3000 RATE=150 N=380 HOLD=10)
   seed_env=(STEP_SECONDS=60 RATES="50 100 150 200 250 300") media_counts=(1 50 200 400) media_play=10
+  record_counts=(50 200)
 else
   rpc_n=3000 events=100000 peer_env=(ROUNDS=2 CALLS=600 RATE=100 N=100 HOLD=6)
   seed_env=(STEP_SECONDS=10 RATES="50 100 200") media_counts=(200) media_play=8
+  record_counts=(50)
 fi
 
 echo "relay-c benchmarks: $(date -u +%FT%TZ), profile $profile, $(nproc) cores," \
@@ -82,6 +86,12 @@ if wants media; then
   PLAY=$media_play "$here/bench/media_threads.sh" "$build" "${media_counts[@]}" | tee "$out/media.txt"
 fi
 
+if wants record; then
+  progress "record: ${record_counts[*]} concurrent calls playing and recording"
+  RECORD=1 PLAY=$media_play "$here/bench/media_threads.sh" "$build" "${record_counts[@]}" |
+    tee "$out/record.txt"
+fi
+
 if wants callgrind; then
   progress "callgrind: instructions per request and per event"
   "$here/bench/callgrind.sh" "$build" | tee "$out/callgrind.txt"
@@ -101,6 +111,8 @@ peer() { get peer.txt "\$1 == \"peer\" && \$2 == \"$1\" {print \$3}"; }
 seed() { get seed.txt "\$1 == \"seed\" && \$2 == \"$1\" {print \$3}"; }
 media_last=$(get media.txt '$1 == "media" {line = $0} END {print line}')
 media_field() { awk -v k="$1" '{for (i = 1; i <= NF; i++) if ($i == k) print $(i + 1)}' <<<"$media_last"; }
+record_last=$(get record.txt '$1 == "media" {line = $0} END {print line}')
+record_field() { awk -v k="$1" '{for (i = 1; i <= NF; i++) if ($i == k) print $(i + 1)}' <<<"$record_last"; }
 cg() { get callgrind.txt "\$1 == \"callgrind\" && \$2 == \"$1\" {print \$3}"; }
 
 echo
@@ -131,4 +143,5 @@ echo "| seed | REFER -> final NOTIFY p50 / p99 (app) | $(seed refer_p50_us) / $(
 echo "| seed | CPU s, peak RSS (relayd / app) | $(seed relayd_cpu_s) s, $(seed relayd_peak_kb) KB / $(seed app_cpu_s) s, $(seed app_peak_kb) KB | | | |"
 echo "| media | N concurrent playing calls | N=$(awk '{print $2}' <<<"$media_last"), late share $(media_field late_share)%, relayd threads $(media_field threads) | | | < 0.1 % late at 1000 |"
 echo "| media | RSS per active call (relayd / client) | $(media_field relayd_rss_per_call_b) B / $(media_field client_rss_per_call_b) B | | | relayd < 64 KB |"
+echo "| record | N concurrent calls playing and recording | N=$(awk '{print $2}' <<<"$record_last"), late share $(record_field late_share)%, relayd threads $(record_field threads), relayd CPU $(record_field cpu_ms_per_call_s) ms per call-second | | | |"
 echo "| callgrind | instructions per request / per event | $(cg rpc_instructions_per_request) / $(cg event_instructions_per_event) | | | |"
