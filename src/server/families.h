@@ -22,5 +22,6 @@ extern const server_family_desc tap_family;     /* calling/tap.c */
 extern const server_family_desc messaging_family; /* messaging/send.c */
 extern const server_family_desc connect_family; /* calling/connect.c */
 extern const server_family_desc disconnect_family; /* calling/connect.c */
+extern const server_family_desc bind_digit_family; /* calling/bind_digit.c */
 
 #endif

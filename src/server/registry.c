@@ -21,5 +21,6 @@ const server_family_desc *const server_families[] = {
     &messaging_family,
     &connect_family,
     &disconnect_family,
+    &bind_digit_family,
     NULL,
 };

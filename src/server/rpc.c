@@ -93,6 +93,11 @@ static void on_response(relayd *rd, conn_entry *c, json_t *msg)
 
 void rpc_answer(rpc_req *r, json_t *result)
 {
+    if (r->answer) { /* run for the server itself (rpc_run_for_session) */
+        json_decref(*r->answer);
+        *r->answer = result;
+        return;
+    }
     rpc_reply(r->rd, r->conn, r->id, result);
 }
 
@@ -192,6 +197,30 @@ static int needs_cloud(const proto_method_info *mi)
     return 0;
 }
 
+/* A resolved request's checks and handler (dispatch, rpc_run_for_session). */
+static void run(rpc_req *r)
+{
+    const proto_method_info *mi = r->info;
+    server_method_fn fn = lookup(mi);
+    if (!fn) { /* a RELAY method, just not one this relayd serves */
+        char why[200];
+        if (needs_cloud(mi))
+            snprintf(why, sizeof why,
+                     "%s needs a cloud service (AI, speech recognition or payments) that "
+                     "this relayd does not have",
+                     mi->name);
+        else
+            snprintf(why, sizeof why, "%s is not implemented by this relayd", mi->name);
+        answer_code(r, 501, why);
+        return;
+    }
+    if ((mi->flags & PROTO_MF_CALL) && !resolve_call(r))
+        return;
+    if ((mi->flags & PROTO_MF_CONTROL) && !resolve_op(r))
+        return;
+    fn(r);
+}
+
 static void dispatch(relayd *rd, conn_entry *c, json_t *id, const char *name, json_t *params)
 {
     const proto_method_info *mi = proto_method_get(proto_method_from_name(name));
@@ -207,24 +236,27 @@ static void dispatch(relayd *rd, conn_entry *c, json_t *id, const char *name, js
         return;
     }
     rpc_req r = {.rd = rd, .conn = c, .id = id, .params = params, .info = mi};
-    server_method_fn fn = lookup(mi);
-    if (!fn) { /* a RELAY method, just not one this relayd serves */
-        char why[200];
-        if (needs_cloud(mi))
-            snprintf(why, sizeof why,
-                     "%s needs a cloud service (AI, speech recognition or payments) that "
-                     "this relayd does not have",
-                     mi->name);
-        else
-            snprintf(why, sizeof why, "%s is not implemented by this relayd", mi->name);
-        answer_code(&r, 501, why);
-        return;
-    }
-    if ((mi->flags & PROTO_MF_CALL) && !resolve_call(&r))
-        return;
-    if ((mi->flags & PROTO_MF_CONTROL) && !resolve_op(&r))
-        return;
-    fn(&r);
+    run(&r);
+}
+
+int rpc_serves_call_method(const char *name)
+{
+    const proto_method_info *mi = proto_method_get(proto_method_from_name(name));
+    return mi && (mi->flags & PROTO_MF_CALL) && lookup(mi) != NULL;
+}
+
+json_t *rpc_run_for_session(relayd *rd, session *s, const char *name, json_t *params)
+{
+    const proto_method_info *mi = proto_method_get(proto_method_from_name(name));
+    if (!mi || !(mi->flags & PROTO_MF_CALL) || !json_is_object(params))
+        return frames_code_result(400, "not a method on a call");
+    /* The handlers read the session through the connection; this one has
+     * no socket, and no answer is sent: it is handed back instead. */
+    conn_entry conn = {.rd = rd, .session = s};
+    json_t *answer = NULL;
+    rpc_req r = {.rd = rd, .conn = &conn, .params = params, .info = mi, .answer = &answer};
+    run(&r);
+    return answer ? answer : frames_code_result(500, "the method gave no answer");
 }
 
 void rpc_on_frame(relayd *rd, conn_entry *c, const char *text, size_t len)

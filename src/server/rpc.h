@@ -38,6 +38,7 @@ typedef struct rpc_req {
     const proto_method_info *info;  /* the method's row in the common table */
     call *call;                     /* PROTO_MF_CALL: the call named by call_id */
     call_op *op;                    /* PROTO_MF_CONTROL: the operation named by control_id */
+    json_t **answer;                /* rpc_run_for_session: the answer goes here */
 } rpc_req;
 
 /* Answers the request with result (stolen). The call may be gone once a
@@ -45,6 +46,16 @@ typedef struct rpc_req {
 void rpc_answer(rpc_req *r, json_t *result);
 
 typedef void (*server_method_fn)(rpc_req *r);
+
+/* Runs a method on a call for session s as if its client had sent it
+ * (params carry call_id), with every check a client's request gets; no
+ * answer frame is sent: the handler's result {code, message, ...} is
+ * returned instead (a new reference). Its events go to the session as
+ * usual. For what relayd starts by itself: digit bindings
+ * (calling/bind_digit.c). Core thread. */
+json_t *rpc_run_for_session(relayd *rd, session *s, const char *name, json_t *params);
+/* 1 if name is a method on a call that this relayd carries out. */
+int rpc_serves_call_method(const char *name);
 
 typedef struct server_method {
     proto_method method;
