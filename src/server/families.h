@@ -23,5 +23,6 @@ extern const server_family_desc messaging_family; /* messaging/send.c */
 extern const server_family_desc connect_family; /* calling/connect.c */
 extern const server_family_desc disconnect_family; /* calling/connect.c */
 extern const server_family_desc bind_digit_family; /* calling/bind_digit.c */
+extern const server_family_desc transfer_family; /* calling/transfer.c */
 
 #endif

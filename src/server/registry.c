@@ -22,5 +22,6 @@ const server_family_desc *const server_families[] = {
     &connect_family,
     &disconnect_family,
     &bind_digit_family,
+    &transfer_family,
     NULL,
 };

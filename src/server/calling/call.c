@@ -147,6 +147,31 @@ static int offer_next_from(relayd *rd, call *c, const session *from, const char 
     return 0;
 }
 
+/* router filter: a session of the call's project other than its owner */
+static int may_take_transfer(const session *s, void *arg)
+{
+    const call *c = arg;
+    return s != c->owner && strcmp(s->project, c->project) == 0;
+}
+
+int call_transfer_to_context(relayd *rd, call *c, const char *context)
+{
+    session *to = router_pick_filtered(rd, context, may_take_transfer, c);
+    char *name = to ? strdup(context) : NULL;
+    if (!name)
+        return -1;
+    free(c->context);
+    c->context = name;
+    free(c->passed.ids); /* a new context: who passed before does not count */
+    c->passed.ids = NULL;
+    c->passed.n = 0;
+    server_log(RELAY_LOG_INFO, "call %s transferred from session %s to context '%s', session %s",
+               c->id, c->owner ? c->owner->id : "-", context, to->id);
+    c->owner = to;
+    call_offer(rd, c);
+    return 0;
+}
+
 int call_offer_next(relayd *rd, call *c)
 {
     return offer_next_from(rd, c, c->owner, "passed");

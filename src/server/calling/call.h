@@ -82,6 +82,10 @@ void call_hangup(relayd *rd, call *c, int sip_status);
  * having passed and stops getting the call's events. 0 if a session took
  * the offer; -1 if none is left (the call is unchanged but unowned). */
 int call_offer_next(relayd *rd, call *c);
+/* calling.transfer to a context: the call leaves its session and is
+ * offered (calling.call.receive, in its current state) to another session
+ * of its project on `context`. -1 if there is none: nothing changed. */
+int call_transfer_to_context(relayd *rd, call *c, const char *context);
 
 /* Ends every call of a session that is going away. */
 void calls_session_gone(relayd *rd, session *s);

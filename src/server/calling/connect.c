@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "calling/call.h"
+#include "calling/connect.h"
 #include "calling/dial.h"
 #include "calling/media_items.h"
 #include "common/protocol.h"
@@ -64,6 +65,7 @@ struct connect_op {
     const char *rb_err;
     media_player *ringback_player;
     media_bridge *bridge;      /* while connected */
+    int end_together;          /* a transfer's: one leg's end ends the other */
 };
 
 static void cn_maybe_free(connect_op *cn)
@@ -107,13 +109,19 @@ static void ringback_stop(connect_op *cn)
     cn->ringback_player = NULL;
 }
 
-/* Connecting is over without a bridge: the call stays as it was. */
+/* Connecting is over without a bridge: the call stays as it was (a
+ * transfer's caller, whom no client holds any more, is hung up). */
 static void connect_fail(connect_op *cn, const char *reason)
 {
     ringback_stop(cn);
     server_log(RELAY_LOG_INFO, "connect %s failed (%s)", cn->tag, reason);
     emit(&cn->a, "failed", NULL, reason);
+    call *a = cn->a.op.call;
+    relayd *rd = cn->rd;
+    int end = cn->end_together;
     call_op_release(&cn->a.op); /* may free cn */
+    if (end && a)
+        call_hangup(rd, a, 480); /* may free a */
 }
 
 /* Unbridges a connected pair: both legs stay up (whichever is going away
@@ -123,11 +131,19 @@ static void unbridge(connect_op *cn)
     media_bridge_stop(cn->bridge); /* before either leg's media goes */
     cn->bridge = NULL;
     call *a = cn->a.op.call, *b = cn->b.op.call;
+    relayd *rd = cn->rd;
+    int end = cn->end_together;
     server_log(RELAY_LOG_INFO, "connect %s: disconnected", cn->tag);
     emit(&cn->a, "disconnected", b, NULL);
     emit(&cn->b, "disconnected", a, NULL);
     call_op_release(&cn->b.op);
     call_op_release(&cn->a.op); /* frees cn (the pool has no message: see half_free) */
+    if (end) { /* the one going goes on its own; call_hangup skips it */
+        if (a)
+            call_hangup(rd, a, 0);
+        if (b)
+            call_hangup(rd, b, 0);
+    }
 }
 
 static void b_gone(call_op *op) { unbridge(((cn_half *)op)->cn); }
@@ -169,6 +185,8 @@ static void on_answered(void *user, call *winner)
     cn->b.cn = cn;
     cn->b.live = 1;
     call_op_attach(winner, &cn->b.op);
+    if (cn->end_together)
+        winner->owner = NULL; /* no client holds a transferred pair */
     server_log(RELAY_LOG_INFO, "connect %s: call %s bridged to %s", cn->tag, a->id, winner->id);
     emit(&cn->a, "connected", winner, NULL);
     emit(&cn->b, "connected", a, NULL);
@@ -320,6 +338,13 @@ const server_family_desc connect_family = {
         {PM_UNKNOWN, NULL},
     },
 };
+
+void connect_end_together(call *c)
+{
+    call_op *op = call_op_find(c, PF_CONNECT, NULL);
+    if (op && op->vtbl == &a_vtbl)
+        ((cn_half *)op)->cn->end_together = 1;
+}
 
 /* disconnect has no family of its own in the table (a plain method). */
 const server_family_desc disconnect_family = {
