@@ -176,7 +176,7 @@ static struct {
     int done;
     relay_status answer;
     int64_t t0; /* the answer */
-    char code[8], msg[160], stop_code[8];
+    char code[8], msg[160], stop_code[8], stop_code2[8];
     char bad_code[MAX_BAD][8], bad_msg[MAX_BAD][160];
     int n_ev;
     struct { char type[16], event[16], state[16], control[48]; int64_t at; } ev[MAX_EVENTS];
@@ -317,6 +317,11 @@ static void on_call(relay_call *call, void *user)
                      sizeof rc.stop_code, NULL, 0);
     }
     wait_event("finished", rc.wait_end);
+    if (rc.stop_after_ms > 0) { /* once it is over, the control_id is gone */
+        sleep_ms(300);
+        execute_code(call, "calling.detect.stop", "{\"control_id\":\"d1\"}", rc.stop_code2,
+                     sizeof rc.stop_code2, NULL, 0);
+    }
     relay_call_hangup(call, NULL, NULL);
     relay_call_wait_for(call, RELAY_CALL_ENDED, 10000);
     pthread_mutex_lock(&rc.lock);
@@ -644,7 +649,8 @@ static void silence_is_unknown(void **state)
 /* ---------------------------------------------------- stop, bad, hangup */
 
 /* Refused detects answer 400 with a reason, a second digit detect 409;
- * .stop ends the running one: finished, and nothing after. */
+ * .stop ends the running one: finished, and nothing after; a second .stop
+ * finds nothing (404). */
 static void bad_detects_are_refused_and_stop_finishes(void **state)
 {
     (void)state;
@@ -659,6 +665,7 @@ static void bad_detects_are_refused_and_stop_finishes(void **state)
         assert_true(strlen(rc.bad_msg[i]) > 10);
     }
     assert_string_equal(rc.stop_code, "200");
+    assert_string_equal(rc.stop_code2, "404");
     events_seen(seen, sizeof seen);
     assert_string_equal(seen, "finished");
     check_shape("digit");
