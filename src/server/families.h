@@ -11,6 +11,7 @@ extern const server_family_desc play_family;    /* calling/play.c */
 extern const server_family_desc refer_family;   /* calling/refer.c */
 extern const server_family_desc record_family;  /* calling/record.c */
 extern const server_family_desc collect_family; /* calling/collect.c */
+extern const server_family_desc detect_family;  /* calling/detect.c */
 extern const server_family_desc play_and_collect_family; /* calling/play_and_collect.c */
 extern const server_family_desc send_digits_family; /* calling/send_digits.c */
 extern const server_family_desc dial_family;    /* calling/dial.c */

@@ -10,6 +10,7 @@ const server_family_desc *const server_families[] = {
     &refer_family,
     &record_family,
     &collect_family,
+    &detect_family,
     &play_and_collect_family,
     &send_digits_family,
     &dial_family,

@@ -79,6 +79,7 @@ static void relayd_serves_the_documented_set(void **state)
         "calling.play.pause", "calling.play.resume", "calling.play.volume", "calling.refer",
         "calling.record", "calling.record.stop", "calling.record.pause", "calling.record.resume",
         "calling.collect", "calling.collect.stop", "calling.collect.start_input_timers",
+        "calling.detect", "calling.detect.stop",
         "calling.play_and_collect", "calling.play_and_collect.stop",
         "calling.play_and_collect.volume",
         "calling.send_digits", "calling.dial", "calling.begin", "calling.hold", "calling.unhold",
