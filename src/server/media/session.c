@@ -509,10 +509,11 @@ int media_session_offer(media_session *s, const char *offer, size_t len, char *a
  * dynamic number would do, the answer repeats it). */
 #define OFFER_TE_PT 101
 
-int media_session_write_offer(media_session *s, char *offer, size_t size)
+int media_session_write_offer(media_session *s, const int *pts, size_t n_pts, char *offer,
+                              size_t size)
 {
-    return sdp_audio_offer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), OFFER_TE_PT,
-                                 "sendrecv", s->sdp_session, s->sdp_version);
+    return sdp_audio_offer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), pts, n_pts,
+                                 OFFER_TE_PT, "sendrecv", s->sdp_session, s->sdp_version);
 }
 
 int media_session_take_answer(media_session *s, const char *answer, size_t len,
