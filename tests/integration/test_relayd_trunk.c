@@ -296,6 +296,67 @@ static void wrong_password_fails_after_two_invites(void **state)
     log_holds_no_secret(WRONG_PASSWORD);
 }
 
+/* A trunk that challenges the answer too: relayd gives up after its one
+ * try (2 INVITEs); a sip device's challenge is not answered at all. */
+static void rechallenge_is_not_looped(void **state)
+{
+    (void)state;
+    pid_t t = sipp("uas_trunk_rechallenge.xml", TRUNK, "23300", "sipp-trunk-rechallenge.log", NULL);
+    start_relayd(TRUNK_PASSWORD, NULL, "relayd-trunk-rechallenge.log");
+    client c;
+    client_open(&c);
+    json_t *res = phone_dial(&c, "tag-again");
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    int i = wait_event(&c, "calling.call.dial", "dial_state", "failed", 10000);
+    assert_true(i >= 0);
+    assert_string_equal(str(event_at(&c, i), "reason"), "error");
+    assert_int_equal(child_wait(t, 10000), 0); /* no third INVITE */
+    assert_int_equal(log_count("sip -> INVITE"), 2);
+
+    /* the same trunk as a sip device: the credentials are not for it */
+    t = sipp("uas_trunk_rechallenge.xml", TRUNK, "23300", "sipp-trunk-rechallenge-sip.log", NULL);
+    json_t *dev = json_pack("{s:s, s:{s:s}}", "type", "sip", "params", "to",
+                            "sip:target@127.0.0.1:" TRUNK);
+    res = request(&c, "calling.dial", json_pack("{s:s, s:[[o]]}", "tag", "tag-sipdev", "devices",
+                                                dev));
+    json_decref(res);
+    int64_t end = now_ms() + 10000;
+    while (!relayd_proc_log_contains(&server, "dial tag-sipdev failed") && now_ms() < end)
+        json_decref(pump(&c, NULL, 200));
+    assert_true(relayd_proc_log_contains(&server, "dial tag-sipdev failed (error)"));
+    assert_int_equal(child_wait(t, 10000), 0);
+    assert_int_equal(log_count("sip -> INVITE"), 3);
+    assert_true(relayd_proc_log_contains(&server, "a challenge from a sip device is not answered"));
+    client_close(&c);
+    stop_relayd();
+    log_holds_no_secret(TRUNK_PASSWORD);
+}
+
+/* messaging.send to a number goes through the trunk, which challenges
+ * the MESSAGE: relayd answers (sipp verifies) and it is delivered. */
+static void message_challenge_is_answered(void **state)
+{
+    (void)state;
+    const char *keys[] = {"user", TRUNK_USER, "password", TRUNK_PASSWORD, NULL};
+    pid_t t = sipp("uas_message_auth.xml", TRUNK, "23300", "sipp-trunk-message.log", keys);
+    start_relayd(TRUNK_PASSWORD, NULL, "relayd-trunk-message.log");
+    client c;
+    client_open(&c);
+    json_t *res = request(&c, "messaging.send",
+                          json_pack("{s:s, s:s, s:s, s:s}", "context", "office", "from_number",
+                                    "+15559990000", "to_number", "+15550001111", "body",
+                                    "through the trunk"));
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    assert_true(wait_event(&c, "messaging.state", "message_state", "delivered", 10000) >= 0);
+    assert_int_equal(child_wait(t, 10000), 0);
+    assert_int_equal(log_count("sip -> MESSAGE (with credentials for trunk.test)"), 1);
+    client_close(&c);
+    stop_relayd();
+    log_holds_no_secret(TRUNK_PASSWORD);
+}
+
 /* GET path from the metrics endpoint; the body (caller frees). */
 static char *http_get(const char *path)
 {
@@ -318,25 +379,44 @@ static char *http_get(const char *path)
     return buf;
 }
 
-/* relayd registers at start (the registrar challenges, verifies and grants
- * 5 s), refreshes, shows it in its metrics, offers a call to a trunk
+/* relayd registers at start (refused once: it tries again 2 s later; then
+ * the registrar challenges, verifies and grants 5 s), refreshes, shows it in its metrics, offers a call to a trunk
  * number on phone_trunk_context, and un-REGISTERs at SIGTERM. */
 static void registers_refreshes_and_unregisters(void **state)
 {
     (void)state;
-    const char *keys[] = {"user", TRUNK_USER, "password", TRUNK_PASSWORD, NULL};
-    pid_t reg = sipp("uas_registrar.xml", REGISTRAR, "23320", "sipp-trunk-registrar.log", keys);
+    /* the first attempt is refused (403): relayd tries again after 2 s */
+    pid_t refuse = sipp("uas_registrar_403.xml", REGISTRAR, "23320", "sipp-trunk-registrar-403.log",
+                        NULL);
     const char *extra[] = {"--phone-trunk-register", "sip:127.0.0.1:" REGISTRAR,
                            "--phone-trunk-register-expires", "600", "--phone-trunk-context",
                            "trunk-in", "--metrics-listen", "127.0.0.1:64401", NULL};
     start_relayd(TRUNK_PASSWORD, extra, "relayd-trunk-register.log");
     int64_t end = now_ms() + 5000;
-    while (!relayd_proc_log_contains(&server, "sip: registered with") && now_ms() < end)
-        sleep_ms(100);
-    assert_true(relayd_proc_log_contains(&server, "registered with sip:127.0.0.1:" REGISTRAR " as <sip:" TRUNK_USER "@127.0.0.1:" REGISTRAR "> for 5 s"));
+    while (!relayd_proc_log_contains(&server, "failed: 403") && now_ms() < end)
+        sleep_ms(20);
+    int64_t refused = now_ms();
+    assert_true(relayd_proc_log_contains(&server, "failed: 403 Forbidden; trying again in 2 s"));
     char *m = http_get("/metrics");
+    assert_non_null(strstr(m, "relayd_trunk_registered 0\n"));
+    assert_non_null(strstr(m, "relayd_trunk_register_failures_total 1\n"));
+    free(m);
+    assert_int_equal(child_wait(refuse, 5000), 0);
+
+    /* the registrar proper: challenge, verified credentials, 5 s */
+    const char *keys[] = {"user", TRUNK_USER, "password", TRUNK_PASSWORD, NULL};
+    pid_t reg = sipp("uas_registrar.xml", REGISTRAR, "23320", "sipp-trunk-registrar.log", keys);
+    end = now_ms() + 5000;
+    while (!relayd_proc_log_contains(&server, "sip: registered with") && now_ms() < end)
+        sleep_ms(20);
+    int64_t registered = now_ms();
+    int64_t backoff = registered - refused;
+    print_message("registered %lld ms after the 403\n", (long long)backoff);
+    assert_true(backoff >= 1700 && backoff < 3500);
+    assert_true(relayd_proc_log_contains(&server, "registered with sip:127.0.0.1:" REGISTRAR " as <sip:" TRUNK_USER "@127.0.0.1:" REGISTRAR "> for 5 s"));
+    m = http_get("/metrics");
     assert_non_null(strstr(m, "relayd_trunk_registered 1\n"));
-    assert_non_null(strstr(m, "relayd_trunk_register_failures_total 0\n"));
+    assert_non_null(strstr(m, "relayd_trunk_register_failures_total 1\n"));
     free(m);
 
     /* a call for a trunk number goes to phone_trunk_context */
@@ -364,7 +444,7 @@ static void registers_refreshes_and_unregisters(void **state)
 
     /* 5 s granted: nua refreshes within it; the registrar saw a refresh by
      * the time it gets the un-REGISTER (else it fails) */
-    sleep_ms((int)(end + 3000 - now_ms()));
+    sleep_ms((int)(registered + 4000 - now_ms()));
     assert_true(log_count("sip <- 200 OK (REGISTER)") >= 2);
     stop_relayd();
     assert_int_equal(child_wait(reg, 10000), 0);
@@ -452,6 +532,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(trunk_challenge_is_answered, teardown),
         cmocka_unit_test_teardown(wrong_password_fails_after_two_invites, teardown),
+        cmocka_unit_test_teardown(rechallenge_is_not_looped, teardown),
+        cmocka_unit_test_teardown(message_challenge_is_answered, teardown),
         cmocka_unit_test_teardown(registers_refreshes_and_unregisters, teardown),
         cmocka_unit_test_teardown(codecs_shape_the_offer, teardown),
         cmocka_unit_test(check_config_keeps_the_password),
