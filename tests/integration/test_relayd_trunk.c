@@ -472,6 +472,23 @@ static void codecs_shape_the_offer(void **state)
     assert_string_equal(str(event_at(&c, i), "reason"), "busy");
     assert_int_equal(child_wait(t, 10000), 0); /* the offer was PCMA only */
 
+    /* a target that answers PCMU to that offer: the answer is refused
+     * (relayd ACKs and BYEs it) and the dial fails */
+    const char *keys[] = {"rtp_port", RTP_PORT_S, NULL};
+    t = sipp("uas_dial_answer.xml", CODEC_TARGET, "23340", "sipp-trunk-codecs-pcmu.log", keys);
+    dev = json_pack("{s:s, s:{s:s, s:[s]}}", "type", "sip", "params", "to",
+                    "sip:target@127.0.0.1:" CODEC_TARGET, "codecs", "PCMA");
+    res = request(&c, "calling.dial", json_pack("{s:s, s:[[o]]}", "tag", "tag-pcmu", "devices",
+                                                dev));
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    int64_t end = now_ms() + 10000;
+    while (!relayd_proc_log_contains(&server, "dial tag-pcmu failed") && now_ms() < end)
+        json_decref(pump(&c, NULL, 200));
+    assert_true(relayd_proc_log_contains(&server, "dial tag-pcmu failed (error)"));
+    assert_true(relayd_proc_log_contains(&server, "the answer chose a codec that was not offered"));
+    assert_int_equal(child_wait(t, 10000), 0); /* it got relayd's BYE */
+
     struct {
         const char *codecs; /* JSON */
         const char *words;
