@@ -9,6 +9,7 @@
 #include <relay/types.h>
 
 #include "common/protocol.h"
+#include "phone.h"
 
 /* The development credentials used when none are configured. relayd refuses
  * to use them on anything but loopback. */
@@ -21,6 +22,22 @@ static int set_str(char **dst, const char *v)
     if (!copy)
         return -1;
     free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+/* A credential: the old one is wiped before it is freed. */
+static int set_secret(char **dst, const char *v)
+{
+    if (!*v || strlen(v) >= 128)
+        return -1;
+    char *copy = strdup(v);
+    if (!copy)
+        return -1;
+    if (*dst) {
+        OPENSSL_cleanse(*dst, strlen(*dst));
+        free(*dst);
+    }
     *dst = copy;
     return 0;
 }
@@ -237,6 +254,23 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
                  ? set_str(&cfg->phone_trunk, v)
                  : -1;
     }
+    else if (strcmp(key, "phone_trunk_username") == 0)
+        rc = *v && strlen(v) < 128 && !strpbrk(v, "\"\\:@ ") ? set_str(&cfg->phone_trunk_username, v)
+                                                                : -1;
+    else if (strcmp(key, "phone_trunk_password") == 0)
+        rc = set_secret(&cfg->phone_trunk_password, v);
+    else if (strcmp(key, "phone_trunk_realm") == 0)
+        rc = *v && strlen(v) < 128 && !strpbrk(v, "\"\\") ? set_str(&cfg->phone_trunk_realm, v)
+                                                             : -1;
+    else if (strcmp(key, "phone_trunk_register") == 0)
+        rc = (strncmp(v, "sip:", 4) == 0 || strncmp(v, "sips:", 5) == 0) && strlen(v) < 200 &&
+                     !strpbrk(v, " <>\"")
+                 ? set_str(&cfg->phone_trunk_register, v)
+                 : -1;
+    else if (strcmp(key, "phone_trunk_register_expires") == 0)
+        rc = parse_int(v, 5, 86400, &cfg->phone_trunk_register_expires);
+    else if (strcmp(key, "phone_trunk_context") == 0)
+        rc = *v && strlen(v) < 128 ? set_str(&cfg->phone_trunk_context, v) : -1;
     else if (strcmp(key, "recordings_dir") == 0)
         rc = *v == '/' ? set_str(&cfg->recordings_dir, v) : -1; /* file:// URLs need it absolute */
     else if (strcmp(key, "metrics_listen") == 0)
@@ -373,6 +407,17 @@ void config_usage(const char *prog)
             "  --node-id ID             node id reported to clients\n"
             "  --phone-trunk URI        SIP URI template for phone devices, e.g.\n"
             "                           sip:{number}@trunk.example.com (calling.dial)\n"
+            "  --phone-trunk-username USER --phone-trunk-password PASS\n"
+            "                           digest credentials answering the trunk's 401/407\n"
+            "                           (INVITE, MESSAGE, REGISTER); never logged; prefer\n"
+            "                           the config file: argv shows in process listings\n"
+            "  --phone-trunk-realm REALM answer only challenges of this realm (default: any\n"
+            "                           realm the trunk names)\n"
+            "  --phone-trunk-register URI REGISTER with this registrar at start, refresh,\n"
+            "                           retry with backoff, unREGISTER on shutdown (off)\n"
+            "  --phone-trunk-register-expires S  Expires asked for (5-86400; default 600)\n"
+            "  --phone-trunk-context NAME inbound calls to a phone number or to the\n"
+            "                           registered user go to this context (off)\n"
             "  --recordings-dir DIR     where calling.record writes (absolute; /tmp/relayd-recordings)\n"
             "  --log-file PATH          log here instead of stderr (absolute; reopened on SIGHUP)\n"
             "  --metrics-listen IP:PORT Prometheus text at http://IP:PORT/metrics (loopback; off)\n"
@@ -404,6 +449,7 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->media_fetch_timeout_ms = 15000;
     cfg->media_cache_entries = 64;
     cfg->media_cache_bytes = 64 * 1024 * 1024;
+    cfg->phone_trunk_register_expires = 600;
     cfg->refer_timeout_ms = 32000; /* 64*T1: a SIP transaction's own timeout */
     /* @signalwire/realtime-api drops a connection whose next server ping
      * is more than 15 s late; 10 s leaves room for a busy core. */
@@ -555,6 +601,10 @@ int config_validate(const relayd_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "empty RTP port range");
         return -1;
     }
+    if (!!cfg->phone_trunk_username != !!cfg->phone_trunk_password) {
+        snprintf(err, errlen, "phone_trunk_username and phone_trunk_password go together");
+        return -1;
+    }
     return 0;
 }
 
@@ -563,6 +613,11 @@ const char *config_context_for(const relayd_config *cfg, const char *user)
     for (size_t i = 0; i < cfg->n_routes; i++)
         if (user && strcmp(cfg->routes[i].sip_user, user) == 0)
             return cfg->routes[i].context;
+    /* the trunk's numbers: a phone number, or the user relayd registers as */
+    if (cfg->phone_trunk_context && user &&
+        (phone_number_ok(user) ||
+         (cfg->phone_trunk_username && strcmp(user, cfg->phone_trunk_username) == 0)))
+        return cfg->phone_trunk_context;
     if (cfg->default_context)
         return cfg->default_context;
     return (user && *user) ? user : NULL;
@@ -608,6 +663,13 @@ void config_free(relayd_config *cfg)
     free(cfg->ready_file);
     free(cfg->node_id);
     free(cfg->phone_trunk);
+    free(cfg->phone_trunk_username);
+    if (cfg->phone_trunk_password)
+        OPENSSL_cleanse(cfg->phone_trunk_password, strlen(cfg->phone_trunk_password));
+    free(cfg->phone_trunk_password);
+    free(cfg->phone_trunk_realm);
+    free(cfg->phone_trunk_register);
+    free(cfg->phone_trunk_context);
     free(cfg->media_dir);
     free(cfg->recordings_dir);
     if (cfg->jwt_secret)

@@ -80,6 +80,14 @@ typedef struct relayd_config {
     char *ready_file;      /* written once listening */
     char *node_id;
     char *phone_trunk;     /* "sip:{number}@host": phone devices; NULL: 501 */
+    /* Digest credentials the trunk's 401/407 is answered with (INVITE,
+     * MESSAGE, REGISTER); never logged. realm NULL: whatever the trunk says. */
+    char *phone_trunk_username;
+    char *phone_trunk_password;
+    char *phone_trunk_realm;
+    char *phone_trunk_register;      /* registrar URI; NULL: relayd does not register */
+    int phone_trunk_register_expires; /* seconds asked for in REGISTER */
+    char *phone_trunk_context;       /* inbound calls to the trunk's numbers; NULL: off */
     char *recordings_dir;  /* calling.record's files; absolute */
     unsigned char *jwt_secret; /* HS256 key read from jwt_secret_file; NULL: no JWTs */
     size_t jwt_secret_len;

@@ -169,6 +169,17 @@ static void check_credentials(checker *ck)
     }
 }
 
+/* Never the password itself, nor the username next to it. */
+static void check_trunk(checker *ck)
+{
+    const relayd_config *cfg = ck->cfg;
+    if (!!cfg->phone_trunk_username != !!cfg->phone_trunk_password)
+        problem(ck, cfg->phone_trunk_username ? "phone_trunk_password" : "phone_trunk_username",
+                "phone_trunk_username and phone_trunk_password go together");
+    if (cfg->phone_trunk_realm && !cfg->phone_trunk_password)
+        problem(ck, "phone_trunk_realm", "a realm without credentials does nothing");
+}
+
 int config_check(const relayd_config *cfg, FILE *out)
 {
     checker ck = {.cfg = cfg, .out = out};
@@ -184,6 +195,7 @@ int config_check(const relayd_config *cfg, FILE *out)
         problem(&ck, "metrics_listen", "same address and port as ws_listen");
     check_tls(&ck);
     check_credentials(&ck);
+    check_trunk(&ck);
     if (cfg->media_dir) {
         struct stat st;
         if (stat(cfg->media_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||

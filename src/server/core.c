@@ -4,6 +4,7 @@
  * at a time on one thread.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +390,14 @@ static void write_ready_file(const relayd_config *cfg)
     fclose(f);
 }
 
+static void on_trunk_registration(void *user, int registered, int status)
+{
+    relayd *rd = user;
+    atomic_store(&rd->metrics.trunk_registered, registered);
+    if (!registered && status >= 300)
+        atomic_fetch_add(&rd->metrics.trunk_register_failures, 1);
+}
+
 /* pcap_file: the writer, then the SIP tap whose pipe sofia will dump
  * into (sip_dump: the path for TPTAG_DUMP). */
 static int start_capture(relayd *rd, char *sip_dump, size_t len)
@@ -466,6 +475,11 @@ relayd *relayd_create(relayd_config *cfg)
         .media = rd->media,
         .refer_timeout_ms = cfg->refer_timeout_ms,
         .user_agent = "relayd/" RELAY_VERSION,
+        .trunk_username = cfg->phone_trunk_username,
+        .trunk_password = cfg->phone_trunk_password,
+        .trunk_realm = cfg->phone_trunk_realm,
+        .trunk_register = cfg->phone_trunk_register,
+        .trunk_register_expires = cfg->phone_trunk_register_expires,
     };
     sip_ua_callbacks ucb = {
         .user = rd,
@@ -475,6 +489,7 @@ relayd *relayd_create(relayd_config *cfg)
         .on_refer_progress = calls_on_refer_progress,
         .on_progress = calls_on_progress,
         .on_message = messaging_on_sip_message,
+        .on_registration = on_trunk_registration,
     };
     char sip_dump[64];
     if (cfg->pcap_file && start_capture(rd, sip_dump, sizeof sip_dump) == 0)

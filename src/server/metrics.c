@@ -111,6 +111,16 @@ char *metrics_render(relayd *rd, size_t *len)
         fprintf(f, "relayd_refers_total{outcome=\"%s\"} %llu\n",
                 proto_refer_state_name((relay_refer_state)s),
                 (unsigned long long)atomic_load(&m->refers[s]));
+    if (rd->cfg->phone_trunk_register)
+        fprintf(f,
+                "# HELP relayd_trunk_registered 1 while registered with phone_trunk_register.\n"
+                "# TYPE relayd_trunk_registered gauge\n"
+                "relayd_trunk_registered %d\n"
+                "# HELP relayd_trunk_register_failures_total REGISTER attempts that failed.\n"
+                "# TYPE relayd_trunk_register_failures_total counter\n"
+                "relayd_trunk_register_failures_total %llu\n",
+                atomic_load(&m->trunk_registered),
+                (unsigned long long)atomic_load(&m->trunk_register_failures));
     if (rd->media) {
         media_engine_stats st;
         media_engine_get_stats(rd->media, &st);

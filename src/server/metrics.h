@@ -23,6 +23,8 @@ typedef struct relayd_metrics {
     atomic_ullong calls_total;                /* counter: calls ever offered */
     atomic_ullong refers[METRICS_REFER_STATES]; /* counter: refers by final outcome */
     atomic_ullong auth_failures;              /* counter: rejected signalwire.connect */
+    atomic_int trunk_registered;              /* gauge: 1 while registered with the trunk */
+    atomic_ullong trunk_register_failures;    /* counter: failed REGISTER attempts */
     double started_at;                        /* wall clock, set once at startup */
 } relayd_metrics;
 

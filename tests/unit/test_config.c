@@ -58,6 +58,44 @@ static void file_then_flags(void **state)
     config_free(&cfg);
 }
 
+/* phone_trunk_context takes the trunk's numbers and the registered user;
+ * a route still wins; a bad credential is named, never shown. */
+static void trunk_keys(void **state)
+{
+    (void)state;
+    relayd_config cfg;
+    char err[256];
+    char *argv[] = {"relayd", "--phone-trunk-context", "trunk-in", "--phone-trunk-username",
+                    "acct7", "--phone-trunk-password", "pw-9f8e", "--route", "+15550000001:vip",
+                    "--phone-trunk-register-expires", "60", NULL};
+    assert_int_equal(config_load(&cfg, 11, argv, err, sizeof err), 0);
+    assert_int_equal(cfg.phone_trunk_register_expires, 60);
+    assert_string_equal(config_context_for(&cfg, "+15550001111"), "trunk-in");
+    assert_string_equal(config_context_for(&cfg, "15550001111"), "trunk-in");
+    assert_string_equal(config_context_for(&cfg, "acct7"), "trunk-in");
+    assert_string_equal(config_context_for(&cfg, "+15550000001"), "vip");
+    assert_string_equal(config_context_for(&cfg, "support"), "support");
+    assert_int_equal(config_validate(&cfg, err, sizeof err), 0);
+    config_free(&cfg);
+
+    char *lone[] = {"relayd", "--phone-trunk-password", "pw-9f8e", NULL};
+    assert_int_equal(config_load(&cfg, 3, lone, err, sizeof err), 0);
+    assert_int_equal(config_validate(&cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "go together"));
+    config_free(&cfg);
+
+    char *bad[][3] = {{"relayd", "--phone-trunk-username", "a:b"},
+                      {"relayd", "--phone-trunk-register", "http://x"},
+                      {"relayd", "--phone-trunk-register-expires", "1"},
+                      {"relayd", "--phone-trunk-password", ""}};
+    for (size_t i = 0; i < 4; i++) {
+        char *a[] = {bad[i][0], bad[i][1], bad[i][2], NULL};
+        assert_int_equal(config_load(&cfg, 3, a, err, sizeof err), -1);
+        assert_non_null(strstr(err, "bad value"));
+        config_free(&cfg);
+    }
+}
+
 static void bad_input_is_named(void **state)
 {
     (void)state;
@@ -178,6 +216,7 @@ int main(void)
         cmocka_unit_test(defaults_are_a_loopback_dev_instance),
         cmocka_unit_test(credentials_from_the_environment),
         cmocka_unit_test(file_then_flags),
+        cmocka_unit_test(trunk_keys),
         cmocka_unit_test(bad_input_is_named),
         cmocka_unit_test(validation_guards_exposure),
         cmocka_unit_test(jwt_secret_file_is_read_and_checked),

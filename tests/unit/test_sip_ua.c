@@ -471,9 +471,20 @@ static void sdp_directions(void **state)
         assert_string_equal(sdp_answer_direction(&o, 1), cases[i].answer_holding);
     }
     char buf[512];
-    assert_true(sdp_audio_offer_write(buf, sizeof buf, "127.0.0.1", 40002, 101, "sendrecv", 7, 1) > 0);
+    assert_true(sdp_audio_offer_write(buf, sizeof buf, "127.0.0.1", 40002, NULL, 0, 101, "sendrecv", 7, 1) > 0);
     assert_non_null(strstr(buf, "m=audio 40002 RTP/AVP 0 8 101\r\n"));
     assert_non_null(strstr(buf, "a=rtpmap:101 telephone-event/8000\r\n"));
+    /* codecs: only and in the order asked */
+    const int pcma[] = {8}, reversed[] = {8, 0}, other[] = {18};
+    assert_true(sdp_audio_offer_write(buf, sizeof buf, "127.0.0.1", 40002, pcma, 1, 101,
+                                      "sendrecv", 7, 1) > 0);
+    assert_non_null(strstr(buf, "m=audio 40002 RTP/AVP 8 101\r\n"));
+    assert_null(strstr(buf, "PCMU"));
+    assert_true(sdp_audio_offer_write(buf, sizeof buf, "127.0.0.1", 40002, reversed, 2, 101,
+                                      "sendrecv", 7, 1) > 0);
+    assert_non_null(strstr(buf, "m=audio 40002 RTP/AVP 8 0 101\r\n"));
+    assert_int_equal(sdp_audio_offer_write(buf, sizeof buf, "127.0.0.1", 40002, other, 1, 101,
+                                           "sendrecv", 7, 1), -1);
 }
 
 static int group_setup(void **state)

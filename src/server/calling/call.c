@@ -304,7 +304,8 @@ call *call_place(relayd *rd, session *s, const call_place_params *p)
     c->state = RELAY_CALL_NONE;
     c->device = json_incref(p->device);
     sip_invite_params ip = {.to = p->to, .from = p->from, .from_name = p->from_name,
-                            .headers = p->headers};
+                            .headers = p->headers, .trunk = p->trunk, .codecs = p->codecs,
+                            .n_codecs = p->n_codecs};
     c->leg = sip_ua_invite(rd->ua, &ip, c);
     if (!c->leg) {
         call_free(c);

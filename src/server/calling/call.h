@@ -51,6 +51,9 @@ typedef struct call_place_params {
     const char *to, *from, *from_name, *headers;
     const char *tag;
     json_t *device;
+    int trunk;         /* through phone_trunk (its credentials answer a challenge) */
+    const int *codecs; /* RTP payload types to offer in order; NULL: PCMU, PCMA */
+    size_t n_codecs;
 } call_place_params;
 
 /* The SIP UA's callbacks (see sip/sip_ua.h); user is the relayd.

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/su_wait.h>
 
@@ -33,6 +34,7 @@
 #include "common/sip_uri.h"
 #include "families.h"
 #include "frames.h"
+#include "media/rtp.h"
 #include "phone.h"
 #include "server_log.h"
 #include "session.h"
@@ -75,6 +77,9 @@ typedef struct device_spec {
     const char *to, *from, *from_name;
     json_t *headers;
     int timeout_s;
+    int trunk;      /* a phone device: through phone_trunk */
+    int codecs[2];  /* payload types to offer, in order */
+    size_t n_codecs;/* 0: relayd's default offer */
     char to_buf[256], from_buf[256]; /* phone devices: the trunk's URIs */
 } device_spec;
 
@@ -86,6 +91,93 @@ static int name_ok(const char *s)
         if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f)
             return 0;
     return 1;
+}
+
+/* The SDKs' codec names (SipCodec): relayd speaks the G.711 pair only;
+ * the others are skipped when listed, so a list must name one of those. */
+static const char *const known_codecs[] = {"OPUS", "G729", "G722", "VP8", "H264"};
+#define CODECS_MAX 16
+
+static int codec_pt(const char *name, size_t len)
+{
+    if (len == 4 && strncasecmp(name, "PCMU", 4) == 0)
+        return RTP_PT_PCMU;
+    if (len == 4 && strncasecmp(name, "PCMA", 4) == 0)
+        return RTP_PT_PCMA;
+    for (size_t i = 0; i < sizeof known_codecs / sizeof known_codecs[0]; i++)
+        if (strlen(known_codecs[i]) == len && strncasecmp(name, known_codecs[i], len) == 0)
+            return -1;
+    return -2;
+}
+
+/* Adds one name to spec's offer. NULL, or why not (in buf). */
+static const char *codec_add(device_spec *spec, const char *name, size_t len, char *buf,
+                             size_t n)
+{
+    int pt = codec_pt(name, len);
+    if (pt == -2) {
+        snprintf(buf, n, "unknown codec '%.*s' (relayd speaks PCMU and PCMA)",
+                 (int)(len > 16 ? 16 : len), name);
+        return buf;
+    }
+    if (pt < 0)
+        return NULL;
+    for (size_t i = 0; i < spec->n_codecs; i++)
+        if (spec->codecs[i] == pt)
+            return NULL;
+    spec->codecs[spec->n_codecs++] = pt;
+    return NULL;
+}
+
+/* params.codecs: "PCMA,PCMU" or ["PCMA", "PCMU"] (the SDKs' form). Fills
+ * spec's offer; NULL if fine. */
+static const char *codecs_check(json_t *codecs, device_spec *spec, char *buf, size_t n)
+{
+    if (!codecs)
+        return NULL;
+    size_t count = 0;
+    const char *why = NULL;
+    if (json_is_string(codecs)) {
+        const char *s = json_string_value(codecs);
+        if (strlen(s) != json_string_length(codecs))
+            return "codecs must not contain a NUL character";
+        while (*s && !why) {
+            size_t len = strcspn(s, ",");
+            const char *name = s;
+            while (len && *name == ' ')
+                name++, len--;
+            while (len && name[len - 1] == ' ')
+                len--;
+            if (++count > CODECS_MAX)
+                return "codecs: at most 16 names";
+            why = codec_add(spec, name, len, buf, n);
+            s += strcspn(s, ",");
+            if (*s)
+                s++;
+        }
+    } else if (json_is_array(codecs)) {
+        size_t i;
+        json_t *c;
+        if (json_array_size(codecs) > CODECS_MAX)
+            return "codecs: at most 16 names";
+        json_array_foreach(codecs, i, c)
+        {
+            if (!json_is_string(c))
+                return "codecs must be a string or an array of strings";
+            count++;
+            if ((why = codec_add(spec, json_string_value(c), json_string_length(c), buf, n)))
+                break;
+        }
+    } else {
+        return "codecs must be a string or an array of strings";
+    }
+    if (why)
+        return why;
+    if (count == 0)
+        return "codecs is empty";
+    if (spec->n_codecs == 0)
+        return "codecs names no codec relayd speaks (PCMU, PCMA)";
+    return NULL;
 }
 
 /* Checks one device; fills *spec. NULL if fine, else a message and, in
@@ -120,6 +212,7 @@ static const char *device_check(json_t *dev, const char *trunk, device_spec *spe
             return "the number does not fit the trunk URI";
         spec->to = spec->to_buf;
         spec->from = from ? spec->from_buf : NULL;
+        spec->trunk = 1;
     } else {
         spec->to = json_string_value(json_object_get(p, "to"));
         spec->from = json_string_value(json_object_get(p, "from"));
@@ -147,9 +240,9 @@ static const char *device_check(json_t *dev, const char *trunk, device_spec *spe
     free(lines);
     if (herr)
         return herr;
-    json_t *codecs = json_object_get(p, "codecs");
-    if (codecs && !json_is_string(codecs) && !json_is_array(codecs))
-        return "codecs must be a string or an array";
+    const char *cerr = codecs_check(json_object_get(p, "codecs"), spec, buf, n);
+    if (cerr)
+        return cerr;
     json_t *t = json_object_get(p, "timeout");
     spec->timeout_s = DIAL_DEFAULT_TIMEOUT_S;
     if (t) {
@@ -357,7 +450,9 @@ static int dial_place(dial *d, session *s, json_t *dev)
     }
     l->d = d;
     call_place_params pp = {.to = spec.to, .from = spec.from, .from_name = spec.from_name,
-                            .headers = headers, .tag = d->tag, .device = dev};
+                            .headers = headers, .tag = d->tag, .device = dev,
+                            .trunk = spec.trunk, .codecs = spec.codecs,
+                            .n_codecs = spec.n_codecs};
     call *c = call_place(d->rd, s, &pp);
     free(headers);
     if (!c) {

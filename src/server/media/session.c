@@ -78,6 +78,7 @@ struct media_session {
     char ip[INET_ADDRSTRLEN];
     sdp_audio_offer media;
     int have_offer;
+    unsigned offered;   /* our offer's codecs (1 << pt); 0: not an offer of ours */
     uint64_t sdp_session;
     unsigned sdp_version;
 };
@@ -509,10 +510,17 @@ int media_session_offer(media_session *s, const char *offer, size_t len, char *a
  * dynamic number would do, the answer repeats it). */
 #define OFFER_TE_PT 101
 
-int media_session_write_offer(media_session *s, char *offer, size_t size)
+int media_session_write_offer(media_session *s, const int *pts, size_t n_pts, char *offer,
+                              size_t size)
 {
-    return sdp_audio_offer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), OFFER_TE_PT,
-                                 "sendrecv", s->sdp_session, s->sdp_version);
+    s->offered = 0;
+    for (size_t i = 0; pts && i < n_pts; i++)
+        if (pts[i] >= 0 && pts[i] < 32)
+            s->offered |= 1u << pts[i];
+    if (!s->offered)
+        s->offered = 1u << RTP_PT_PCMU | 1u << RTP_PT_PCMA;
+    return sdp_audio_offer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), pts, n_pts,
+                                 OFFER_TE_PT, "sendrecv", s->sdp_session, s->sdp_version);
 }
 
 int media_session_take_answer(media_session *s, const char *answer, size_t len,
@@ -523,6 +531,10 @@ int media_session_take_answer(media_session *s, const char *answer, size_t len,
     if (!answer || sdp_audio_offer_parse(answer, len, &o, &no_codec, why) != 0) {
         if (!answer)
             *why = "the answer has no SDP";
+        return -1;
+    }
+    if (s->offered && !(s->offered & 1u << o.pt)) {
+        *why = "the answer chose a codec that was not offered";
         return -1;
     }
     s->media = o;

@@ -100,9 +100,11 @@ media_session *media_session_create(media_engine *e, const char *ip, int port_mi
  * the answer is written either way. */
 int media_session_offer(media_session *s, const char *offer, size_t len, char *answer,
                         size_t size, int *no_codec, const char **why);
-/* The other way round, for a call we place: writes our offer (PCMU, PCMA,
- * telephone-event) into offer[size]; length or -1. */
-int media_session_write_offer(media_session *s, char *offer, size_t size);
+/* The other way round, for a call we place: writes our offer (the payload
+ * types pts in order, NULL: PCMU and PCMA; then telephone-event) into
+ * offer[size]; length or -1. */
+int media_session_write_offer(media_session *s, const int *pts, size_t n_pts, char *offer,
+                              size_t size);
 /* Takes the peer's answer to that offer: where to send, the codec it
  * chose. 0, or -1 with *why (no usable audio, no codec we offered). */
 int media_session_take_answer(media_session *s, const char *answer, size_t len,

@@ -22,6 +22,7 @@
 #include "families.h"
 #include "frames.h"
 #include "messaging/message.h"
+#include "phone.h"
 #include "server_log.h"
 #include "session.h"
 
@@ -173,7 +174,9 @@ static void messaging_send(rpc_req *r)
                              .from = q.from_uri[0] ? q.from_uri : NULL,
                              .from_user = q.from_user,
                              .body = text,
-                             .body_len = len};
+                             .body_len = len,
+                             /* a number went through the trunk template */
+                             .trunk = q.to_number && phone_number_ok(q.to_number)};
     server_log(RELAY_LOG_INFO, "message %s to %s (%zu bytes, %zu media)", m->id, q.to_uri,
                q.body_len, json_array_size(q.media));
     if (sip_ua_message(rd->ua, &mp, on_done, m) != 0) {

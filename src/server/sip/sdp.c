@@ -141,23 +141,37 @@ int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, int te_pt,
-                          const char *direction, uint64_t session_id, unsigned version)
+int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, const int *pts,
+                          size_t n_pts, int te_pt, const char *direction, uint64_t session_id,
+                          unsigned version)
 {
+    static const int both[] = {RTP_PT_PCMU, RTP_PT_PCMA};
+    if (!pts || n_pts == 0) {
+        pts = both;
+        n_pts = 2;
+    }
+    char fmts[32] = "", maps[128] = "";
+    size_t fl = 0, ml = 0;
+    for (size_t i = 0; i < n_pts && i < 2; i++) {
+        if (pts[i] != RTP_PT_PCMU && pts[i] != RTP_PT_PCMA)
+            return -1;
+        fl += (size_t)snprintf(fmts + fl, sizeof fmts - fl, "%d ", pts[i]);
+        ml += (size_t)snprintf(maps + ml, sizeof maps - ml, "a=rtpmap:%d %s/8000\r\n", pts[i],
+                               pts[i] == RTP_PT_PCMU ? "PCMU" : "PCMA");
+    }
     int n = snprintf(buf, size,
                      "v=0\r\n"
                      "o=relayd %llu %u IN IP4 %s\r\n"
                      "s=relayd\r\n"
                      "c=IN IP4 %s\r\n"
                      "t=0 0\r\n"
-                     "m=audio %d RTP/AVP %d %d %d\r\n"
-                     "a=rtpmap:%d PCMU/8000\r\n"
-                     "a=rtpmap:%d PCMA/8000\r\n"
+                     "m=audio %d RTP/AVP %s%d\r\n"
+                     "%s"
                      "a=rtpmap:%d telephone-event/8000\r\n"
                      "a=fmtp:%d 0-15\r\n"
                      "a=ptime:20\r\n"
                      "a=%s\r\n",
-                     (unsigned long long)session_id, version, ip, ip, port, RTP_PT_PCMU,
-                     RTP_PT_PCMA, te_pt, RTP_PT_PCMU, RTP_PT_PCMA, te_pt, te_pt, direction);
+                     (unsigned long long)session_id, version, ip, ip, port, fmts, te_pt, maps,
+                     te_pt, te_pt, direction);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }

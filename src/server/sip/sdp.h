@@ -35,12 +35,14 @@ int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int
  * are holding the peer: peer sendonly → recvonly, inactive → inactive... */
 const char *sdp_answer_direction(const sdp_audio_offer *offer, int holding);
 
-/* Our offer for an outbound call (RFC 3264): PCMU and PCMA, and
- * telephone-event/8000 as payload type te_pt. direction is the attribute
- * ("sendrecv", "sendonly" to hold...). Returns the length, or -1 if buf
- * is too small. The answer is read back with sdp_audio_offer_parse: an
- * answer lists the one codec chosen first. */
-int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, int te_pt,
-                          const char *direction, uint64_t session_id, unsigned version);
+/* Our offer for an outbound call (RFC 3264): the G.711 payload types pts
+ * in that order (pts NULL: PCMU then PCMA), and telephone-event/8000 as
+ * payload type te_pt. direction is the attribute ("sendrecv", "sendonly"
+ * to hold...). Returns the length, or -1 if buf is too small or a payload
+ * type is not PCMU or PCMA. The answer is read back with
+ * sdp_audio_offer_parse: an answer lists the one codec chosen first. */
+int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, const int *pts,
+                          size_t n_pts, int te_pt, const char *direction, uint64_t session_id,
+                          unsigned version);
 
 #endif

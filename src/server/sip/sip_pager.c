@@ -17,6 +17,7 @@
 #define NUA_HMAGIC_T struct sip_leg
 
 #include "sip/sip_pager.h"
+#include "sip/sip_auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,9 @@ struct sip_page {
     nua_handle_t *nh;
     sip_message_done_fn done;
     void *user;
-    char to[64]; /* for the ladder only */
+    int trunk;      /* a challenge is answered with the trunk's credentials */
+    int auth_tried; /* ... once */
+    char to[64];    /* for the ladder only */
 };
 
 static void page_finish(sip_page *pg, int status, const char *phrase, int local)
@@ -93,6 +96,7 @@ int sip_ua_message(sip_ua *ua, const sip_message_params *p, sip_message_done_fn 
     }
     pg->done = done;
     pg->user = user;
+    pg->trunk = p->trunk;
     snprintf(pg->to, sizeof pg->to, "%s", p->to);
     if ((pg->next = ua->pages))
         ua->pages->pprev = &pg->next;
@@ -127,6 +131,23 @@ void sip_pager_on_response(sip_ua *ua, nua_handle_t *nh, int status, const char 
         return; /* finished already (shutdown) */
     ladder(ua, "sip <- %d %s (MESSAGE)%s [%s]", status, phrase ? phrase : "", sip ? "" : " local",
            pg->to);
+    if (status == 401 || status == 407) {
+        char realm[128];
+        const char *why = "the trunk refused the credentials";
+        if (!pg->trunk) {
+            why = "only the trunk's challenges are answered";
+            nua_authenticate(nh, TAG_END());
+        } else if (!pg->auth_tried &&
+                   sip_auth_answer(ua, nh, sip, realm, sizeof realm, &why) == 0) {
+            pg->auth_tried = 1;
+            ladder(ua, "sip -> MESSAGE (with credentials for %s) [%s]", realm, pg->to);
+            return;
+        } else if (pg->auth_tried) {
+            nua_authenticate(nh, TAG_END());
+        }
+        log_write(ua->log, RELAY_LOG_WARN, "sip: MESSAGE to [%s] failed: %d: %s", pg->to, status,
+                  why);
+    }
     page_finish(pg, status, phrase, sip == NULL);
 }
 

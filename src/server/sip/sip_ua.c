@@ -24,6 +24,8 @@
 #include "sip/sip_ua.h"
 #include "sip/sip_ua_internal.h"
 #include "sip/sip_pager.h"
+#include "sip/sip_auth.h"
+#include "sip/sip_register.h"
 #include "sip/sdp_guard.h"
 #include "sip/sipfrag.h"
 #include "sip/sofia_log.h"
@@ -81,6 +83,8 @@ struct sip_leg {
     int established;        /* on_established was reported */
     int outbound;           /* we sent the INVITE (sip_ua_invite) */
     int reinviting;         /* our re-INVITE (hold/unhold) awaits its answer */
+    int trunk;              /* placed through the trunk: its challenge gets credentials */
+    int auth_tried;         /* our INVITE answered a challenge already */
     leg_refer refer;
 };
 
@@ -413,6 +417,27 @@ static void on_invite_response(sip_ua *ua, sip_leg *leg, int status, const char 
             ua->cb.on_progress(ua->cb.user, leg, status);
         return;
     }
+    if ((status == 401 || status == 407) && leg->state == LEG_OFFERED) {
+        char realm[128];
+        const char *why = "the trunk refused the credentials";
+        if (!leg->trunk) {
+            why = "a challenge from a sip device is not answered";
+            nua_authenticate(leg->nh, TAG_END()); /* nua gives the INVITE up */
+        } else if (!leg->auth_tried &&
+                   sip_auth_answer(ua, leg->nh, sip, realm, sizeof realm, &why) == 0) {
+            leg->auth_tried = 1;
+            ladder(ua, "sip -> INVITE (with credentials for %s) [%s]", realm, leg->peer);
+            return;
+        } else if (leg->auth_tried) {
+            nua_authenticate(leg->nh, TAG_END());
+        }
+        log_write(ua->log, RELAY_LOG_WARN, "sip: INVITE to [%s] failed: %d %s: %s", leg->peer,
+                  status, phrase ? phrase : "", why);
+    } else if (status >= 300 && leg->auth_tried && status == 403) {
+        log_write(ua->log, RELAY_LOG_WARN,
+                  "sip: INVITE to [%s] failed: 403 %s: the trunk refused the credentials",
+                  leg->peer, phrase ? phrase : "");
+    }
     if (status >= 300) {
         if (!leg->end_reason)
             leg->end_reason = end_reason_for_status(status);
@@ -463,6 +488,7 @@ sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user)
     leg->user = user;
     leg->outbound = 1;
     leg->owned = 1;
+    leg->trunk = p->trunk;
     leg->state = LEG_OFFERED;
     leg->remote_uri = strdup(p->to);
     leg->local_uri = strdup(p->from ? p->from : ua->bind_url);
@@ -471,7 +497,7 @@ sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user)
     leg->media = media_session_create(ua->media, ua->media_ip, ua->rtp_min, ua->rtp_max);
     char sdp[SDP_MAX];
     if (!leg->remote_uri || !leg->local_uri || !to_hdr || (p->from && !from_hdr) || !leg->media ||
-        media_session_write_offer(leg->media, sdp, sizeof sdp) < 0) {
+        media_session_write_offer(leg->media, p->codecs, p->n_codecs, sdp, sizeof sdp) < 0) {
         if (!leg->media)
             log_write(ua->log, RELAY_LOG_ERROR, "sip: no free RTP port in %d-%d on %s",
                       ua->rtp_min, ua->rtp_max, ua->media_ip);
@@ -578,6 +604,11 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
     case nua_r_message:
         if (!leg)
             sip_pager_on_response(ua, nh, status, phrase, sip);
+        return;
+    case nua_r_register:
+    case nua_r_unregister:
+        if (sip_register_owns(ua, nh))
+            sip_register_on_response(ua, event, status, phrase, sip);
         return;
     case nua_r_refer:
         if (leg)
@@ -709,6 +740,12 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
     }
     log_write(ua->log, RELAY_LOG_INFO, "sip: listening on %s, media on %s:%d-%d", cfg->bind_url,
               ua->media_ip, ua->rtp_min, ua->rtp_max);
+    if (sip_auth_set(ua, cfg->trunk_username, cfg->trunk_password, cfg->trunk_realm) != 0 ||
+        (cfg->trunk_register &&
+         sip_register_start(ua, cfg->trunk_register, cfg->trunk_register_expires) != 0)) {
+        sip_ua_destroy(ua, 1000);
+        return NULL;
+    }
     return ua;
 }
 
@@ -719,6 +756,7 @@ void sip_ua_destroy(sip_ua *ua, int timeout_ms)
     for (sip_leg *leg = ua->legs; leg; leg = leg->next)
         if (leg->state != LEG_ENDING)
             sip_leg_hangup(leg, 486);
+    sip_register_stop(ua, timeout_ms / 2);
     nua_shutdown(ua->nua);
     su_time_t start = su_now();
     while (!ua->shutdown_done && su_duration(su_now(), start) < timeout_ms)
@@ -738,6 +776,7 @@ void sip_ua_destroy(sip_ua *ua, int timeout_ms)
         log_write(ua->log, RELAY_LOG_ERROR, "sip: nua shutdown did not complete in %d ms",
                   timeout_ms);
     }
+    sip_auth_clear(ua);
     free(ua->media_ip);
     free(ua->bind_url);
     free(ua);

@@ -32,6 +32,11 @@ typedef struct sip_ua_config {
                                * Must outlive the UA. */
     const char *sip_dump;     /* sofia's message dump goes here (pcap_file's
                                * SIP tap, capture/sip_tap.h); NULL: none */
+    /* The trunk's digest credentials (both or neither), answering its
+     * 401/407 to requests marked `trunk`; realm NULL: any. Copied. */
+    const char *trunk_username, *trunk_password, *trunk_realm;
+    const char *trunk_register; /* registrar URI; NULL: no registration */
+    int trunk_register_expires; /* seconds */
 } sip_ua_config;
 
 /* What the INVITE said, for calling.call.receive. Strings valid during
@@ -98,6 +103,10 @@ typedef struct sip_ua_callbacks {
      * (200 taken; 480 nobody on the context, 413, 415...). Without it every
      * MESSAGE is answered 405. */
     int (*on_message)(void *user, const sip_message_info *info);
+    /* Optional: the trunk registration changed or was refreshed:
+     * registered 1 after a 2xx, 0 after a failure (status: the final
+     * status, e.g. 403, or the stack's 408/503) or the un-REGISTER. */
+    void (*on_registration)(void *user, int registered, int status);
 } sip_ua_callbacks;
 
 /* Creates the UA on root and binds bind_url. NULL on failure (port taken...),
@@ -115,10 +124,16 @@ typedef struct sip_invite_params {
     const char *from;      /* From URI; NULL: relayd's own */
     const char *from_name; /* From display name, may be NULL; no quotes or controls */
     const char *headers;   /* extra "Name: value" lines joined by CRLF, may be NULL */
+    int trunk;             /* to the trunk: its challenge is answered with its credentials */
+    const int *codecs;     /* RTP payload types offered, in order (PCMU 0, PCMA 8);
+                            * NULL: both G.711 codecs */
+    size_t n_codecs;
 } sip_invite_params;
 
-/* Binds an RTP port and sends an INVITE with our offer (PCMU, PCMA,
- * telephone-event). The core owns the leg from here: on_progress for 18x,
+/* Binds an RTP port and sends an INVITE with our offer (p->codecs or PCMU
+ * and PCMA, then telephone-event). A 401/407 to a trunk INVITE is answered
+ * once with the trunk's credentials; a second challenge, or none to answer
+ * with, ends the leg (error). The core owns the leg from here: on_progress for 18x,
  * on_established when answered, on_terminated exactly once (a failure
  * answer: end reason busy for 486/600, decline for 603, noAnswer for
  * 408/480/487, else error). user is set as by sip_leg_set_user before any
@@ -137,6 +152,7 @@ typedef struct sip_message_params {
     const char *content_type; /* "text/plain;charset=UTF-8" when NULL */
     const char *body;
     size_t body_len;
+    int trunk;                /* to the trunk: a challenge is answered once */
 } sip_message_params;
 
 /* The outcome of a MESSAGE: the final status (2xx delivered), its phrase,

@@ -12,6 +12,7 @@
 #include "sip/sip_ua.h"
 
 typedef struct sip_page sip_page;
+typedef struct sip_reg sip_reg;
 
 struct sip_ua {
     su_root_t *root;
@@ -25,6 +26,8 @@ struct sip_ua {
     int refer_timeout_ms;
     sip_leg *legs;
     sip_page *pages;        /* MESSAGEs we sent that await their answer */
+    char *auth_user, *auth_pass, *auth_realm; /* the trunk's (sip_auth.h) */
+    sip_reg *reg;           /* registration with the trunk, or NULL */
     int shutdown_done;
 };
 

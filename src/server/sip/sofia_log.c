@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/su_log.h>
 
@@ -13,11 +14,29 @@
 static _Thread_local char line[1024];
 static _Thread_local size_t used;
 
+/* With TPORT_LOG set, sofia logs whole messages: a digest answer (the
+ * hash a password can be guessed from offline) stays out of relayd's log. */
+static int is_credentials(const char *s, size_t n)
+{
+    static const char *const names[] = {"Authorization:", "Proxy-Authorization:"};
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    for (size_t i = 0; i < 2; i++) {
+        size_t k = strlen(names[i]);
+        if (n >= k && strncasecmp(s, names[i], k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void flush_line(void)
 {
     while (used && (line[used - 1] == '\n' || line[used - 1] == ' '))
         used--;
-    if (used)
+    if (used && is_credentials(line, used))
+        server_log(RELAY_LOG_DEBUG, "sofia: %.*s <redacted>",
+                   (int)(strchr(line, ':') - line + 1), line);
+    else if (used)
         server_log(RELAY_LOG_DEBUG, "sofia: %.*s", (int)used, line);
     used = 0;
 }
