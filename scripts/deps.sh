@@ -8,7 +8,7 @@ PKGS=(
   build-essential cmake pkg-config openssl ca-certificates
   libwebsockets-dev libjansson-dev libsofia-sip-ua-dev libcurl4-openssl-dev
   libespeak-ng-dev libsndfile1-dev libcmocka-dev libspandsp-dev
-  libspeexdsp-dev # relayd: calling.denoise (speex noise suppression)
+  libspeexdsp-dev # relayd: calling.denoise (speex noise suppression), resampling
   libssl-dev # relayd: HMAC for JWTs and the authorization state; librelay: its TLS context
   sip-tester baresip-core
   sox jq

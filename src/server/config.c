@@ -275,6 +275,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = *v == '/' ? set_str(&cfg->recordings_dir, v) : -1; /* file:// URLs need it absolute */
     else if (strcmp(key, "metrics_listen") == 0)
         rc = parse_hostport(v, &cfg->metrics_ip, &cfg->metrics_port);
+    else if (strcmp(key, "recordings_listen") == 0)
+        rc = parse_hostport(v, &cfg->recordings_ip, &cfg->recordings_port);
     else if (strcmp(key, "offer_timeout_ms") == 0)
         rc = parse_int(v, 0, 3600000, &cfg->offer_timeout_ms);
     else if (strcmp(key, "ring_timeout_ms") == 0)
@@ -421,6 +423,8 @@ void config_usage(const char *prog)
             "  --recordings-dir DIR     where calling.record writes (absolute; /tmp/relayd-recordings)\n"
             "  --log-file PATH          log here instead of stderr (absolute; reopened on SIGHUP)\n"
             "  --metrics-listen IP:PORT Prometheus text at http://IP:PORT/metrics (loopback; off)\n"
+            "  --recordings-listen IP:PORT  serve recordings at http://IP:PORT/recordings/NAME;\n"
+            "                           records' urls then name it (not 0.0.0.0; off: file://)\n"
             "  --pcap-file PATH         capture SIP to this pcap file (absolute; reopened on\n"
             "                           SIGHUP; default off)\n"
             "  --pcap-rtp 0|1           put every call's RTP into pcap_file too (default 0)\n"
@@ -573,6 +577,11 @@ int config_is_loopback(const char *ip)
                   strcmp(ip, "localhost") == 0);
 }
 
+int config_is_wildcard(const char *ip)
+{
+    return ip && (strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0 || strcmp(ip, "[::]") == 0);
+}
+
 int config_dev_credentials(const relayd_config *cfg)
 {
     return cfg->n_auth == 1 && strcmp(cfg->auth[0].project, DEV_PROJECT) == 0 &&
@@ -595,6 +604,11 @@ int config_validate(const relayd_config *cfg, char *err, size_t errlen)
     }
     if (cfg->metrics_ip && !config_is_loopback(cfg->metrics_ip)) {
         snprintf(err, errlen, "metrics_listen must be a loopback address (it has no access control)");
+        return -1;
+    }
+    if (cfg->recordings_ip && config_is_wildcard(cfg->recordings_ip)) {
+        snprintf(err, errlen, "recordings_listen must be the address clients fetch from, not a "
+                              "wildcard (records' urls name it)");
         return -1;
     }
     if (cfg->rtp_port_min >= cfg->rtp_port_max) {
@@ -678,5 +692,6 @@ void config_free(relayd_config *cfg)
     free(cfg->log_file);
     free(cfg->pcap_file);
     free(cfg->metrics_ip);
+    free(cfg->recordings_ip);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -96,6 +96,8 @@ typedef struct relayd_config {
     int pcap_rtp;          /* 1: RTP into pcap_file too */
     char *metrics_ip;      /* Prometheus endpoint (metrics_listen); NULL: off */
     int metrics_port;
+    char *recordings_ip;   /* recordings_listen: records' urls are http:// there */
+    int recordings_port;
     int check_only;        /* --check-config: validate, bind nothing, exit */
     /* what SIGHUP reloads from: the command line as given (not owned) */
     int argc;
@@ -124,6 +126,8 @@ int config_check(const relayd_config *cfg, FILE *out);
 
 /* 1 for 127.x, ::1 and localhost. */
 int config_is_loopback(const char *ip);
+/* 1 for 0.0.0.0 and :: (every address: no address to put in a URL). */
+int config_is_wildcard(const char *ip);
 /* 1 when the only credentials are the built-in development pair. */
 int config_dev_credentials(const relayd_config *cfg);
 

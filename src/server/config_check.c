@@ -193,6 +193,17 @@ int config_check(const relayd_config *cfg, FILE *out)
     else if (cfg->metrics_ip && strcmp(cfg->metrics_ip, cfg->ws_ip) == 0 &&
              cfg->metrics_port == cfg->ws_port)
         problem(&ck, "metrics_listen", "same address and port as ws_listen");
+    if (cfg->recordings_ip && config_is_wildcard(cfg->recordings_ip))
+        problem(&ck, "recordings_listen", "must be the address clients fetch from, not a wildcard");
+    else if (cfg->recordings_ip && !valid_ip(cfg->recordings_ip))
+        problem(&ck, "recordings_listen", "'%s' is not an IP address", cfg->recordings_ip);
+    else if (cfg->recordings_ip && strcmp(cfg->recordings_ip, cfg->ws_ip) == 0 &&
+             cfg->recordings_port == cfg->ws_port)
+        problem(&ck, "recordings_listen", "same address and port as ws_listen");
+    else if (cfg->recordings_ip && cfg->metrics_ip &&
+             strcmp(cfg->recordings_ip, cfg->metrics_ip) == 0 &&
+             cfg->recordings_port == cfg->metrics_port)
+        problem(&ck, "recordings_listen", "same address and port as metrics_listen");
     check_tls(&ck);
     check_credentials(&ck);
     check_trunk(&ck);

@@ -28,6 +28,7 @@
 #include "media/prep.h"
 #include "media/session.h"
 #include "metrics_http.h"
+#include "recordings_http.h"
 #include "relayd.h"
 #include "rpc.h"
 #include "server_log.h"
@@ -533,6 +534,9 @@ relayd *relayd_create(relayd_config *cfg)
     if (cfg->metrics_ip && !(rd->metrics_http = metrics_http_start(rd, cfg->metrics_ip,
                                                                   cfg->metrics_port)))
         goto fail;
+    if (cfg->recordings_ip && !(rd->recordings_http = recordings_http_start(
+                                    cfg->recordings_ip, cfg->recordings_port)))
+        goto fail;
 
     rd->tick = su_timer_create(su_root_task(rd->root), 1000);
     if (!rd->tick || su_timer_set_for_ever(rd->tick, on_tick, (su_timer_arg_t *)rd) != 0)
@@ -591,6 +595,8 @@ void relayd_destroy(relayd *rd)
     /* the endpoint reads the parts torn down below: it goes first */
     metrics_http_stop(rd->metrics_http);
     rd->metrics_http = NULL;
+    recordings_http_stop(rd->recordings_http);
+    rd->recordings_http = NULL;
     if (rd->drain_timer)
         su_timer_destroy(rd->drain_timer);
     /* Tell clients first, while the socket thread still runs (a drain has

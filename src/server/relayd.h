@@ -14,6 +14,8 @@
  *   signals      — waits for SIGTERM/SIGINT/SIGHUP, posts to the core (main.c).
  *   metrics      — optional lws HTTP thread for /metrics (metrics_http.c);
  *                  reads only the atomics in rd->metrics and media stats.
+ *   recordings   — optional lws HTTP thread serving recorded files
+ *                  (recordings_http.c); told each finished file's path.
  * Other threads reach the core only through core_post().
  */
 #ifndef RELAYD_RELAYD_H
@@ -37,6 +39,7 @@ typedef struct media_prep_pool media_prep_pool;
 typedef struct media_disk_writer media_disk_writer;
 typedef struct media_fetcher media_fetcher;
 typedef struct metrics_http metrics_http;
+typedef struct recordings_http recordings_http;
 typedef struct msg_out msg_out;
 
 typedef struct relayd {
@@ -69,6 +72,7 @@ typedef struct relayd {
     struct login_penalty *login_penalty; /* failed logins by address */
     relayd_metrics metrics; /* counters, atomics: bumped on any thread */
     metrics_http *metrics_http; /* the endpoint, when metrics_listen is set */
+    recordings_http *recordings_http; /* GET of recordings, when recordings_listen is set */
     struct sip_tap *sip_tap; /* pcap_file's SIP half; NULL when not capturing */
 } relayd;
 

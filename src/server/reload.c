@@ -72,6 +72,8 @@ static void warn_fixed(const relayd_config *old, const relayd_config *fresh)
         {"pcap_file", !old->pcap_file != !fresh->pcap_file},
         {"metrics_listen", str_differs(old->metrics_ip, fresh->metrics_ip) ||
                                old->metrics_port != fresh->metrics_port},
+        {"recordings_listen", str_differs(old->recordings_ip, fresh->recordings_ip) ||
+                                  old->recordings_port != fresh->recordings_port},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (fixed[i].changed)

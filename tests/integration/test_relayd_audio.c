@@ -9,8 +9,10 @@
  *   - the `us` ringtone → 440+480 Hz, 2 s on then 4 s off, then on again;
  *   - relay_call_play_silence(1) and relay_call_play_ringtone("us", 1), the
  *     typed helpers' blocking forms → finished after their second;
- *   - a 404 URL, a file that is not audio, a file over --media-max-bytes
- *     → each play ends in `error`;
+ *   - a 404 URL, a file that is not audio, a file over --media-max-bytes,
+ *     an html page served as text/html, a server that accepts and never
+ *     answers (given up at --media-fetch-timeout-ms) → each play ends in
+ *     `error`;
  *   - request-time checks → 400 (unknown ringtone lists the names, a URL
  *     with a space, file:// with no media_dir, a bad direction);
  *   - a hangup while relayd still fetches (tests/tools/file_server's
@@ -23,6 +25,7 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +51,9 @@
 #define HTTP_PORT "61223"
 #define BASE "http://127.0.0.1:" HTTP_PORT "/"
 #define MAX_BYTES "200000"
+#define STUB_PORT 64202 /* the html page and the silent server (helper dsp's block) */
+#define STUB "http://127.0.0.1:64202/"
+#define FETCH_TIMEOUT_MS 3000 /* the silent server costs the call this long */
 #define PROJECT "audio-project"
 #define TOKEN "audio-token-51be"
 
@@ -61,6 +67,9 @@ static void sh(const char *fmt, const char *arg)
     if (system(cmd) != 0)
         fail_msg("failed: %s", cmd);
 }
+
+static int stub_start(void);
+static void stub_stop(void);
 
 static int setup(void **state)
 {
@@ -77,7 +86,10 @@ static int setup(void **state)
     const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61220", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "37200-37299", "--auth",
                           PROJECT ":" TOKEN, "--media-max-bytes", MAX_BYTES,
-                          "--media-fetch-timeout-ms", "5000", "--log-level", "debug", NULL};
+                          "--media-fetch-timeout-ms", "3000", "--log-level", "debug", NULL};
+    _Static_assert(FETCH_TIMEOUT_MS == 3000, "the flag above");
+    if (stub_start() != 0)
+        return -1;
     return relayd_proc_start(&server, args, "relayd-audio.log");
 }
 
@@ -88,6 +100,7 @@ static int teardown(void **state)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         return -1;
+    stub_stop();
     return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
 }
 
@@ -167,6 +180,73 @@ static int packets_between(int64_t from, int64_t to, int *first)
 
 /* --------------------------------------------------------------- the call */
 
+/* ------------------------------------------------- a stub http server */
+
+/* Answers /html with a text/html page; on /silent accepts, reads the
+ * request and never answers (until teardown), as a stuck server does. */
+static struct {
+    int fd;
+    volatile int stop;
+    pthread_t thread;
+    int held[8], n_held;
+} stub = {.fd = -1};
+
+static void *stub_main(void *arg)
+{
+    (void)arg;
+    while (!stub.stop) {
+        struct pollfd p = {.fd = stub.fd, .events = POLLIN};
+        if (poll(&p, 1, 100) != 1)
+            continue;
+        int c = accept(stub.fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        char req[2048];
+        struct pollfd q = {.fd = c, .events = POLLIN};
+        ssize_t n = poll(&q, 1, 2000) == 1 ? recv(c, req, sizeof req - 1, 0) : -1;
+        req[n > 0 ? n : 0] = 0;
+        if (strstr(req, "GET /silent") && stub.n_held < 8) {
+            stub.held[stub.n_held++] = c;
+            continue;
+        }
+        static const char page[] = "<!DOCTYPE html><html><body>Not Found</body></html>\n";
+        char head[256];
+        int h = snprintf(head, sizeof head,
+                         "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                         sizeof page - 1);
+        if (send(c, head, (size_t)h, MSG_NOSIGNAL) == h)
+            send(c, page, sizeof page - 1, MSG_NOSIGNAL);
+        close(c);
+    }
+    for (int i = 0; i < stub.n_held; i++)
+        close(stub.held[i]);
+    return NULL;
+}
+
+static int stub_start(void)
+{
+    stub.fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(stub.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(STUB_PORT),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (stub.fd < 0 || bind(stub.fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(stub.fd, 8) != 0)
+        return -1;
+    return pthread_create(&stub.thread, NULL, stub_main, NULL);
+}
+
+static void stub_stop(void)
+{
+    if (stub.fd < 0)
+        return;
+    stub.stop = 1;
+    pthread_join(stub.thread, NULL);
+    close(stub.fd);
+    stub.fd = -1;
+}
+
 typedef struct play_run {
     relay_status status;
     char state[32];
@@ -178,6 +258,7 @@ static struct {
     int done;
     relay_status answer;
     play_run tone, redirected, ring, missing, page, big, first_short, looped, quiet;
+    play_run html, silent; /* the stub server's text/html page and its silence */
     play_run silence1, ring1s; /* the typed helpers' blocking forms */
     char bad_ring[8], bad_ring_msg[200], bad_url[8], bad_url_msg[200];
     char file_url[8], file_url_msg[200], bad_dir[8];
@@ -251,6 +332,10 @@ static void on_call(relay_call *call, void *user)
     play(call, &page, &t.page);
     relay_media big = {.type = "audio", .url = BASE "big.wav"};
     play(call, &big, &t.big);
+    relay_media html = {.type = "audio", .url = STUB "html/prompt.wav"};
+    play(call, &html, &t.html);
+    relay_media silent = {.type = "audio", .url = STUB "silent/prompt.wav"};
+    play(call, &silent, &t.silent);
     /* Python's call.play_silence(1) and call.play_ringtone("us", duration=1)
      * through the typed helpers' blocking forms */
     relay_result *res = NULL;
@@ -482,6 +567,16 @@ static void audio_and_ringtones_on_a_real_call(void **state)
     assert_true(relayd_proc_log_contains(&server, "HTTP status 404"));
     assert_true(relayd_proc_log_contains(&server, "not an audio file"));
     assert_true(relayd_proc_log_contains(&server, "larger than " MAX_BYTES " bytes"));
+    /* a text/html answer is not played as audio; a server that never
+     * answers is given up at the fetch timeout, and the play ends */
+    assert_string_equal(t.html.state, "error");
+    assert_true(relayd_proc_log_contains(&server, STUB "html/prompt.wav: not an audio file"));
+    int64_t silent_ms = t.silent.t1 - t.silent.t0;
+    printf("silent server: play %s after %lld ms (fetch timeout %d ms)\n", t.silent.state,
+           (long long)silent_ms, FETCH_TIMEOUT_MS);
+    assert_string_equal(t.silent.state, "error");
+    assert_true(silent_ms >= FETCH_TIMEOUT_MS - 500 && silent_ms < FETCH_TIMEOUT_MS + 4000);
+    assert_true(relayd_proc_log_contains(&server, "audio fetch timed out"));
 
     /* the call ended while relayd fetched: the play was accepted and ended
      * (not finished) without waiting for the fetch */

@@ -180,9 +180,23 @@ static const char *const bad_collect[] = {
     "{\"control_id\":\"c3\",\"digits\":{\"max\":4,\"terminators\":\"x\"}}",
     "{\"control_id\":\"c4\",\"digits\":{\"max\":4},\"initial_timeout\":1e12}",
     "{\"control_id\":\"c5\"}",
+    /* timeouts that are not numbers: a NaN spelt as a string (JSON has
+     * no NaN), a number in a string, null, an object */
+    "{\"control_id\":\"c6\",\"digits\":{\"max\":4},\"initial_timeout\":\"NaN\"}",
+    "{\"control_id\":\"c7\",\"digits\":{\"max\":4,\"digit_timeout\":\"5\"}}",
+    "{\"control_id\":\"c8\",\"digits\":{\"max\":4,\"digit_timeout\":null}}",
+    "{\"control_id\":\"c9\",\"digits\":{\"max\":4},\"initial_timeout\":{\"s\":1}}",
+    "{\"control_id\":\"c10\",\"digits\":{\"max\":4},\"initial_timeout\":-0.001}",
     NULL,
 };
-static const char *const bad_collect_want[] = {"501", "400", "400", "400", "400", "400"};
+static const char *const bad_collect_want[] = {"501", "400", "400", "400", "400", "400",
+                                               "400", "400", "400", "400", "400"};
+/* what each 400 names: the field that was wrong */
+static const char *const bad_collect_names[] = {"speech", "max", "digit_timeout",
+                                                "terminators", "initial_timeout", "digits",
+                                                "initial_timeout", "digit_timeout",
+                                                "digit_timeout", "initial_timeout",
+                                                "initial_timeout"};
 
 /* The collect result's fields, from the final event's params. */
 static void take_collect_result(relay_result *res)
@@ -601,6 +615,9 @@ static void collect_timers_wait_for_start_input_timers(void **state)
     for (int i = 0; bad_collect[i]; i++) {
         printf("%s -> %s %s\n", bad_collect[i], rc.bad_code[i], rc.bad_msg[i]);
         assert_string_equal(rc.bad_code[i], bad_collect_want[i]);
+        if (!strstr(rc.bad_msg[i], bad_collect_names[i]))
+            fail_msg("%s: message '%s' does not name %s", bad_collect[i], rc.bad_msg[i],
+                     bad_collect_names[i]);
     }
     assert_false(rc.completed_before_timers);
     assert_string_equal(rc.timers_code, "200");

@@ -144,6 +144,18 @@ static void validation_guards_exposure(void **state)
     assert_int_equal(config_validate(&cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "tls-key"));
     config_free(&cfg);
+    /* records' urls name recordings_listen's address: a wildcard is none */
+    char *a3[] = {"relayd", "--recordings-listen", "0.0.0.0:8088", NULL};
+    assert_int_equal(config_load(&cfg, 3, a3, err, sizeof err), 0);
+    assert_int_equal(config_validate(&cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "recordings_listen"));
+    config_free(&cfg);
+    char *a4[] = {"relayd", "--recordings-listen", "127.0.0.1:8088", NULL};
+    assert_int_equal(config_load(&cfg, 3, a4, err, sizeof err), 0);
+    assert_int_equal(config_validate(&cfg, err, sizeof err), 0);
+    assert_string_equal(cfg.recordings_ip, "127.0.0.1");
+    assert_int_equal(cfg.recordings_port, 8088);
+    config_free(&cfg);
 }
 
 /* The JWT secret comes from a file, whole but for trailing newlines; too

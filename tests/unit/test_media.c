@@ -496,9 +496,9 @@ static void *resample_thread(void *arg)
     return NULL;
 }
 
-/* The filter table is built once per rate pair and shared: plays starting
- * together on the preparation pool get the same output as one alone. */
-static void resample_shares_its_table_across_threads(void **state)
+/* Plays starting together on the preparation pool resample at the same
+ * time: each gets the output it would get alone. */
+static void resample_is_reentrant(void **state)
 {
     (void)state;
     size_t n, on;
@@ -860,7 +860,7 @@ int main(void)
         cmocka_unit_test(player_paces_one_second),
         cmocka_unit_test(player_loops_pauses_stops_and_scales),
         cmocka_unit_test(player_reports_send_failure),
-        cmocka_unit_test(resample_shares_its_table_across_threads),
+        cmocka_unit_test(resample_is_reentrant),
         cmocka_unit_test(session_answers_the_offer),
         cmocka_unit_test(two_sessions_on_one_thread_are_both_paced),
         cmocka_unit_test(newer_play_replaces_the_playing_one),

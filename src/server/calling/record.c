@@ -40,6 +40,7 @@
 #include "media/player.h"
 #include "media/sink_record.h"
 #include "media/source_tone.h"
+#include "recordings_http.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
 
@@ -61,6 +62,7 @@ typedef struct record_op {
     const char *direction; /* static: "listen", "speak", "both" */
     const char *format;    /* static: "wav", "mp3" */
     int stereo;
+    int served; /* the file was given to recordings_http */
     double initial_s, end_silence_s; /* 0: off */
     int64_t started_ms, paused_at_ms;
     int64_t paused_total_ms; /* time paused does not count towards timeouts */
@@ -85,8 +87,15 @@ static json_t *result_params(record_op *op, const char *state, uint64_t frames)
     json_t *p = json_pack("{s:s}", "state", state);
     if (strcmp(state, RECORD_FINISHED) != 0)
         return p;
-    char url[PATH_MAX + 8];
-    snprintf(url, sizeof url, "file://%s", op->path);
+    char url[PATH_MAX + 128];
+    recordings_http *http = op->base.rd->recordings_http;
+    if (http && recordings_http_url(http, op->path, url, sizeof url) == 0) {
+        if (!op->served) /* servable before its url is out */
+            recordings_http_add(http, op->path);
+        op->served = 1;
+    } else {
+        snprintf(url, sizeof url, "file://%s", op->path);
+    }
     double duration = (double)frames / 8000.0;
     json_int_t size = (json_int_t)media_record_wav_size(frames, op->stereo ? 2 : 1);
     struct stat st;

@@ -1,5 +1,5 @@
 /*
- * Sample-rate conversion of 16-bit mono audio by a windowed-sinc FIR, for
+ * Sample-rate conversion of 16-bit mono audio (speexdsp's resampler), for
  * bringing synthesised speech and audio files down to the 8 kHz of G.711.
  * Quality over speed: this runs once per prompt, not per packet.
  */

@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <netinet/in.h>
 
+#include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
+#include <spandsp/g711.h>
+
 typedef struct media_rtp media_rtp;
 
 enum { RTP_PT_PCMU = 0, RTP_PT_PCMA = 8 };
@@ -45,10 +49,12 @@ int media_rtp_recv(media_rtp *rtp, uint8_t *buf, size_t size);
  * (telephone-event, comfort noise, garbage). */
 int media_rtp_decode(const uint8_t *pkt, size_t len, int16_t pcm[160]);
 
-/* G.711 (ITU-T): linear 16-bit to mu-law / A-law and back. */
-uint8_t g711_linear_to_ulaw(int16_t pcm);
-uint8_t g711_linear_to_alaw(int16_t pcm);
-int16_t g711_ulaw_to_linear(uint8_t u);
-int16_t g711_alaw_to_linear(uint8_t a);
+/* G.711 (ITU-T): linear 16-bit to mu-law / A-law and back, by spandsp's
+ * companding (its inline functions, so a frame costs no calls). These names
+ * stay so callers and tests read the same as before spandsp did the work. */
+static inline uint8_t g711_linear_to_ulaw(int16_t pcm) { return linear_to_ulaw(pcm); }
+static inline uint8_t g711_linear_to_alaw(int16_t pcm) { return linear_to_alaw(pcm); }
+static inline int16_t g711_ulaw_to_linear(uint8_t u) { return ulaw_to_linear(u); }
+static inline int16_t g711_alaw_to_linear(uint8_t a) { return alaw_to_linear(a); }
 
 #endif
