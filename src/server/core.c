@@ -463,6 +463,7 @@ relayd *relayd_create(relayd_config *cfg)
         .media = rd->media,
         .refer_timeout_ms = cfg->refer_timeout_ms,
         .user_agent = "relayd/" RELAY_VERSION,
+        .sip_log = cfg->sip_log,
     };
     sip_ua_callbacks ucb = {
         .user = rd,

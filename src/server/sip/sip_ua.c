@@ -694,6 +694,7 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
                          NUTAG_APPL_METHOD("MESSAGE, UPDATE"),
                          TAG_IF(cfg->user_agent, SIPTAG_USER_AGENT_STR(cfg->user_agent)),
                          TAG_IF(cfg->sip_dump, TPTAG_DUMP(cfg->sip_dump)),
+                         TAG_IF(cfg->sip_log, TPTAG_LOG(1)),
                          TAG_END());
     if (!ua->nua) {
         log_write(ua->log, RELAY_LOG_ERROR,

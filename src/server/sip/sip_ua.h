@@ -32,6 +32,9 @@ typedef struct sip_ua_config {
                                * Must outlive the UA. */
     const char *sip_dump;     /* sofia's message dump goes here (pcap_file's
                                * SIP tap, capture/sip_tap.h); NULL: none */
+    int sip_log;              /* 1: sofia logs every message it sends or
+                               * receives (TPTAG_LOG), which sofia_log.c
+                               * writes into the log at info */
 } sip_ua_config;
 
 /* What the INVITE said, for calling.call.receive. Strings valid during

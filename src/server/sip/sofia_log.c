@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/su_log.h>
 
@@ -13,12 +14,71 @@
 static _Thread_local char line[1024];
 static _Thread_local size_t used;
 
+/* Where we are in a message tport logs (TPTAG_LOG): its stamp line
+ * ("recv 412 bytes from udp/[127.0.0.1]:5062 at 10:31:02.118532:"), a
+ * separator of dashes, the message's lines indented by three spaces, and
+ * the same separator again. */
+enum { OUTSIDE, STAMPED, INSIDE };
+static _Thread_local int msg_state = OUTSIDE;
+
+static int is_stamp(const char *s, size_t n)
+{
+    unsigned long bytes;
+    char dir[8];
+    char copy[64];
+    size_t k = n < sizeof copy - 1 ? n : sizeof copy - 1;
+    memcpy(copy, s, k);
+    copy[k] = '\0';
+    return (sscanf(copy, "recv %lu bytes from %7s", &bytes, dir) == 2 ||
+            sscanf(copy, "send %lu bytes to %7s", &bytes, dir) == 2 ||
+            sscanf(copy, "sent %lu bytes to %7s", &bytes, dir) == 2);
+}
+
+static int is_separator(const char *s, size_t n)
+{
+    while (n && *s == ' ')
+        s++, n--;
+    return n >= 16 && strspn(s, "-") >= 16;
+}
+
+/* A message line with a credential in it (our REFER's digest answer, a
+ * peer's): its name only. */
+static int is_credential(const char *s, size_t n)
+{
+    while (n && *s == ' ')
+        s++, n--;
+    return (n >= 14 && strncasecmp(s, "Authorization:", 14) == 0) ||
+           (n >= 20 && strncasecmp(s, "Proxy-Authorization:", 20) == 0);
+}
+
 static void flush_line(void)
 {
-    while (used && (line[used - 1] == '\n' || line[used - 1] == ' '))
+    while (used && (line[used - 1] == '\n' || line[used - 1] == ' ' || line[used - 1] == '\r'))
         used--;
-    if (used)
+    if (!used) {
+        used = 0;
+        return;
+    }
+    if (is_stamp(line, used)) {
+        msg_state = STAMPED;
+        if (line[used - 1] == ':')
+            used--;
+        server_log(RELAY_LOG_INFO, "sip: %.*s", (int)used, line);
+    } else if (is_separator(line, used)) {
+        msg_state = msg_state == STAMPED ? INSIDE : OUTSIDE;
+    } else if (msg_state == INSIDE) {
+        const char *s = line;
+        size_t n = used;
+        if (n >= 3 && memcmp(s, "   ", 3) == 0)
+            s += 3, n -= 3;
+        if (is_credential(s, n))
+            server_log(RELAY_LOG_INFO, "sip| %.*s (masked)", (int)strcspn(s, ":") + 1, s);
+        else
+            server_log(RELAY_LOG_INFO, "sip| %.*s", (int)n, s);
+    } else {
+        msg_state = OUTSIDE;
         server_log(RELAY_LOG_DEBUG, "sofia: %.*s", (int)used, line);
+    }
     used = 0;
 }
 
