@@ -291,6 +291,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = *v == '/' ? set_str(&cfg->pcap_file, v) : -1;
     else if (strcmp(key, "pcap_rtp") == 0)
         rc = parse_int(v, 0, 1, &cfg->pcap_rtp);
+    else if (strcmp(key, "sip_log") == 0)
+        rc = parse_int(v, 0, 1, &cfg->sip_log);
     else {
         snprintf(err, errlen, "%s: unknown setting", key);
         return -1;
@@ -428,6 +430,9 @@ void config_usage(const char *prog)
             "  --pcap-file PATH         capture SIP to this pcap file (absolute; reopened on\n"
             "                           SIGHUP; default off)\n"
             "  --pcap-rtp 0|1           put every call's RTP into pcap_file too (default 0)\n"
+            "  --sip-log 0|1            log every SIP message sent or received, whole, at info\n"
+            "                           (sofia's own 100 Trying, OPTIONS answers and\n"
+            "                           retransmissions too; default 0)\n"
             "  --check-config           check the configuration, print every problem, exit\n"
             "                           (0: fine, 2: problems); binds nothing\n"
             "Environment: RELAYD_AUTH=\"PROJECT:TOKEN [PROJECT:TOKEN ...]\" adds credentials\n"

@@ -94,6 +94,7 @@ typedef struct relayd_config {
     char *log_file;        /* NULL: stderr; else appended to, reopened on SIGHUP */
     char *pcap_file;       /* SIP (and RTP) capture; NULL: off; reopened on SIGHUP */
     int pcap_rtp;          /* 1: RTP into pcap_file too */
+    int sip_log;           /* 1: every SIP message, whole, into the log at info */
     char *metrics_ip;      /* Prometheus endpoint (metrics_listen); NULL: off */
     int metrics_port;
     char *recordings_ip;   /* recordings_listen: records' urls are http:// there */

@@ -481,6 +481,7 @@ relayd *relayd_create(relayd_config *cfg)
         .trunk_realm = cfg->phone_trunk_realm,
         .trunk_register = cfg->phone_trunk_register,
         .trunk_register_expires = cfg->phone_trunk_register_expires,
+        .sip_log = cfg->sip_log,
     };
     sip_ua_callbacks ucb = {
         .user = rd,

@@ -70,6 +70,7 @@ static void warn_fixed(const relayd_config *old, const relayd_config *fresh)
         {"ready_file", str_differs(old->ready_file, fresh->ready_file)},
         {"log_file", !old->log_file != !fresh->log_file},
         {"pcap_file", !old->pcap_file != !fresh->pcap_file},
+        {"sip_log", old->sip_log != fresh->sip_log},
         {"metrics_listen", str_differs(old->metrics_ip, fresh->metrics_ip) ||
                                old->metrics_port != fresh->metrics_port},
         {"recordings_listen", str_differs(old->recordings_ip, fresh->recordings_ip) ||

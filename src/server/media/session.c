@@ -79,8 +79,12 @@ struct media_session {
     sdp_audio_offer media;
     int have_offer;
     unsigned offered;   /* our offer's codecs (1 << pt); 0: not an offer of ours */
+    int offer_pts[2];   /* the codecs our offers list, in order (the dial's codecs) */
+    size_t offer_n_pts; /* 0: PCMU then PCMA */
     uint64_t sdp_session;
     unsigned sdp_version;
+    int sent_sdp;         /* sent_digest is that of the last SDP we sent */
+    uint32_t sent_digest;
 };
 
 /* ------------------------------------------------------------ clock */
@@ -470,35 +474,66 @@ media_session *media_session_create(media_engine *e, const char *ip, int port_mi
     return s;
 }
 
+/* FNV-1a of our SDP after its o= line: what the peer sees change. */
+static uint32_t sdp_digest(const char *sdp)
+{
+    const char *p = strstr(sdp, "\r\ns=");
+    uint32_t h = 2166136261u;
+    for (p = p ? p : sdp; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h;
+}
+
+/* Writes our SDP with write_fn's shape; o='s version goes up whenever the
+ * SDP differs from the last one we sent (RFC 3264 8), and only then. */
+static int write_local(media_session *s, char *buf, size_t size, int offer, int te_pt,
+                       const char *direction)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        int port = media_rtp_local_port(s->rtp);
+        int n = offer ? sdp_audio_offer_write_all(buf, size, s->ip, port, s->offer_pts,
+                                                  s->offer_n_pts, te_pt, direction,
+                                                  s->sdp_session, s->sdp_version, &s->media)
+                      : sdp_audio_answer_write_all(buf, size, s->ip, port, s->media.pt, te_pt,
+                                                   direction, s->sdp_session, s->sdp_version,
+                                                   &s->media);
+        if (n < 0)
+            return -1;
+        uint32_t d = sdp_digest(buf);
+        if (!s->sent_sdp || d == s->sent_digest || pass == 1) {
+            s->sent_sdp = 1;
+            s->sent_digest = d;
+            return n;
+        }
+        s->sdp_version++;
+    }
+    return -1;
+}
+
 int media_session_offer(media_session *s, const char *offer, size_t len, char *answer,
                         size_t size, int *no_codec, const char **why)
 {
     sdp_audio_offer o;
     int nc = 0;
     const char *w = "no offer";
-    int ok = offer && sdp_audio_offer_parse(offer, len, &o, &nc, &w) == 0;
-    if (!s->have_offer) {
-        if (!ok) {
-            *no_codec = nc;
-            *why = w;
-            return -1;
-        }
-        s->media = o;
-        s->have_offer = 1;
-        atomic_store(&s->te_pt, o.te_pt);
-        media_rtp_set_remote(s->rtp, &o.remote, o.pt);
-    } else if (ok && o.pt == s->media.pt) {
-        /* re-INVITE: hold, refresh, or a new address; the codec stays */
-        s->media = o;
-        atomic_store(&s->te_pt, o.te_pt);
-        media_rtp_set_remote(s->rtp, &o.remote, o.pt);
+    if (!offer || sdp_audio_offer_parse(offer, len, &o, &nc, &w) != 0) {
+        /* a later offer we cannot take leaves the session as it was
+         * (RFC 3261 14.2: the caller answers 488) */
+        *no_codec = nc;
+        *why = w;
+        return -1;
     }
+    /* first offer, or a later one (hold, refresh, a new address or codec):
+     * it replaces what we send and where */
+    s->media = o;
+    s->have_offer = 1;
+    atomic_store(&s->te_pt, o.te_pt);
+    media_rtp_set_remote(s->rtp, &o.remote, o.pt);
     /* RFC 3264: a peer that holds us (sendonly, inactive) gets recvonly or
      * inactive back, and no RTP until it offers to receive again */
     atomic_store(&s->tx_off, !s->media.peer_receives || s->holding);
-    int n = sdp_audio_answer_write(answer, size, s->ip, media_rtp_local_port(s->rtp), s->media.pt,
-                                   s->media.te_pt, sdp_answer_direction(&s->media, s->holding),
-                                   s->sdp_session, s->sdp_version);
+    int n = write_local(s, answer, size, 0, s->media.te_pt,
+                        sdp_answer_direction(&s->media, s->holding));
     if (n < 0) {
         *no_codec = 0;
         *why = "SDP answer too long";
@@ -519,8 +554,18 @@ int media_session_write_offer(media_session *s, const int *pts, size_t n_pts, ch
             s->offered |= 1u << pts[i];
     if (!s->offered)
         s->offered = 1u << RTP_PT_PCMU | 1u << RTP_PT_PCMA;
-    return sdp_audio_offer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), pts, n_pts,
-                                 OFFER_TE_PT, "sendrecv", s->sdp_session, s->sdp_version);
+    s->offer_n_pts = 0; /* kept for re-offers in the dialog too */
+    for (size_t i = 0; pts && i < n_pts && s->offer_n_pts < 2; i++)
+        s->offer_pts[s->offer_n_pts++] = pts[i];
+    return write_local(s, offer, size, 1, OFFER_TE_PT, "sendrecv");
+}
+
+int media_session_write_reoffer(media_session *s, char *offer, size_t size)
+{
+    if (!s->have_offer)
+        return -1;
+    return write_local(s, offer, size, 1, s->media.te_pt >= 0 ? s->media.te_pt : OFFER_TE_PT,
+                       s->holding ? "sendonly" : "sendrecv");
 }
 
 int media_session_take_answer(media_session *s, const char *answer, size_t len,
@@ -550,11 +595,8 @@ int media_session_hold_offer(media_session *s, int hold, char *offer, size_t siz
     if (!s->have_offer)
         return -1;
     s->holding = hold;
-    s->sdp_version++;
     atomic_store(&s->tx_off, hold || !s->media.peer_receives);
-    return sdp_audio_answer_write(offer, size, s->ip, media_rtp_local_port(s->rtp), s->media.pt,
-                                  s->media.te_pt, hold ? "sendonly" : "sendrecv", s->sdp_session,
-                                  s->sdp_version);
+    return write_local(s, offer, size, 0, s->media.te_pt, hold ? "sendonly" : "sendrecv");
 }
 
 void media_session_describe(media_session *s, char *buf, size_t size)

@@ -94,10 +94,12 @@ int media_engine_threads(const media_engine *e);
 media_session *media_session_create(media_engine *e, const char *ip, int port_min,
                                     int port_max);
 /* Takes the remote SDP offer (where to send, which G.711 codec) and writes
- * our answer into answer[size]. On -1, *why says why and *no_codec is 1
- * when the offer has no codec we speak (488 rather than 400). A later
- * offer (re-INVITE) follows the peer's new address if it keeps the codec;
- * the answer is written either way. */
+ * our answer into answer[size]: one m= line per offered one, in order,
+ * all but our audio stream rejected with port 0. On -1, *why says why and
+ * *no_codec is 1 when the offer has no codec we speak (488 rather than
+ * 400). A later offer (re-INVITE, UPDATE) replaces the earlier: a new
+ * address, codec or direction is followed from the next packet; one that
+ * cannot be taken (-1) leaves the session as it was. */
 int media_session_offer(media_session *s, const char *offer, size_t len, char *answer,
                         size_t size, int *no_codec, const char **why);
 /* The other way round, for a call we place: writes our offer (the payload
@@ -105,6 +107,11 @@ int media_session_offer(media_session *s, const char *offer, size_t len, char *a
  * offer[size]; length or -1. */
 int media_session_write_offer(media_session *s, const int *pts, size_t n_pts, char *offer,
                               size_t size);
+/* Our offer for a request that brought none (a re-INVITE without SDP, RFC
+ * 3264 8: typically a session refresh): the codecs we speak, the streams
+ * as they are, sendonly while we hold the peer. The answer comes in the
+ * ACK (media_session_take_answer). Length, or -1 (no media yet). */
+int media_session_write_reoffer(media_session *s, char *offer, size_t size);
 /* Takes the peer's answer to that offer: where to send, the codec it
  * chose. 0, or -1 with *why (no usable audio, no codec we offered). */
 int media_session_take_answer(media_session *s, const char *answer, size_t len,

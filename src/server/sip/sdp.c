@@ -30,6 +30,21 @@ static int g711_pt(const sdp_rtpmap_t *rm)
     return (int)rm->rm_pt;
 }
 
+/* The m= line (without "m=") that rejects the stream m in an answer:
+ * same media and proto, port 0, and one of its formats (RFC 3264 6:
+ * "at least one format must be listed", the offer's first will do). */
+static int reject_line(const sdp_media_t *m, char *buf, size_t size)
+{
+    char fmt[16] = "0";
+    if (m->m_rtpmaps)
+        snprintf(fmt, sizeof fmt, "%u", (unsigned)m->m_rtpmaps->rm_pt);
+    const char *f = m->m_rtpmaps ? fmt : m->m_format && m->m_format->l_text ? m->m_format->l_text : fmt;
+    const char *type = m->m_type_name ? m->m_type_name : "audio";
+    const char *proto = m->m_proto_name ? m->m_proto_name : "RTP/AVP";
+    int n = snprintf(buf, size, "%s 0 %s %s", type, proto, f);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
 int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, int *no_codec,
                           const char **why)
 {
@@ -57,12 +72,26 @@ int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, in
         goto done;
     }
     const sdp_media_t *audio = NULL;
-    for (const sdp_media_t *m = sess->sdp_media; m; m = m->m_next)
-        if (m->m_type == sdp_media_audio && m->m_proto == sdp_proto_rtp && m->m_port != 0 &&
-            !m->m_rejected) {
-            audio = m;
-            break;
+    out->n_media = 0;
+    out->audio_index = -1;
+    for (const sdp_media_t *m = sess->sdp_media; m; m = m->m_next) {
+        int i = out->n_media++;
+        if (i >= SDP_GUARD_MAX_MEDIA) { /* the guard let no more through */
+            *why = "too many m= lines";
+            goto done;
         }
+        if (!audio && m->m_type == sdp_media_audio && m->m_proto == sdp_proto_rtp &&
+            m->m_port != 0 && !m->m_rejected) {
+            audio = m;
+            out->audio_index = i;
+            out->rejected[i][0] = '\0';
+            continue;
+        }
+        if (reject_line(m, out->rejected[i], sizeof out->rejected[i]) < 0) {
+            *why = "an m= line too long to answer";
+            goto done;
+        }
+    }
     if (!audio) {
         *why = "no RTP/AVP audio stream";
         *no_codec = 1;
@@ -119,31 +148,88 @@ const char *sdp_answer_direction(const sdp_audio_offer *offer, int holding)
 int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int pt, int te_pt,
                            const char *direction, uint64_t session_id, unsigned version)
 {
+    return sdp_audio_answer_write_all(buf, size, ip, port, pt, te_pt, direction, session_id,
+                                      version, NULL);
+}
+
+/* v=, o=, s=, t=: the session part. The connection address goes with our
+ * audio stream (c= per m=), so that a rejected stream needs none. */
+static int put_head(char *buf, size_t size, int *at, const char *ip, uint64_t session_id,
+                    unsigned version)
+{
+    int n = snprintf(buf, size,
+                     "v=0\r\n"
+                     "o=relayd %llu %u IN IP4 %s\r\n"
+                     "s=relayd\r\n"
+                     "t=0 0\r\n",
+                     (unsigned long long)session_id, version, ip);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    *at = n;
+    return 0;
+}
+
+/* Appends the layout's m= lines before (before = 1) or after our audio
+ * block; -1 when buf is full. */
+static int put_rejected(char *buf, size_t size, int *at, const sdp_audio_offer *layout,
+                        int before)
+{
+    if (!layout)
+        return 0;
+    int from = before ? 0 : layout->audio_index + 1;
+    int to = before ? layout->audio_index : layout->n_media;
+    for (int i = from; i < to; i++) {
+        int n = snprintf(buf + *at, size - (size_t)*at, "m=%s\r\n", layout->rejected[i]);
+        if (n < 0 || (size_t)n >= size - (size_t)*at)
+            return -1;
+        *at += n;
+    }
+    return 0;
+}
+
+int sdp_audio_answer_write_all(char *buf, size_t size, const char *ip, int port, int pt,
+                               int te_pt, const char *direction, uint64_t session_id,
+                               unsigned version, const sdp_audio_offer *layout)
+{
+    if (layout && (layout->audio_index < 0 || layout->audio_index >= layout->n_media))
+        layout = NULL;
     char te_fmt[16] = "", te_lines[128] = "";
     if (te_pt >= 0) {
         snprintf(te_fmt, sizeof te_fmt, " %d", te_pt);
         snprintf(te_lines, sizeof te_lines,
                  "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", te_pt, te_pt);
     }
-    int n = snprintf(buf, size,
-                     "v=0\r\n"
-                     "o=relayd %llu %u IN IP4 %s\r\n"
-                     "s=relayd\r\n"
-                     "c=IN IP4 %s\r\n"
-                     "t=0 0\r\n"
+    int at = 0;
+    if (put_head(buf, size, &at, ip, session_id, version) < 0 ||
+        put_rejected(buf, size, &at, layout, 1) < 0)
+        return -1;
+    int n = snprintf(buf + at, size - (size_t)at,
                      "m=audio %d RTP/AVP %d%s\r\n"
+                     "c=IN IP4 %s\r\n"
                      "a=rtpmap:%d %s/8000\r\n"
                      "%s"
                      "a=ptime:20\r\n"
                      "a=%s\r\n",
-                     (unsigned long long)session_id, version, ip, ip, port, pt, te_fmt, pt,
-                     pt == RTP_PT_PCMA ? "PCMA" : "PCMU", te_lines, direction);
-    return n < 0 || (size_t)n >= size ? -1 : n;
+                     port, pt, te_fmt, ip, pt, pt == RTP_PT_PCMA ? "PCMA" : "PCMU", te_lines,
+                     direction);
+    if (n < 0 || (size_t)n >= size - (size_t)at)
+        return -1;
+    at += n;
+    return put_rejected(buf, size, &at, layout, 0) < 0 ? -1 : at;
 }
 
 int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, const int *pts,
                           size_t n_pts, int te_pt, const char *direction, uint64_t session_id,
                           unsigned version)
+{
+    return sdp_audio_offer_write_all(buf, size, ip, port, pts, n_pts, te_pt, direction,
+                                     session_id, version, NULL);
+}
+
+int sdp_audio_offer_write_all(char *buf, size_t size, const char *ip, int port, const int *pts,
+                              size_t n_pts, int te_pt, const char *direction,
+                              uint64_t session_id, unsigned version,
+                              const sdp_audio_offer *layout)
 {
     static const int both[] = {RTP_PT_PCMU, RTP_PT_PCMA};
     if (!pts || n_pts == 0) {
@@ -159,19 +245,23 @@ int sdp_audio_offer_write(char *buf, size_t size, const char *ip, int port, cons
         ml += (size_t)snprintf(maps + ml, sizeof maps - ml, "a=rtpmap:%d %s/8000\r\n", pts[i],
                                pts[i] == RTP_PT_PCMU ? "PCMU" : "PCMA");
     }
-    int n = snprintf(buf, size,
-                     "v=0\r\n"
-                     "o=relayd %llu %u IN IP4 %s\r\n"
-                     "s=relayd\r\n"
-                     "c=IN IP4 %s\r\n"
-                     "t=0 0\r\n"
+    if (layout && (layout->audio_index < 0 || layout->audio_index >= layout->n_media))
+        layout = NULL;
+    int at = 0;
+    if (put_head(buf, size, &at, ip, session_id, version) < 0 ||
+        put_rejected(buf, size, &at, layout, 1) < 0)
+        return -1;
+    int n = snprintf(buf + at, size - (size_t)at,
                      "m=audio %d RTP/AVP %s%d\r\n"
+                     "c=IN IP4 %s\r\n"
                      "%s"
                      "a=rtpmap:%d telephone-event/8000\r\n"
                      "a=fmtp:%d 0-15\r\n"
                      "a=ptime:20\r\n"
                      "a=%s\r\n",
-                     (unsigned long long)session_id, version, ip, ip, port, fmts, te_pt, maps,
-                     te_pt, te_pt, direction);
-    return n < 0 || (size_t)n >= size ? -1 : n;
+                     port, fmts, te_pt, ip, maps, te_pt, te_pt, direction);
+    if (n < 0 || (size_t)n >= size - (size_t)at)
+        return -1;
+    at += n;
+    return put_rejected(buf, size, &at, layout, 0) < 0 ? -1 : at;
 }

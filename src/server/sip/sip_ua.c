@@ -29,6 +29,7 @@
 #include "sip/sdp_guard.h"
 #include "sip/sipfrag.h"
 #include "sip/sofia_log.h"
+#include "sip/sdp.h"
 
 #include "common/protocol.h"
 #include "media/session.h"
@@ -49,44 +50,6 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/url.h>
 #include <sofia-sip/tport_tag.h>
-
-#define SDP_MAX 1024
-
-typedef enum leg_state {
-    LEG_OFFERED,  /* INVITE received, not answered yet */
-    LEG_ANSWERED, /* 200 sent */
-    LEG_ENDING,   /* BYE or final error sent: waiting for nua to finish */
-} leg_state;
-
-typedef struct leg_refer {
-    int active;        /* a REFER is in progress */
-    int done;          /* its final progress was reported */
-    int auth_tried;    /* one nua_authenticate() per REFER */
-    char *username;
-    char *password;
-    su_timer_t *timer; /* NOTIFY timeout, armed by the 2xx to the REFER */
-} leg_refer;
-
-struct sip_leg {
-    sip_ua *ua;
-    sip_leg *next, **pprev;
-    nua_handle_t *nh;
-    void *user;
-    leg_state state;
-    int owned;              /* the core took it (on_incoming returned 0) */
-    const char *end_reason; /* what on_terminated will say */
-    char *offer;            /* the INVITE's SDP body */
-    size_t offer_len;
-    char *local_uri, *remote_uri;
-    char peer[64];          /* transport address of the other side, for logs */
-    media_session *media;   /* from answer on; ours to destroy */
-    int established;        /* on_established was reported */
-    int outbound;           /* we sent the INVITE (sip_ua_invite) */
-    int reinviting;         /* our re-INVITE (hold/unhold) awaits its answer */
-    int trunk;              /* placed through the trunk: its challenge gets credentials */
-    int auth_tried;         /* our INVITE answered a challenge already */
-    leg_refer refer;
-};
 
 
 /* ------------------------------------------------------------------ legs */
@@ -115,6 +78,7 @@ static void leg_finish(sip_leg *leg)
         nua_handle_destroy(leg->nh);
     }
     media_session_destroy(leg->media);
+    media_session_destroy(leg->reserved);
     if ((*leg->pprev = leg->next))
         leg->next->pprev = leg->pprev;
     free(leg->offer);
@@ -160,31 +124,32 @@ static void leg_reject(sip_leg *leg, int status)
 
 /* ------------------------------------------------------------- inbound */
 
+/* 488 with a Warning for an initial INVITE whose offer we could not
+ * answer; 0 when it is answerable. */
+static int refuse_unanswerable(sip_ua *ua, nua_handle_t *nh, const sip_t *sip)
+{
+    sdp_audio_offer o;
+    int no_codec = 0;
+    const char *why = "";
+    int has_body = sip->sip_payload && sip->sip_payload->pl_len;
+    if (sdp_audio_offer_parse(has_body ? sip->sip_payload->pl_data : NULL,
+                              has_body ? sip->sip_payload->pl_len : 0, &o, &no_codec, &why) == 0)
+        return 0;
+    char peer[64], warning[128];
+    peer_of_current(ua->nua, peer, sizeof peer);
+    int status = no_codec ? 488 : 400;
+    ladder(ua, "sip <- INVITE with an offer relayd cannot answer (%s) [%s]", why, peer);
+    ladder(ua, "sip -> %d %s [%s]", status, sip_status_phrase(status), peer);
+    snprintf(warning, sizeof warning, "399 relayd \"%s\"", why);
+    nua_respond(nh, status, sip_status_phrase(status), SIPTAG_WARNING_STR(warning), TAG_END());
+    nua_handle_destroy(nh);
+    return -1;
+}
+
 static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip)
 {
     if (leg) {
-        /* A re-INVITE (hold, session refresh, new address): answer with our
-         * stream, following the peer's new address when it offers one. */
-        ladder(ua, "sip <- re-INVITE [%s]", leg->peer);
-        if (leg->state != LEG_ANSWERED) {
-            ladder(ua, "sip -> 491 Request Pending [%s]", leg->peer);
-            nua_respond(nh, SIP_491_REQUEST_PENDING, TAG_END());
-            return;
-        }
-        char sdp[SDP_MAX];
-        int no_codec;
-        const char *why;
-        int has_body = sip->sip_payload && sip->sip_payload->pl_len;
-        if (media_session_offer(leg->media, has_body ? sip->sip_payload->pl_data : NULL,
-                                has_body ? sip->sip_payload->pl_len : 0, sdp, sizeof sdp,
-                                &no_codec, &why) < 0) {
-            ladder(ua, "sip -> 500 (re-INVITE: %s) [%s]", why, leg->peer);
-            nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
-            return;
-        }
-        ladder(ua, "sip -> 200 OK (re-INVITE) [%s]", leg->peer);
-        nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+        sip_reoffer_on_invite(ua, nh, leg, sip);
         return;
     }
 
@@ -203,6 +168,10 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
         nua_handle_destroy(nh);
         return;
     }
+    /* So is an offer we could never answer (no G.711, no audio, none at
+     * all): no client should be offered a call it cannot take. */
+    if (refuse_unanswerable(ua, nh, sip) < 0)
+        return;
 
     leg = calloc(1, sizeof *leg);
     if (!leg) {
@@ -236,6 +205,17 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
     if (!leg->local_uri || !leg->remote_uri || !ruri) {
         free(ruri);
         leg_reject(leg, 500);
+        return;
+    }
+    /* The call's RTP port is taken now: without one the call could not be
+     * answered, and that is 503 (try elsewhere), not the client's affair. */
+    leg->reserved = media_session_create(ua->media, ua->media_ip, ua->rtp_min, ua->rtp_max);
+    if (!leg->reserved) {
+        log_write(ua->log, RELAY_LOG_ERROR,
+                  "sip: no free RTP port in %d-%d on %s: INVITE from %s refused with 503",
+                  ua->rtp_min, ua->rtp_max, ua->media_ip, leg->remote_uri);
+        free(ruri);
+        leg_reject(leg, 503);
         return;
     }
     sip_leg_info info = {
@@ -495,7 +475,7 @@ sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user)
     char *to_hdr = name_addr(NULL, p->to);
     char *from_hdr = p->from ? name_addr(p->from_name, p->from) : NULL;
     leg->media = media_session_create(ua->media, ua->media_ip, ua->rtp_min, ua->rtp_max);
-    char sdp[SDP_MAX];
+    char sdp[SIP_SDP_MAX];
     if (!leg->remote_uri || !leg->local_uri || !to_hdr || (p->from && !from_hdr) || !leg->media ||
         media_session_write_offer(leg->media, p->codecs, p->n_codecs, sdp, sizeof sdp) < 0) {
         if (!leg->media)
@@ -570,7 +550,13 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
         return;
     case nua_i_ack:
         if (leg)
-            ladder(ua, "sip <- ACK [%s]", leg->peer);
+            sip_reoffer_on_ack(ua, leg, sip);
+        return;
+    case nua_i_update:
+        if (leg)
+            sip_reoffer_on_update(ua, nh, leg, sip);
+        else /* nua answered it (no dialog); the handle is ours to drop */
+            nua_handle_destroy(nh);
         return;
     case nua_i_bye:
         if (leg) {
@@ -592,6 +578,12 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
         return;
     case nua_i_notify:
         on_notify(ua, leg, sip);
+        return;
+    case nua_i_options: /* nua answered it already, with our Allow and Supported */
+        ladder(ua, "sip <- OPTIONS%s; %d %s (auto)", leg ? " in a dialog" : "", status,
+               phrase ? phrase : "");
+        if (!leg && nh)
+            nua_handle_destroy(nh);
         return;
     case nua_i_message:
         if (leg) { /* inside a call's dialog: not a page; nua answered nothing yet */
@@ -724,11 +716,14 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
     ua->nua = nua_create(root, ua_event, ua, NUTAG_URL(cfg->bind_url),
                          NUTAG_MEDIA_ENABLE(0), /* our own SDP: see sdp.c */
                          NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
-                         NUTAG_ALLOW("REFER, NOTIFY, INFO, MESSAGE"),
-                         /* MESSAGE is answered by us (sip_pager.c), not nua's 200 */
-                         NUTAG_APPL_METHOD("MESSAGE"),
+                         NUTAG_ALLOW("REFER, NOTIFY, INFO, MESSAGE, UPDATE"),
+                         /* MESSAGE is answered by us (sip_pager.c), UPDATE by
+                          * sip_reoffer.c (its offer needs our answer), not by
+                          * nua's bare 200 */
+                         NUTAG_APPL_METHOD("MESSAGE, UPDATE"),
                          TAG_IF(cfg->user_agent, SIPTAG_USER_AGENT_STR(cfg->user_agent)),
                          TAG_IF(cfg->sip_dump, TPTAG_DUMP(cfg->sip_dump)),
+                         TAG_IF(cfg->sip_log, TPTAG_LOG(1)),
                          TAG_END());
     if (!ua->nua) {
         log_write(ua->log, RELAY_LOG_ERROR,
@@ -799,15 +794,14 @@ int sip_leg_answer(sip_leg *leg)
     if (!leg || leg->state != LEG_OFFERED)
         return -1;
     sip_ua *ua = leg->ua;
-    leg->media = media_session_create(ua->media, ua->media_ip, ua->rtp_min, ua->rtp_max);
+    leg->media = leg->reserved; /* taken at the INVITE */
+    leg->reserved = NULL;
     if (!leg->media) {
-        log_write(ua->log, RELAY_LOG_ERROR, "sip: no free RTP port in %d-%d on %s", ua->rtp_min,
-                  ua->rtp_max, ua->media_ip);
         leg->end_reason = PROTO_END_ERROR;
         leg_reject(leg, 503);
         return -1;
     }
-    char sdp[SDP_MAX];
+    char sdp[SIP_SDP_MAX];
     int no_codec = 0;
     const char *why = "";
     if (media_session_offer(leg->media, leg->offer, leg->offer_len, sdp, sizeof sdp, &no_codec,
@@ -887,7 +881,7 @@ int sip_leg_hold(sip_leg *leg, int hold)
 {
     if (!leg || leg->state != LEG_ANSWERED || leg->reinviting || !leg->media)
         return -1;
-    char sdp[SDP_MAX];
+    char sdp[SIP_SDP_MAX];
     if (media_session_hold_offer(leg->media, hold, sdp, sizeof sdp) < 0)
         return -1;
     leg->reinviting = 1;

@@ -37,6 +37,9 @@ typedef struct sip_ua_config {
     const char *trunk_username, *trunk_password, *trunk_realm;
     const char *trunk_register; /* registrar URI; NULL: no registration */
     int trunk_register_expires; /* seconds */
+    int sip_log;              /* 1: sofia logs every message it sends or
+                               * receives (TPTAG_LOG), which sofia_log.c
+                               * writes into the log at info */
 } sip_ua_config;
 
 /* What the INVITE said, for calling.call.receive. Strings valid during

@@ -11,6 +11,8 @@
 
 #include "sip/sip_ua.h"
 
+#include <sofia-sip/su_wait.h>
+
 typedef struct sip_page sip_page;
 typedef struct sip_reg sip_reg;
 
@@ -31,6 +33,55 @@ struct sip_ua {
     int shutdown_done;
 };
 
+typedef enum leg_state {
+    LEG_OFFERED,  /* INVITE received, not answered yet */
+    LEG_ANSWERED, /* 200 sent */
+    LEG_ENDING,   /* BYE or final error sent: waiting for nua to finish */
+} leg_state;
+
+typedef struct leg_refer {
+    int active;        /* a REFER is in progress */
+    int done;          /* its final progress was reported */
+    int auth_tried;    /* one nua_authenticate() per REFER */
+    char *username;
+    char *password;
+    su_timer_t *timer; /* NOTIFY timeout, armed by the 2xx to the REFER */
+} leg_refer;
+
+struct sip_leg {
+    sip_ua *ua;
+    sip_leg *next, **pprev;
+    nua_handle_t *nh;
+    void *user;
+    leg_state state;
+    int owned;              /* the core took it (on_incoming returned 0) */
+    const char *end_reason; /* what on_terminated will say */
+    char *offer;            /* the INVITE's SDP body */
+    size_t offer_len;
+    char *local_uri, *remote_uri;
+    char peer[64];          /* transport address of the other side, for logs */
+    media_session *media;   /* from answer on; ours to destroy */
+    media_session *reserved; /* inbound: the RTP port held from the INVITE on,
+                              * so that running out is a 503 before anyone is
+                              * offered the call; becomes media at answer */
+    int awaiting_ack_answer; /* we offered in a 200 (offerless re-INVITE):
+                              * the ACK brings the answer */
+    int established;        /* on_established was reported */
+    int outbound;           /* we sent the INVITE (sip_ua_invite) */
+    int reinviting;         /* our re-INVITE (hold/unhold) awaits its answer */
+    int trunk;              /* placed through the trunk: its challenge gets credentials */
+    int auth_tried;         /* our INVITE answered a challenge already */
+    leg_refer refer;
+};
+
 #define ladder(ua, ...) log_write((ua)->log, RELAY_LOG_INFO, __VA_ARGS__)
+
+/* The offer/answer exchanges inside an established dialog (sip_reoffer.c):
+ * a re-INVITE with or without an offer, an UPDATE, and the ACK that may
+ * carry the answer to our offer. */
+#define SIP_SDP_MAX 2048
+void sip_reoffer_on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip);
+void sip_reoffer_on_update(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip);
+void sip_reoffer_on_ack(sip_ua *ua, sip_leg *leg, const sip_t *sip);
 
 #endif
