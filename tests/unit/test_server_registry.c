@@ -83,8 +83,10 @@ static void relayd_serves_the_documented_set(void **state)
         "calling.play_and_collect.volume",
         "calling.send_digits", "calling.dial", "calling.begin", "calling.hold", "calling.unhold",
         "calling.echo", "calling.denoise", "calling.denoise.stop",
-        "calling.tap", "calling.tap.stop",
-        "messaging.send", "calling.connect", "calling.disconnect", NULL};
+        "calling.tap", "calling.tap.stop", "calling.stream", "calling.stream.stop",
+        "messaging.send", "calling.connect", "calling.disconnect",
+        /* served on main already, missing from this list before */
+        "calling.bind_digit", "calling.clear_digit_bindings", "calling.transfer", NULL};
     size_t n_want = 0, n_served = 0;
     for (; want[n_want]; n_want++) {
         int via;
