@@ -72,6 +72,7 @@ typedef struct sink_conn {
     char path[32];
     char buf[8192];
     size_t len;
+    int count;
 } sink_conn;
 
 static int sink_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -90,6 +91,7 @@ static int sink_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             c->len += len;
         }
         if (lws_is_final_fragment(wsi)) {
+            int bye = !strcmp(c->path, "/bye") && ++c->count >= 10;
             pthread_mutex_lock(&sink.lock);
             if (sink.n < MAX_MSGS) {
                 snprintf(sink.msg[sink.n].path, sizeof sink.msg[0].path, "%s", c->path);
@@ -99,6 +101,8 @@ static int sink_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             }
             pthread_mutex_unlock(&sink.lock);
             c->len = 0;
+            if (bye) /* this path's receiver hangs up after 10 messages */
+                return -1;
         }
         break;
     case LWS_CALLBACK_CLOSED:
@@ -192,7 +196,7 @@ static struct {
     int done;
     relay_status answer;
     char call_id[64];
-    char code[8], stop_code[8], fail_code[8];
+    char code[8], stop_code[8], fail_code[8], hangup_code[8];
     char bad_code[MAX_BAD][8], bad_msg[MAX_BAD][200];
     int64_t t_stop;
     int n_ev;
@@ -304,6 +308,17 @@ static void tap_call(relay_call *call)
                  sizeof rc.stop_code, NULL, 0);
     wait_event("calling.call.tap", "tw-1", "finished", 3000);
     sleep_ms(600);
+    /* one the remote closes, one the hangup ends */
+    execute_code(call, "calling.stream",
+                 "{\"control_id\":\"s-bye\",\"url\":\"" SINK "/bye\"}", rc.fail_code,
+                 sizeof rc.fail_code, NULL, 0);
+    execute_code(call, "calling.stream",
+                 "{\"control_id\":\"s-h\",\"url\":\"" SINK "/hangup\",\"codec\":"
+                 "\"L16@8000h\"}",
+                 rc.hangup_code, sizeof rc.hangup_code, NULL, 0);
+    wait_event("calling.call.stream", "s-bye", "finished", 3000);
+    wait_event("calling.call.stream", "s-h", "streaming", 3000);
+    sleep_ms(500);
 }
 
 static void on_call(relay_call *call, void *user)
@@ -427,6 +442,7 @@ static void read_stream(const char *path, const char *track, stream_facts *f)
     f->connected_at = f->start_at = f->stop_at = -1;
     int k = 0;
     unsigned expect_number = 1;
+    int l16 = 0;
     pthread_mutex_lock(&sink.lock);
     for (int i = 0; i < sink.n; i++) {
         if (strcmp(sink.msg[i].path, path))
@@ -440,6 +456,9 @@ static void read_stream(const char *path, const char *track, stream_facts *f)
         else if (!strcmp(ev, "start") && f->start_at < 0) {
             f->start_at = k;
             f->start = json_incref(json_object_get(m, "start"));
+            const char *enc = json_string_value(
+                json_object_get(json_object_get(f->start, "mediaFormat"), "encoding"));
+            l16 = enc && !strcmp(enc, "audio/l16");
         } else if (!strcmp(ev, "stop")) {
             f->stop_at = k;
             f->stop_msg_at = sink.msg[i].at;
@@ -459,8 +478,14 @@ static void read_stream(const char *path, const char *track, stream_facts *f)
                 unsigned char raw[400];
                 int n = lws_b64_decode_string(b64, (char *)raw, sizeof raw);
                 short pcm[400];
-                for (int j = 0; j < n; j++)
-                    pcm[j] = (short)ulaw_to_linear(raw[j]);
+                if (l16) { /* network byte order */
+                    for (int j = 0; j < n / 2; j++)
+                        pcm[j] = (short)(raw[2 * j] << 8 | raw[2 * j + 1]);
+                    n /= 2;
+                } else {
+                    for (int j = 0; j < n; j++)
+                        pcm[j] = (short)ulaw_to_linear(raw[j]);
+                }
                 double hz = n == 160 ? chunk_hz(pcm, n) : 0;
                 if (n != 160)
                     f->bad_chunk++;
@@ -550,7 +575,9 @@ static void a_stream_carries_the_caller_until_stopped(void **state)
 
 /* A listen tap to a ws device: the same stream of the caller's tone,
  * reported as calling.call.tap tapping then finished; an internal URI is
- * refused with 400. */
+ * refused with 400. Then two streams on the same call: one whose receiver
+ * closes after 10 messages (finished, "remote closed", failed) and one in
+ * L16 that the hangup ends ("call ended", its receiver still gets stop). */
 static void a_ws_tap_carries_the_caller_until_stopped(void **state)
 {
     (void)state;
@@ -576,6 +603,31 @@ static void a_ws_tap_carries_the_caller_until_stopped(void **state)
     assert_true(f.tone_chunks * 10 > f.media * 9);
     assert_true(f.stop_at == f.media + 2);
     assert_int_equal(f.media_after_stop, 0);
+
+    /* the remote closed after 10 messages: a failed finish */
+    assert_string_equal(rc.fail_code, "200");
+    int bye = event_index("calling.call.stream", "s-bye", "finished");
+    assert_true(bye >= 0);
+    printf("remote close: %s (failed %s)\n", rc.ev[bye].reason, rc.ev[bye].failed);
+    assert_string_equal(rc.ev[bye].reason, "remote closed");
+    assert_string_equal(rc.ev[bye].failed, "true");
+    /* the hangup: finished "call ended", and the receiver still gets stop */
+    assert_string_equal(rc.hangup_code, "200");
+    int h = event_index("calling.call.stream", "s-h", "finished");
+    assert_true(h > event_index("calling.call.stream", "s-h", "streaming"));
+    assert_string_equal(rc.ev[h].reason, "call ended");
+    sleep_ms(300);
+    read_stream("/hangup", "inbound", &f);
+    printf("hangup (L16): %d media (%d with the tone, %d bad), stop %d\n", f.media,
+           f.tone_chunks, f.bad_chunk, f.stop_at);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(f.start, "mediaFormat"), "encoding")),
+        "audio/l16");
+    json_decref(f.start);
+    assert_true(f.media >= 15);
+    assert_int_equal(f.bad_chunk, 0);
+    assert_true(f.tone_chunks * 10 > f.media * 9);
+    assert_true(f.stop_at == f.media + 2);
 }
 
 int main(void)
