@@ -32,6 +32,7 @@
 #include "relayd.h"
 #include "rpc.h"
 #include "server_log.h"
+#include "stream_out.h"
 #include "session.h"
 #include "sip/sip_ua.h"
 #include "webhook.h"
@@ -507,6 +508,9 @@ relayd *relayd_create(relayd_config *cfg)
     rd->hooks = webhook_start(&wcfg);
     if (!rd->hooks)
         goto fail;
+    rd->streams = stream_out_start(&cfg->webhook_allow);
+    if (!rd->streams)
+        goto fail;
 
     ws_config wscfg = {
         .ip = cfg->ws_ip,
@@ -638,6 +642,10 @@ void relayd_destroy(relayd *rd)
                        (unsigned long long)pcap_writer_dropped());
         pcap_writer_stop();
     }
+    /* The calls are over and no media thread pushes any more: the streams
+     * write their stop and close; their ends are in the mailbox below. */
+    stream_out_stop(rd->streams);
+    rd->streams = NULL;
     drain_mailbox(rd);
     if (rd->ws) {
         ws_stop(rd->ws);

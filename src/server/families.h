@@ -20,6 +20,7 @@ extern const server_family_desc hold_family;    /* calling/hold.c */
 extern const server_family_desc echo_family;    /* calling/echo.c */
 extern const server_family_desc denoise_family; /* calling/denoise.c */
 extern const server_family_desc tap_family;     /* calling/tap.c */
+extern const server_family_desc stream_family;  /* calling/stream.c */
 extern const server_family_desc messaging_family; /* messaging/send.c */
 extern const server_family_desc connect_family; /* calling/connect.c */
 extern const server_family_desc disconnect_family; /* calling/connect.c */

@@ -19,6 +19,7 @@ const server_family_desc *const server_families[] = {
     &echo_family,
     &denoise_family,
     &tap_family,
+    &stream_family,
     &messaging_family,
     &connect_family,
     &disconnect_family,

@@ -11,6 +11,7 @@
  *   prep threads — a fixed pool (media/prep.c): TTS synthesis, decoding.
  *   disk writers — two (media/disk_writer.c): every recording's file writes.
  *   webhook      — one thread POSTing status_url bodies (webhook.c).
+ *   streams      — one lws thread writing audio streams out (stream_out.c).
  *   signals      — waits for SIGTERM/SIGINT/SIGHUP, posts to the core (main.c).
  *   metrics      — optional lws HTTP thread for /metrics (metrics_http.c);
  *                  reads only the atomics in rd->metrics and media stats.
@@ -41,6 +42,7 @@ typedef struct media_fetcher media_fetcher;
 typedef struct metrics_http metrics_http;
 typedef struct recordings_http recordings_http;
 typedef struct msg_out msg_out;
+typedef struct stream_out stream_out;
 
 typedef struct relayd {
     relayd_config *cfg;
@@ -55,6 +57,7 @@ typedef struct relayd {
     media_disk_writer *disk; /* recordings' file writes; after every call */
     media_fetcher *fetch;   /* audio URLs and their cache, used on the pool */
     webhook *hooks;
+    stream_out *streams;    /* calling.stream, ws taps: their thread (stream_out.h) */
     su_timer_t *tick;       /* housekeeping: pings, session expiry */
     conn_entry *conns;      /* open WebSocket connections */
     session *sessions;

@@ -84,7 +84,7 @@ static void relayd_serves_the_documented_set(void **state)
         "calling.play_and_collect.volume",
         "calling.send_digits", "calling.dial", "calling.begin", "calling.hold", "calling.unhold",
         "calling.echo", "calling.denoise", "calling.denoise.stop",
-        "calling.tap", "calling.tap.stop",
+        "calling.tap", "calling.tap.stop", "calling.stream", "calling.stream.stop",
         "messaging.send", "calling.connect", "calling.disconnect",
         "calling.bind_digit", "calling.clear_digit_bindings", "calling.transfer", NULL};
     size_t n_want = 0, n_served = 0;

@@ -10,7 +10,8 @@
  * checked is the address used) that is public, or inside the operator's
  * webhook_allow ranges (one list of "internal places relayd may send to
  * on a client's behalf" rather than a second key to keep in step). The
- * `ws` device (audio over a WebSocket) is not built: 501.
+ * `ws` device (audio over a WebSocket) is calling/stream.c's op, which
+ * reports as a tap.
  *
  * Lifetime: as record.c, the sink's detached message (posted from the
  * media thread after .stop's detach, or the session's end) is the op's one
@@ -23,6 +24,7 @@
 
 #include "addr_policy.h"
 #include "calling/call.h"
+#include "calling/stream.h"
 #include "common/protocol.h"
 #include "families.h"
 #include "frames.h"
@@ -111,12 +113,10 @@ static const call_op_vtbl tap_vtbl = {
     .free = tap_free,
 };
 
-/* The rtp device's params into req; NULL, or the 400/501 result. */
+/* The rtp device's params into req; NULL, or the 400 result. */
 static json_t *device_invalid(relayd *rd, json_t *device, tap_req *req)
 {
     const char *type = json_string_value(json_object_get(device, "type"));
-    if (type && strcmp(type, "ws") == 0)
-        return frames_code_result(501, "tap to a ws device is not implemented by this relayd");
     if (!type || strcmp(type, "rtp") != 0)
         return frames_code_result(400, "device.type must be rtp or ws");
     json_t *p = json_object_get(device, "params");
@@ -149,6 +149,13 @@ static json_t *device_invalid(relayd *rd, json_t *device, tap_req *req)
     return NULL;
 }
 
+static int is_ws(json_t *params)
+{
+    const char *type =
+        json_string_value(json_object_get(json_object_get(params, "device"), "type"));
+    return type && strcmp(type, "ws") == 0;
+}
+
 /* Everything checkable before the op exists; NULL if the request is fine. */
 static json_t *tap_params_invalid(relayd *rd, json_t *params, tap_req *req)
 {
@@ -164,6 +171,8 @@ static json_t *tap_params_invalid(relayd *rd, json_t *params, tap_req *req)
     if (!d || (strcmp(d, "listen") && strcmp(d, "speak") && strcmp(d, "both")))
         return frames_code_result(400, "tap.params.direction must be listen, speak or both");
     req->dir = d[0] == 'l' ? MEDIA_TAP_LISTEN : d[0] == 's' ? MEDIA_TAP_SPEAK : MEDIA_TAP_BOTH;
+    if (is_ws(params))
+        return NULL; /* its device is calling/stream.c's to check */
     return device_invalid(rd, json_object_get(params, "device"), req);
 }
 
@@ -188,6 +197,10 @@ static void tap_start(rpc_req *r)
         bad = call_op_check_status_url(r->params, &status_url);
     if (bad) {
         rpc_answer(r, bad);
+        return;
+    }
+    if (is_ws(r->params)) {
+        stream_tap_ws_start(r, req.dir, status_url);
         return;
     }
     const char *control_id = json_string_value(json_object_get(r->params, "control_id"));

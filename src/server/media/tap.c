@@ -14,7 +14,9 @@
 
 struct media_tap {
     media_sink sink; /* first */
-    media_rtp *rtp;
+    media_rtp *rtp; /* the rtp output; NULL for the caller's own */
+    media_tap_out out;
+    void *out_user;
     media_tap_dir dir;
     void (*detached)(media_tap *t, void *user);
     void *user;
@@ -48,8 +50,19 @@ static void on_frame(media_sink *sink, const int16_t pcm[MEDIA_FRAME_SAMPLES],
     t->rx_count++;
 }
 
-/* One packet per tick: the oldest RX frame and this tick's TX frame, mixed
- * (with saturation) when both are tapped. */
+/* The rtp output: one packet, both directions mixed (with saturation). */
+static int rtp_out(void *user, const int16_t *rx, const int16_t *tx, int marker)
+{
+    media_tap *t = user;
+    int16_t out[MEDIA_FRAME_SAMPLES];
+    for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++) {
+        int v = (rx ? rx[i] : 0) + (tx ? tx[i] : 0);
+        out[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+    }
+    return t->rtp ? media_rtp_send_frame(t->rtp, out, marker) : -1;
+}
+
+/* Per tick: the oldest RX frame and this tick's TX frame. */
 static void on_tick(media_sink *sink)
 {
     media_tap *t = (media_tap *)sink;
@@ -57,44 +70,35 @@ static void on_tick(media_sink *sink)
         t->gap = 1;
         return;
     }
-    int16_t out[MEDIA_FRAME_SAMPLES];
     const int16_t *rx = t->rx_count ? t->rx[t->rx_head] : NULL;
-    for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++) {
-        int v = (rx ? rx[i] : 0) + (t->have_tx ? t->tx[i] : 0);
-        out[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-    }
+    int marker = t->gap;
+    if (t->out(t->out_user, rx, t->have_tx ? t->tx : NULL, marker) == 0)
+        atomic_fetch_add_explicit(&t->sent, 1, memory_order_relaxed);
     if (rx) {
         t->rx_head = (t->rx_head + 1) % TAP_QUEUE;
         t->rx_count--;
     }
     t->have_tx = 0;
-    int marker = t->gap;
     t->gap = 0;
-    if (media_rtp_send_frame(t->rtp, out, marker) == 0)
-        atomic_fetch_add_explicit(&t->sent, 1, memory_order_relaxed);
 }
 
 static void on_detach(media_sink *sink)
 {
     media_tap *t = (media_tap *)sink;
-    media_rtp_close(t->rtp); /* nothing more goes out, whenever the owner frees */
+    if (t->rtp)
+        media_rtp_close(t->rtp); /* nothing more goes out, whenever the owner frees */
     t->rtp = NULL;
     t->detached(t, t->user);
 }
 
-media_tap *media_tap_new(const char *ip, int port_min, int port_max,
-                         const struct sockaddr_in *to, int payload_type, media_tap_dir dir,
-                         void (*detached)(media_tap *t, void *user), void *user)
+media_tap *media_tap_new_out(media_tap_dir dir, media_tap_out out, void *out_user,
+                             void (*detached)(media_tap *t, void *user), void *user)
 {
     media_tap *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->rtp = media_rtp_open(ip, port_min, port_max);
-    if (!t->rtp) {
-        free(t);
-        return NULL;
-    }
-    media_rtp_set_remote(t->rtp, to, payload_type);
+    t->out = out;
+    t->out_user = out_user;
     t->dir = dir;
     t->gap = 1;
     t->detached = detached;
@@ -106,6 +110,24 @@ media_tap *media_tap_new(const char *ip, int port_min, int port_max,
     return t;
 }
 
+media_tap *media_tap_new(const char *ip, int port_min, int port_max,
+                         const struct sockaddr_in *to, int payload_type, media_tap_dir dir,
+                         void (*detached)(media_tap *t, void *user), void *user)
+{
+    media_tap *t = media_tap_new_out(dir, rtp_out, NULL, detached, user);
+    if (!t)
+        return NULL;
+    t->out_user = t;
+    t->rtp = media_rtp_open(ip, port_min, port_max);
+    if (!t->rtp) {
+        free(t);
+        return NULL;
+    }
+    media_rtp_set_remote(t->rtp, to, payload_type);
+    return t;
+}
+
+void media_tap_set_out_user(media_tap *t, void *out_user) { t->out_user = out_user; }
 media_sink *media_tap_sink(media_tap *t) { return &t->sink; }
 int media_tap_port(const media_tap *t) { return t->rtp ? media_rtp_local_port(t->rtp) : 0; }
 unsigned long media_tap_sent(media_tap *t) { return atomic_load(&t->sent); }
