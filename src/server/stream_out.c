@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <netdb.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -71,6 +72,7 @@ struct ws_stream {
 struct stream_out {
     const addr_allow *allow;
     struct lws_context *ctx;
+    SSL_CTX *client_tls; /* ours, lent to lws (see stream_out_start) */
     pthread_t thread;
     mailbox inbox;
     atomic_int stopping;
@@ -430,6 +432,20 @@ stream_out *stream_out_start(const addr_allow *allow)
         return NULL;
     so->allow = allow;
     mailbox_init(&so->inbox, wake, so);
+    /* The client TLS context is ours, not one libwebsockets builds: lws 4.1
+     * keeps the record it frees its own by under an SSL_CTX ex-data index
+     * that every context's global init re-allocates, and relayd has several
+     * contexts (RELAY server, metrics, recordings, this one), so a context
+     * lws built here was never freed (the system CA store, ~700 KB, seen by
+     * LeakSanitizer in test_relayd_ops). Same fix as librelay's transport.
+     * wss peers are verified against the system store (lws sets the peer
+     * and host checks on each connection). */
+    so->client_tls = SSL_CTX_new(TLS_client_method());
+    if (so->client_tls) {
+        SSL_CTX_set_min_proto_version(so->client_tls, TLS1_2_VERSION);
+        SSL_CTX_set_mode(so->client_tls, SSL_MODE_RELEASE_BUFFERS);
+        SSL_CTX_set_default_verify_paths(so->client_tls);
+    }
     struct lws_context_creation_info info = {
         .port = CONTEXT_PORT_NO_LISTEN,
         .protocols = protocols,
@@ -437,11 +453,13 @@ stream_out *stream_out_start(const addr_allow *allow)
         .user = so,
         .gid = -1,
         .uid = -1,
+        .provided_client_ssl_ctx = so->client_tls,
     };
-    so->ctx = lws_create_context(&info);
+    so->ctx = so->client_tls ? lws_create_context(&info) : NULL;
     if (!so->ctx || pthread_create(&so->thread, NULL, run, so) != 0) {
         if (so->ctx)
             lws_context_destroy(so->ctx);
+        SSL_CTX_free(so->client_tls);
         mailbox_destroy(&so->inbox);
         free(so);
         return NULL;
@@ -458,6 +476,8 @@ void stream_out_stop(stream_out *so)
     pthread_join(so->thread, NULL);
     lws_context_destroy(so->ctx); /* every wsi went with its stream above */
     so->ctx = NULL;
+    SSL_CTX_free(so->client_tls); /* after lws: its connections used it */
+    so->client_tls = NULL;
     take_commands(so); /* queued after the thread's last look: ended now */
     while (so->streams)
         end(so, so->streams, 1, "relayd is stopping");
