@@ -26,5 +26,7 @@ extern const server_family_desc connect_family; /* calling/connect.c */
 extern const server_family_desc disconnect_family; /* calling/connect.c */
 extern const server_family_desc bind_digit_family; /* calling/bind_digit.c */
 extern const server_family_desc transfer_family; /* calling/transfer.c */
+extern const server_family_desc send_fax_family; /* calling/fax.c */
+extern const server_family_desc receive_fax_family; /* calling/fax.c */
 
 #endif

@@ -25,5 +25,7 @@ const server_family_desc *const server_families[] = {
     &disconnect_family,
     &bind_digit_family,
     &transfer_family,
+    &send_fax_family,
+    &receive_fax_family,
     NULL,
 };

@@ -86,7 +86,9 @@ static void relayd_serves_the_documented_set(void **state)
         "calling.echo", "calling.denoise", "calling.denoise.stop",
         "calling.tap", "calling.tap.stop", "calling.stream", "calling.stream.stop",
         "messaging.send", "calling.connect", "calling.disconnect",
-        "calling.bind_digit", "calling.clear_digit_bindings", "calling.transfer", NULL};
+        "calling.bind_digit", "calling.clear_digit_bindings", "calling.transfer",
+        "calling.send_fax", "calling.send_fax.stop", "calling.receive_fax",
+        "calling.receive_fax.stop", NULL};
     size_t n_want = 0, n_served = 0;
     for (; want[n_want]; n_want++) {
         int via;
