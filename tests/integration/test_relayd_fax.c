@@ -27,6 +27,7 @@
 #include <tiffio.h>
 
 #include "relayd_proc.h"
+#include "rpc_client.h"
 #include "test_time.h"
 #include "ws_raw.h"
 
@@ -103,80 +104,22 @@ static int teardown(void **state)
     return relayd_proc_stop(&server) == 0 ? 0 : -1; /* 0: clean exit, no leaks */
 }
 
-/* ------------------------------------------------------------- client */
+/* ------------------------------------------------------------- client
+ * A raw client (tests/support/rpc_client.h) on this test's relayd. */
+typedef rpc_client client;
 
-typedef struct client {
-    int fd;
-    json_t *events; /* the events' inner params, with "event_type" added */
-    int next_id;
-} client;
-
-static void client_open(client *c)
-{
-    memset(c, 0, sizeof *c);
-    c->fd = ws_raw_connect("127.0.0.1", WS_PORT);
-    assert_true(c->fd >= 0);
-    c->events = json_array();
-    const char *req = "{\"jsonrpc\":\"2.0\",\"id\":\"c1\",\"method\":\"signalwire.connect\","
-                      "\"params\":{\"version\":{\"major\":2,\"minor\":0,\"revision\":0},"
-                      "\"authentication\":{\"project\":\"" PROJECT "\",\"token\":\"" TOKEN "\"}}}";
-    assert_int_equal(ws_raw_send(c->fd, req, strlen(req)), 0);
-    char *reply = ws_raw_recv_match(c->fd, "\"c1\"", 5000);
-    assert_non_null(reply);
-    free(reply);
-}
-
-static void client_close(client *c)
-{
-    ws_raw_close(c->fd);
-    json_decref(c->events);
-}
-
+static void client_open(client *c) { rpc_client_open(c, WS_PORT, PROJECT, TOKEN, NULL); }
+static void client_close(client *c) { rpc_client_close(c); }
 static json_t *pump(client *c, const char *want_id, int timeout_ms)
 {
-    char *text = ws_raw_recv(c->fd, timeout_ms);
-    if (!text)
-        return NULL;
-    json_t *m = json_loads(text, 0, NULL);
-    free(text);
-    if (!m)
-        return NULL;
-    json_t *out = NULL;
-    const char *method = json_string_value(json_object_get(m, "method"));
-    if (method && strcmp(method, "signalwire.event") == 0) {
-        json_t *p = json_object_get(m, "params");
-        json_t *inner = json_deep_copy(json_object_get(p, "params"));
-        json_object_set(inner, "event_type", json_object_get(p, "event_type"));
-        json_array_append_new(c->events, inner);
-    } else if (want_id && json_is_string(json_object_get(m, "id")) &&
-               strcmp(json_string_value(json_object_get(m, "id")), want_id) == 0) {
-        out = json_incref(json_object_get(m, "result"));
-        if (!out)
-            out = json_pack("{s:s}", "code", "rpc-error");
-    }
-    json_decref(m);
-    return out;
+    return rpc_client_pump(c, want_id, timeout_ms);
 }
-
 static json_t *request(client *c, const char *method, json_t *params)
 {
-    char id[16];
-    snprintf(id, sizeof id, "r%d", ++c->next_id);
-    json_t *req = json_pack("{s:s, s:s, s:s, s:o}", "jsonrpc", "2.0", "id", id, "method", method,
-                            "params", params);
-    char *text = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    assert_int_equal(ws_raw_send(c->fd, text, strlen(text)), 0);
-    free(text);
-    int64_t end = now_ms() + 10000;
-    json_t *res = NULL;
-    while (!res && now_ms() < end)
-        res = pump(c, id, 500);
-    assert_non_null(res);
-    return res;
+    return rpc_client_request(c, method, params);
 }
 
-static const char *code_of(json_t *res) { return json_string_value(json_object_get(res, "code")); }
+static const char *code_of(json_t *res) { return rpc_code_of(res); }
 
 /* Sends, checks the answer's code, returns its message (static copy). */
 static const char *expect_code(client *c, const char *method, json_t *params, const char *code)
@@ -194,12 +137,7 @@ static const char *expect_code(client *c, const char *method, json_t *params, co
 
 static int matches(json_t *ev, const char *type, const char *key, const char *value)
 {
-    if (strcmp(json_string_value(json_object_get(ev, "event_type")), type) != 0)
-        return 0;
-    if (!key)
-        return 1;
-    const char *v = json_string_value(json_object_get(ev, key));
-    return v && strcmp(v, value) == 0;
+    return rpc_event_matches(ev, type, key, value);
 }
 
 static int wait_event(client *c, int from, const char *type, const char *key, const char *value,
