@@ -22,6 +22,7 @@
 #include "calling/refer.h"
 #include "common/protocol.h"
 #include "frames.h"
+#include "media/bridge.h"
 #include "media/disk_writer.h"
 #include "media/fetch.h"
 #include "messaging/message.h"
@@ -585,10 +586,13 @@ static void media_engine_destroy_logged(media_engine *e)
     media_engine_get_stats(e, &st);
     server_log(RELAY_LOG_INFO,
                "media: %d thread(s), %llu packets sent, %llu late (>20 ms after deadline), "
-               "max lateness %llu us, %llu ticks, %llu overruns",
+               "max lateness %llu us, %llu ticks, %llu overruns, %llu packets received, "
+               "%llu lost in transit, %llu bridged frames dropped",
                media_engine_threads(e), (unsigned long long)st.sent, (unsigned long long)st.late,
                (unsigned long long)st.max_late_us, (unsigned long long)st.ticks,
-               (unsigned long long)st.overruns);
+               (unsigned long long)st.overruns, (unsigned long long)st.received,
+               (unsigned long long)st.rx_lost,
+               (unsigned long long)media_bridge_frames_dropped());
     media_engine_destroy(e);
 }
 

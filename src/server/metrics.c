@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/protocol.h"
+#include "media/bridge.h"
 #include "media/session.h"
 #include "relayd.h"
 #include "webhook.h"
@@ -134,9 +135,20 @@ char *metrics_render(relayd *rd, size_t *len)
                 "relayd_rtp_packets_late_total %llu\n"
                 "# HELP relayd_rtp_max_lateness_seconds Latest any RTP packet has left.\n"
                 "# TYPE relayd_rtp_max_lateness_seconds gauge\n"
-                "relayd_rtp_max_lateness_seconds %.6f\n",
+                "relayd_rtp_max_lateness_seconds %.6f\n"
+                "# HELP relayd_rtp_packets_received_total RTP packets read.\n"
+                "# TYPE relayd_rtp_packets_received_total counter\n"
+                "relayd_rtp_packets_received_total %llu\n"
+                "# HELP relayd_rtp_packets_lost_total Gaps in the peers' RTP sequence numbers.\n"
+                "# TYPE relayd_rtp_packets_lost_total counter\n"
+                "relayd_rtp_packets_lost_total %llu\n"
+                "# HELP relayd_bridge_frames_dropped_total Audio frames a bridge dropped "
+                "behind a late leg.\n"
+                "# TYPE relayd_bridge_frames_dropped_total counter\n"
+                "relayd_bridge_frames_dropped_total %llu\n",
                 (unsigned long long)st.sent, (unsigned long long)st.late,
-                (double)st.max_late_us / 1e6);
+                (double)st.max_late_us / 1e6, (unsigned long long)st.received,
+                (unsigned long long)st.rx_lost, (unsigned long long)media_bridge_frames_dropped());
     }
     if (rd->hooks)
         fprintf(f,

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "media/bridge.h"
 #include "media/player.h"
 #include "media/prep.h"
 #include "media/resample.h"
@@ -720,6 +722,128 @@ static void received_rtp_is_decoded_into_a_sink(void **state)
     receiver_close(&r);
 }
 
+/* Sends n PCMU frames of `value` from fd to port, one per 20 ms on the
+ * clock (burst: all at once), numbering them from *seq. */
+static void send_frames(int fd, int port, uint16_t *seq, int n, int burst, int16_t value)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)port)};
+    uint8_t pkt[12 + MEDIA_FRAME_SAMPLES];
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (int i = 0; i < n; i++) {
+        put_rtp(pkt, RTP_PT_PCMU, *seq, (uint32_t)*seq * 160, value);
+        (*seq)++;
+        assert_int_equal(sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to),
+                         (ssize_t)sizeof pkt);
+        if (burst)
+            continue;
+        next.tv_nsec += 20000000L;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_nsec -= 1000000000L;
+            next.tv_sec++;
+        }
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+            ;
+    }
+}
+
+/* Frames of audio (not the bridge's filler silence) that reach fd until
+ * the line has carried only silence for 300 ms. */
+static int count_audio_frames(int fd)
+{
+    int audio = 0, quiet_ms = 0;
+    while (quiet_ms < 300) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 20) <= 0) {
+            quiet_ms += 20;
+            continue;
+        }
+        uint8_t buf[1500];
+        ssize_t len = recv(fd, buf, sizeof buf, 0);
+        if (len < 12 + MEDIA_FRAME_SAMPLES)
+            continue;
+        if (abs(g711_ulaw_to_linear(buf[12])) > 1000) {
+            audio++;
+            quiet_ms = 0;
+        } else {
+            quiet_ms += 20;
+        }
+    }
+    return audio;
+}
+
+/* A bridge carries what one leg receives to the other. A burst that the
+ * following gap drains (what a media thread catching up after a stall
+ * produces) costs delay for a moment, not audio; a backlog that stands
+ * (the peer's clock runs ahead) is cut back, and every frame is either
+ * delivered or counted as dropped. The receive counters see the gaps in
+ * the peer's sequence numbers. */
+static void bridge_rides_out_a_burst_and_cuts_a_standing_delay(void **state)
+{
+    (void)state;
+    receiver a, b;
+    receiver_open(&a, RTP_PT_PCMU);
+    receiver_open(&b, RTP_PT_PCMU);
+    media_bridge *br = media_bridge_start(a.s, b.s);
+    assert_non_null(br);
+    usleep(60000); /* attached on the media thread's next tick */
+    int a_port = media_rtp_local_port(media_session_rtp(a.s));
+    uint16_t seq = 1;
+    uint64_t dropped0 = media_bridge_frames_dropped();
+
+    /* steady, a burst of 6 with the gap it stands for, steady again */
+    send_frames(a.fd, a_port, &seq, 10, 0, 8000);
+    send_frames(a.fd, a_port, &seq, 6, 1, 8000);
+    usleep(5 * 20000);
+    send_frames(a.fd, a_port, &seq, 10, 0, 8000);
+    int heard = count_audio_frames(b.fd);
+    uint64_t dropped = media_bridge_frames_dropped() - dropped0;
+    printf("# burst: 26 frames sent, %d heard at the other leg, %llu dropped\n", heard,
+           (unsigned long long)dropped);
+    assert_int_equal(dropped, 0);
+    assert_int_equal(heard, 26);
+
+    /* 7 at once, steady speech, then a pause: the backlog stands until
+     * the pause reaches the head of the line, and only quiet goes */
+    dropped0 = media_bridge_frames_dropped();
+    send_frames(a.fd, a_port, &seq, 7, 1, 8000);
+    send_frames(a.fd, a_port, &seq, 30, 0, 8000);
+    send_frames(a.fd, a_port, &seq, 30, 0, 0);
+    heard = count_audio_frames(b.fd);
+    dropped = media_bridge_frames_dropped() - dropped0;
+    printf("# standing, then a pause: 37 loud frames sent, %d heard, %llu quiet dropped\n", heard,
+           (unsigned long long)dropped);
+    assert_int_equal(heard, 37);
+    assert_true(dropped >= 1);
+
+    /* 12 at once, then steady: past 200 ms of delay the oldest go */
+    dropped0 = media_bridge_frames_dropped();
+    send_frames(a.fd, a_port, &seq, 12, 1, 8000);
+    send_frames(a.fd, a_port, &seq, 40, 0, 8000);
+    heard = count_audio_frames(b.fd);
+    dropped = media_bridge_frames_dropped() - dropped0;
+    printf("# standing 240 ms: 52 frames sent, %d heard, %llu dropped\n", heard,
+           (unsigned long long)dropped);
+    assert_true(dropped >= 5);
+    assert_int_equal((uint64_t)heard + dropped, 52);
+
+    /* a jump of 4 in the sequence: 3 packets that never arrived */
+    media_engine_stats st0, st1;
+    media_engine_get_stats(engine, &st0);
+    send_frames(a.fd, a_port, &seq, 2, 0, 8000);
+    seq += 3;
+    send_frames(a.fd, a_port, &seq, 2, 0, 8000);
+    usleep(60000);
+    media_engine_get_stats(engine, &st1);
+    assert_int_equal(st1.received - st0.received, 4);
+    assert_int_equal(st1.rx_lost - st0.rx_lost, 3);
+
+    media_bridge_stop(br);
+    receiver_close(&a);
+    receiver_close(&b);
+}
+
 typedef struct heap_sink {
     media_level_sink level;
     atomic_int *detached;
@@ -870,6 +994,7 @@ int main(void)
         cmocka_unit_test(newer_play_replaces_the_playing_one),
         cmocka_unit_test(received_rtp_is_decoded_into_a_sink),
         cmocka_unit_test(session_destroyed_while_playing),
+        cmocka_unit_test(bridge_rides_out_a_burst_and_cuts_a_standing_delay),
         cmocka_unit_test(prep_pool_runs_every_job_and_joins),
         cmocka_unit_test(digit_events_follow_rfc_4733),
     };

@@ -46,6 +46,7 @@ typedef struct media_thread {
     media_session *sessions; /* this thread's only */
     /* Written by this thread only; atomics so that stats can be read. */
     _Atomic uint64_t sent, late, max_late_ns, ticks, overruns;
+    _Atomic uint64_t received, rx_lost;
 } media_thread;
 
 struct media_engine {
@@ -64,6 +65,8 @@ struct media_session {
     media_player *play;
     media_sink *sinks;
     uint32_t te_last_ts;  /* RTP timestamp of the last digit reported */
+    uint16_t rx_seq;      /* the highest sequence number received */
+    int rx_seq_valid;     /* rx_seq holds one */
     dtmf_rx_state_t *dtmf_rx; /* in-band detector, made when first needed */
     media_denoise *denoise; /* calling.denoise: cleans RX before the sinks */
     int te_reported;      /* te_last_ts is valid */
@@ -190,8 +193,33 @@ static void detect_inband(media_session *s, const int16_t pcm[MEDIA_FRAME_SAMPLE
     dtmf_rx(s->dtmf_rx, pcm, MEDIA_FRAME_SAMPLES);
 }
 
+/* Counts what arrived and what never did: a forward jump in the sequence
+ * number is packets lost before they reached us (on loopback: a receive
+ * buffer that overflowed). Reordered or repeated packets, and a jump too
+ * large to be loss (a new stream after a re-INVITE, a restarted peer),
+ * restart the count instead. */
+static void count_receive(media_thread *t, media_session *s, const uint8_t *pkt, int n)
+{
+    if (n < 12 || (pkt[0] & 0xC0) != 0x80)
+        return;
+    bump(&t->received);
+    uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+    uint16_t ahead = (uint16_t)(seq - s->rx_seq);
+    if (!s->rx_seq_valid || ahead >= 3000) {
+        if (s->rx_seq_valid && ahead > 0xFF00u)
+            return; /* late: counted lost when the gap showed */
+        s->rx_seq = seq; /* the first packet, or a new stream */
+        s->rx_seq_valid = 1;
+        return;
+    }
+    if (ahead > 1)
+        atomic_fetch_add_explicit(&t->rx_lost, ahead - 1u, memory_order_relaxed);
+    if (ahead > 0)
+        s->rx_seq = seq;
+}
+
 /* Reads what arrived; decodes it only if someone listens. */
-static void session_receive(media_session *s)
+static void session_receive(media_thread *t, media_session *s)
 {
     uint8_t buf[1500];
     int16_t pcm[MEDIA_FRAME_SAMPLES];
@@ -199,6 +227,7 @@ static void session_receive(media_session *s)
         int n = media_rtp_recv(s->rtp, buf, sizeof buf);
         if (n < 0)
             return;
+        count_receive(t, s, buf, n);
         if (s->sinks && receive_event(s, buf, (size_t)n))
             continue;
         if (s->sinks && media_rtp_decode(buf, (size_t)n, pcm) == 0) {
@@ -335,7 +364,7 @@ static void tick(media_thread *t, const struct timespec *deadline)
 {
     for (media_session *s = t->sessions, *next; s; s = next) {
         next = s->next; /* sending may end a play, never the session */
-        session_receive(s);
+        session_receive(t, s);
         session_send(t, s, deadline);
         for (media_sink *k = s->sinks; k; k = k->next)
             if (k->on_tick)
@@ -442,6 +471,8 @@ void media_engine_get_stats(media_engine *e, media_engine_stats *out)
         out->late += atomic_load(&t->late);
         out->ticks += atomic_load(&t->ticks);
         out->overruns += atomic_load(&t->overruns);
+        out->received += atomic_load(&t->received);
+        out->rx_lost += atomic_load(&t->rx_lost);
         uint64_t m = atomic_load(&t->max_late_ns) / 1000;
         if (m > out->max_late_us)
             out->max_late_us = m;

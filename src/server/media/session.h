@@ -76,6 +76,8 @@ typedef struct media_engine_stats {
     uint64_t max_late_us;
     uint64_t ticks;
     uint64_t overruns; /* ticks that started more than 20 ms late */
+    uint64_t received; /* RTP packets read */
+    uint64_t rx_lost;  /* gaps in the peers' sequence numbers: sent, never read */
 } media_engine_stats;
 
 #define MEDIA_TICK_NS 20000000L
