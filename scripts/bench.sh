@@ -7,7 +7,7 @@
 #
 # BENCH_PROFILE=quick (default, a few minutes) or long (LONG=1 too): the
 # same workloads with more requests, events, calls and rounds. BENCH=a,b,...
-# runs only some of: rpc events peer seed media record plateau callgrind. KEEP=1 keeps
+# runs only some of: rpc events peer seed media record bridged plateau callgrind. KEEP=1 keeps
 # every log in the directory printed at the end.
 #
 #   rpc        bench/rpc_latency: librelay -> relayd over wss, sequential,
@@ -21,6 +21,8 @@
 #              RTP share, threads, relayd and client memory per call
 #   record     bench/media_threads.sh RECORD=1: N concurrent calls each
 #              playing and recording while the caller streams audio
+#   bridged    bench/bridged_calls.sh: N concurrent calls bridged by relayd
+#              (calling.connect), audio lost both ways against loopback
 #   plateau    bench/memory_plateau.sh: relayd's and the app's RSS after
 #              each batch of seed-flow calls (levels off, or leaks)
 #   callgrind  bench/callgrind.sh: instructions per request and per event
@@ -31,7 +33,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 profile=${BENCH_PROFILE:-quick}
 [ -n "${LONG:-}" ] && [ "${LONG}" != 0 ] && profile=long
-only=${BENCH:-rpc,events,peer,seed,media,record,plateau,callgrind}
+only=${BENCH:-rpc,events,peer,seed,media,record,bridged,plateau,callgrind}
 out=$(mktemp -d /tmp/relay-bench-XXXX)
 rpid=
 trap '[ -n "$rpid" ] && kill "$rpid" 2>/dev/null; wait 2>/dev/null; if [ -n "${KEEP:-}" ]; then echo "logs kept in $out"; else rm -rf "$out"; fi' EXIT
@@ -44,11 +46,11 @@ progress() { echo "== $(date -u +%T) load $(cut -d' ' -f1-3 /proc/loadavg): $*" 
 if [ "$profile" = long ]; then
   rpc_n=20000 events=1000000 peer_env=(ROUNDS=4 CALLS=3000 RATE=150 N=380 HOLD=10)
   seed_env=(STEP_SECONDS=60 RATES="50 100 150 200 250 300") media_counts=(1 50 200 400) media_play=10
-  record_counts=(50 200) plateau_env=(N=1000 R=100 BATCHES=6)
+  record_counts=(50 200) plateau_env=(N=1000 R=100 BATCHES=6) bridged_env=(SECONDS_HELD=30)
 else
   rpc_n=3000 events=100000 peer_env=(ROUNDS=2 CALLS=600 RATE=100 N=100 HOLD=6)
   seed_env=(STEP_SECONDS=10 RATES="50 100 200") media_counts=(200) media_play=8
-  record_counts=(50) plateau_env=(N=500 R=100 BATCHES=4)
+  record_counts=(50) plateau_env=(N=500 R=100 BATCHES=4) bridged_env=(SECONDS_HELD=10)
 fi
 
 echo "relay-c benchmarks: $(date -u +%FT%TZ), profile $profile, $(nproc) cores," \
@@ -94,6 +96,11 @@ if wants record; then
     tee "$out/record.txt"
 fi
 
+if wants bridged; then
+  progress "bridged: 100 concurrent bridged calls (${bridged_env[*]})"
+  env "${bridged_env[@]}" "$here/bench/bridged_calls.sh" "$build" 100 | tee "$out/bridged.txt"
+fi
+
 if wants plateau; then
   progress "plateau: relayd memory against calls handled (${plateau_env[*]})"
   env "${plateau_env[@]}" "$here/bench/memory_plateau.sh" "$build" | tee "$out/plateau.txt"
@@ -120,6 +127,7 @@ media_last=$(get media.txt '$1 == "media" {line = $0} END {print line}')
 media_field() { awk -v k="$1" '{for (i = 1; i <= NF; i++) if ($i == k) print $(i + 1)}' <<<"$media_last"; }
 record_last=$(get record.txt '$1 == "media" {line = $0} END {print line}')
 record_field() { awk -v k="$1" '{for (i = 1; i <= NF; i++) if ($i == k) print $(i + 1)}' <<<"$record_last"; }
+bridged_last=$(get bridged.txt '$1 == "bridged" {line = $0} END {print line}')
 # the plateau table's rows: | calls | relayd KiB | app KiB |
 plateau_row() { get plateau.txt "\$2 ~ /^[0-9]+\$/ {n++; if (n == $1 || $1 == 0) line = \$2 \" calls: \" \$4 \" / \" \$6 \" KiB\"} END {print line}"; }
 cg() { get callgrind.txt "\$1 == \"callgrind\" && \$2 == \"$1\" {print \$3}"; }
@@ -153,5 +161,6 @@ echo "| seed | CPU s, peak RSS (relayd / app) | $(seed relayd_cpu_s) s, $(seed r
 echo "| media | N concurrent playing calls | N=$(awk '{print $2}' <<<"$media_last"), late share $(media_field late_share)%, relayd threads $(media_field threads) | | | < 0.1 % late at 1000 |"
 echo "| media | RSS per active call (relayd / client) | $(media_field relayd_rss_per_call_b) B / $(media_field client_rss_per_call_b) B | | | relayd < 64 KB |"
 echo "| record | N concurrent calls playing and recording | N=$(awk '{print $2}' <<<"$record_last"), late share $(record_field late_share)%, relayd threads $(record_field threads), relayd CPU $(record_field cpu_ms_per_call_s) ms per call-second | | | |"
+echo "| bridged | 100 concurrent bridged calls: audio lost caller->callee / callee->caller (loopback alone) | $(awk '{print $7 "% / " $8 "% (" $4 "% / " $5 "%), streams heard " $10 "+" $11 ", one-way delay p50 / p99 " $15 " / " $16 " ms"}' <<<"$bridged_last") | | | no loss beyond loopback |"
 echo "| plateau | relayd / app VmRSS after the first batch and after the last | $(plateau_row 2) -> $(plateau_row 0) | | | flat after the first batches |"
 echo "| callgrind | instructions per request / per event | $(cg rpc_instructions_per_request) / $(cg event_instructions_per_event) | | | |"
