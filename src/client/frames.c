@@ -179,8 +179,9 @@ json_t *lr_frame_refer_params(const char *node_id, const char *call_id, const re
         }
         json_object_set_new(dp, "headers", h);
     }
-    /* The target may come typed or, under any accepted key, in params_json. */
-    int has_target = 0;
+    /* The target may come typed or, under any accepted key, in params_json;
+     * an attended transfer may leave it to the consult call's far end. */
+    int has_target = json_is_string(json_object_get(dp, "replaces_call_id"));
     for (size_t i = 0; proto_refer_uri_keys[i]; i++)
         if (json_is_string(json_object_get(dp, proto_refer_uri_keys[i])))
             has_target = 1;

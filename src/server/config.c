@@ -191,6 +191,8 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = set_str(&cfg->default_context, v);
     else if (strcmp(key, "refer_timeout_ms") == 0)
         rc = parse_int(v, 100, 600000, &cfg->refer_timeout_ms);
+    else if (strcmp(key, "sip_transaction_timeout_ms") == 0)
+        rc = parse_int(v, 1000, 64000, &cfg->sip_transaction_timeout_ms);
     else if (strcmp(key, "jwt_secret_file") == 0)
         rc = load_jwt_secret(cfg, v, err, errlen);
     else if (strcmp(key, "ping_interval_ms") == 0)
@@ -375,6 +377,8 @@ void config_usage(const char *prog)
             "  --route USER:CONTEXT     offer calls to sip:USER@ on CONTEXT (repeatable)\n"
             "  --default-context NAME   context for unrouted calls (default: the URI user)\n"
             "  --refer-timeout-ms MS    wait this long for the final NOTIFY (default 32000)\n"
+            "  --sip-transaction-timeout-ms MS  a request we send gets no answer: given up\n"
+            "                           after this (SIP timer B/F, default 32000)\n"
             "  --jwt-secret-file FILE   accept HS256 JWTs signed with the secret in FILE\n"
             "  --ping-interval-ms MS    ping clients this often (default 10000; 0 off)\n"
             "  --offer-timeout-ms MS    an inbound call not answered, passed or ended by the\n"
@@ -460,6 +464,7 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->media_cache_bytes = 64 * 1024 * 1024;
     cfg->phone_trunk_register_expires = 600;
     cfg->refer_timeout_ms = 32000; /* 64*T1: a SIP transaction's own timeout */
+    cfg->sip_transaction_timeout_ms = 32000; /* 64*T1, RFC 3261 */
     /* @signalwire/realtime-api drops a connection whose next server ping
      * is more than 15 s late; 10 s leaves room for a busy core. */
     cfg->ping_interval_ms = 10000;

@@ -55,6 +55,7 @@ typedef struct relayd_config {
     size_t n_routes;
     char *default_context; /* NULL: the request-URI user is the context */
     int refer_timeout_ms;
+    int sip_transaction_timeout_ms; /* timers B and F: no answer to our request */
     int offer_timeout_ms;  /* an unanswered offer moves to the next client; 0 off */
     int ring_timeout_ms;   /* an inbound call nobody answers ends (480); 0 off */
     int login_delay_max_ms; /* longest wait a failing address's logins get; 0 off */

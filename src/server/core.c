@@ -477,6 +477,7 @@ relayd *relayd_create(relayd_config *cfg)
         .rtp_port_max = cfg->rtp_port_max,
         .media = rd->media,
         .refer_timeout_ms = cfg->refer_timeout_ms,
+        .transaction_timeout_ms = cfg->sip_transaction_timeout_ms,
         .user_agent = "relayd/" RELAY_VERSION,
         .trunk_username = cfg->phone_trunk_username,
         .trunk_password = cfg->phone_trunk_password,

@@ -66,6 +66,8 @@ static void warn_fixed(const relayd_config *old, const relayd_config *fresh)
         {"webhook_allow", memcmp(&old->webhook_allow, &fresh->webhook_allow,
                                  sizeof old->webhook_allow) != 0},
         {"refer_timeout_ms", old->refer_timeout_ms != fresh->refer_timeout_ms},
+        {"sip_transaction_timeout_ms",
+         old->sip_transaction_timeout_ms != fresh->sip_transaction_timeout_ms},
         {"node_id", str_differs(old->node_id, fresh->node_id)},
         {"ready_file", str_differs(old->ready_file, fresh->ready_file)},
         {"log_file", !old->log_file != !fresh->log_file},

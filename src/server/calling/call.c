@@ -27,6 +27,7 @@ static void call_free(call *c)
     free(c->passed.ids);
     free(c->tag);
     json_decref(c->device);
+    json_decref(c->refer_keys);
     free(c);
 }
 

@@ -42,6 +42,7 @@ struct call {
     json_t *device;          /* outbound: the device dialled, as the client sent it */
     int64_t created_at;      /* core_now_ms of the INVITE: ring_timeout_ms counts from it */
     int64_t offered_at;      /* of the current offer: offer_timeout_ms counts from it */
+    json_t *refer_keys;      /* calling.refer: what each command_id got (refer.c) */
 };
 
 /* A call relayd places for session s. to/from are validated SIP URIs

@@ -7,6 +7,13 @@
  * Refer events carry no control_id: they are routed by call and event
  * type, so a refer op has control_id "" and at most one runs on a call at
  * a time. The op leaves the call as soon as its state is final.
+ *
+ * An attended transfer names another call on this relayd (the consult
+ * leg, device.params.replaces_call_id): its dialog goes into the
+ * Refer-To as Replaces (RFC 5589 7). A client that retries a request it
+ * got no answer to sends the same command_id: the call remembers what
+ * each of its last REFER_KEYS_MAX keys got, so a retry never sends a
+ * second REFER.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +30,15 @@
 #include "families.h"
 #include "frames.h"
 #include "server_log.h"
+#include "session.h"
 
+
+#define REFER_KEYS_MAX 16
+#define REFER_KEY_MAX 64
 
 typedef struct refer_op {
     call_op base;      /* first: the call_op is the refer_op */
+    json_t *key_entry; /* the command_id's entry in call.refer_keys, or NULL */
     char *target;      /* the validated Refer-To URI */
     /* what the REFER carries, kept until it is sent (see refer_send) */
     char *referred_by, *username, *password, *headers;
@@ -44,6 +56,7 @@ static void refer_free(call_op *base)
     free(r->username);
     free(r->password);
     free(r->headers);
+    json_decref(r->key_entry);
     call_op_cleanup(base);
     free(r);
 }
@@ -99,6 +112,8 @@ static void refer_report(refer_op *r)
         return;
     code_field(p, "sip_refer_response_code", r->response_code);
     code_field(p, "sip_notify_response_code", r->notify_code);
+    if (r->key_entry)
+        json_object_set_new(r->key_entry, "state", json_string(proto_refer_state_name(r->state)));
     call_op_emit(&r->base, p);
 }
 
@@ -149,9 +164,13 @@ static json_t *refer_params_invalid(call *c, json_t *params, const char **target
         return bad("device.type must be \"sip\"");
     json_t *dp = json_object_get(device, "params");
     const char *why = NULL;
-    if (!(*target = target_of(dp)))
+    json_t *rep = json_object_get(dp, "replaces_call_id");
+    if (rep && (!json_is_string(rep) || json_string_length(rep) == 0 ||
+                json_string_length(rep) > 36))
+        return bad("device.params.replaces_call_id must be a call_id");
+    if (!(*target = target_of(dp)) && !rep)
         return bad("device.params.uri is required");
-    if (sip_uri_validate(*target, &why) != 0) {
+    if (*target && sip_uri_validate(*target, &why) != 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "invalid refer target: %s", why);
         server_log(RELAY_LOG_WARN, "call %s: refer refused: %s", c->id, why);
@@ -164,6 +183,59 @@ static json_t *refer_params_invalid(call *c, json_t *params, const char **target
         return bad("invalid username or password");
     const char *herr = call_headers_build(json_object_get(dp, "headers"), headers);
     return herr ? bad(herr) : NULL;
+}
+
+/* Attended transfer: the Refer-To target with the consult call's dialog
+ * as its Replaces header part, in *out (malloc'd). NULL if fine, else the
+ * error result (nothing is sent then). */
+static json_t *with_replaces(rpc_req *req, const char *replaces_id, const char *target,
+                             char **out)
+{
+    call *c = req->call;
+    call *consult = calls_find(req->rd, replaces_id, req->conn->session);
+    if (consult == c)
+        return bad("replaces_call_id names the call being referred");
+    char query[512];
+    if (!consult || !consult->leg || consult->state != RELAY_CALL_ANSWERED ||
+        sip_leg_replaces_query(consult->leg, query, sizeof query) != 0) {
+        server_log(RELAY_LOG_WARN, "call %s: refer refused: no answered call %s to replace",
+                   c->id, replaces_id);
+        return frames_code_result(404, "replaces_call_id: no such answered call");
+    }
+    /* without a uri the target is the consult call's far end */
+    if (!target)
+        target = sip_leg_remote_uri(consult->leg);
+    size_t n = strlen(target) + strlen(query) + 2;
+    if (!(*out = malloc(n)))
+        return frames_code_result(500, "out of memory");
+    snprintf(*out, n, "%s%c%s", target, strchr(target, '?') ? '&' : '?', query);
+    return NULL;
+}
+
+/* A command_id this call has seen: its entry, else NULL. */
+static json_t *key_find(call *c, const char *key)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(c->refer_keys, i, e) {
+        if (strcmp(json_string_value(json_object_get(e, "command_id")), key) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Remembers the key with the result it got; the oldest is forgotten past
+ * REFER_KEYS_MAX. The new entry (borrowed), NULL when out of memory. */
+static json_t *key_remember(call *c, const char *key, const char *code, const char *message)
+{
+    if (!c->refer_keys && !(c->refer_keys = json_array()))
+        return NULL;
+    if (json_array_size(c->refer_keys) >= REFER_KEYS_MAX)
+        json_array_remove(c->refer_keys, 0);
+    json_t *e = json_pack("{s:s, s:s, s:s}", "command_id", key, "code", code, "message", message);
+    if (!e || json_array_append_new(c->refer_keys, e) != 0)
+        return NULL;
+    return e;
 }
 
 static refer_op *refer_new(relayd *rd, call *c, json_t *dp, const char *target,
@@ -192,29 +264,54 @@ static void refer_start(rpc_req *r)
 {
     call *c = r->call;
     const char *target = NULL, *status_url = NULL;
-    char *headers = NULL;
+    char *headers = NULL, *replaced = NULL;
+    json_t *jkey = json_object_get(r->params, "command_id");
+    const char *key = json_string_value(jkey);
+    if (jkey && (!key || !*key || strlen(key) > REFER_KEY_MAX)) {
+        rpc_answer(r, bad("command_id must be a string of 1-64 characters"));
+        return;
+    }
+    json_t *seen = key ? key_find(c, key) : NULL;
+    if (seen) {
+        /* a retry: what the first got, and where that refer is now */
+        server_log(RELAY_LOG_INFO, "call %s: refer command_id %s seen: nothing sent", c->id, key);
+        json_t *res = json_deep_copy(seen);
+        json_object_del(res, "command_id");
+        rpc_answer(r, res);
+        return;
+    }
     json_t *res = refer_params_invalid(c, r->params, &target, &headers);
+    json_t *dp = json_object_get(json_object_get(r->params, "device"), "params");
+    const char *replaces_id = json_string_value(json_object_get(dp, "replaces_call_id"));
     if (!res)
         res = call_op_check_status_url(r->params, &status_url);
     if (!res && call_op_find(c, PF_REFER, NULL))
         res = frames_code_result(409, "a refer is already in progress on this call");
+    if (!res && replaces_id && !(res = with_replaces(r, replaces_id, target, &replaced)))
+        target = replaced;
     if (res) {
         free(headers);
         rpc_answer(r, res);
         return;
     }
-    json_t *dp = json_object_get(json_object_get(r->params, "device"), "params");
     refer_op *op = refer_new(r->rd, c, dp, target, status_url);
+    free(replaced);
     if (!op) {
         free(headers);
         rpc_answer(r, frames_code_result(500, "out of memory"));
         return;
     }
     op->headers = headers;
+    if (key && (op->key_entry = key_remember(c, key, "200", "Referring")))
+        json_incref(op->key_entry);
     call_op_attach(c, &op->base);
     if (!c->established) {
         server_log(RELAY_LOG_INFO, "call %s: REFER held until the caller's ACK", c->id);
     } else if (refer_send(op) != 0) {
+        if (op->key_entry) { /* a retry gets this answer too */
+            json_object_set_new(op->key_entry, "code", json_string("500"));
+            json_object_set_new(op->key_entry, "message", json_string("could not send the SIP REFER"));
+        }
         call_op_release(&op->base);
         rpc_answer(r, frames_code_result(500, "could not send the SIP REFER"));
         return;
@@ -227,7 +324,10 @@ static void refer_update(refer_op *r, const sip_refer_progress *p)
     switch (p->kind) {
     case SIP_REFER_RESPONSE:
         r->response_code = p->status;
-        r->state = proto_refer_state_from_sip(p->status, 0);
+        /* a REFER refused, or never answered (sofia's own 408 after the
+         * transaction timeout), is an error: busy or noAnswer describe the
+         * transfer target, which only a NOTIFY reports */
+        r->state = p->status >= 300 ? RELAY_REFER_ERROR : proto_refer_state_from_sip(p->status, 0);
         break;
     case SIP_REFER_NOTIFY:
         r->notify_code = p->status;

@@ -46,7 +46,9 @@
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
+#include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/url.h>
 #include <sofia-sip/tport_tag.h>
@@ -296,10 +298,19 @@ static int refer_authenticate(sip_leg *leg, const sip_t *sip)
     return 0;
 }
 
-static void on_refer_response(sip_leg *leg, int status, const char *phrase, const sip_t *sip)
+static void on_refer_response(sip_leg *leg, int status, const char *phrase, const sip_t *sip,
+                              tagi_t tags[])
 {
+    if (status == 100 && !sip && leg->refer.active) {
+        /* nua's own 100, sent again when a challenge makes it resend the
+         * REFER with a new CSeq: the Event its NOTIFYs must carry */
+        sip_event_t const *ev = NULL;
+        tl_gets(tags, NUTAG_REFER_EVENT_REF(ev), TAG_END());
+        if (ev && ev->o_id)
+            snprintf(leg->refer.event_id, sizeof leg->refer.event_id, "%s", ev->o_id);
+    }
     if (status < 200)
-        return; /* nua's own 100 first; provisional answers carry nothing for us */
+        return; /* provisional answers carry nothing for us */
     ladder(leg->ua, "sip <- %d %s (REFER)%s [%s]", status, phrase ? phrase : "", sip ? "" : " local",
            leg->peer);
     if (!leg->refer.active || leg->refer.done)
@@ -342,6 +353,16 @@ static void on_notify(sip_ua *ua, sip_leg *leg, const sip_t *sip)
     ladder(ua, "sip -> 200 OK (NOTIFY, auto) [%s]", leg ? leg->peer : "?");
     if (!leg || !event || strcmp(event, "refer") != 0 || !leg->refer.active || leg->refer.done)
         return;
+    const char *id = sip->sip_event->o_id;
+    if (id ? strcmp(id, leg->refer.event_id) != 0 : !leg->refer.first) {
+        /* a late NOTIFY of an earlier REFER must not decide this one */
+        log_write(ua->log, RELAY_LOG_INFO,
+                  "sip: NOTIFY (refer;id=%s) from [%s] is not for the REFER in progress (id=%s)",
+                  id ? id : "none", leg->peer, leg->refer.event_id);
+        return;
+    }
+    if (status == 0 && !terminated)
+        return; /* an interim NOTIFY without a status line: nothing to report */
     int final = status >= 200 || terminated;
     refer_report(leg, SIP_REFER_NOTIFY, status, phrase, final);
 }
@@ -604,7 +625,7 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
         return;
     case nua_r_refer:
         if (leg)
-            on_refer_response(leg, status, phrase, sip);
+            on_refer_response(leg, status, phrase, sip, tags);
         return;
     case nua_r_invite:
         if (leg)
@@ -721,6 +742,8 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
                           * sip_reoffer.c (its offer needs our answer), not by
                           * nua's bare 200 */
                          NUTAG_APPL_METHOD("MESSAGE, UPDATE"),
+                         TAG_IF(cfg->transaction_timeout_ms > 0,
+                                NTATAG_SIP_T1X64((unsigned)cfg->transaction_timeout_ms)),
                          TAG_IF(cfg->user_agent, SIPTAG_USER_AGENT_STR(cfg->user_agent)),
                          TAG_IF(cfg->sip_dump, TPTAG_DUMP(cfg->sip_dump)),
                          TAG_IF(cfg->sip_log, TPTAG_LOG(1)),
@@ -869,6 +892,7 @@ int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
         leg->refer.password = strdup(password);
     }
     leg->refer.active = 1;
+    leg->refer.first = leg->refers_sent++ == 0;
     ladder(leg->ua, "sip -> REFER %s%s%s [%s]", refer_to, by ? " by " : "", by ? by : "", leg->peer);
     nua_refer(leg->nh, SIPTAG_REFER_TO_STR(refer_to), TAG_IF(by, SIPTAG_REFERRED_BY_STR(by)),
               TAG_IF(headers && *headers, SIPTAG_HEADER_STR(headers)), TAG_END());
@@ -894,5 +918,28 @@ int sip_leg_hold(sip_leg *leg, int hold)
 
 media_rtp *sip_leg_rtp(sip_leg *leg) { return leg ? media_session_rtp(leg->media) : NULL; }
 media_session *sip_leg_media(sip_leg *leg) { return leg ? leg->media : NULL; }
+int sip_leg_replaces_query(sip_leg *leg, char *buf, size_t size)
+{
+    if (!leg || !leg->nh || leg->state != LEG_ANSWERED || !leg->established)
+        return -1;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    /* nua knows the dialog: Call-ID, from-tag = our tag, to-tag = the far
+     * end's, as the target (that far end) matches them (RFC 3891 3) */
+    sip_replaces_t *rp = nua_handle_make_replaces(leg->nh, home, 0);
+    char *value = rp ? sip_header_as_string(home, (sip_header_t *)rp) : NULL;
+    /* escaped as a URI header value (RFC 3261 25.1: hvalue): every
+     * delimiter, '@' and ';' '=' of the parameters included. Three bytes
+     * at most per byte. */
+    static const char prefix[] = "Replaces=";
+    int rc = -1;
+    if (value && sizeof prefix - 1 + 3 * strlen(value) < size) {
+        memcpy(buf, prefix, sizeof prefix - 1);
+        url_escape(buf + sizeof prefix - 1, value, ";/?:@&=+$,[]");
+        rc = 0;
+    }
+    su_home_deinit(home);
+    return rc;
+}
+
 const char *sip_leg_local_uri(const sip_leg *leg) { return leg->local_uri; }
 const char *sip_leg_remote_uri(const sip_leg *leg) { return leg->remote_uri; }

@@ -27,6 +27,7 @@ typedef struct sip_ua_config {
     int rtp_port_max;
     media_engine *media;      /* runs the legs' media sessions; must outlive the UA */
     int refer_timeout_ms;     /* REFER accepted but no final NOTIFY: error after this */
+    int transaction_timeout_ms; /* SIP timers B and F (64*T1); 0: sofia's 32 s */
     const char *user_agent;   /* User-Agent header, may be NULL */
     const log_sink *log;      /* the SIP ladder and errors; NULL: server_log_sink.
                                * Must outlive the UA. */
@@ -206,6 +207,12 @@ int sip_leg_hold(sip_leg *leg, int hold);
  * endpoint. Owned by the leg: destroyed when the leg ends. */
 media_session *sip_leg_media(sip_leg *leg);
 media_rtp *sip_leg_rtp(sip_leg *leg);
+/* The leg's dialog as a URI header part for an attended transfer's
+ * Refer-To (RFC 5589 7): "Replaces=" and the escaped Replaces value
+ * (Call-ID;from-tag=<ours>;to-tag=<the far end's>, RFC 3891), written to
+ * buf. -1 if the leg is not an established dialog or buf is too small. */
+int sip_leg_replaces_query(sip_leg *leg, char *buf, size_t size);
+
 /* The leg's local and remote URIs, for Referred-By and logs. */
 const char *sip_leg_local_uri(const sip_leg *leg);
 const char *sip_leg_remote_uri(const sip_leg *leg);

@@ -46,6 +46,11 @@ typedef struct leg_refer {
     char *username;
     char *password;
     su_timer_t *timer; /* NOTIFY timeout, armed by the 2xx to the REFER */
+    /* the id of its implied subscription ("refer;id=<CSeq>", RFC 3515
+     * 2.4.6) as nua reports it: NOTIFYs carrying another id belong to an
+     * earlier REFER in the dialog */
+    char event_id[16];
+    int first;         /* the dialog's first REFER: a NOTIFY may omit the id */
 } leg_refer;
 
 struct sip_leg {
@@ -72,6 +77,7 @@ struct sip_leg {
     int trunk;              /* placed through the trunk: its challenge gets credentials */
     int auth_tried;         /* our INVITE answered a challenge already */
     leg_refer refer;
+    unsigned refers_sent;   /* REFERs sent in this dialog, for leg_refer.first */
 };
 
 #define ladder(ua, ...) log_write((ua)->log, RELAY_LOG_INFO, __VA_ARGS__)
