@@ -17,6 +17,7 @@ PKGS=(
   valgrind
   clang-14 libclang-rt-14-dev # `make fuzz`: libFuzzer
   libpcap-dev tshark # relayd's pcap_file capture, and the test that reads it back
+  ghostscript # relayd: calling.send_fax converts PDF documents to fax TIFFs
   nodejs # the official Node SDK test (tests/node); npm comes with it (NodeSource) or as Debian's npm
 )
 

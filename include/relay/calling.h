@@ -120,7 +120,9 @@ relay_status relay_call_detect_async(relay_call *call, const relay_detect_params
                                      relay_action **out);
 /* call.detect_answering_machine(...). The blocking forms of the three
  * detect shortcuts below wait, as relay_call_detect does, for the first
- * detection result (or finished / error). */
+ * detection result (or finished / error); with wait_for_beep, as Python's
+ * does, past MACHINE (and NOT_READY) for READY: the machine is ready to
+ * take a message. 0 / RELAY_BOOL_UNSET: not sent (the server's default). */
 typedef struct relay_detect_machine_params {
     double initial_timeout;
     double end_silence_timeout;
@@ -129,6 +131,8 @@ typedef struct relay_detect_machine_params {
     relay_bool detect_interruptions;
     relay_bool detect_message_end;
     double timeout; /* of the detect itself, outside "params" */
+    double machine_ready_timeout; /* quiet after a machine's greeting before READY */
+    relay_bool wait_for_beep;     /* READY only on the beep */
 } relay_detect_machine_params;
 relay_status relay_call_detect_answering_machine(relay_call *call,
                                                  const relay_detect_machine_params *p,

@@ -160,6 +160,12 @@ static int event_completes(const relay_action *a, const char *state, json_t *par
                       : a->info->done == PROTO_DONE_ON_DETECT ? "detect"
                                                               : NULL;
     json_t *result = key ? json_object_get(params, key) : NULL;
+    if (a->wait_ready) {
+        const char *ev = json_string_value(
+            json_object_get(json_object_get(result, "params"), "event"));
+        if (ev && (strcmp(ev, "MACHINE") == 0 || strcmp(ev, "NOT_READY") == 0))
+            return 0;
+    }
     return json_is_object(result) && json_object_size(result) > 0 &&
            !json_is_false(json_object_get(params, "final"));
 }
@@ -303,6 +309,17 @@ static void add_ids(const relay_action *a, json_t *p)
         json_object_set_new(p, "control_id", json_string(a->control_id));
 }
 
+/* Python's detect with wait_for_beep completes on READY, not on MACHINE:
+ * the application wants to speak after the beep. Known before the start,
+ * so the I/O thread reads it as const. */
+static void note_wait_ready(relay_action *a, json_t *p)
+{
+    json_t *d = json_object_get(p, "detect");
+    const char *type = json_string_value(json_object_get(d, "type"));
+    a->wait_ready = a->family == PF_DETECT && type && strcmp(type, "machine") == 0 &&
+                    json_is_true(json_object_get(json_object_get(d, "params"), "wait_for_beep"));
+}
+
 /* Both forms of the generic start: blocking without cb. */
 static relay_status start_generic(relay_call *call, const char *method, const char *params_json,
                                   relay_result_callback cb, void *user, relay_action **out)
@@ -325,6 +342,7 @@ static relay_status start_generic(relay_call *call, const char *method, const ch
         return RELAY_ERR_NO_MEMORY;
     }
     add_ids(a, p);
+    note_wait_ready(a, p);
     relay_status st = lr_action_start(a, call, mi->method, p, cb, user, NULL);
     json_decref(p);
     if (st != RELAY_OK) {
@@ -351,6 +369,7 @@ relay_status lr_call_action(relay_call *call, proto_method m, json_t *p, relay_a
         return RELAY_ERR_NO_MEMORY;
     }
     add_ids(a, p);
+    note_wait_ready(a, p);
     relay_status st = lr_action_start(a, call, m, p, NULL, NULL, NULL);
     json_decref(p);
     if (st != RELAY_OK) {

@@ -22,6 +22,8 @@ struct relay_action {
     const proto_family_info *info;    /* [const] its row of the table */
     char *control_id;                 /* [const] "" for families routed by call */
     char *call_id, *node_id;          /* [const] for sub-methods */
+    int wait_ready;                   /* [const] a machine detect with wait_for_beep:
+                                       * MACHINE and NOT_READY do not complete it */
     lr_strand *strand;                /* [const] its call's; ref held */
 
     pthread_mutex_t lock;

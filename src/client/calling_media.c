@@ -206,10 +206,12 @@ relay_status relay_call_detect_answering_machine_async(relay_call *call,
     lr_pb_init(&dp);
     lr_pb_num(&dp, "initial_timeout", p->initial_timeout);
     lr_pb_num(&dp, "end_silence_timeout", p->end_silence_timeout);
+    lr_pb_num(&dp, "machine_ready_timeout", p->machine_ready_timeout);
     lr_pb_num(&dp, "machine_voice_threshold", p->machine_voice_threshold);
     lr_pb_int(&dp, "machine_words_threshold", p->machine_words_threshold);
     lr_pb_bool(&dp, "detect_interruptions", p->detect_interruptions);
     lr_pb_bool(&dp, "detect_message_end", p->detect_message_end);
+    lr_pb_bool(&dp, "wait_for_beep", p->wait_for_beep);
     return detect_typed(call, "machine", &dp, p->timeout, out);
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/protocol.h"
 #include "phone.h"
+#include "stream_out.h"
 
 /* The development credentials used when none are configured. relayd refuses
  * to use them on anything but loopback. */
@@ -240,6 +241,10 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = parse_int(v, 100, 600000, &cfg->media_fetch_timeout_ms);
     else if (strcmp(key, "media_cache_entries") == 0)
         rc = parse_int(v, 0, 100000, &cfg->media_cache_entries);
+    else if (strcmp(key, "stream_max") == 0)
+        rc = parse_int(v, 1, 1024, &cfg->stream_max);
+    else if (strcmp(key, "stream_ca_file") == 0)
+        rc = *v == '/' ? set_str(&cfg->stream_ca_file, v) : -1;
     else if (strcmp(key, "media_cache_bytes") == 0)
         rc = parse_int(v, 0, 1024 * 1024 * 1024, &cfg->media_cache_bytes);
     else if (strcmp(key, "log_level") == 0)
@@ -373,6 +378,8 @@ void config_usage(const char *prog)
             "  --media-fetch-timeout-ms MS  whole fetch of one audio URL (default 15000)\n"
             "  --media-cache-entries N  decoded audio files cached (default 64; 0 off)\n"
             "  --media-cache-bytes N    their total size (default 64 MiB)\n"
+            "  --stream-max N           calling.stream / ws tap streams open at once (default 64)\n"
+            "  --stream-ca-file FILE    PEM CAs trusted for wss:// streams, besides the system's\n"
             "  --auth PROJECT:TOKEN     accepted credentials (repeatable)\n"
             "  --route USER:CONTEXT     offer calls to sip:USER@ on CONTEXT (repeatable)\n"
             "  --default-context NAME   context for unrouted calls (default: the URI user)\n"
@@ -462,6 +469,7 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->media_fetch_timeout_ms = 15000;
     cfg->media_cache_entries = 64;
     cfg->media_cache_bytes = 64 * 1024 * 1024;
+    cfg->stream_max = STREAM_OUT_MAX;
     cfg->phone_trunk_register_expires = 600;
     cfg->refer_timeout_ms = 32000; /* 64*T1: a SIP transaction's own timeout */
     cfg->sip_transaction_timeout_ms = 32000; /* 64*T1, RFC 3261 */
@@ -695,6 +703,7 @@ void config_free(relayd_config *cfg)
     free(cfg->phone_trunk_register);
     free(cfg->phone_trunk_context);
     free(cfg->media_dir);
+    free(cfg->stream_ca_file);
     free(cfg->recordings_dir);
     if (cfg->jwt_secret)
         OPENSSL_cleanse(cfg->jwt_secret, cfg->jwt_secret_len);

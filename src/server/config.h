@@ -48,6 +48,8 @@ typedef struct relayd_config {
     int media_max_bytes;   /* largest audio file fetched or read */
     int media_fetch_timeout_ms; /* whole transfer of one audio URL */
     int media_cache_entries;    /* decoded audio files kept in memory */
+    int stream_max;        /* calling.stream / ws taps open at once, relayd-wide */
+    char *stream_ca_file;  /* PEM CAs trusted for wss streams, besides the system's */
     int media_cache_bytes;      /* and their total size */
     config_auth auth[CONFIG_MAX_AUTH];
     size_t n_auth;

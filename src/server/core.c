@@ -510,7 +510,7 @@ relayd *relayd_create(relayd_config *cfg)
     rd->hooks = webhook_start(&wcfg);
     if (!rd->hooks)
         goto fail;
-    rd->streams = stream_out_start(&cfg->webhook_allow);
+    rd->streams = stream_out_start(&cfg->webhook_allow, cfg->stream_max, cfg->stream_ca_file);
     if (!rd->streams)
         goto fail;
 

@@ -49,6 +49,8 @@ static void warn_fixed(const relayd_config *old, const relayd_config *fresh)
         {"media_fetch_timeout_ms", old->media_fetch_timeout_ms != fresh->media_fetch_timeout_ms},
         {"media_cache_entries", old->media_cache_entries != fresh->media_cache_entries},
         {"media_cache_bytes", old->media_cache_bytes != fresh->media_cache_bytes},
+        {"stream_max", old->stream_max != fresh->stream_max},
+        {"stream_ca_file", str_differs(old->stream_ca_file, fresh->stream_ca_file)},
         {"max_frame", old->max_frame != fresh->max_frame},
         {"max_frame_unauthenticated",
          old->max_frame_unauthenticated != fresh->max_frame_unauthenticated},

@@ -76,7 +76,8 @@ struct stream_out {
     pthread_t thread;
     mailbox inbox;
     atomic_int stopping;
-    atomic_int open; /* streams not yet ENDED, against STREAM_OUT_MAX */
+    atomic_int open; /* streams not yet ENDED, against max */
+    int max;
     lws_sorted_usec_list_t pump;
     ws_stream *streams; /* thread only */
 };
@@ -425,12 +426,15 @@ static void *run(void *arg)
     return NULL;
 }
 
-stream_out *stream_out_start(const addr_allow *allow)
+int stream_out_max(const stream_out *so) { return so->max; }
+
+stream_out *stream_out_start(const addr_allow *allow, int max, const char *ca_file)
 {
     stream_out *so = calloc(1, sizeof *so);
     if (!so)
         return NULL;
     so->allow = allow;
+    so->max = max > 0 ? max : STREAM_OUT_MAX;
     mailbox_init(&so->inbox, wake, so);
     /* The client TLS context is ours, not one libwebsockets builds: lws 4.1
      * keeps the record it frees its own by under an SSL_CTX ex-data index
@@ -438,13 +442,20 @@ stream_out *stream_out_start(const addr_allow *allow)
      * contexts (RELAY server, metrics, recordings, this one), so a context
      * lws built here was never freed (the system CA store, ~700 KB, seen by
      * LeakSanitizer in test_relayd_ops). Same fix as librelay's transport.
-     * wss peers are verified against the system store (lws sets the peer
-     * and host checks on each connection). */
+     * wss peers are verified against the system store and stream_ca_file
+     * (a private CA for the operator's own stream receivers; lws sets the
+     * peer and host checks on each connection). */
     so->client_tls = SSL_CTX_new(TLS_client_method());
     if (so->client_tls) {
         SSL_CTX_set_min_proto_version(so->client_tls, TLS1_2_VERSION);
         SSL_CTX_set_mode(so->client_tls, SSL_MODE_RELEASE_BUFFERS);
         SSL_CTX_set_default_verify_paths(so->client_tls);
+        if (ca_file && SSL_CTX_load_verify_locations(so->client_tls, ca_file, NULL) != 1) {
+            server_log(RELAY_LOG_ERROR, "stream_ca_file %s: not a readable PEM CA file",
+                       ca_file);
+            SSL_CTX_free(so->client_tls);
+            so->client_tls = NULL;
+        }
     }
     struct lws_context_creation_info info = {
         .port = CONTEXT_PORT_NO_LISTEN,
@@ -506,7 +517,7 @@ ws_stream *ws_stream_open(stream_out *so, const char *url, const char *call_id,
     url_parts u;
     if (url_split(url, &u))
         return NULL;
-    if (atomic_fetch_add(&so->open, 1) >= STREAM_OUT_MAX) {
+    if (atomic_fetch_add(&so->open, 1) >= so->max) {
         atomic_fetch_sub(&so->open, 1);
         return NULL;
     }

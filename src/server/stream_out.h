@@ -27,7 +27,8 @@
 
 #include "addr_policy.h"
 
-/* Streams open at once, relayd-wide: each holds a socket and ~21 KB. */
+/* Streams open at once, relayd-wide, by default (stream_max): each holds a
+ * socket and ~21 KB. */
 #define STREAM_OUT_MAX 64
 
 typedef struct stream_out stream_out;
@@ -46,9 +47,13 @@ typedef void (*ws_stream_event_fn)(ws_stream *s, ws_stream_event ev, int failed,
                                    const char *reason, void *user);
 
 /* The thread and its context; allow: the ranges of internal addresses a
- * stream may reach (webhook_allow, read-only while streams run). NULL on
- * failure. */
-stream_out *stream_out_start(const addr_allow *allow);
+ * stream may reach (webhook_allow, read-only while streams run); max: the
+ * streams open at once (stream_max); ca_file: PEM CAs that wss peers may
+ * also be signed by (stream_ca_file; NULL: the system store only). NULL on
+ * failure (logged). */
+stream_out *stream_out_start(const addr_allow *allow, int max, const char *ca_file);
+/* The limit given to stream_out_start. */
+int stream_out_max(const stream_out *so);
 /* Every open stream is closed (stop written when it can be, within a
  * second) and reports ENDED; commands still queued are ended too; then
  * the thread is joined. */
@@ -62,7 +67,7 @@ const char *ws_stream_url_check(const char *url, const addr_allow *allow, char *
                                 size_t why_len);
 
 /* Core thread. Opens a stream to url (checked above); call_id and
- * stream_id go in the start message. NULL when STREAM_OUT_MAX are open or
+ * stream_id go in the start message. NULL when stream_out_max() are open or
  * out of memory. The caller holds one reference (ws_stream_release). */
 ws_stream *ws_stream_open(stream_out *so, const char *url, const char *call_id,
                           const char *stream_id, ws_stream_codec codec, ws_stream_tracks tracks,

@@ -12,7 +12,7 @@
  *   - a 404 URL, a file that is not audio, a file over --media-max-bytes,
  *     an html page served as text/html, a server that accepts and never
  *     answers (given up at --media-fetch-timeout-ms) → each play ends in
- *     `error`;
+ *     `error`, with the reason in params.reason;
  *   - request-time checks → 400 (unknown ringtone lists the names, a URL
  *     with a space, file:// with no media_dir, a bad direction);
  *   - a hangup while relayd still fetches (tests/tools/file_server's
@@ -250,6 +250,7 @@ static void stub_stop(void)
 typedef struct play_run {
     relay_status status;
     char state[32];
+    char reason[128]; /* the error event's reason */
     int64_t t0, t1; /* asked .. final event */
 } play_run;
 
@@ -276,6 +277,8 @@ static void play_with(relay_call *call, const relay_media *m, play_run *run, int
     run->t1 = now_ms();
     snprintf(run->state, sizeof run->state, "%s",
              res && relay_result_get(res, "state") ? relay_result_get(res, "state") : "");
+    snprintf(run->reason, sizeof run->reason, "%s",
+             res && relay_result_get(res, "reason") ? relay_result_get(res, "reason") : "");
     relay_result_free(res);
     sleep_ms(300); /* a gap on the wire between plays */
 }
@@ -563,6 +566,16 @@ static void audio_and_ringtones_on_a_real_call(void **state)
     assert_string_equal(t.missing.state, "error");
     assert_string_equal(t.page.state, "error");
     assert_string_equal(t.big.state, "error");
+    /* and each error event says why (params.reason) */
+    printf("error reasons: 404 \"%s\", not audio \"%s\", too big \"%s\", html \"%s\", "
+           "silent \"%s\"\n", t.missing.reason, t.page.reason, t.big.reason, t.html.reason,
+           t.silent.reason);
+    assert_string_equal(t.missing.reason, "audio fetch did not answer 200");
+    assert_string_equal(t.page.reason, "not an audio file this relayd can decode");
+    assert_string_equal(t.big.reason, "audio file too large");
+    assert_string_equal(t.html.reason, "not an audio file this relayd can decode");
+    assert_string_equal(t.silent.reason, "audio fetch timed out");
+    assert_string_equal(t.tone.reason, ""); /* none on finished */
     assert_int_not_equal(t.missing.status, RELAY_OK);
     assert_true(relayd_proc_log_contains(&server, "HTTP status 404"));
     assert_true(relayd_proc_log_contains(&server, "not an audio file"));

@@ -169,7 +169,8 @@ static struct {
     const char *detect; /* the calling.detect params, or NULL: the bad-input case */
     int stop_after_ms;  /* > 0: .stop then */
     int wait_end;       /* how long to wait for the finished event */
-    int use_action;     /* start it with librelay's detect_answering_machine */
+    const relay_detect_machine_params *action; /* start it with librelay's
+                                                * detect_answering_machine */
     relay_status action_wait;
     char action_event[16], control_id[48];
     int64_t action_done;
@@ -280,11 +281,10 @@ static void bad_and_stop(relay_call *call)
 /* librelay's own detect_answering_machine (the word count out of reach,
  * as the raw case below): its action completes on the first event with a
  * detect in it, MACHINE, though relayd goes on to READY. */
-static void machine_action(relay_call *call)
+static void machine_action(relay_call *call, const relay_detect_machine_params *p)
 {
-    relay_detect_machine_params p = {.machine_words_threshold = 100, .timeout = 15};
     relay_action *a = NULL;
-    relay_status st = relay_call_detect_answering_machine_async(call, &p, &a);
+    relay_status st = relay_call_detect_answering_machine_async(call, p, &a);
     snprintf(rc.code, sizeof rc.code, "%s", st == RELAY_OK ? "200" : "fail");
     if (!a)
         return;
@@ -304,8 +304,8 @@ static void on_call(relay_call *call, void *user)
     relay_call_on(call, RELAY_EVENT_UNKNOWN, on_event, NULL);
     rc.answer = relay_call_answer(call, NULL);
     rc.t0 = now_ms();
-    if (rc.use_action)
-        machine_action(call);
+    if (rc.action)
+        machine_action(call, rc.action);
     else if (rc.detect)
         execute_code(call, "calling.detect", rc.detect, rc.code, sizeof rc.code, rc.msg,
                      sizeof rc.msg);
@@ -357,7 +357,8 @@ static int sipp_call(const char *scenario, const char *log)
     return run(argv, log);
 }
 
-static int use_action_next; /* run_case: start with librelay's wrapper */
+/* run_case: start with librelay's wrapper, these params */
+static const relay_detect_machine_params *use_action_next;
 
 /* One call: the caller streams `audio` (through the scenario template
  * tpl) while the application runs `detect`; waits up to wait_end ms for
@@ -370,7 +371,7 @@ static void run_case(const char *tpl, const char *audio, const char *detect, int
     rc.detect = detect;
     rc.stop_after_ms = stop_after_ms;
     rc.wait_end = wait_end;
-    rc.use_action = use_action_next;
+    rc.action = use_action_next;
     pthread_mutex_unlock(&rc.lock);
     char scenario[600];
     if (audio)
@@ -586,25 +587,56 @@ static void a_long_greeting_is_a_machine_then_ready(void **state)
 }
 
 /* The same through librelay's relay_call_detect_answering_machine: the
- * action completes with MACHINE (its result), at the MACHINE event. */
+ * action completes with MACHINE (its result), at the MACHINE event. Its
+ * machine_ready_timeout (0.3 s, sent by librelay) is honoured: READY
+ * comes 0.3 s after the greeting's end, not the default 1 s. */
 static void librelay_completes_its_detect_on_machine(void **state)
 {
     (void)state;
     char audio[600];
     greeting_then_beep(audio, sizeof audio);
-    use_action_next = 1;
+    static const relay_detect_machine_params p = {
+        .machine_words_threshold = 100, .machine_ready_timeout = 0.3, .timeout = 15};
+    use_action_next = &p;
     run_case("uac_stream_audio.xml.in", audio, "", 0, 12000, "sipp-detect-librelay.log");
-    use_action_next = 0;
+    use_action_next = NULL;
     assert_string_equal(rc.code, "200");
     printf("action: status %d, event %s at %lld ms, control_id %s\n", rc.action_wait,
            rc.action_event, (long long)rc.action_done, rc.control_id);
     assert_int_equal(rc.action_wait, RELAY_OK);
     assert_string_equal(rc.action_event, "MACHINE");
-    int64_t machine = event_at("MACHINE");
+    int64_t machine = event_at("MACHINE"), ready = event_at("READY");
     assert_true(machine > 0 && llabs(rc.action_done - machine) < 500); /* not at READY */
     events_seen(seen, sizeof seen);
     assert_string_equal(seen, "MACHINE,READY,finished");
     check_shape("machine");
+    printf("machine_ready_timeout 0.3 s: READY at %lld ms\n", (long long)ready);
+    assert_true(ready >= 6000 && ready < 6650); /* the greeting's end + 0.3 s */
+}
+
+/* librelay's wait_for_beep (sent, and its blocking rule): the action goes
+ * on past MACHINE and completes with READY, at the beep (8.2 s in). */
+static void librelay_wait_for_beep_completes_on_ready(void **state)
+{
+    (void)state;
+    char audio[600];
+    greeting_then_beep(audio, sizeof audio);
+    static const relay_detect_machine_params p = {
+        .machine_voice_threshold = 10, .wait_for_beep = RELAY_BOOL_TRUE, .timeout = 15};
+    use_action_next = &p;
+    run_case("uac_stream_audio.xml.in", audio, "", 0, 12000, "sipp-detect-librelay-beep.log");
+    use_action_next = NULL;
+    assert_string_equal(rc.code, "200");
+    printf("action: status %d, event %s at %lld ms\n", rc.action_wait, rc.action_event,
+           (long long)rc.action_done);
+    assert_int_equal(rc.action_wait, RELAY_OK);
+    assert_string_equal(rc.action_event, "READY");
+    int64_t machine = event_at("MACHINE"), ready = event_at("READY");
+    events_seen(seen, sizeof seen);
+    assert_string_equal(seen, "MACHINE,READY,finished");
+    assert_true(machine > 0 && machine < 3600);
+    assert_true(ready >= 8150 && ready < 9000);
+    assert_true(llabs(rc.action_done - ready) < 500); /* not at MACHINE */
 }
 
 /* The same call with wait_for_beep: READY only after the beep has sounded
@@ -700,6 +732,7 @@ int main(void)
         cmocka_unit_test(a_short_hello_is_a_human),
         cmocka_unit_test(a_long_greeting_is_a_machine_then_ready),
         cmocka_unit_test(librelay_completes_its_detect_on_machine),
+        cmocka_unit_test(librelay_wait_for_beep_completes_on_ready),
         cmocka_unit_test(wait_for_beep_makes_ready_wait_for_the_beep),
         cmocka_unit_test(silence_is_unknown),
         cmocka_unit_test(a_hangup_mid_detect_finishes_it),

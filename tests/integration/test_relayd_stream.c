@@ -8,8 +8,16 @@
  * own u-law oracle, each 20 ms chunk's pitch estimated from its zero
  * crossings), stop.
  *
- * Ports: relayd WS 64700, the test's WS server 64701, a closed port 64702
- * (TCP); relayd SIP 18001, RTP 18100-18199; sipp 18002, media 18300.
+ * wss and the caps: relayd dials itself (a raw client, no sipp), one leg
+ * plays a ringtone to the other, and that leg streams it over wss:// to the
+ * test's TLS server, whose certificate is signed by a CA of
+ * scripts/gen-certs.sh that relayd trusts through stream_ca_file only; a
+ * third stream on one call is refused (429), and with stream_max 3 a
+ * fourth relayd-wide (503) until one ends.
+ *
+ * Ports: relayd WS 64700, the test's WS server 64701, a closed port 64702,
+ * the test's wss server 64703 (TCP); relayd SIP 18001, RTP 18100-18199;
+ * sipp 18002, media 18300.
  */
 #include <math.h>
 #include <pthread.h>
@@ -29,6 +37,7 @@
 
 #include "child.h"
 #include "relayd_proc.h"
+#include "rpc_client.h"
 #include "test_time.h"
 #include "ulaw.h"
 
@@ -41,6 +50,10 @@
 #define PROJECT "stream-project"
 #define TOKEN "stream-token-5e1a"
 #define SINK "ws://127.0.0.1:64701"
+#define TLS_SINK_PORT 64703
+#define TLS_SINK "wss://127.0.0.1:64703"
+#define NODE "relayd-local"
+#define STREAM_MAX "3"
 
 static relayd_proc server;
 
@@ -60,9 +73,9 @@ static int run(const char *const *argv, const char *log)
 #define MAX_MSGS 2000
 static struct {
     pthread_mutex_t lock;
-    struct lws_context *ctx;
-    pthread_t thread;
-    volatile int stop;
+    struct lws_context *ctx, *tls_ctx; /* ws:// and wss://, a thread each */
+    pthread_t thread, tls_thread;
+    volatile int stop, tls_stop;
     int n;
     struct { char path[32]; char *text; int64_t at; } msg[MAX_MSGS];
     int closed; /* connections the peer (relayd) closed */
@@ -123,11 +136,21 @@ static const struct lws_protocols sink_protocols[] = {
 
 static void *sink_main(void *arg)
 {
-    (void)arg;
+    struct lws_context *ctx = arg;
     while (!sink.stop)
-        lws_service(sink.ctx, 0);
+        lws_service(ctx, 0);
     return NULL;
 }
+
+static void *tls_sink_main(void *arg)
+{
+    (void)arg;
+    while (!sink.tls_stop)
+        lws_service(sink.tls_ctx, 0);
+    return NULL;
+}
+
+static char cert_dir[400];
 
 static void sink_start(void)
 {
@@ -142,7 +165,7 @@ static void sink_start(void)
     sink.ctx = lws_create_context(&info);
     assert_non_null(sink.ctx);
     sink.stop = 0;
-    assert_int_equal(pthread_create(&sink.thread, NULL, sink_main, NULL), 0);
+    assert_int_equal(pthread_create(&sink.thread, NULL, sink_main, sink.ctx), 0);
 }
 
 static void sink_stop(void)
@@ -151,6 +174,41 @@ static void sink_stop(void)
     lws_cancel_service(sink.ctx);
     pthread_join(sink.thread, NULL);
     lws_context_destroy(sink.ctx);
+}
+
+/* The wss sink, with a certificate of gen-certs.sh's CA, on a thread of its
+ * own. Started and stopped within one case, with no other lws context made
+ * in between: lws 4.1 frees an SSL_CTX it built by an ex-data index that
+ * each new context's SSL init re-allocates (see src/server/stream_out.c),
+ * so a librelay client made meanwhile would leak it. */
+static void tls_sink_start(void)
+{
+    struct lws_context_creation_info info = {
+        .iface = "127.0.0.1",
+        .protocols = sink_protocols,
+        .gid = -1,
+        .uid = -1,
+    };
+    char cert[600], key[600];
+    snprintf(cert, sizeof cert, "%s/server.pem", cert_dir);
+    snprintf(key, sizeof key, "%s/server.key", cert_dir);
+    info.port = TLS_SINK_PORT;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = cert;
+    info.ssl_private_key_filepath = key;
+    sink.tls_ctx = lws_create_context(&info);
+    assert_non_null(sink.tls_ctx);
+    sink.tls_stop = 0;
+    assert_int_equal(pthread_create(&sink.tls_thread, NULL, tls_sink_main, NULL), 0);
+}
+
+static void tls_sink_stop(void)
+{
+    sink.tls_stop = 1;
+    lws_cancel_service(sink.tls_ctx);
+    pthread_join(sink.tls_thread, NULL);
+    lws_context_destroy(sink.tls_ctx);
+    sink.tls_ctx = NULL;
 }
 
 static void sink_clear(void)
@@ -166,12 +224,20 @@ static void sink_clear(void)
 static int setup(void **state)
 {
     (void)state;
+    snprintf(cert_dir, sizeof cert_dir, "%s/tests/integration/certs-stream",
+             getenv("RELAY_BUILD_DIR"));
+    char cmd[1200], ca[600];
+    snprintf(cmd, sizeof cmd, "bash %s/scripts/gen-certs.sh %s >/dev/null",
+             getenv("RELAY_SOURCE_DIR"), cert_dir);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(ca, sizeof ca, "%s/ca.pem", cert_dir);
     sink_start();
     const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:64700", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "18100-18199", "--auth",
                           PROJECT ":" TOKEN, "--log-level", "debug", "--webhook-allow",
-                          "127.0.0.1/32", /* streams to the test's sink */
-                          NULL};
+                          "127.0.0.1/32", /* streams to the test's sinks */
+                          "--stream-ca-file", ca, "--stream-max", STREAM_MAX, NULL};
     return relayd_proc_start(&server, args, "relayd-stream.log");
 }
 
@@ -630,11 +696,139 @@ static void a_ws_tap_carries_the_caller_until_stopped(void **state)
     assert_true(f.stop_at == f.media + 2);
 }
 
+/* ------------------------------------------------ wss and the caps */
+
+static json_t *rpc(rpc_client *c, const char *method, json_t *params, const char *want)
+{
+    json_t *res = rpc_client_request(c, method, params);
+    const char *got = rpc_code_of(res);
+    if (!got || strcmp(got, want) != 0)
+        fail_msg("%s answered %s (%s), expected %s", method, got ? got : "?",
+                 json_string_value(json_object_get(res, "message")), want);
+    return res;
+}
+
+static void rpc_ok(rpc_client *c, const char *method, json_t *params, const char *want)
+{
+    json_decref(rpc(c, method, params, want));
+}
+
+/* The index of the first event of type with key = value and (state NULL,
+ * or its state), waiting up to timeout_ms; -1 if none came. */
+static int raw_wait(rpc_client *c, const char *type, const char *key, const char *value,
+                    const char *state, int timeout_ms)
+{
+    int64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        for (size_t i = 0; i < json_array_size(c->events); i++) {
+            json_t *ev = json_array_get(c->events, i);
+            const char *st = json_string_value(json_object_get(ev, "state"));
+            if (rpc_event_matches(ev, type, key, value) && (!state || (st && !strcmp(st, state))))
+                return (int)i;
+        }
+        if (now_ms() >= end)
+            return -1;
+        json_decref(rpc_client_pump(c, NULL, 100));
+    }
+}
+
+static json_t *stream_params(const char *call_id, const char *control_id, const char *url)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "call_id", call_id, "node_id", NODE,
+                     "control_id", control_id, "url", url, "track", "inbound_track");
+}
+
+static void wss_with_a_private_ca_and_the_stream_caps(void **state)
+{
+    (void)state;
+    sink_clear();
+    tls_sink_start();
+    rpc_client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"wss\"]");
+    /* relayd calls itself: out (dialled) and in (offered on "wss") */
+    json_t *dev = json_pack("{s:s, s:{s:s, s:s, s:i}}", "type", "sip", "params", "from",
+                            "sip:streamer@127.0.0.1", "to", "sip:wss@127.0.0.1:" SIP_PORT,
+                            "timeout", 10);
+    rpc_ok(&c, "calling.dial", json_pack("{s:s, s:[[o]]}", "tag", "tag-wss", "devices", dev),
+           "200");
+    int i = raw_wait(&c, "calling.call.receive", NULL, NULL, NULL, 10000);
+    assert_true(i >= 0);
+    char in[64], out[64];
+    snprintf(in, sizeof in, "%s",
+             json_string_value(json_object_get(json_array_get(c.events, (size_t)i), "call_id")));
+    rpc_ok(&c, "calling.answer", json_pack("{s:s, s:s}", "call_id", in, "node_id", NODE), "200");
+    i = raw_wait(&c, "calling.call.dial", "dial_state", "answered", NULL, 10000);
+    assert_true(i >= 0);
+    json_t *call = json_object_get(json_array_get(c.events, (size_t)i), "call");
+    snprintf(out, sizeof out, "%s", json_string_value(json_object_get(call, "call_id")));
+    /* what `out` hears, and so streams: the us ringtone */
+    rpc_ok(&c, "calling.play",
+           json_pack("{s:s, s:s, s:s, s:[{s:s, s:{s:s, s:f}}]}", "call_id", in, "node_id", NODE,
+                     "control_id", "ring", "play", "type", "ringtone", "params", "name", "us",
+                     "duration", 20.0),
+           "200");
+
+    rpc_ok(&c, "calling.stream", stream_params(out, "w1", TLS_SINK "/wss"), "200");
+    assert_true(raw_wait(&c, "calling.call.stream", "control_id", "w1", "streaming", 5000) >= 0);
+    rpc_ok(&c, "calling.stream", stream_params(out, "w2", SINK "/second"), "200");
+    /* a third on one call */
+    json_t *res = rpc(&c, "calling.stream", stream_params(out, "w3", SINK "/third"), "429");
+    const char *msg = json_string_value(json_object_get(res, "message"));
+    printf("third stream on a call: 429 %s\n", msg);
+    assert_non_null(strstr(msg, "at most 2"));
+    json_decref(res);
+    /* the third relayd-wide, on the other leg, fills stream_max (3) */
+    rpc_ok(&c, "calling.stream", stream_params(in, "w4", SINK "/fourth"), "200");
+    res = rpc(&c, "calling.stream", stream_params(in, "w5", SINK "/fifth"), "503");
+    msg = json_string_value(json_object_get(res, "message"));
+    printf("past stream_max: 503 %s\n", msg);
+    assert_non_null(strstr(msg, "relayd has " STREAM_MAX " WebSocket streams open"));
+    json_decref(res);
+
+    sleep_ms(1500);
+    rpc_ok(&c, "calling.stream.stop",
+           json_pack("{s:s, s:s, s:s}", "call_id", out, "node_id", NODE, "control_id", "w1"),
+           "200");
+    i = raw_wait(&c, "calling.call.stream", "control_id", "w1", "finished", 5000);
+    assert_true(i >= 0);
+    const char *reason =
+        json_string_value(json_object_get(json_array_get(c.events, (size_t)i), "reason"));
+    printf("wss stream finished: %s\n", reason ? reason : "(no reason)");
+    assert_string_equal(reason, "stopped");
+    /* its slot is free again */
+    rpc_ok(&c, "calling.stream", stream_params(in, "w6", SINK "/sixth"), "200");
+
+    /* what the wss server got: connected, start, the ringtone's chunks, stop */
+    sleep_ms(300);
+    stream_facts f;
+    read_stream("/wss", "inbound", &f);
+    printf("wss: %d media, connected %d start %d stop %d\n", f.media, f.connected_at, f.start_at,
+           f.stop_at);
+    assert_int_equal(f.connected_at, 0);
+    assert_int_equal(f.start_at, 1);
+    assert_non_null(f.start);
+    assert_string_equal(json_string_value(json_object_get(f.start, "streamSid")), "w1");
+    assert_string_equal(json_string_value(json_object_get(f.start, "callSid")), out);
+    json_decref(f.start);
+    assert_true(f.media >= 50); /* ~1.5 s at 20 ms */
+    assert_int_equal(f.bad_chunk, 0);
+    assert_true(f.stop_at == f.media + 2);
+
+    rpc_ok(&c, "calling.end",
+           json_pack("{s:s, s:s, s:s}", "call_id", out, "node_id", NODE, "reason", "hangup"),
+           "200");
+    assert_true(raw_wait(&c, "calling.call.stream", "control_id", "w6", "finished", 10000) >= 0);
+    assert_true(raw_wait(&c, "calling.call.state", "call_state", "ended", NULL, 10000) >= 0);
+    rpc_client_close(&c);
+    tls_sink_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_stream_carries_the_caller_until_stopped),
         cmocka_unit_test(a_ws_tap_carries_the_caller_until_stopped),
+        cmocka_unit_test(wss_with_a_private_ca_and_the_stream_caps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -916,6 +916,20 @@ static void helper_script(fake *f, const char *method, json_t *msg)
                  "{\"call_id\":\"call-h\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
                  "\"result\":{\"type\":\"digit\",\"params\":{\"digits\":\"12\"}}}", ctl);
         fake_event(f, "calling.call.collect", buf);
+    } else if (strcmp(method, "calling.detect") == 0 &&
+               json_is_true(json_object_get(
+                   json_object_get(json_object_get(json_object_get(msg, "params"), "detect"),
+                                   "params"),
+                   "wait_for_beep"))) {
+        /* a machine: its greeting, a caller's interruption, then the beep */
+        static const char *const evs[] = {"MACHINE", "NOT_READY", "READY"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(buf, sizeof buf,
+                     "{\"call_id\":\"call-h\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
+                     "\"detect\":{\"type\":\"machine\","
+                     "\"params\":{\"event\":\"%s\"}}}", ctl, evs[i]);
+            fake_event(f, "calling.call.detect", buf);
+        }
     } else if (strcmp(method, "calling.detect") == 0) {
         snprintf(buf, sizeof buf,
                  "{\"call_id\":\"call-h\",\"node_id\":\"node-1\",\"control_id\":\"%s\","
@@ -1055,6 +1069,30 @@ static void typed_helpers_send_python_frames(void **state)
     expect_frame(f, "calling.detect", n_detect++,
                  "{\"detect\":{\"type\":\"machine\",\"params\":{\"initial_timeout\":4.5}},"
                  "\"timeout\":30.0}");
+    /* every parameter of Python's detect_answering_machine; with
+     * wait_for_beep the blocking form waits past MACHINE and NOT_READY for
+     * READY, as Python's does */
+    relay_detect_machine_params all = {.initial_timeout = 4.5,
+                                       .end_silence_timeout = 1.5,
+                                       .machine_ready_timeout = 2.5,
+                                       .machine_voice_threshold = 1.25,
+                                       .machine_words_threshold = 6,
+                                       .wait_for_beep = RELAY_BOOL_TRUE,
+                                       .detect_interruptions = RELAY_BOOL_TRUE,
+                                       .timeout = 30};
+    blocking_ends(relay_call_detect_answering_machine(call, &all, &res), &res,
+                  "detect.params.event", "READY");
+    expect_frame(f, "calling.detect", n_detect++,
+                 "{\"detect\":{\"type\":\"machine\",\"params\":{\"initial_timeout\":4.5,"
+                 "\"end_silence_timeout\":1.5,\"machine_ready_timeout\":2.5,"
+                 "\"machine_voice_threshold\":1.25,\"machine_words_threshold\":6,"
+                 "\"wait_for_beep\":true,\"detect_interruptions\":true}},\"timeout\":30.0}");
+    /* wait_for_beep false is sent as such, and MACHINE completes the action */
+    relay_detect_machine_params nobeep = {.wait_for_beep = RELAY_BOOL_FALSE};
+    blocking_ends(relay_call_detect_answering_machine(call, &nobeep, &res), &res,
+                  "detect.params.event", "HUMAN");
+    expect_frame(f, "calling.detect", n_detect++,
+                 "{\"detect\":{\"type\":\"machine\",\"params\":{\"wait_for_beep\":false}}}");
     blocking_ends(relay_call_detect_digit(call, "123", 10, &res), &res, "detect.params.event",
                   "HUMAN");
     expect_frame(f, "calling.detect", n_detect++,

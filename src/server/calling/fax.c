@@ -1,14 +1,21 @@
 /*
  * calling.send_fax and calling.receive_fax: a T.30 fax terminal
  * (media/fax.h) on the leg's media session, over its G.711 audio (no T.38,
- * no ECM). send_fax transmits a TIFF/F named by a file:// URL under
- * media_dir (http(s) is not fetched: relayd's fetcher decodes audio, and
- * has no use for an image); receive_fax writes what arrives as a TIFF under
+ * no ECM). send_fax transmits a TIFF or a PDF named by a file:// URL under
+ * media_dir or an http(s) URL; a URL is fetched and a PDF converted to a
+ * fax TIFF on the preparation pool first (media/fax_doc.h), and the fax
+ * starts when that is done. receive_fax writes what arrives as a TIFF under
  * recordings_dir. One fax op per call, either way. Each serves .stop.
  *
- * Events: calling.call.fax {control_id, state: "finished", fax: {type: "finished", params:
+ * Events: calling.call.fax {control_id, fax: {type: "page", params:
+ * {direction, number}}} after each page sent or received (the reference
+ * SDKs' CallFaxState.PAGE); then once, at the end (phase E, stop or
+ * hangup), {control_id, state: "finished", fax: {type: "finished", params:
  * {direction, identity, remote_identity, document, pages, success, result,
- * result_code, result_text}}}, once, at the end (phase E, stop or hangup).
+ * result_code, result_text}}}; or, when the document could not be had
+ * (fetch failed, not a TIFF nor a PDF, conversion failed), state and type
+ * "error" with the same params (pages 0, success false) and the reason in
+ * result_text and reason.
  *
  * Lifetime (as calling/echo.c): the op holds the player; the player's done
  * message (phase E ended the source, or a stop/newer play) detaches the
@@ -16,7 +23,8 @@
  * `closed` message reports and frees the op. A hangup reports at once
  * (while the call can carry the event) with what phase E gave, if it came;
  * the session's end then detaches the sink and the same message frees the
- * op.
+ * op. While the document is being prepared the one message in flight is
+ * the prepared one: it starts the fax, or reports and frees the op.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +41,10 @@
 #include "families.h"
 #include "frames.h"
 #include "media/fax.h"
+#include "media/fax_doc.h"
+#include "media/fetch.h"
 #include "media/player.h"
+#include "media/prep.h"
 #include "recordings_http.h"
 #include "server_log.h"
 #include "sip/sip_ua.h"
@@ -50,7 +62,12 @@ typedef struct fax_op {
     int leg_gone;      /* the session took the sink with it */
     int stopped;
     int reported;
+    int preparing;     /* the document is on the preparation pool */
+    int last_page;     /* pages reported by "page" events */
+    const char *prep_error; /* static: the document could not be had */
+    char tmp[PATH_MAX];     /* the prepared TIFF, removed with the op */
     char identity[IDENT_MAX + 1];
+    char header[HEADER_MAX + 1];
     char document[PATH_MAX + 16]; /* as given (send), or the file written (receive) */
     char path[PATH_MAX];
 } fax_op;
@@ -60,14 +77,47 @@ static void fax_free_op(call_op *base)
     fax_op *op = (fax_op *)base;
     if (op->fax)
         media_fax_free(op->fax);
+    if (op->tmp[0])
+        unlink(op->tmp);
     call_op_cleanup(base);
     free(op);
+}
+
+/* The `page` events up to the pages done so far (the reference SDKs keep
+ * an action going on them). Core thread. */
+static void report_pages(fax_op *op, int pages)
+{
+    while (op->base.call && op->last_page < pages) {
+        op->last_page++;
+        call_op_emit(&op->base, json_pack("{s:{s:s, s:{s:s, s:i}}}", "fax", "type", "page",
+                                          "params", "direction",
+                                          op->sending ? "send" : "receive", "number",
+                                          op->last_page));
+    }
+}
+
+/* The end of a fax whose document could not be had: `error`, with why. */
+static void report_error(fax_op *op, const char *why)
+{
+    if (op->reported || !op->base.call)
+        return;
+    op->reported = 1;
+    server_log(RELAY_LOG_WARN, "call %s: fax %s not sent: %s", op->base.call->id,
+               op->document, why);
+    json_t *params = json_pack(
+        "{s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:s, s:s, s:s}", "direction", "send", "identity",
+        op->identity, "remote_identity", "", "document", op->document, "pages", 0, "success", 0,
+        "result", "-1", "result_code", "-1", "result_text", why, "reason", why);
+    call_op_emit(&op->base, json_pack("{s:s, s:{s:s, s:o}}", "state", "error", "fax", "type",
+                                      "error", "params", params));
 }
 
 static void report(fax_op *op, const media_fax_result *res)
 {
     if (op->reported || !op->base.call)
         return;
+    if (res)
+        report_pages(op, res->pages);
     op->reported = 1;
     char url[PATH_MAX + 128];
     const char *doc = op->document;
@@ -82,8 +132,8 @@ static void report(fax_op *op, const media_fax_result *res)
     int ok = res && res->code == T30_OK;
     char code[16];
     snprintf(code, sizeof code, "%d", res ? res->code : -1);
-    const char *text = !res                          ? "the call ended before the fax did"
-                       : op->stopped && !ok          ? "stopped"
+    const char *text = op->stopped && !ok            ? "stopped"
+                       : !res                        ? "the call ended before the fax did"
                        : res->text                   ? res->text
                                                      : "";
     json_t *params = json_pack(
@@ -104,7 +154,10 @@ static void on_closed_core(relayd *rd, void *arg)
     (void)rd;
     fax_op *op = arg;
     media_fax_result res;
-    report(op, media_fax_result_get(op->fax, &res) ? &res : NULL); /* nothing once detached */
+    if (op->prep_error) /* the player could not start */
+        report_error(op, op->prep_error);
+    else /* nothing once detached */
+        report(op, media_fax_result_get(op->fax, &res) ? &res : NULL);
     call_op_release(&op->base);
 }
 
@@ -114,6 +167,22 @@ static void on_closed(media_fax *f, void *user)
     (void)f;
     fax_op *op = user;
     core_post(op->base.rd, on_closed_core, op);
+}
+
+static void on_page_core(relayd *rd, void *arg)
+{
+    (void)rd;
+    fax_op *op = arg; /* alive: the closed message comes after this one */
+    if (!op->reported)
+        report_pages(op, media_fax_pages(op->fax));
+}
+
+/* media thread */
+static void on_page(media_fax *f, void *user)
+{
+    (void)f;
+    fax_op *op = user;
+    core_post(op->base.rd, on_page_core, op);
 }
 
 static void on_done_core(relayd *rd, void *arg)
@@ -156,8 +225,8 @@ static void fax_leg_gone(call_op *base)
     if (op->player)
         media_player_stop(op->player);
     media_fax_result res;
-    report(op, media_fax_result_get(op->fax, &res) ? &res : NULL);
-    call_op_detach(base);
+    report(op, op->fax && media_fax_result_get(op->fax, &res) ? &res : NULL);
+    call_op_detach(base); /* preparing: the prepared message frees the op */
 }
 
 static const call_op_vtbl fax_vtbl = {
@@ -179,16 +248,27 @@ static int text_param(json_t *params, const char *key, size_t max, const char **
     return 0;
 }
 
-/* The document's local path into op->path, checked: a file:// URL under
- * media_dir, no larger than media_max_bytes, that starts as a TIFF. NULL
- * if fit to send, else the answer. */
-static json_t *document_check(fax_op *op, relayd *rd, const char *doc)
+/* The document checked at request time. An http(s) URL: its syntax (the
+ * fetch comes later, on the pool); a file:// URL: its real path under
+ * media_dir into op->path, no larger than media_max_bytes, starting as a
+ * TIFF or a PDF. *prepare: the pool must fetch or convert it first. NULL if
+ * fit to send, else the answer. */
+static json_t *document_check(fax_op *op, relayd *rd, const char *doc, int *prepare)
 {
-    if (strncmp(doc, "http://", 7) == 0 || strncmp(doc, "https://", 8) == 0)
-        return frames_code_result(501, "this relayd sends file:// documents only (under "
-                                       "media_dir); it does not fetch http(s) documents");
+    *prepare = 0;
+    if (strncasecmp(doc, "http://", 7) == 0 || strncasecmp(doc, "https://", 8) == 0) {
+        const char *why = media_url_invalid(doc, 0);
+        if (why) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "document: %s", why);
+            return frames_code_result(400, msg);
+        }
+        *prepare = 1;
+        return NULL;
+    }
     if (strncmp(doc, "file:///", 8) != 0)
-        return frames_code_result(400, "document must be a file:// URL with an absolute path");
+        return frames_code_result(400, "document must be an http(s) URL or a file:// URL with "
+                                       "an absolute path");
     const char *media_dir = rd->cfg->media_dir;
     if (!media_dir)
         return frames_code_result(403, "file:// documents need media_dir to be configured");
@@ -207,16 +287,15 @@ static json_t *document_check(fax_op *op, relayd *rd, const char *doc)
         return frames_code_result(404, "document not found under media_dir");
     if ((uint64_t)st.st_size > (uint64_t)rd->cfg->media_max_bytes)
         return frames_code_result(413, "document is larger than media_max_bytes");
-    unsigned char magic[4] = {0};
+    unsigned char magic[8] = {0};
     int fd = open(op->path, O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? read(fd, magic, sizeof magic) : -1;
     if (fd >= 0)
         close(fd);
-    if (n == 4 && memcmp(magic, "%PDF", 4) == 0)
-        return frames_code_result(415, "only TIFF documents can be faxed: this relayd has no "
-                                       "PDF converter");
-    if (n != 4 || (memcmp(magic, "II*\0", 4) != 0 && memcmp(magic, "MM\0*", 4) != 0))
-        return frames_code_result(415, "document is not a TIFF");
+    fax_doc_kind kind = fax_doc_kind_of(magic, n > 0 ? (size_t)n : 0);
+    if (kind == FAX_DOC_OTHER)
+        return frames_code_result(415, "document is neither a TIFF nor a PDF");
+    *prepare = kind == FAX_DOC_PDF;
     return NULL;
 }
 
@@ -233,6 +312,78 @@ static json_t *receive_path(fax_op *op, relayd *rd, call *c)
     if (n < 0 || (size_t)n >= sizeof op->path)
         return frames_code_result(500, "recordings_dir is too long");
     return NULL;
+}
+
+/* The modem and its player on the call's media. 0; or -1 (nothing was
+ * started: the op is the caller's) or -2 (the closed message will free the
+ * op), with *why. */
+static int fax_begin(fax_op *op, call *c, const char **why)
+{
+    if (!(op->fax = media_fax_new(op->sending, op->path, op->identity, op->header, on_closed,
+                                  on_page, op, why)))
+        return -1;
+    op->sink = media_fax_sink(op->fax);
+    media_source **sources = malloc(sizeof *sources);
+    if (sources)
+        sources[0] = media_fax_source(op->fax);
+    else
+        media_fax_source(op->fax)->destroy(media_fax_source(op->fax));
+    /* the player takes the source (also on failure) */
+    media_session *s = sip_leg_media(c->leg);
+    op->player = sources ? media_player_start(s, sources, 1, 0, 0, on_done, op) : NULL;
+    if (!op->player) {
+        /* never attached: this drops the last media hold, and the closed
+         * message frees the op */
+        op->sink->on_detach(op->sink);
+        *why = "could not start the fax";
+        return -2;
+    }
+    media_session_attach_sink(s, op->sink);
+    server_log(RELAY_LOG_INFO, "call %s: fax %s %s", c->id, op->sending ? "sending" : "receiving",
+               op->path);
+    return 0;
+}
+
+/* core: the document is ready (op->tmp), or not (op->prep_error) */
+static void on_prepared(relayd *rd, void *arg)
+{
+    fax_op *op = arg;
+    rd->preparing--;
+    op->preparing = 0;
+    call *c = op->base.call;
+    if (!c || op->stopped) { /* a hangup has reported; a stop reports now */
+        report(op, NULL);
+        call_op_release(&op->base);
+        return;
+    }
+    if (!op->prep_error && (!c->leg || !sip_leg_media(c->leg)))
+        op->prep_error = "the call has no media any more";
+    if (op->prep_error) {
+        report_error(op, op->prep_error);
+        call_op_release(&op->base);
+        return;
+    }
+    snprintf(op->path, sizeof op->path, "%s", op->tmp);
+    const char *why = NULL;
+    int rc = fax_begin(op, c, &why);
+    if (rc == -1) {
+        report_error(op, why);
+        call_op_release(&op->base);
+    } else if (rc == -2) {
+        op->prep_error = why; /* the closed message reports it */
+    }
+}
+
+/* preparation pool: a fetch and a conversion take seconds */
+static void prepare_main(void *arg)
+{
+    fax_op *op = arg;
+    int url = strncasecmp(op->document, "file://", 7) != 0;
+    const char *err = NULL;
+    if (fax_doc_prepare(op->base.rd->fetch, url ? op->document : NULL, url ? NULL : op->path,
+                        op->tmp, sizeof op->tmp, &err) != 0)
+        op->prep_error = err ? err : "the document could not be prepared";
+    core_post(op->base.rd, on_prepared, op);
 }
 
 static void fax_start(rpc_req *r, int sending)
@@ -254,8 +405,9 @@ static void fax_start(rpc_req *r, int sending)
         return;
     }
     const char *doc = json_string_value(json_object_get(r->params, "document"));
-    if (sending && (!doc || !*doc || strlen(doc) >= PATH_MAX)) {
-        rpc_answer(r, frames_code_result(400, "document is required (a file:// URL of a TIFF)"));
+    if (sending && (!doc || !*doc || strlen(doc) > MEDIA_URL_MAX)) {
+        rpc_answer(r, frames_code_result(400, "document is required (an http(s) or file:// URL "
+                                              "of a TIFF or a PDF, at most 2048 characters)"));
         return;
     }
     const char *status_url = NULL;
@@ -281,38 +433,36 @@ static void fax_start(rpc_req *r, int sending)
     }
     op->sending = sending;
     snprintf(op->identity, sizeof op->identity, "%s", identity);
+    snprintf(op->header, sizeof op->header, "%s", header);
     if (sending)
         snprintf(op->document, sizeof op->document, "%s", doc);
-    bad = sending ? document_check(op, r->rd, doc) : receive_path(op, r->rd, c);
+    int prepare = 0;
+    bad = sending ? document_check(op, r->rd, doc, &prepare) : receive_path(op, r->rd, c);
+    if (!bad && prepare) {
+        if (media_prep_submit(r->rd->prep, prepare_main, op) != 0) {
+            bad = frames_code_result(500, "could not start preparing the document");
+        } else {
+            op->preparing = 1;
+            r->rd->preparing++;
+            call_op_attach(c, &op->base);
+            server_log(RELAY_LOG_INFO, "call %s: fax: preparing %s", c->id, doc);
+            rpc_answer(r, frames_code_result(200, "Sending fax"));
+            return;
+        }
+    }
     const char *why = NULL;
-    if (!bad && !(op->fax = media_fax_new(sending, op->path, identity, header, on_closed, op,
-                                          &why)))
-        bad = frames_code_result(500, why);
-    if (bad) {
-        fax_free_op(&op->base);
+    int rc = bad ? -1 : fax_begin(op, c, &why);
+    if (rc != 0) {
+        if (!bad)
+            bad = frames_code_result(500, why);
+        if (rc == -1)
+            fax_free_op(&op->base);
+        /* -2: the op is on no call, nothing is reported; the closed message
+         * frees it */
         rpc_answer(r, bad);
         return;
     }
-    op->sink = media_fax_sink(op->fax);
-    media_source **sources = malloc(sizeof *sources);
-    if (sources)
-        sources[0] = media_fax_source(op->fax);
-    else
-        media_fax_source(op->fax)->destroy(media_fax_source(op->fax));
-    /* the player takes the source (also on failure) */
-    media_session *s = sip_leg_media(c->leg);
-    op->player = sources ? media_player_start(s, sources, 1, 0, 0, on_done, op) : NULL;
-    if (!op->player) {
-        /* never attached: this drops the last media hold, and the closed
-         * message frees the op (it is on no call: nothing is reported) */
-        op->sink->on_detach(op->sink);
-        rpc_answer(r, frames_code_result(500, "could not start the fax"));
-        return;
-    }
-    media_session_attach_sink(s, op->sink);
     call_op_attach(c, &op->base);
-    server_log(RELAY_LOG_INFO, "call %s: fax %s %s", c->id, sending ? "sending" : "receiving",
-               op->path);
     rpc_answer(r, frames_code_result(200, sending ? "Sending fax" : "Receiving fax"));
 }
 

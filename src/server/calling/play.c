@@ -53,10 +53,22 @@ static void emit_state(play_op *op, const char *state)
     call_op_emit(&op->base, json_pack("{s:s}", "state", state));
 }
 
-/* The op's one message in flight has landed and its work is over. */
-static void play_end(play_op *op, const char *state)
+/* The `error` event says why in `reason` (the SDKs read only the state, so
+ * an extra key costs them nothing; the application gets a cause without the
+ * server's log). */
+static void emit_error(play_op *op, const char *reason)
 {
-    emit_state(op, state); /* nothing is sent once detached */
+    call_op_emit(&op->base, json_pack("{s:s, s:s}", "state", PROTO_PLAY_ERROR, "reason", reason));
+}
+
+/* The op's one message in flight has landed and its work is over. reason:
+ * NULL for finished, else the play ends in error with it. */
+static void play_end(play_op *op, const char *reason)
+{
+    if (reason) /* nothing is sent once detached */
+        emit_error(op, reason);
+    else
+        emit_state(op, PROTO_PLAY_FINISHED);
     call_op_release(&op->base);
 }
 
@@ -68,7 +80,7 @@ static void on_player_done_core(relayd *rd, void *arg)
         media_player_free(op->player);
         op->player = NULL;
     }
-    play_end(op, op->how == MEDIA_PLAY_ERROR ? PROTO_PLAY_ERROR : PROTO_PLAY_FINISHED);
+    play_end(op, op->how == MEDIA_PLAY_ERROR ? "sending the audio failed" : NULL);
 }
 
 /* player thread */
@@ -86,13 +98,13 @@ static void on_prepared(relayd *rd, void *arg)
     call *c = op->base.call;
     rd->preparing--;
     if (!c || op->stop_requested || !c->leg || !sip_leg_rtp(c->leg)) {
-        play_end(op, op->stop_requested ? PROTO_PLAY_FINISHED : PROTO_PLAY_ERROR);
+        play_end(op, op->stop_requested ? NULL : "the call has no media any more");
         return;
     }
     if (op->error) {
         server_log(RELAY_LOG_WARN, "call %s: play %s failed: %s", c->id, op->base.control_id,
                    op->error);
-        play_end(op, PROTO_PLAY_ERROR);
+        play_end(op, op->error);
         return;
     }
     /* the player takes the sources */
@@ -101,7 +113,7 @@ static void on_prepared(relayd *rd, void *arg)
     op->sources = NULL;
     op->n_sources = 0;
     if (!op->player) {
-        play_end(op, PROTO_PLAY_ERROR);
+        play_end(op, "could not start the player");
         return;
     }
     /* Paused while preparing: "paused" was reported then; "playing"
@@ -171,7 +183,7 @@ static void play_leg_gone(call_op *base)
         media_player_free(op->player);
         op->player = NULL;
     }
-    emit_state(op, PROTO_PLAY_ERROR); /* cut short by the hangup */
+    emit_error(op, "the call ended"); /* cut short by the hangup */
     call_op_detach(base);
 }
 

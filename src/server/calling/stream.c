@@ -265,7 +265,7 @@ static void start(rpc_req *r, proto_family family, const char *url, ws_stream_co
         json_decref(answer);
         char msg[120];
         snprintf(msg, sizeof msg, "relayd has %d WebSocket streams open (its limit)",
-                 STREAM_OUT_MAX);
+                 stream_out_max(r->rd->streams));
         rpc_answer(r, frames_code_result(503, msg));
         return;
     }

@@ -10,7 +10,7 @@
 #include "rpc.h"
 
 /* At most this many WebSocket streams (calling.stream and ws taps) on a
- * call at once; relayd-wide, STREAM_OUT_MAX. */
+ * call at once; relayd-wide, stream_max (stream_out_max). */
 #define STREAMS_PER_CALL 2
 
 /* calling.tap, ws device: params checked by tap.c but for the device's

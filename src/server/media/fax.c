@@ -18,6 +18,8 @@ struct media_fax {
     int sending;
     int rx_this_tick;   /* media thread only */
     media_fax_closed closed;
+    media_fax_page page;
+    atomic_int pages;   /* by phase D */
     void *user;
     media_fax_result res;
 };
@@ -36,6 +38,22 @@ static void on_phase_e(t30_state_t *t30, void *user, int code)
     const char *id = t30_get_rx_ident(t30);
     snprintf(f->res.remote_ident, sizeof f->res.remote_ident, "%s", id ? id : "");
     atomic_store_explicit(&f->done, 1, memory_order_release);
+}
+
+/* media thread, from inside fax_rx/fax_tx: a page is done */
+static int on_phase_d(t30_state_t *t30, void *user, int result)
+{
+    (void)result;
+    media_fax *f = user;
+    t30_stats_t st;
+    t30_get_transfer_statistics(t30, &st);
+    int pages = f->sending ? st.pages_tx : st.pages_rx;
+    if (pages > atomic_load(&f->pages)) {
+        atomic_store(&f->pages, pages);
+        if (f->page)
+            f->page(f, f->user);
+    }
+    return T30_ERR_OK;
 }
 
 static void release(media_fax *f)
@@ -101,7 +119,8 @@ static int source_read(media_source *src, int16_t frame[MEDIA_FRAME_SAMPLES])
 static void source_destroy(media_source *src) { release(of_source(src)); }
 
 media_fax *media_fax_new(int sending, const char *file, const char *ident, const char *header,
-                         media_fax_closed closed, void *user, const char **why)
+                         media_fax_closed closed, media_fax_page page, void *user,
+                         const char **why)
 {
     media_fax *f = calloc(1, sizeof *f);
     if (!f) {
@@ -130,9 +149,11 @@ media_fax *media_fax_new(int sending, const char *file, const char *ident, const
     else
         t30_set_rx_file(t30, file, -1);
     t30_set_phase_e_handler(t30, on_phase_e, f);
+    t30_set_phase_d_handler(t30, on_phase_d, f);
     fax_set_transmit_on_idle(f->fs, 1); /* keep RTP flowing between phases */
     f->sending = sending;
     f->closed = closed;
+    f->page = page;
     f->user = user;
     f->sink.on_frame = on_frame;
     f->sink.on_detach = on_detach;
@@ -141,10 +162,12 @@ media_fax *media_fax_new(int sending, const char *file, const char *ident, const
     f->source.destroy = source_destroy; /* no rewind: a live modem */
     atomic_init(&f->holders, 2);
     atomic_init(&f->done, 0);
+    atomic_init(&f->pages, 0);
     return f;
 }
 
 media_sink *media_fax_sink(media_fax *f) { return &f->sink; }
+int media_fax_pages(media_fax *f) { return atomic_load(&f->pages); }
 media_source *media_fax_source(media_fax *f) { return &f->source; }
 
 int media_fax_result_get(media_fax *f, media_fax_result *out)

@@ -33,12 +33,18 @@ typedef struct media_fax_result {
 } media_fax_result;
 
 typedef void (*media_fax_closed)(media_fax *f, void *user);
+/* A page was sent or received (T.30 phase D), on the media thread:
+ * media_fax_pages() tells how many so far. */
+typedef void (*media_fax_page)(media_fax *f, void *user);
 
 /* sending: 1 transmits `file` (a TIFF/F), 0 receives into `file`. ident
- * (≤ 20 printable chars) and header (≤ 50) may be NULL. NULL with *why
- * (static) on failure. */
+ * (≤ 20 printable chars) and header (≤ 50) may be NULL, and so may page.
+ * NULL with *why (static) on failure. */
 media_fax *media_fax_new(int sending, const char *file, const char *ident, const char *header,
-                         media_fax_closed closed, void *user, const char **why);
+                         media_fax_closed closed, media_fax_page page, void *user,
+                         const char **why);
+/* Pages sent or received so far (any thread). */
+int media_fax_pages(media_fax *f);
 media_sink *media_fax_sink(media_fax *f);
 media_source *media_fax_source(media_fax *f);
 /* 1 and *out when T.30 has reached phase E (any thread); else 0. */

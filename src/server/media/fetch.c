@@ -133,8 +133,18 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *user)
     return add;
 }
 
+/* What a failed fetch is called, for audio or a fax document: static text. */
+typedef struct fetch_words {
+    const char *what, *too_big, *timed_out, *failed, *not_200;
+} fetch_words;
+static const fetch_words audio_words = {"audio", "audio file too large", "audio fetch timed out",
+                                        "audio fetch failed", "audio fetch did not answer 200"};
+static const fetch_words doc_words = {"document", "document too large",
+                                      "document fetch timed out", "document fetch failed",
+                                      "document fetch did not answer 200"};
+
 static int fetch_http(media_fetcher *f, const char *url, const char *shown, body *b,
-                      const char **err)
+                      const fetch_words *w, const char **err)
 {
     CURL *curl = curl_ok ? curl_easy_init() : NULL;
     if (!curl) {
@@ -161,18 +171,19 @@ static int fetch_http(media_fetcher *f, const char *url, const char *shown, body
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(curl);
     if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-        server_log(RELAY_LOG_WARN, "audio %s: larger than %zu bytes", shown, f->cfg.max_bytes);
-        *err = "audio file too large";
+        server_log(RELAY_LOG_WARN, "%s %s: larger than %zu bytes", w->what, shown,
+                   f->cfg.max_bytes);
+        *err = w->too_big;
         return -1;
     }
     if (rc != CURLE_OK) {
-        server_log(RELAY_LOG_WARN, "audio %s: %s", shown, curl_easy_strerror(rc));
-        *err = rc == CURLE_OPERATION_TIMEDOUT ? "audio fetch timed out" : "audio fetch failed";
+        server_log(RELAY_LOG_WARN, "%s %s: %s", w->what, shown, curl_easy_strerror(rc));
+        *err = rc == CURLE_OPERATION_TIMEDOUT ? w->timed_out : w->failed;
         return -1;
     }
     if (status != 200) {
-        server_log(RELAY_LOG_WARN, "audio %s: HTTP status %ld", shown, status);
-        *err = "audio fetch did not answer 200";
+        server_log(RELAY_LOG_WARN, "%s %s: HTTP status %ld", w->what, shown, status);
+        *err = w->not_200;
         return -1;
     }
     return 0;
@@ -227,7 +238,7 @@ media_source *media_fetch_source(media_fetcher *f, const char *url, const char *
     char *shown = local ? NULL : webhook_url_for_log(url); /* no credentials in logs */
     body b = {.max = f->cfg.max_bytes};
     int rc = local ? read_local(f, url, &b, err)
-                   : fetch_http(f, url, shown ? shown : "(url)", &b, err);
+                   : fetch_http(f, url, shown ? shown : "(url)", &b, &audio_words, err);
     if (rc == 0) {
         pcm = media_decode_audio(b.data, b.n, &n, err);
         if (!pcm)
@@ -244,3 +255,23 @@ media_source *media_fetch_source(media_fetcher *f, const char *url, const char *
         *err = "out of memory";
     return src;
 }
+
+int media_fetch_document(media_fetcher *f, const char *url, unsigned char **data, size_t *n,
+                         const char **err)
+{
+    char *shown = webhook_url_for_log(url);
+    body b = {.max = f->cfg.max_bytes};
+    int rc = fetch_http(f, url, shown ? shown : "(url)", &b, &doc_words, err);
+    free(shown);
+    if (rc != 0 || b.n == 0) {
+        if (rc == 0)
+            *err = "the document is empty";
+        free(b.data);
+        return -1;
+    }
+    *data = b.data;
+    *n = b.n;
+    return 0;
+}
+
+int media_fetcher_cancelled(media_fetcher *f) { return atomic_load(&f->cancelled); }

@@ -41,4 +41,13 @@ void media_fetcher_cancel(media_fetcher *f);
  * error) are logged. Any thread. */
 media_source *media_fetch_source(media_fetcher *f, const char *url, const char **err);
 
+/* A fax document at an http(s) URL (checked by the caller), as bytes:
+ * the same limits, redirect rules and logging as audio, not decoded nor
+ * cached (a document is sent once). 0 with *data (malloc'd) and *n, or -1
+ * with a static reason in *err. Blocks: preparation pool only. */
+int media_fetch_document(media_fetcher *f, const char *url, unsigned char **data, size_t *n,
+                         const char **err);
+/* 1 once media_fetcher_cancel was called (shutdown): long jobs give up. */
+int media_fetcher_cancelled(media_fetcher *f);
+
 #endif
