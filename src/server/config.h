@@ -49,6 +49,9 @@ typedef struct relayd_config {
     int media_fetch_timeout_ms; /* whole transfer of one audio URL */
     int media_cache_entries;    /* decoded audio files kept in memory */
     int media_cache_bytes;      /* and their total size */
+    char *queue_hold_audio;     /* what queue.enter's callers hear: a ringtone name or an audio URL */
+    int queue_max_queues;       /* named queues waited in at once (all projects) */
+    int queue_max_callers;      /* callers waiting in one queue */
     config_auth auth[CONFIG_MAX_AUTH];
     size_t n_auth;
     config_route routes[CONFIG_MAX_ROUTES];
