@@ -13,7 +13,8 @@
  * side is measured (Goertzel) at the other's socket, and the hold audio
  * is gone. Then caller 2 enters again and leaves with queue.leave (the
  * hold audio stops), a connect to the now empty queue is refused with the
- * reason, and malformed requests get 400.
+ * reason, malformed requests get 400, and a caller hung up the moment it
+ * enters leaves the queue. relayd's clean exit (ASan) is checked last.
  *
  * Ports: relayd ws 62100, SIP 34001, RTP 34100-34299; sipp caller 1 34010
  * (media 34400), caller 2 34011 (media 34410), agent 34012 (media 34420);
@@ -543,8 +544,13 @@ static void support_queue(void **state)
     expect_refusal(connect_queue(&c, agent, json_pack("{s:s}", "queue_name", "nowhere")), "409",
                    "no caller waits");
 
+    /* the agent waits and is hung up at once, its hold audio likely still
+     * in preparation: it leaves the queue (relayd's exit checks the rest) */
+    before = events_now(&c);
+    expect_code(enter(&c, agent, "support", "ctl-4"), "200");
     expect_code(call_req(&c, "calling.end", agent, json_pack("{s:s}", "reason", "hangup")),
                 "200");
+    assert_true(wait_queue_event(&c, before, agent, "leave", 0, 5000) >= 0);
     expect_code(call_req(&c, "calling.end", c2, json_pack("{s:s}", "reason", "hangup")), "200");
     assert_int_equal(child_wait(k2, 10000), 0); /* each sipp got its BYE */
     assert_int_equal(child_wait(ka, 10000), 0);
@@ -555,10 +561,54 @@ static void support_queue(void **state)
     free(g.pcm);
 }
 
+/* A second relayd stopped (SIGTERM) while a caller waits, its hold audio
+ * playing: the caller gets its BYE and relayd exits 0 (nothing leaks). */
+static pid_t waiting_sipp;
+
+static int teardown_with_waiting_caller(void **state)
+{
+    int rc = teardown(state);
+    if (waiting_sipp > 0 && child_wait(waiting_sipp, 10000) != 0)
+        rc = -1; /* no BYE came */
+    return rc;
+}
+
+static void shutdown_while_waiting(void **state)
+{
+    (void)state;
+    ear w = {.fd = rtp_socket(RTP_W)};
+    client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, NULL);
+    expect_code(rpc_client_request(&c, "signalwire.receive",
+                                   json_pack("{s:[s]}", "contexts", "support")),
+                "200");
+    int offers = 0;
+    char id[64];
+    waiting_sipp = caller("34011", "34410", RTP_W_S, NULL, "sipp-queue-shutdown.log");
+    answer_next(&c, &offers, id, sizeof id, 0);
+    expect_code(enter(&c, id, "support", "ctl-s"), "200");
+    assert_true(wait_queue_event(&c, 0, id, "enqueue", 1, 5000) >= 0);
+    int64_t end = now_ms() + 1000;
+    while (now_ms() < end) { /* the hold audio is playing */
+        ear_drain(&w);
+        sleep_ms(5);
+    }
+    print_message("waiting caller heard %d packets before the shutdown\n", w.packets);
+    assert_true(w.packets >= 25);
+    rpc_client_close(&c);
+    close(w.fd);
+    free(w.pcm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(support_queue),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    const struct CMUnitTest at_shutdown[] = {
+        cmocka_unit_test(shutdown_while_waiting),
+    };
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("shutdown", at_shutdown, setup,
+                                                teardown_with_waiting_caller);
 }
