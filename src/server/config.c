@@ -247,6 +247,12 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = *v == '/' ? set_str(&cfg->stream_ca_file, v) : -1;
     else if (strcmp(key, "media_cache_bytes") == 0)
         rc = parse_int(v, 0, 1024 * 1024 * 1024, &cfg->media_cache_bytes);
+    else if (strcmp(key, "queue_hold_audio") == 0)
+        rc = *v && strlen(v) < 1024 ? set_str(&cfg->queue_hold_audio, v) : -1;
+    else if (strcmp(key, "queue_max_queues") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->queue_max_queues);
+    else if (strcmp(key, "queue_max_callers") == 0)
+        rc = parse_int(v, 1, 1000000, &cfg->queue_max_callers);
     else if (strcmp(key, "log_level") == 0)
         rc = parse_level(v, &cfg->log_level);
     else if (strcmp(key, "ready_file") == 0)
@@ -380,6 +386,11 @@ void config_usage(const char *prog)
             "  --media-cache-bytes N    their total size (default 64 MiB)\n"
             "  --stream-max N           calling.stream / ws tap streams open at once (default 64)\n"
             "  --stream-ca-file FILE    PEM CAs trusted for wss:// streams, besides the system's\n"
+            "  --queue-hold-audio WHAT  what callers waiting in a calling.queue.enter queue hear,\n"
+            "                           looped: a ringtone name (us, uk, ...) or an audio URL\n"
+            "                           (http(s), or file:// under media_dir; default us)\n"
+            "  --queue-max-queues N     named queues with callers waiting, in all (default 1000)\n"
+            "  --queue-max-callers N    callers waiting in one queue (default 1000)\n"
             "  --auth PROJECT:TOKEN     accepted credentials (repeatable)\n"
             "  --route USER:CONTEXT     offer calls to sip:USER@ on CONTEXT (repeatable)\n"
             "  --default-context NAME   context for unrouted calls (default: the URI user)\n"
@@ -470,6 +481,8 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->media_cache_entries = 64;
     cfg->media_cache_bytes = 64 * 1024 * 1024;
     cfg->stream_max = STREAM_OUT_MAX;
+    cfg->queue_max_queues = 1000;
+    cfg->queue_max_callers = 1000;
     cfg->phone_trunk_register_expires = 600;
     cfg->refer_timeout_ms = 32000; /* 64*T1: a SIP transaction's own timeout */
     cfg->sip_transaction_timeout_ms = 32000; /* 64*T1, RFC 3261 */
@@ -496,7 +509,8 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->log_level = RELAY_LOG_INFO;
     if (set_str(&cfg->ws_ip, "127.0.0.1") || set_str(&cfg->sip_listen, "127.0.0.1:5070") ||
         set_str(&cfg->media_ip, "127.0.0.1") || set_str(&cfg->node_id, "relayd-local") ||
-        set_str(&cfg->recordings_dir, "/tmp/relayd-recordings")) {
+        set_str(&cfg->recordings_dir, "/tmp/relayd-recordings") ||
+        set_str(&cfg->queue_hold_audio, "us")) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -704,6 +718,7 @@ void config_free(relayd_config *cfg)
     free(cfg->phone_trunk_context);
     free(cfg->media_dir);
     free(cfg->stream_ca_file);
+    free(cfg->queue_hold_audio);
     free(cfg->recordings_dir);
     if (cfg->jwt_secret)
         OPENSSL_cleanse(cfg->jwt_secret, cfg->jwt_secret_len);

@@ -51,6 +51,9 @@ typedef struct relayd_config {
     int stream_max;        /* calling.stream / ws taps open at once, relayd-wide */
     char *stream_ca_file;  /* PEM CAs trusted for wss streams, besides the system's */
     int media_cache_bytes;      /* and their total size */
+    char *queue_hold_audio;     /* what queue.enter's callers hear: a ringtone name or an audio URL */
+    int queue_max_queues;       /* named queues waited in at once (all projects) */
+    int queue_max_callers;      /* callers waiting in one queue */
     config_auth auth[CONFIG_MAX_AUTH];
     size_t n_auth;
     config_route routes[CONFIG_MAX_ROUTES];

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "media/source_tone.h"
 #include "tls_pair.h"
 
 /* Shortest token accepted off loopback: guessable secrets are refused
@@ -214,6 +215,13 @@ int config_check(const relayd_config *cfg, FILE *out)
             problem(&ck, "media_dir", "%s is not a readable directory", cfg->media_dir);
     }
     check_dir(&ck, "recordings_dir", cfg->recordings_dir, 1);
+    /* a name is a ringtone; a URL is fetched (and checked) when a caller waits */
+    const char *hold = cfg->queue_hold_audio;
+    if (hold && !strstr(hold, "://") && !media_ringtone_find(hold))
+        problem(&ck, "queue_hold_audio", "'%s' is neither a URL nor a ringtone (%s)", hold,
+                media_ringtone_names());
+    else if (hold && strncmp(hold, "file://", 7) == 0 && !cfg->media_dir)
+        problem(&ck, "queue_hold_audio", "a file:// URL needs media_dir");
     if (cfg->log_file)
         check_writable_file(&ck, "log_file", cfg->log_file);
     if (cfg->pcap_file)

@@ -27,6 +27,7 @@
 #include "media/fetch.h"
 #include "messaging/message.h"
 #include "media/prep.h"
+#include "calling/queue_dir.h"
 #include "media/session.h"
 #include "metrics_http.h"
 #include "recordings_http.h"
@@ -465,7 +466,8 @@ relayd *relayd_create(relayd_config *cfg)
         .cache_bytes = (size_t)cfg->media_cache_bytes,
     };
     rd->fetch = media_fetcher_create(&fcfg);
-    if (!rd->media || !rd->prep || !rd->disk || !rd->fetch)
+    rd->queues = queue_dir_new((size_t)cfg->queue_max_queues, (size_t)cfg->queue_max_callers);
+    if (!rd->media || !rd->prep || !rd->disk || !rd->fetch || !rd->queues)
         goto fail;
 
     char bind_url[300];
@@ -657,6 +659,8 @@ void relayd_destroy(relayd *rd)
         rd->ws = NULL;
     }
     drain_mailbox(rd); /* frames and closes that arrived meanwhile */
+    queue_dir_free(rd->queues); /* empty: every waiting call has ended */
+    rd->queues = NULL;
     while (rd->sessions)
         session_destroy(rd, rd->sessions);
     while (rd->conns) {

@@ -63,6 +63,7 @@ typedef struct relayd {
     session *sessions;
     call *calls;
     size_t n_calls;
+    struct queue_dir *queues; /* calling.queue.enter's named queues (calling/queue_dir.h) */
     msg_out *msgs_out;      /* messaging.send: MESSAGEs awaiting their answer */
     size_t n_msgs_out;
     unsigned route_counter; /* round-robin among a context's sessions */

@@ -19,6 +19,10 @@
  * cancelled (its observer cleared) before the op goes, and the bridge's
  * and ringback's players report to nobody.
  *
+ * A device {type: "queue"} (calling/queue.h) dials nothing: the caller
+ * waiting at the head of that queue is taken out of it and bridged at
+ * once, as a dial's winner would be (it stays its own session's call).
+ *
  * Core thread only (except rb_prepare_main, on the preparation pool).
  */
 #include <stdio.h>
@@ -29,6 +33,7 @@
 #include "calling/connect.h"
 #include "calling/dial.h"
 #include "calling/media_items.h"
+#include "calling/queue.h"
 #include "common/protocol.h"
 #include "common/uuid.h"
 #include "families.h"
@@ -238,18 +243,24 @@ static void rb_prepare_main(void *arg)
 
 /* -------------------------------------------------------------- methods */
 
-/* Everything checkable before the op exists; NULL if fine. */
-static json_t *connect_invalid(rpc_req *r, const char **tag)
+/* Everything checkable before the op exists; NULL if fine. *queue: the
+ * name of the queue the devices name, or NULL (devices to dial). */
+static json_t *connect_invalid(rpc_req *r, const char **tag, const char **queue)
 {
     json_t *t = json_object_get(r->params, "tag");
     *tag = json_string_value(t);
     if (t && (!*tag || !**tag || strlen(*tag) > CONNECT_TAG_MAX))
         return frames_code_result(400, "tag must be a string of 1 to 128 characters");
-    char buf[160];
+    char buf[200];
     int code = 400;
-    const char *why = dial_devices_check(json_object_get(r->params, "devices"),
-                                         r->rd->cfg->phone_trunk, &code, buf, sizeof buf);
-    if (why)
+    json_t *devices = json_object_get(r->params, "devices");
+    const char *why = NULL;
+    *queue = NULL;
+    int qd = queue_device(devices, queue, &why);
+    if (qd < 0)
+        return frames_code_result(400, why);
+    if (qd == 0 &&
+        (why = dial_devices_check(devices, r->rd->cfg->phone_trunk, &code, buf, sizeof buf)))
         return frames_code_result(code, why);
     json_t *rb = json_object_get(r->params, "ringback");
     if (rb && !json_is_null(rb) && (why = media_items_invalid(r->rd, rb))) {
@@ -260,6 +271,12 @@ static json_t *connect_invalid(rpc_req *r, const char **tag)
         return frames_code_result(409, "the call is already connecting or connected");
     if (!r->call->leg || !sip_leg_media(r->call->leg))
         return frames_code_result(409, "the call has no media to connect");
+    if (queue_has_call(r->call))
+        return frames_code_result(409, "the call waits in a queue (calling.queue.leave first)");
+    if (*queue && !queue_head_waits(r->rd, r->call->project, *queue)) {
+        snprintf(buf, sizeof buf, "no caller waits in queue \"%.128s\"", *queue);
+        return frames_code_result(409, buf);
+    }
     return NULL;
 }
 
@@ -287,8 +304,8 @@ static connect_op *connect_new(rpc_req *r, const char *tag)
 /* calling.connect; the RPC layer has checked that the call is answered. */
 static void m_connect(rpc_req *r)
 {
-    const char *tag = NULL;
-    json_t *bad = connect_invalid(r, &tag);
+    const char *tag = NULL, *queue = NULL;
+    json_t *bad = connect_invalid(r, &tag, &queue);
     if (bad) {
         rpc_answer(r, bad);
         return;
@@ -296,6 +313,13 @@ static void m_connect(rpc_req *r)
     connect_op *cn = connect_new(r, tag);
     if (!cn) {
         rpc_answer(r, frames_code_result(500, "out of memory"));
+        return;
+    }
+    if (queue) { /* nothing rings: the head of the queue is there already */
+        call_op_attach(r->call, &cn->a.op);
+        rpc_answer(r, frames_code_result(200, "Connecting"));
+        emit(&cn->a, "connecting", NULL, NULL);
+        on_answered(cn, queue_take_head(r->rd, r->call->project, queue));
         return;
     }
     cn->dial = dial_start(r->rd, r->conn->session, cn->tag,
