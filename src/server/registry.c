@@ -27,5 +27,6 @@ const server_family_desc *const server_families[] = {
     &transfer_family,
     &send_fax_family,
     &receive_fax_family,
+    &conference_family,
     NULL,
 };
