@@ -208,6 +208,10 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = parse_int(v, 1, 1000000, &cfg->max_calls_per_session);
     else if (strcmp(key, "max_calls") == 0)
         rc = parse_int(v, 1, 1000000, &cfg->max_calls);
+    else if (strcmp(key, "max_conferences") == 0)
+        rc = parse_int(v, 1, 100000, &cfg->max_conferences);
+    else if (strcmp(key, "max_conference_participants") == 0)
+        rc = parse_int(v, 2, 1000, &cfg->max_conference_participants);
     else if (strcmp(key, "max_outbound_bytes") == 0)
         rc = parse_int(v, 64 * 1024, 1024 * 1024 * 1024, &cfg->max_outbound_bytes);
     else if (strcmp(key, "max_requests_in_flight") == 0)
@@ -411,6 +415,9 @@ void config_usage(const char *prog)
             "  --max-contexts N         contexts one session may receive on (default 1000)\n"
             "  --max-calls-per-session N calls one session may own at once (default 1000)\n"
             "  --max-calls N            calls relayd carries at once (default 10000)\n"
+            "  --max-conferences N      audio conferences (calling.join_conference) at once\n"
+            "                           (default 64)\n"
+            "  --max-conference-participants N  calls in one conference (default 32)\n"
             "  --max-outbound-bytes N   unsent replies/events kept for one connection before\n"
             "                           it is dropped (session kept for resume; default 16 MiB)\n"
             "  --max-requests-in-flight N frames of one connection queued for the core before\n"
@@ -498,6 +505,10 @@ int config_load(relayd_config *cfg, int argc, char **argv, char *err, size_t err
     cfg->max_contexts = 1000;
     cfg->max_calls_per_session = PROTO_MAX_ACTIVE_CALLS; /* what librelay itself tracks */
     cfg->max_calls = PROTO_MAX_ACTIVE_CALLS * 10;
+    /* each participant costs its mixer a decode-sum-encode per tick on one
+     * media thread: 64 x 32 stays well inside a thread's 20 ms */
+    cfg->max_conferences = 64;
+    cfg->max_conference_participants = 32;
     cfg->max_outbound_bytes = 16 * 1024 * 1024;
     cfg->max_requests_in_flight = 16;
     cfg->max_unacked_events = 100000;

@@ -73,6 +73,8 @@ typedef struct relayd_config {
     int max_contexts;      /* contexts one session receives on */
     int max_calls_per_session; /* calls a session owns at once */
     int max_calls;         /* calls relayd carries at once */
+    int max_conferences;   /* calling.join_conference: conferences at once */
+    int max_conference_participants; /* calls in one conference */
     int max_outbound_bytes;/* replies/events queued for one connection */
     int max_requests_in_flight; /* frames of one connection queued for the core */
     int max_frame_unauthenticated; /* message buffer before signalwire.connect */

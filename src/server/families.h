@@ -29,5 +29,6 @@ extern const server_family_desc transfer_family; /* calling/transfer.c */
 extern const server_family_desc send_fax_family; /* calling/fax.c */
 extern const server_family_desc receive_fax_family; /* calling/fax.c */
 extern const server_family_desc queue_family;   /* calling/queue.c */
+extern const server_family_desc conference_family; /* calling/conference.c */
 
 #endif

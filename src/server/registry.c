@@ -28,5 +28,6 @@ const server_family_desc *const server_families[] = {
     &send_fax_family,
     &receive_fax_family,
     &queue_family,
+    &conference_family,
     NULL,
 };

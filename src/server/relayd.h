@@ -43,6 +43,7 @@ typedef struct metrics_http metrics_http;
 typedef struct recordings_http recordings_http;
 typedef struct msg_out msg_out;
 typedef struct stream_out stream_out;
+typedef struct conference conference;
 
 typedef struct relayd {
     relayd_config *cfg;
@@ -64,6 +65,8 @@ typedef struct relayd {
     call *calls;
     size_t n_calls;
     struct queue_dir *queues; /* calling.queue.enter's named queues (calling/queue_dir.h) */
+    conference *conferences; /* calling.join_conference (calling/conference.c) */
+    size_t n_conferences;
     msg_out *msgs_out;      /* messaging.send: MESSAGEs awaiting their answer */
     size_t n_msgs_out;
     unsigned route_counter; /* round-robin among a context's sessions */

@@ -209,6 +209,12 @@ static void run(rpc_req *r)
                      "%s needs a cloud service (AI, speech recognition or payments) that "
                      "this relayd does not have",
                      mi->name);
+        else if (mi->method == PM_JOIN_ROOM || mi->method == PM_LEAVE_ROOM)
+            /* rooms are SignalWire's video rooms: nothing here to join */
+            snprintf(why, sizeof why,
+                     "%s: rooms are video rooms; relayd mixes audio conferences only "
+                     "(calling.join_conference)",
+                     mi->name);
         else
             snprintf(why, sizeof why, "%s is not implemented by this relayd", mi->name);
         answer_code(r, 501, why);

@@ -572,7 +572,9 @@ static void descriptors_and_play_volume_on_a_real_call(void **state)
     assert_string_equal(vol.no_call_id, "400");
     assert_string_equal(vol.no_call_id_msg, "call_id is required");
     assert_string_equal(vol.unserved, "501");
-    assert_string_equal(vol.unserved_msg, "calling.join_room is not implemented by this relayd");
+    assert_string_equal(vol.unserved_msg, "calling.join_room: rooms are video rooms; relayd "
+                                          "mixes audio conferences only "
+                                          "(calling.join_conference)");
     assert_string_equal(vol.ai, "501");
     assert_string_equal(vol.ai_msg, "calling.ai_message needs a cloud service (AI, speech "
                                     "recognition or payments) that this relayd does not have");

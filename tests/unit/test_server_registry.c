@@ -88,7 +88,8 @@ static void relayd_serves_the_documented_set(void **state)
         "messaging.send", "calling.connect", "calling.disconnect",
         "calling.bind_digit", "calling.clear_digit_bindings", "calling.transfer",
         "calling.send_fax", "calling.send_fax.stop", "calling.receive_fax",
-        "calling.receive_fax.stop", "calling.queue.enter", "calling.queue.leave", NULL};
+        "calling.receive_fax.stop", "calling.queue.enter", "calling.queue.leave",
+        "calling.join_conference", "calling.leave_conference", NULL};
     size_t n_want = 0, n_served = 0;
     for (; want[n_want]; n_want++) {
         int via;

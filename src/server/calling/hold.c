@@ -9,6 +9,7 @@
  * Plain methods: no operation stays on the call.
  */
 #include "calling/call.h"
+#include "calling/conference.h"
 #include "calling/emit.h"
 #include "common/protocol.h"
 #include "families.h"
@@ -31,6 +32,7 @@ static void set_hold(rpc_req *r, int hold)
         return;
     }
     k->held = hold;
+    conference_call_held(k);
     server_log(RELAY_LOG_INFO, "call %s %s", k->id, hold ? "held" : "unheld");
     rpc_answer(r, frames_code_result(200, hold ? "Held" : "Unheld"));
     call_emit(r->rd, k, PE_CALL_HOLD, json_pack("{s:s}", "state", hold ? "held" : "unheld"), NULL);

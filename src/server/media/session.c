@@ -36,7 +36,16 @@
  * thread; the kernel drops what does not fit in the socket buffer. */
 #define RX_BUDGET 64
 
-enum { CMD_ADD, CMD_REMOVE, CMD_PLAY, CMD_SINK_ATTACH, CMD_SINK_DETACH, CMD_DENOISE };
+enum {
+    CMD_ADD,
+    CMD_REMOVE,
+    CMD_PLAY,
+    CMD_SINK_ATTACH,
+    CMD_SINK_DETACH,
+    CMD_DENOISE,
+    CMD_TICKER_ATTACH,
+    CMD_TICKER_DETACH
+};
 
 typedef struct media_thread {
     media_engine *engine;
@@ -44,6 +53,7 @@ typedef struct media_thread {
     int started;
     mailbox inbox;
     media_session *sessions; /* this thread's only */
+    media_ticker *tickers;   /* likewise */
     /* Written by this thread only; atomics so that stats can be read. */
     _Atomic uint64_t sent, late, max_late_ns, ticks, overruns;
     _Atomic uint64_t received, rx_lost;
@@ -315,10 +325,29 @@ static void sink_detach(media_session *s, media_sink *sink)
         }
 }
 
+static void ticker_detach(media_thread *t, media_ticker *k)
+{
+    for (media_ticker **p = &t->tickers; *p; p = &(*p)->next)
+        if (*p == k) {
+            *p = k->next;
+            k->on_detach(k);
+            return;
+        }
+}
+
 static void run_command(media_thread *t, media_cmd *c)
 {
     media_session *s = c->session;
     switch (c->kind) {
+    case CMD_TICKER_ATTACH: {
+        media_ticker *k = c->obj;
+        k->next = t->tickers;
+        t->tickers = k;
+        break;
+    }
+    case CMD_TICKER_DETACH:
+        ticker_detach(t, c->obj);
+        break;
     case CMD_ADD:
         s->next = t->sessions;
         t->sessions = s;
@@ -370,6 +399,8 @@ static void tick(media_thread *t, const struct timespec *deadline)
             if (k->on_tick)
                 k->on_tick(k);
     }
+    for (media_ticker *k = t->tickers; k; k = k->next)
+        k->on_tick(k);
 }
 
 static void sleep_until(struct timespec *next, media_thread *t)
@@ -400,6 +431,8 @@ static void *thread_main(void *arg)
     run_commands(t); /* destroys posted before the engine stopped */
     while (t->sessions)
         session_end(t, t->sessions);
+    while (t->tickers)
+        ticker_detach(t, t->tickers);
     return NULL;
 }
 
@@ -413,6 +446,26 @@ static void post(media_session *s, media_cmd *c, int kind, void *obj)
     /* No wake-up: the thread looks at its mailbox every tick, and 20 ms is
      * soon enough for anything posted to it. */
     mailbox_push(&s->thread->inbox, &c->link);
+}
+
+static void post_ticker(media_thread *t, media_cmd *c, int kind, media_ticker *k)
+{
+    c->kind = kind;
+    c->session = NULL;
+    c->obj = k;
+    mailbox_push(&t->inbox, &c->link);
+}
+
+void media_engine_attach_ticker(media_engine *e, media_ticker *t)
+{
+    media_thread *th = &e->threads[atomic_fetch_add(&e->next, 1) % (unsigned)e->n];
+    t->thread = th;
+    post_ticker(th, &t->attach_cmd, CMD_TICKER_ATTACH, t);
+}
+
+void media_engine_detach_ticker(media_ticker *t)
+{
+    post_ticker(t->thread, &t->detach_cmd, CMD_TICKER_DETACH, t);
 }
 
 media_engine *media_engine_create(int threads)

@@ -68,6 +68,21 @@ struct media_sink {
     media_cmd attach_cmd, detach_cmd;
 };
 
+/* Something that runs on a media thread's clock without a leg of its own
+ * (a conference's mixer, media/conference.h): on_tick once per tick, after
+ * the thread's sessions, on the one thread it was given to. */
+typedef struct media_ticker media_ticker;
+struct media_ticker {
+    void (*on_tick)(media_ticker *t);
+    /* The last callback (detached, or the engine stopped): the ticker may
+     * free itself here. */
+    void (*on_detach)(media_ticker *t);
+    /* Private to the engine. */
+    media_ticker *next;
+    void *thread;
+    media_cmd attach_cmd, detach_cmd;
+};
+
 /* Counters of what the media threads sent, summed over threads. A packet is
  * late when it left more than one packet time (20 ms) after its deadline. */
 typedef struct media_engine_stats {
@@ -89,6 +104,11 @@ media_engine *media_engine_create(int threads);
 void media_engine_destroy(media_engine *e);
 void media_engine_get_stats(media_engine *e, media_engine_stats *out);
 int media_engine_threads(const media_engine *e);
+
+/* Gives t to one media thread (round-robin, as sessions): on_tick from
+ * its next tick. Detach is asynchronous: on_detach follows. */
+void media_engine_attach_ticker(media_engine *e, media_ticker *t);
+void media_engine_detach_ticker(media_ticker *t);
 
 /* Binds an even RTP port in [port_min, port_max) on ip and gives the session
  * to a media thread. NULL if no port is free. Core thread (or any one
