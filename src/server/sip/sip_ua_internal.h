@@ -23,6 +23,7 @@ struct sip_ua {
     sip_ua_callbacks cb;
     media_engine *media;
     char *media_ip;
+    char *media_ip6;        /* RTP of IPv6 calls; NULL: they are refused */
     char *bind_url;         /* relayd's own URI: From of calls placed without one */
     int rtp_min, rtp_max;
     int refer_timeout_ms;
