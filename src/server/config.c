@@ -369,7 +369,8 @@ void config_usage(const char *prog)
             "  --ws-listen IP:PORT      WebSocket listener (default 127.0.0.1:8080 plain, :8443 TLS)\n"
             "  --tls-cert FILE --tls-key FILE   serve wss:// with this certificate\n"
             "  --plain                  serve ws:// without TLS (loopback only)\n"
-            "  --sip-listen IP:PORT     SIP over UDP and TCP; [IPv6]:PORT for IPv6 (default\n"
+            "  --sip-listen IP:PORT     SIP over UDP and TCP; [IPv6]:PORT for IPv6, a\n"
+            "                           ;transport=udp or tcp suffix for one (default\n"
             "                           127.0.0.1:5070)\n"
             "  --sip-tls-listen IP:PORT SIP over TLS (sips:) here too (default off)\n"
             "  --sip-tls-cert-dir DIR   its agent.pem (certificate and key) and cafile.pem\n"
@@ -633,6 +634,11 @@ int config_validate(const relayd_config *cfg, char *err, size_t errlen)
     }
     if (cfg->rtp_port_min >= cfg->rtp_port_max) {
         snprintf(err, errlen, "empty RTP port range");
+        return -1;
+    }
+    const char *params = strchr(cfg->sip_listen, ';');
+    if (params && strcmp(params, ";transport=udp") != 0 && strcmp(params, ";transport=tcp") != 0) {
+        snprintf(err, errlen, "sip_listen: only ;transport=udp or ;transport=tcp may follow the port");
         return -1;
     }
     if (cfg->sip_tls_listen && !cfg->sip_tls_cert_dir) {

@@ -139,6 +139,9 @@ static void check_listen(checker *ck)
         problem(ck, "sip_listen", "expected IP:PORT or [IPv6]:PORT");
         return;
     }
+    const char *params = strchr(cfg->sip_listen, ';');
+    if (params && strcmp(params, ";transport=udp") != 0 && strcmp(params, ";transport=tcp") != 0)
+        problem(ck, "sip_listen", "only ;transport=udp or ;transport=tcp may follow the port");
     unsigned char v6[16];
     if (!valid_ip(host))
         problem(ck, "sip_listen", "'%s' is not an IP address", host);

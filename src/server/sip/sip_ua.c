@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include <sofia-sip/msg_addr.h>
@@ -84,6 +85,7 @@ static void leg_finish(sip_leg *leg)
     free(leg->offer);
     free(leg->local_uri);
     free(leg->remote_uri);
+    free(leg->contact);
     free(leg);
 }
 
@@ -124,6 +126,41 @@ static const char *via_transport(const sip_t *sip)
     const char *proto = sip && sip->sip_via ? sip->sip_via->v_protocol : NULL;
     const char *slash = proto ? strrchr(proto, '/') : NULL;
     return slash ? slash + 1 : "?";
+}
+
+/* Our Contact for a dialog over `transport` ("UDP", "TCP", "TLS"), or
+ * NULL to leave it to sofia. With a TLS listener, sofia's choice is wrong
+ * on loopback and other local addresses: it keeps one Contact for all
+ * its transports there (nua_registration_from_via drops local
+ * candidates but the last), the sips: one, which a peer on plain SIP
+ * cannot reach. Without TLS its choice is right. */
+static char *leg_contact(const sip_ua *ua, const char *transport)
+{
+    if (!ua->tls_url || !transport)
+        return NULL;
+    const char *url = strcasecmp(transport, "TLS") == 0 ? ua->tls_url : ua->bind_url;
+    int add_tcp = strcasecmp(transport, "TCP") == 0 && !strstr(url, ";transport=");
+    size_t n = strlen(url) + 20;
+    char *c = malloc(n);
+    if (c)
+        snprintf(c, n, "<%s%s>", url, add_tcp ? ";transport=tcp" : "");
+    return c;
+}
+
+/* The transport a call to uri goes over: TLS for sips: or
+ * ;transport=tls, TCP for ;transport=tcp, else UDP. */
+static const char *uri_transport(const char *uri)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *url = url_hdup(home, (const url_t *)uri);
+    char t[8] = "";
+    if (url && url->url_params)
+        url_param(url->url_params, "transport", t, sizeof t);
+    const char *r = url && (url->url_type == url_sips || strcasecmp(t, "tls") == 0) ? "TLS"
+                    : strcasecmp(t, "tcp") == 0                                   ? "TCP"
+                                                                                  : "UDP";
+    su_home_deinit(home);
+    return r;
 }
 
 /* The RTP address for a call whose media is of `family`: media_ip6 for an
@@ -217,6 +254,7 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
     leg->pprev = &ua->legs;
     nua_handle_bind(nh, leg);
     peer_of_current(ua->nua, leg->peer, sizeof leg->peer);
+    leg->contact = leg_contact(ua, via_transport(sip));
     leg->local_uri = leg_url_text(sip->sip_to ? sip->sip_to->a_url : NULL);
     leg->remote_uri = leg_url_text(sip->sip_from ? sip->sip_from->a_url : NULL);
     if (sip->sip_payload && sip->sip_payload->pl_len) {
@@ -556,7 +594,9 @@ sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user)
     media_session_describe(leg->media, what, sizeof what);
     ladder(ua, "sip -> INVITE %s from %s (rtp %d) [%s]", to_hdr, from_hdr ? from_hdr : "relayd",
            media_rtp_local_port(media_session_rtp(leg->media)), leg->peer);
+    leg->contact = leg_contact(ua, uri_transport(p->to));
     nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+               LEG_CONTACT(leg),
                TAG_IF(p->headers && *p->headers, SIPTAG_HEADER_STR(p->headers)), TAG_END());
     free(to_hdr);
     free(from_hdr);
@@ -717,6 +757,10 @@ static int probe_bind_url(const char *bind_url, const char **why)
         memcpy(host, url->url_host, hl);
     int tls = url->url_type == url_sips;
     int port = url->url_port ? atoi(url->url_port) : tls ? 5061 : 5060;
+    /* ";transport=udp" or "tcp" narrows nua's listeners to that one */
+    char transport[8] = "";
+    if (url->url_params)
+        url_param(url->url_params, "transport", transport, sizeof transport);
     socklen_t len = 0;
     if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
@@ -729,6 +773,8 @@ static int probe_bind_url(const char *bind_url, const char **why)
     }
     int types[] = {SOCK_STREAM, SOCK_DGRAM};
     for (int i = 0; len && i < (tls ? 1 : 2) && rc == 0; i++) {
+        if (transport[0] && strcasecmp(transport, types[i] == SOCK_STREAM ? "tcp" : "udp") != 0)
+            continue;
         int fd = socket(ss.ss_family, types[i] | SOCK_CLOEXEC, 0);
         int one = 1;
         if (fd >= 0 && types[i] == SOCK_STREAM)
@@ -749,6 +795,7 @@ static void ua_free(sip_ua *ua)
     free(ua->media_ip);
     free(ua->media_ip6);
     free(ua->bind_url);
+    free(ua->tls_url);
     free(ua);
 }
 
@@ -766,12 +813,14 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
     ua->media_ip = strdup(cfg->media_ip);
     ua->media_ip6 = cfg->media_ip6 ? strdup(cfg->media_ip6) : NULL;
     ua->bind_url = strdup(cfg->bind_url);
+    ua->tls_url = cfg->tls_url ? strdup(cfg->tls_url) : NULL;
     ua->rtp_min = cfg->rtp_port_min;
     ua->rtp_max = cfg->rtp_port_max;
     ua->refer_timeout_ms = cfg->refer_timeout_ms;
     struct in_addr probe;
     struct in6_addr probe6;
     if (!ua->media_ip || !ua->bind_url || (cfg->media_ip6 && !ua->media_ip6) ||
+        (cfg->tls_url && !ua->tls_url) ||
         inet_pton(AF_INET, cfg->media_ip, &probe) != 1) {
         log_write(ua->log, RELAY_LOG_ERROR, "sip: media_ip %s is not an IPv4 address",
                   cfg->media_ip);
@@ -824,8 +873,9 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
         ua_free(ua);
         return NULL;
     }
-    log_write(ua->log, RELAY_LOG_INFO, "sip: listening on %s (udp, tcp)%s%s%s, media on %s%s%s:%d-%d",
-              cfg->bind_url, cfg->tls_url ? ", " : "", cfg->tls_url ? cfg->tls_url : "",
+    log_write(ua->log, RELAY_LOG_INFO, "sip: listening on %s%s%s%s%s, media on %s%s%s:%d-%d",
+              cfg->bind_url, strstr(cfg->bind_url, ";transport=") ? "" : " (udp, tcp)",
+              cfg->tls_url ? ", " : "", cfg->tls_url ? cfg->tls_url : "",
               cfg->tls_url ? " (tls)" : "", ua->media_ip, ua->media_ip6 ? " and " : "",
               ua->media_ip6 ? ua->media_ip6 : "", ua->rtp_min, ua->rtp_max);
     if (sip_auth_set(ua, cfg->trunk_username, cfg->trunk_password, cfg->trunk_realm) != 0 ||
@@ -876,7 +926,7 @@ int sip_leg_ring(sip_leg *leg)
     if (!leg || leg->state != LEG_OFFERED)
         return -1;
     ladder(leg->ua, "sip -> 180 Ringing [%s]", leg->peer);
-    nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+    nua_respond(leg->nh, SIP_180_RINGING, LEG_CONTACT(leg), TAG_END());
     return 0;
 }
 
@@ -908,7 +958,7 @@ int sip_leg_answer(sip_leg *leg)
     media_session_describe(leg->media, what, sizeof what);
     ladder(ua, "sip -> 200 OK (%s) [%s]", what, leg->peer);
     nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                SIPTAG_PAYLOAD_STR(sdp), LEG_CONTACT(leg), TAG_END());
     leg->state = LEG_ANSWERED;
     return 0;
 }
@@ -979,7 +1029,7 @@ int sip_leg_hold(sip_leg *leg, int hold)
     ladder(leg->ua, "sip -> re-INVITE (%s) [%s]", hold ? "sendonly: hold" : "sendrecv: unhold",
            leg->peer);
     nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
-               TAG_END());
+               LEG_CONTACT(leg), TAG_END());
     return 0;
 }
 
