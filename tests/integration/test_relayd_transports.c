@@ -10,9 +10,15 @@
  *
  * Ports: TCP: relayd ws 62300, SIP TCP 62310 (";transport=tcp"), SIP TLS
  * 62311, sipp target 62320, sipp caller 62321. UDP: relayd SIP [::1]:58510
- * (";transport=udp"), RTP 58600-58699; sipp caller 58520, target 58521;
- * sipp media 58700/58720/58740/58760; the test's RTP sockets 58550
+ * (";transport=udp") or 127.0.0.1:58511 (session timers), RTP
+ * 58600-58699; sipp caller 58520, target 58521, timer caller 58522; sipp
+ * media 58700/58720/58740/58760/58780; the test's RTP sockets 58550
  * (127.0.0.1) and 58552 ([::1]).
+ *
+ * And a session timer cycle (RFC 4028): a sipp caller asks for 90 s with
+ * itself as refresher, refreshes by re-INVITE with SDP and by UPDATE
+ * without; each 200 carries Session-Expires (and SDP for the re-INVITE),
+ * and the call still carries RTP after.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,6 +50,8 @@
 #define TARGET_TCP "62320"
 #define CALLER_TCP "62321"
 #define SIP_V6 "58510"
+#define SIP_UDP "58511"
+#define CALLER_TIMER "58522"
 #define CALLER_V6 "58520"
 #define TARGET_V6 "58521"
 #define RTP_V4 58550
@@ -604,6 +612,72 @@ static int setup(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The whole text of path ("" if none yet). */
+static void read_all(const char *path, char *out, size_t size)
+{
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = fread(out, 1, size - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+static void session_timer_refreshes(void **state)
+{
+    (void)state;
+    char seen[600], text[2048];
+    seen_path(seen, sizeof seen, "transports-session-timer.txt");
+    const char *args[] = {"--plain", "--ws-listen", WS_LISTEN, "--sip-listen",
+                          "127.0.0.1:" SIP_UDP ";transport=udp", "--rtp-ports", "58600-58699",
+                          "--auth", PROJECT ":" TOKEN, "--sip-log", "1", NULL};
+    assert_int_equal(relayd_proc_start(&server, args, "relayd-transports-timer.log"), 0);
+    client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"support\"]");
+    int rtp = rtp_socket(0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/tests/integration/sip/uac_session_timer.xml",
+             getenv("RELAY_SOURCE_DIR"));
+    const char *argv[] = {"sipp", "-sf", path, "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p",
+                          CALLER_TIMER, "-mp", "58780", "-m", "1", "-timeout", "30s",
+                          "-timeout_error", "-nostdin", "-s", "support", "-key", "rtp_port",
+                          RTP_V4_S, "-key", "out_file", seen, "127.0.0.1:" SIP_UDP, NULL};
+    pid_t p = child_spawn(argv, "sipp-transports-timer.log");
+    assert_true(p > 0);
+    int i = wait_event(&c, "calling.call.receive", NULL, NULL, 10000);
+    assert_true(i >= 0);
+    char call_id[64];
+    snprintf(call_id, sizeof call_id, "%s", str(json_array_get(c.events, (size_t)i), "call_id"));
+    expect_code(rpc_client_request(&c, "calling.answer",
+                                   json_pack("{s:s, s:s}", "call_id", call_id, "node_id", NODE)),
+                "200");
+    /* both refreshes answered (sipp writes a line after each) */
+    int64_t end = now_ms() + 10000;
+    do {
+        json_decref(rpc_client_pump(&c, NULL, 100));
+        read_all(seen, text, sizeof text);
+    } while (!strstr(text, "update|") && now_ms() < end);
+    print_message("sipp saw: %s", text);
+    assert_non_null(strstr(text, "reinvite|Session-Expires: 90;refresher=uac|m=audio "));
+    assert_non_null(strstr(text, "update|Session-Expires: 90;refresher=uac"));
+    /* the call lives on, media and all */
+    assert_int_equal(wait_event(&c, "calling.call.state", "call_state", "ended", 0), -1);
+    play_ringtone(&c, call_id);
+    int from_v6 = -1;
+    int packets = count_rtp(rtp, 1500, &from_v6);
+    print_message("after the refreshes: %d RTP packets in 1.5 s\n", packets);
+    assert_true(packets >= 40);
+    end_call(&c, call_id);
+    assert_true(wait_event(&c, "calling.call.state", "call_state", "ended", 5000) >= 0);
+    assert_int_equal(child_wait(p, 10000), 0);
+    rpc_client_close(&c);
+    close(rtp);
+    stop_relayd();
+    assert_true(relayd_proc_log_contains(&server, "sip <- re-INVITE ["));
+    assert_true(relayd_proc_log_contains(&server, "sip <- UPDATE without SDP"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +686,7 @@ int main(void)
         cmocka_unit_test_teardown(tls_call, teardown),
         cmocka_unit_test_teardown(inbound_ipv6, teardown),
         cmocka_unit_test_teardown(outbound_ipv6, teardown),
+        cmocka_unit_test_teardown(session_timer_refreshes, teardown),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -855,6 +855,9 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
                                                                           ? TPTLS_VERIFY_ALL
                                                                           : TPTLS_VERIFY_NONE)),
                          NUTAG_MEDIA_ENABLE(0), /* our own SDP: see sdp.c */
+                         /* any session interval RFC 4028 allows (nua's own
+                          * floor is 120 s: a 90 s request got 422) */
+                         NUTAG_MIN_SE(90),
                          NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                          NUTAG_ALLOW("REFER, NOTIFY, INFO, MESSAGE, UPDATE"),
                          /* MESSAGE is answered by us (sip_pager.c), UPDATE by
