@@ -6,7 +6,9 @@
 #
 # Writes OUTDIR/ca.key, OUTDIR/ca.pem (the CA: give ca.pem to clients, e.g.
 # SIGNALWIRE_RELAY_CA_FILE), OUTDIR/server.key, OUTDIR/server.pem (the leaf:
-# relayd --tls-key/--tls-cert). The leaf carries SAN DNS:localhost and
+# relayd --tls-key/--tls-cert), and OUTDIR/sip/ for SIP over TLS (relayd
+# --sip-tls-cert-dir): the same leaf and key as agent.pem, the CA as
+# cafile.pem, the names sofia-sip's TLS transport reads. The leaf carries SAN DNS:localhost and
 # IP:127.0.0.1 and is signed by the CA, not self-signed: the official SDKs
 # (and OpenSSL hostname checks) refuse a bare self-signed leaf for an IP.
 #
@@ -35,7 +37,16 @@ valid() {
     "$(openssl pkey -in "$srv_key" -pubout -outform DER 2>/dev/null | openssl sha256)" ] || return 1
 }
 
+# sofia-sip reads one file holding the certificate and its key.
+sip_dir() {
+  mkdir -p "$out/sip"
+  (umask 077 && cat "$srv_pem" "$srv_key" >"$out/sip/agent.pem.tmp")
+  mv -f "$out/sip/agent.pem.tmp" "$out/sip/agent.pem"
+  cp -f "$ca_pem" "$out/sip/cafile.pem"
+}
+
 if valid; then
+  sip_dir
   echo "gen-certs: certificates in $out are present and valid"
   exit 0
 fi
@@ -77,4 +88,5 @@ if ! valid; then
   echo "gen-certs: generated certificates do not verify" >&2
   exit 1
 fi
+sip_dir
 echo "gen-certs: wrote CA and server certificate (SAN DNS:localhost, IP:127.0.0.1) to $out"

@@ -170,6 +170,14 @@ static int apply(relayd_config *cfg, const char *key, const char *v, const char 
         rc = set_str(&cfg->sip_listen, v);
     else if (strcmp(key, "media_ip") == 0)
         rc = set_str(&cfg->media_ip, v);
+    else if (strcmp(key, "media_ip6") == 0)
+        rc = set_str(&cfg->media_ip6, v);
+    else if (strcmp(key, "sip_tls_listen") == 0)
+        rc = set_str(&cfg->sip_tls_listen, v);
+    else if (strcmp(key, "sip_tls_cert_dir") == 0)
+        rc = *v == '/' ? set_str(&cfg->sip_tls_cert_dir, v) : -1;
+    else if (strcmp(key, "sip_tls_verify") == 0)
+        rc = parse_int(v, 0, 1, &cfg->sip_tls_verify);
     else if (strcmp(key, "rtp_ports") == 0) {
         rc = sscanf(v, "%d-%d", &cfg->rtp_port_min, &cfg->rtp_port_max) == 2 &&
                      cfg->rtp_port_min > 1023 && cfg->rtp_port_max <= 65535 &&
@@ -378,8 +386,16 @@ void config_usage(const char *prog)
             "  --ws-listen IP:PORT      WebSocket listener (default 127.0.0.1:8080 plain, :8443 TLS)\n"
             "  --tls-cert FILE --tls-key FILE   serve wss:// with this certificate\n"
             "  --plain                  serve ws:// without TLS (loopback only)\n"
-            "  --sip-listen IP:PORT     SIP UDP address (default 127.0.0.1:5070)\n"
+            "  --sip-listen IP:PORT     SIP over UDP and TCP; [IPv6]:PORT for IPv6, a\n"
+            "                           ;transport=udp or tcp suffix for one (default\n"
+            "                           127.0.0.1:5070)\n"
+            "  --sip-tls-listen IP:PORT SIP over TLS (sips:) here too (default off)\n"
+            "  --sip-tls-cert-dir DIR   its agent.pem (certificate and key) and cafile.pem\n"
+            "                           (absolute; scripts/gen-certs.sh writes one)\n"
+            "  --sip-tls-verify 0|1     TLS peers' certificates must verify against\n"
+            "                           cafile.pem (default 0)\n"
             "  --media-ip IP            RTP address put in SDP (default 127.0.0.1)\n"
+            "  --media-ip6 IP           RTP address of IPv6 calls (default none: refused)\n"
             "  --rtp-ports MIN-MAX      RTP port range (default 40000-40999)\n"
 "  --media-threads N        threads pacing every call's RTP (default 2)\n"
             "  --prep-threads N         threads synthesising speech (default 2)\n"
@@ -658,6 +674,15 @@ int config_validate(const relayd_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "empty RTP port range");
         return -1;
     }
+    const char *params = strchr(cfg->sip_listen, ';');
+    if (params && strcmp(params, ";transport=udp") != 0 && strcmp(params, ";transport=tcp") != 0) {
+        snprintf(err, errlen, "sip_listen: only ;transport=udp or ;transport=tcp may follow the port");
+        return -1;
+    }
+    if (cfg->sip_tls_listen && !cfg->sip_tls_cert_dir) {
+        snprintf(err, errlen, "sip_tls_listen needs sip_tls_cert_dir");
+        return -1;
+    }
     if (!!cfg->phone_trunk_username != !!cfg->phone_trunk_password) {
         snprintf(err, errlen, "phone_trunk_username and phone_trunk_password go together");
         return -1;
@@ -708,6 +733,9 @@ void config_free(relayd_config *cfg)
     free(cfg->tls_key);
     free(cfg->sip_listen);
     free(cfg->media_ip);
+    free(cfg->media_ip6);
+    free(cfg->sip_tls_listen);
+    free(cfg->sip_tls_cert_dir);
     for (size_t i = 0; i < cfg->n_auth; i++) {
         free(cfg->auth[i].project);
         free(cfg->auth[i].token);

@@ -41,6 +41,10 @@ typedef struct relayd_config {
     char *tls_key;
     char *sip_listen;      /* "127.0.0.1:5070" */
     char *media_ip;        /* "127.0.0.1" */
+    char *media_ip6;       /* RTP address of IPv6 calls ("::1"); NULL: refused */
+    char *sip_tls_listen;  /* "127.0.0.1:5071": SIP over TLS (sips:); NULL: none */
+    char *sip_tls_cert_dir; /* agent.pem and cafile.pem for sip_tls_listen */
+    int sip_tls_verify;    /* 1: TLS peers' certificates must verify */
     int rtp_port_min, rtp_port_max;
     int media_threads;     /* RTP pacing threads shared by every call */
     int prep_threads;      /* TTS synthesis / decoding pool */

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -100,32 +101,84 @@ static void check_writable_file(checker *ck, const char *key, const char *path)
     free(copy);
 }
 
+/* "IP:PORT" or "[IPv6]:PORT" into host (no brackets) and port; -1 if
+ * it is neither. */
+static int split_hostport(const char *v, char *host, size_t size, int *port)
+{
+    const char *colon;
+    const char *h = v;
+    size_t hl;
+    if (v[0] == '[') {
+        const char *end = strchr(v, ']');
+        if (!end || end[1] != ':')
+            return -1;
+        h = v + 1;
+        hl = (size_t)(end - h);
+        colon = end + 1;
+    } else {
+        colon = strrchr(v, ':');
+        if (!colon)
+            return -1;
+        hl = (size_t)(colon - v);
+    }
+    if (hl >= size || sscanf(colon + 1, "%d", port) != 1 || *port < 1 || *port > 65535)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    return 0;
+}
+
 static void check_listen(checker *ck)
 {
     const relayd_config *cfg = ck->cfg;
     if (!valid_ip(cfg->ws_ip))
         problem(ck, "ws_listen", "'%s' is not an IP address", cfg->ws_ip);
     /* sip_listen is stored as given: check its host:port here */
-    const char *colon = strrchr(cfg->sip_listen, ':');
     char host[64] = "";
     int port = 0;
-    if (!colon || (size_t)(colon - cfg->sip_listen) >= sizeof host ||
-        sscanf(colon + 1, "%d", &port) != 1 || port < 1 || port > 65535) {
-        problem(ck, "sip_listen", "expected IP:PORT");
+    if (split_hostport(cfg->sip_listen, host, sizeof host, &port) < 0) {
+        problem(ck, "sip_listen", "expected IP:PORT or [IPv6]:PORT");
         return;
     }
-    memcpy(host, cfg->sip_listen, (size_t)(colon - cfg->sip_listen));
-    host[colon - cfg->sip_listen] = '\0';
+    const char *params = strchr(cfg->sip_listen, ';');
+    if (params && strcmp(params, ";transport=udp") != 0 && strcmp(params, ";transport=tcp") != 0)
+        problem(ck, "sip_listen", "only ;transport=udp or ;transport=tcp may follow the port");
+    unsigned char v6[16];
     if (!valid_ip(host))
         problem(ck, "sip_listen", "'%s' is not an IP address", host);
+    else if (inet_pton(AF_INET6, host, v6) == 1 && cfg->sip_listen[0] != '[')
+        problem(ck, "sip_listen", "an IPv6 address goes in brackets: [%s]:%d", host, port);
     unsigned char v4[4];
     if (inet_pton(AF_INET, cfg->media_ip, v4) != 1)
         problem(ck, "media_ip", "'%s' is not an IPv4 address", cfg->media_ip);
+    if (cfg->media_ip6 && inet_pton(AF_INET6, cfg->media_ip6, v6) != 1)
+        problem(ck, "media_ip6", "'%s' is not an IPv6 address", cfg->media_ip6);
     if (port >= cfg->rtp_port_min && port <= cfg->rtp_port_max)
         problem(ck, "rtp_ports", "the range %d-%d contains the SIP port %d", cfg->rtp_port_min,
                 cfg->rtp_port_max, port);
     if (strcmp(host, cfg->ws_ip) == 0 && port == cfg->ws_port)
         problem(ck, "sip_listen", "same address and port as ws_listen");
+    if (!cfg->sip_tls_listen)
+        return;
+    char tls_host[64] = "";
+    int tls_port = 0;
+    if (split_hostport(cfg->sip_tls_listen, tls_host, sizeof tls_host, &tls_port) < 0 ||
+        !valid_ip(tls_host))
+        problem(ck, "sip_tls_listen", "expected IP:PORT or [IPv6]:PORT");
+    else if (strcmp(tls_host, host) == 0 && tls_port == port)
+        problem(ck, "sip_tls_listen", "same address and port as sip_listen (TCP)");
+    if (!cfg->sip_tls_cert_dir) {
+        problem(ck, "sip_tls_cert_dir", "sip_tls_listen needs it");
+        return;
+    }
+    /* the file names sofia's TLS transport reads */
+    const char *files[] = {"agent.pem", "cafile.pem"};
+    for (int i = 0; i < 2; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", cfg->sip_tls_cert_dir, files[i]);
+        if (access(path, R_OK) != 0)
+            problem(ck, "sip_tls_cert_dir", "cannot read %s: %s", path, strerror(errno));
+    }
 }
 
 static void check_tls(checker *ck)

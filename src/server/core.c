@@ -470,11 +470,16 @@ relayd *relayd_create(relayd_config *cfg)
     if (!rd->media || !rd->prep || !rd->disk || !rd->fetch || !rd->queues)
         goto fail;
 
-    char bind_url[300];
+    char bind_url[300], tls_url[300];
     snprintf(bind_url, sizeof bind_url, "sip:%s", cfg->sip_listen);
+    snprintf(tls_url, sizeof tls_url, "sips:%s", cfg->sip_tls_listen ? cfg->sip_tls_listen : "");
     sip_ua_config ucfg = {
         .bind_url = bind_url,
+        .tls_url = cfg->sip_tls_listen ? tls_url : NULL,
+        .tls_cert_dir = cfg->sip_tls_cert_dir,
+        .tls_verify = cfg->sip_tls_verify,
         .media_ip = cfg->media_ip,
+        .media_ip6 = cfg->media_ip6,
         .rtp_port_min = cfg->rtp_port_min,
         .rtp_port_max = cfg->rtp_port_max,
         .media = rd->media,
@@ -551,8 +556,9 @@ relayd *relayd_create(relayd_config *cfg)
     if (!rd->tick || su_timer_set_for_ever(rd->tick, on_tick, (su_timer_arg_t *)rd) != 0)
         goto fail;
 
-    server_log(RELAY_LOG_INFO, "listening: %s://%s:%d, SIP udp %s, RTP %s:%d-%d",
+    server_log(RELAY_LOG_INFO, "listening: %s://%s:%d, SIP udp/tcp %s%s%s, RTP %s:%d-%d",
                cfg->plain ? "ws" : "wss", cfg->ws_ip, cfg->ws_port, cfg->sip_listen,
+               cfg->sip_tls_listen ? ", tls " : "", cfg->sip_tls_listen ? cfg->sip_tls_listen : "",
                cfg->media_ip, cfg->rtp_port_min, cfg->rtp_port_max);
     write_ready_file(cfg);
     return rd;

@@ -40,6 +40,10 @@ static void warn_fixed(const relayd_config *old, const relayd_config *fresh)
         {"plain", old->plain != fresh->plain},
         {"sip_listen", str_differs(old->sip_listen, fresh->sip_listen)},
         {"media_ip", str_differs(old->media_ip, fresh->media_ip)},
+        {"media_ip6", str_differs(old->media_ip6, fresh->media_ip6)},
+        {"sip_tls_listen", str_differs(old->sip_tls_listen, fresh->sip_tls_listen)},
+        {"sip_tls_cert_dir", str_differs(old->sip_tls_cert_dir, fresh->sip_tls_cert_dir)},
+        {"sip_tls_verify", old->sip_tls_verify != fresh->sip_tls_verify},
         {"rtp_ports", old->rtp_port_min != fresh->rtp_port_min ||
                           old->rtp_port_max != fresh->rtp_port_max},
         {"media_threads", old->media_threads != fresh->media_threads},

@@ -1,7 +1,9 @@
 /*
  * Dialling through a SIP trunk that wants more than an address, against a
  * real relayd with sipp as the trunk: digest credentials answer the
- * trunk's 401 (sipp's verify_auth checks them; the dial is answered); a
+ * trunk's 401, and a proxy's 407 with Proxy-Authorization (sipp's
+ * verify_auth checks them; the dial is answered); a challenge for a realm
+ * other than phone_trunk_realm gets no credentials (one INVITE only); a
  * wrong password ends the dial failed after exactly two INVITEs; relayd
  * registers with a sipp registrar (challenge, short expiry, refreshes,
  * un-REGISTER at SIGTERM), shows it in its metrics, and offers a call to a
@@ -27,6 +29,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "child.h"
 #include "relayd_proc.h"
@@ -275,6 +278,115 @@ static void rechallenge_is_not_looped(void **state)
     log_holds_no_secret(TRUNK_PASSWORD);
 }
 
+/* The quoted value of name="..." in a digest header, into out. */
+static void digest_param(const char *hdr, const char *name, char *out, size_t size)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%s=\"", name);
+    const char *p = strstr(hdr, key);
+    assert_non_null(p);
+    p += strlen(key);
+    const char *e = strchr(p, '"');
+    assert_non_null(e);
+    assert_true((size_t)(e - p) < size);
+    memcpy(out, p, (size_t)(e - p));
+    out[e - p] = '\0';
+}
+
+static void md5_hex(const char *text, char out[33])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    assert_int_equal(EVP_Digest(text, strlen(text), d, &n, EVP_md5(), NULL), 1);
+    for (unsigned i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* A trunk that is a proxy answers 407 Proxy-Authenticate: relayd retries
+ * with Proxy-Authorization (sipp insists on the header and hands it over;
+ * the test checks its digest, RFC 2617 without qop, against the password)
+ * and the dial is answered. */
+static void proxy_challenge_is_answered(void **state)
+{
+    (void)state;
+    char pa_file[256], cwd[200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(pa_file, sizeof pa_file, "%s/trunk-proxy-authorization.txt", cwd);
+    unlink(pa_file);
+    const char *keys[] = {"pa_file", pa_file, "rtp_port", RTP_PORT_S, NULL};
+    pid_t t = sipp("uas_trunk_proxy_auth.xml", TRUNK, "23300", "sipp-trunk-proxy-auth.log", keys);
+    start_relayd(TRUNK_PASSWORD, NULL, "relayd-trunk-proxy-auth.log");
+    client c;
+    client_open(&c);
+    json_t *res = phone_dial(&c, "tag-proxy");
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    int i = wait_event(&c, "calling.call.dial", "dial_state", "answered", 10000);
+    assert_true(i >= 0);
+    char call_id[64];
+    snprintf(call_id, sizeof call_id, "%s", str(json_object_get(event_at(&c, i), "call"), "call_id"));
+    res = request(&c, "calling.end", json_pack("{s:s, s:s, s:s}", "call_id", call_id, "node_id",
+                                               "relayd-local", "reason", "hangup"));
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    assert_int_equal(child_wait(t, 10000), 0); /* Proxy-Authorization came; BYE came */
+    client_close(&c);
+    stop_relayd();
+    char hdr[1024] = "";
+    FILE *f = fopen(pa_file, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(hdr, sizeof hdr, f));
+    fclose(f);
+    char user[64], realm[64], nonce[64], uri[128], response[64], a1[256], a2[256], h1[33], h2[33],
+        want[33], all[200];
+    digest_param(hdr, "username", user, sizeof user);
+    digest_param(hdr, "realm", realm, sizeof realm);
+    digest_param(hdr, "nonce", nonce, sizeof nonce);
+    digest_param(hdr, "uri", uri, sizeof uri);
+    digest_param(hdr, "response", response, sizeof response);
+    assert_string_equal(user, TRUNK_USER);
+    assert_string_equal(realm, "proxy.test");
+    assert_non_null(strstr(nonce, "pr0xy"));
+    snprintf(a1, sizeof a1, "%s:%s:%s", user, realm, TRUNK_PASSWORD);
+    snprintf(a2, sizeof a2, "INVITE:%s", uri);
+    md5_hex(a1, h1);
+    md5_hex(a2, h2);
+    snprintf(all, sizeof all, "%s:%s:%s", h1, nonce, h2);
+    md5_hex(all, want);
+    assert_string_equal(response, want);
+    assert_int_equal(log_count("sip -> INVITE (with credentials for proxy.test)"), 1);
+    assert_true(relayd_proc_log_contains(&server, "Proxy-Authorization: <redacted>"));
+    log_holds_no_secret(TRUNK_PASSWORD);
+}
+
+/* phone_trunk_realm names the realm the credentials are for: a challenge
+ * for another one is not answered (no second INVITE: sipp waits 2 s for
+ * one), and the dial fails, the log saying why. */
+static void other_realm_gets_no_credentials(void **state)
+{
+    (void)state;
+    const char *keys[] = {"realm", "elsewhere.test", NULL};
+    pid_t t = sipp("uas_trunk_realm.xml", TRUNK, "23300", "sipp-trunk-realm.log", keys);
+    const char *extra[] = {"--phone-trunk-realm", "trunk.test", NULL};
+    start_relayd(TRUNK_PASSWORD, extra, "relayd-trunk-realm.log");
+    client c;
+    client_open(&c);
+    json_t *res = phone_dial(&c, "tag-realm");
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    int i = wait_event(&c, "calling.call.dial", "dial_state", "failed", 10000);
+    assert_true(i >= 0);
+    assert_string_equal(str(event_at(&c, i), "reason"), "error");
+    assert_int_equal(child_wait(t, 10000), 0); /* no second INVITE */
+    client_close(&c);
+    stop_relayd();
+    assert_int_equal(log_count("sip -> INVITE"), 1);
+    assert_true(relayd_proc_log_contains(
+        &server, "the challenge is for another realm than phone_trunk_realm"));
+    assert_false(relayd_proc_log_contains(&server, "Authorization: <redacted>"));
+    log_holds_no_secret(TRUNK_PASSWORD);
+}
+
 /* messaging.send to a number goes through the trunk, which challenges
  * the MESSAGE: relayd answers (sipp verifies) and it is delivered. */
 static void message_challenge_is_answered(void **state)
@@ -492,6 +604,8 @@ int main(void)
         cmocka_unit_test_teardown(trunk_challenge_is_answered, teardown),
         cmocka_unit_test_teardown(wrong_password_fails_after_two_invites, teardown),
         cmocka_unit_test_teardown(rechallenge_is_not_looped, teardown),
+        cmocka_unit_test_teardown(proxy_challenge_is_answered, teardown),
+        cmocka_unit_test_teardown(other_realm_gets_no_credentials, teardown),
         cmocka_unit_test_teardown(message_challenge_is_answered, teardown),
         cmocka_unit_test_teardown(registers_refreshes_and_unregisters, teardown),
         cmocka_unit_test_teardown(codecs_shape_the_offer, teardown),

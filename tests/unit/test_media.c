@@ -294,7 +294,9 @@ static void receiver_open(receiver *r, int pt)
     r->s = media_session_create(engine, "127.0.0.1", 40400, 40900);
     assert_non_null(r->s);
     assert_int_equal(media_rtp_local_port(media_session_rtp(r->s)) % 2, 0);
-    media_rtp_set_remote(media_session_rtp(r->s), &r->addr, pt);
+    struct sockaddr_storage remote = {0};
+    memcpy(&remote, &r->addr, sizeof r->addr);
+    assert_int_equal(media_rtp_set_remote(media_session_rtp(r->s), &remote, pt), 0);
 }
 
 static void receiver_close(receiver *r)

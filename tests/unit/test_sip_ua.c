@@ -408,8 +408,8 @@ static void sdp_offers_and_answers(void **state)
     assert_int_equal(sdp_audio_offer_parse(static_only, strlen(static_only), &o, &no_codec, &why), 0);
     assert_int_equal(o.pt, RTP_PT_PCMU);
     assert_int_equal(o.te_pt, -1);
-    assert_int_equal(ntohs(o.remote.sin_port), 4000);
-    assert_int_equal(o.remote.sin_addr.s_addr, inet_addr("10.0.0.2"));
+    assert_int_equal(ntohs(((struct sockaddr_in *)&o.remote)->sin_port), 4000);
+    assert_int_equal(((struct sockaddr_in *)&o.remote)->sin_addr.s_addr, inet_addr("10.0.0.2"));
 
     const char *pcma_later = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n"
                              "m=audio 5000 RTP/AVP 18 8 0 96\r\nc=IN IP4 10.0.0.3\r\n"
@@ -417,7 +417,28 @@ static void sdp_offers_and_answers(void **state)
     assert_int_equal(sdp_audio_offer_parse(pcma_later, strlen(pcma_later), &o, &no_codec, &why), 0);
     assert_int_equal(o.pt, RTP_PT_PCMA);
     assert_int_equal(o.te_pt, 96);
-    assert_int_equal(o.remote.sin_addr.s_addr, inet_addr("10.0.0.3"));
+    assert_int_equal(((struct sockaddr_in *)&o.remote)->sin_addr.s_addr, inet_addr("10.0.0.3"));
+
+    /* IPv6 (RFC 4566 addrtype IP6): the remote is an AF_INET6 address,
+     * c=IN IP6 :: holds as 0.0.0.0 does, and our SDP on an IPv6 address
+     * says IP6 in o= and c= */
+    const char *v6 = "v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\n"
+                     "t=0 0\r\nm=audio 4006 RTP/AVP 0\r\n";
+    assert_int_equal(sdp_audio_offer_parse(v6, strlen(v6), &o, &no_codec, &why), 0);
+    assert_int_equal(o.remote.ss_family, AF_INET6);
+    assert_int_equal(ntohs(((struct sockaddr_in6 *)&o.remote)->sin6_port), 4006);
+    assert_true(IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&o.remote)->sin6_addr));
+    assert_true(o.peer_receives);
+    const char *v6_hold = "v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::\r\n"
+                          "t=0 0\r\nm=audio 4006 RTP/AVP 0\r\n";
+    assert_int_equal(sdp_audio_offer_parse(v6_hold, strlen(v6_hold), &o, &no_codec, &why), 0);
+    assert_false(o.peer_receives);
+    char b6[512];
+    assert_true(sdp_audio_answer_write(b6, sizeof b6, "::1", 40002, RTP_PT_PCMU, -1, "sendrecv", 42, 1) > 0);
+    assert_non_null(strstr(b6, "o=relayd 42 1 IN IP6 ::1\r\n"));
+    assert_non_null(strstr(b6, "c=IN IP6 ::1\r\n"));
+    assert_true(sdp_audio_offer_write(b6, sizeof b6, "::1", 40002, NULL, 0, 101, "sendrecv", 42, 1) > 0);
+    assert_non_null(strstr(b6, "c=IN IP6 ::1\r\n"));
 
     const char *video = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.2\r\n"
                         "t=0 0\r\nm=video 4000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
@@ -447,7 +468,7 @@ static void sdp_offers_and_answers(void **state)
     assert_int_equal(sdp_audio_offer_parse(mixed, strlen(mixed), &o, &no_codec, &why), 0);
     assert_int_equal(o.n_media, 4);
     assert_int_equal(o.audio_index, 1);
-    assert_int_equal(ntohs(o.remote.sin_port), 4000);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&o.remote)->sin_port), 4000);
     char big[1024];
     assert_true(sdp_audio_answer_write_all(big, sizeof big, "127.0.0.1", 40002, o.pt, -1,
                                            "sendrecv", 42, 1, &o) > 0);

@@ -29,9 +29,9 @@
 struct media_rtp {
     int fd;
     int local_port;
-    struct sockaddr_in local; /* for pcap_rtp's records */
+    struct sockaddr_storage local; /* for pcap_rtp's records */
     pthread_mutex_t lock; /* guards everything below */
-    struct sockaddr_in remote;
+    struct sockaddr_storage remote; /* of the socket's family (set_remote checks) */
     int has_remote;
     int pt;
     uint16_t seq;
@@ -53,13 +53,33 @@ static uint32_t random_u32(void)
     return v;
 }
 
+static socklen_t addr_len(const struct sockaddr_storage *a)
+{
+    return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void set_port(struct sockaddr_storage *a, int port)
+{
+    if (a->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)a)->sin6_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in *)a)->sin_port = htons((uint16_t)port);
+}
+
 media_rtp *media_rtp_open(const char *ip, int port_min, int port_max)
 {
-    struct in_addr addr;
-    if (!ip || inet_pton(AF_INET, ip, &addr) != 1 || port_min < 1 || port_max > 65536 ||
-        port_min >= port_max)
+    /* An IPv6 address (media_ip6) makes an IPv6 socket: one family per
+     * call, as its SDP says (c=IN IP6). */
+    struct sockaddr_storage sa = {0};
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
+    if (ip && inet_pton(AF_INET, ip, &v4->sin_addr) == 1)
+        sa.ss_family = AF_INET;
+    else if (ip && inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1)
+        sa.ss_family = AF_INET6;
+    if (!sa.ss_family || port_min < 1 || port_max > 65536 || port_min >= port_max)
         return NULL;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return NULL;
     /* Start at a random even port so that concurrent legs (and a restarted
@@ -74,8 +94,8 @@ media_rtp *media_rtp_open(const char *ip, int port_min, int port_max)
     int port = -1;
     for (int i = 0; i < count; i++) {
         int p = first + 2 * ((start + i) % count);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p), .sin_addr = addr};
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        set_port(&sa, p);
+        if (bind(fd, (struct sockaddr *)&sa, addr_len(&sa)) == 0) {
             port = p;
             break;
         }
@@ -93,8 +113,7 @@ media_rtp *media_rtp_open(const char *ip, int port_min, int port_max)
     }
     rtp->fd = fd;
     rtp->local_port = port;
-    rtp->local = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                      .sin_addr = addr};
+    rtp->local = sa;
     pthread_mutex_init(&rtp->lock, NULL);
     rtp->pt = RTP_PT_PCMU;
     rtp->seq = (uint16_t)random_u32();
@@ -114,13 +133,18 @@ void media_rtp_close(media_rtp *rtp)
 
 int media_rtp_local_port(const media_rtp *rtp) { return rtp->local_port; }
 
-void media_rtp_set_remote(media_rtp *rtp, const struct sockaddr_in *remote, int payload_type)
+int media_rtp_family(const media_rtp *rtp) { return rtp->local.ss_family; }
+
+int media_rtp_set_remote(media_rtp *rtp, const struct sockaddr_storage *remote, int payload_type)
 {
+    if (remote->ss_family != rtp->local.ss_family)
+        return -1;
     pthread_mutex_lock(&rtp->lock);
     rtp->remote = *remote;
     rtp->has_remote = 1;
     rtp->pt = payload_type;
     pthread_mutex_unlock(&rtp->lock);
+    return 0;
 }
 
 int media_rtp_payload_type(const media_rtp *rtp)
@@ -147,7 +171,7 @@ enum { AUDIO, EVENT_FIRST, EVENT_NEXT };
  * marker and timestamp follow `kind`. pt < 0: the negotiated codec's (in
  * *codec). -1 if no remote is set. */
 static int next_header(media_rtp *rtp, int pt, int kind, int marker, uint8_t pkt[12],
-                       struct sockaddr_in *to, int *codec)
+                       struct sockaddr_storage *to, int *codec)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -194,9 +218,9 @@ static int next_header(media_rtp *rtp, int pt, int kind, int marker, uint8_t pkt
 }
 
 static int send_packet(media_rtp *rtp, const uint8_t *pkt, size_t len,
-                       const struct sockaddr_in *to)
+                       const struct sockaddr_storage *to)
 {
-    ssize_t n = sendto(rtp->fd, pkt, len, 0, (const struct sockaddr *)to, sizeof *to);
+    ssize_t n = sendto(rtp->fd, pkt, len, 0, (const struct sockaddr *)to, addr_len(to));
     if (n == (ssize_t)len) {
         if (pcap_writer_rtp())
             pcap_writer_udp((struct sockaddr *)&rtp->local, (const struct sockaddr *)to, NULL,
@@ -213,7 +237,7 @@ static int send_packet(media_rtp *rtp, const uint8_t *pkt, size_t len,
 int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
 {
     uint8_t pkt[12 + MEDIA_FRAME_SAMPLES];
-    struct sockaddr_in to;
+    struct sockaddr_storage to;
     int pt;
     if (next_header(rtp, -1, AUDIO, marker, pkt, &to, &pt) < 0)
         return -1;
@@ -230,7 +254,7 @@ int media_rtp_send_frame(media_rtp *rtp, const int16_t pcm[160], int marker)
 int media_rtp_send_event(media_rtp *rtp, int pt, const uint8_t payload[4], int first)
 {
     uint8_t pkt[12 + 4];
-    struct sockaddr_in to;
+    struct sockaddr_storage to;
     int codec;
     if (next_header(rtp, pt, first ? EVENT_FIRST : EVENT_NEXT, first, pkt, &to, &codec) < 0)
         return -1;
@@ -240,12 +264,12 @@ int media_rtp_send_event(media_rtp *rtp, int pt, const uint8_t payload[4], int f
 
 int media_rtp_recv(media_rtp *rtp, uint8_t *buf, size_t size)
 {
-    struct sockaddr_in from;
+    struct sockaddr_storage from;
     socklen_t from_len = sizeof from;
     ssize_t n = recvfrom(rtp->fd, buf, size, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
     if (n < 0)
         return -1;
-    if (pcap_writer_rtp() && from.sin_family == AF_INET)
+    if (pcap_writer_rtp() && from.ss_family == rtp->local.ss_family)
         pcap_writer_udp((struct sockaddr *)&from, (struct sockaddr *)&rtp->local, NULL, buf,
                         (size_t)n);
     return (int)n;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <spandsp/telephony.h>
 #include <spandsp/bit_operations.h>
@@ -25,7 +26,11 @@ enum { RTP_PT_PCMU = 0, RTP_PT_PCMA = 8 };
 media_rtp *media_rtp_open(const char *ip, int port_min, int port_max);
 void media_rtp_close(media_rtp *rtp);
 int media_rtp_local_port(const media_rtp *rtp);
-void media_rtp_set_remote(media_rtp *rtp, const struct sockaddr_in *remote, int payload_type);
+/* Where RTP goes from now on; -1 (nothing changed) when remote is not of
+ * the socket's address family (an IPv4 call cannot switch to IPv6). */
+int media_rtp_set_remote(media_rtp *rtp, const struct sockaddr_storage *remote, int payload_type);
+/* AF_INET or AF_INET6, as the address given to media_rtp_open. */
+int media_rtp_family(const media_rtp *rtp);
 int media_rtp_payload_type(const media_rtp *rtp);
 /* Encodes 160 samples (20 ms at 8 kHz) with the negotiated codec and sends
  * one packet. marker: first packet of a talkspurt (start of a play, resume

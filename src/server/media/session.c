@@ -88,7 +88,7 @@ struct media_session {
     atomic_int tx_off;
     /* creating (core) thread */
     int holding;
-    char ip[INET_ADDRSTRLEN];
+    char ip[INET6_ADDRSTRLEN];
     sdp_audio_offer media;
     int have_offer;
     unsigned offered;   /* our offer's codecs (1 << pt); 0: not an offer of ours */
@@ -536,7 +536,7 @@ int media_engine_threads(const media_engine *e) { return e->n; }
 
 media_session *media_session_create(media_engine *e, const char *ip, int port_min, int port_max)
 {
-    if (!e || !ip || strlen(ip) >= INET_ADDRSTRLEN)
+    if (!e || !ip || strlen(ip) >= INET6_ADDRSTRLEN)
         return NULL;
     media_session *s = calloc(1, sizeof *s);
     if (!s)
@@ -607,6 +607,13 @@ int media_session_offer(media_session *s, const char *offer, size_t len, char *a
         *why = w;
         return -1;
     }
+    if (o.remote.ss_family != media_rtp_family(s->rtp)) {
+        /* the RTP socket is of one family, chosen at the INVITE */
+        *no_codec = 1;
+        *why = o.remote.ss_family == AF_INET6 ? "an IPv6 connection address on an IPv4 call"
+                                              : "an IPv4 connection address on an IPv6 call";
+        return -1;
+    }
     /* first offer, or a later one (hold, refresh, a new address or codec):
      * it replaces what we send and where */
     s->media = o;
@@ -662,6 +669,10 @@ int media_session_take_answer(media_session *s, const char *answer, size_t len,
             *why = "the answer has no SDP";
         return -1;
     }
+    if (o.remote.ss_family != media_rtp_family(s->rtp)) {
+        *why = "the answer's connection address is of another address family than our offer";
+        return -1;
+    }
     if (s->offered && !(s->offered & 1u << o.pt)) {
         *why = "the answer chose a codec that was not offered";
         return -1;
@@ -685,10 +696,19 @@ int media_session_hold_offer(media_session *s, int hold, char *offer, size_t siz
 
 void media_session_describe(media_session *s, char *buf, size_t size)
 {
-    char ip[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &s->media.remote.sin_addr, ip, sizeof ip);
-    snprintf(buf, size, "%s, rtp %d -> %s:%u%s", s->media.pt == RTP_PT_PCMA ? "PCMA" : "PCMU",
-             media_rtp_local_port(s->rtp), ip, ntohs(s->media.remote.sin_port),
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    const struct sockaddr_storage *r = &s->media.remote;
+    if (r->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)r)->sin6_addr, ip, sizeof ip);
+        port = ntohs(((const struct sockaddr_in6 *)r)->sin6_port);
+    } else if (r->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)r)->sin_addr, ip, sizeof ip);
+        port = ntohs(((const struct sockaddr_in *)r)->sin_port);
+    }
+    snprintf(buf, size, "%s, rtp %d -> %s%s%s:%u%s", s->media.pt == RTP_PT_PCMA ? "PCMA" : "PCMU",
+             media_rtp_local_port(s->rtp), r->ss_family == AF_INET6 ? "[" : "", ip,
+             r->ss_family == AF_INET6 ? "]" : "", port,
              s->media.te_pt >= 0 ? ", telephone-event" : "");
 }
 

@@ -123,7 +123,13 @@ media_tap *media_tap_new(const char *ip, int port_min, int port_max,
         free(t);
         return NULL;
     }
-    media_rtp_set_remote(t->rtp, to, payload_type);
+    struct sockaddr_storage remote = {0};
+    memcpy(&remote, to, sizeof *to);
+    if (media_rtp_set_remote(t->rtp, &remote, payload_type) != 0) {
+        media_rtp_close(t->rtp);
+        free(t);
+        return NULL;
+    }
     return t;
 }
 

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include <sofia-sip/sdp.h>
@@ -98,10 +99,22 @@ int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, in
         goto done;
     }
     const sdp_connection_t *c = audio->m_connections ? audio->m_connections : sess->sdp_connection;
-    struct in_addr addr;
-    if (!c || c->c_addrtype != sdp_addr_ip4 || !c->c_address ||
-        inet_pton(AF_INET, c->c_address, &addr) != 1) {
-        *why = "no IPv4 connection address";
+    memset(&out->remote, 0, sizeof out->remote);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&out->remote;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->remote;
+    int on_hold_address = 0; /* c=0.0.0.0 or c=::, the RFC 2543 way to hold */
+    if (c && c->c_address && c->c_addrtype == sdp_addr_ip4 &&
+        inet_pton(AF_INET, c->c_address, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)audio->m_port);
+        on_hold_address = v4->sin_addr.s_addr == htonl(INADDR_ANY);
+    } else if (c && c->c_address && c->c_addrtype == sdp_addr_ip6 &&
+               inet_pton(AF_INET6, c->c_address, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)audio->m_port);
+        on_hold_address = IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr);
+    } else {
+        *why = "no IPv4 or IPv6 connection address";
         *no_codec = 1;
         goto done;
     }
@@ -123,12 +136,9 @@ int sdp_audio_offer_parse(const char *text, size_t len, sdp_audio_offer *out, in
         goto done;
     }
     /* sofia folds a=sendonly/recvonly/inactive into m_mode (session-level
-     * attributes included); c=0.0.0.0 is the RFC 2543 way to hold. */
+     * attributes included) */
     out->peer_sends = (audio->m_mode & sdp_sendonly) != 0;
-    out->peer_receives = (audio->m_mode & sdp_recvonly) != 0 && addr.s_addr != htonl(INADDR_ANY);
-    out->remote = (struct sockaddr_in){.sin_family = AF_INET,
-                                       .sin_port = htons((uint16_t)audio->m_port),
-                                       .sin_addr = addr};
+    out->peer_receives = (audio->m_mode & sdp_recvonly) != 0 && !on_hold_address;
     rc = 0;
 done:
     if (parser)
@@ -152,6 +162,9 @@ int sdp_audio_answer_write(char *buf, size_t size, const char *ip, int port, int
                                       version, NULL);
 }
 
+/* RFC 4566 addrtype of our own address: media_ip6 calls are IP6. */
+static const char *sdp_addrtype(const char *ip) { return strchr(ip, ':') ? "IP6" : "IP4"; }
+
 /* v=, o=, s=, t=: the session part. The connection address goes with our
  * audio stream (c= per m=), so that a rejected stream needs none. */
 static int put_head(char *buf, size_t size, int *at, const char *ip, uint64_t session_id,
@@ -159,10 +172,10 @@ static int put_head(char *buf, size_t size, int *at, const char *ip, uint64_t se
 {
     int n = snprintf(buf, size,
                      "v=0\r\n"
-                     "o=relayd %llu %u IN IP4 %s\r\n"
+                     "o=relayd %llu %u IN %s %s\r\n"
                      "s=relayd\r\n"
                      "t=0 0\r\n",
-                     (unsigned long long)session_id, version, ip);
+                     (unsigned long long)session_id, version, sdp_addrtype(ip), ip);
     if (n < 0 || (size_t)n >= size)
         return -1;
     *at = n;
@@ -205,12 +218,12 @@ int sdp_audio_answer_write_all(char *buf, size_t size, const char *ip, int port,
         return -1;
     int n = snprintf(buf + at, size - (size_t)at,
                      "m=audio %d RTP/AVP %d%s\r\n"
-                     "c=IN IP4 %s\r\n"
+                     "c=IN %s %s\r\n"
                      "a=rtpmap:%d %s/8000\r\n"
                      "%s"
                      "a=ptime:20\r\n"
                      "a=%s\r\n",
-                     port, pt, te_fmt, ip, pt, pt == RTP_PT_PCMA ? "PCMA" : "PCMU", te_lines,
+                     port, pt, te_fmt, sdp_addrtype(ip), ip, pt, pt == RTP_PT_PCMA ? "PCMA" : "PCMU", te_lines,
                      direction);
     if (n < 0 || (size_t)n >= size - (size_t)at)
         return -1;
@@ -253,13 +266,13 @@ int sdp_audio_offer_write_all(char *buf, size_t size, const char *ip, int port, 
         return -1;
     int n = snprintf(buf + at, size - (size_t)at,
                      "m=audio %d RTP/AVP %s%d\r\n"
-                     "c=IN IP4 %s\r\n"
+                     "c=IN %s %s\r\n"
                      "%s"
                      "a=rtpmap:%d telephone-event/8000\r\n"
                      "a=fmtp:%d 0-15\r\n"
                      "a=ptime:20\r\n"
                      "a=%s\r\n",
-                     port, fmts, te_pt, ip, maps, te_pt, te_pt, direction);
+                     port, fmts, te_pt, sdp_addrtype(ip), ip, maps, te_pt, te_pt, direction);
     if (n < 0 || (size_t)n >= size - (size_t)at)
         return -1;
     at += n;

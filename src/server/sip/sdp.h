@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "sip/sdp_guard.h"
 
@@ -16,7 +17,7 @@
 #define SDP_MLINE_MAX 96
 
 typedef struct sdp_audio_offer {
-    struct sockaddr_in remote; /* where to send RTP */
+    struct sockaddr_storage remote; /* where to send RTP: AF_INET or AF_INET6 */
     int pt;                    /* RTP_PT_PCMU or RTP_PT_PCMA, the first the offer lists */
     int te_pt;                 /* telephone-event/8000 payload type, -1 if not offered */
     int peer_sends;            /* the peer will send RTP (sendrecv, sendonly) */

@@ -49,7 +49,7 @@ static void answer_offer(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t
     media_session_describe(leg->media, desc, sizeof desc);
     ladder(ua, "sip -> 200 OK (%s: %s) [%s]", what, desc, leg->peer);
     nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp), NUTAG_WITH_THIS(ua->nua), TAG_END());
+                SIPTAG_PAYLOAD_STR(sdp), LEG_CONTACT(leg), NUTAG_WITH_THIS(ua->nua), TAG_END());
 }
 
 void sip_reoffer_on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip)
@@ -76,7 +76,7 @@ void sip_reoffer_on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip
     ladder(ua, "sip -> 200 OK (re-INVITE, our offer; the answer comes in the ACK) [%s]",
            leg->peer);
     nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                SIPTAG_PAYLOAD_STR(sdp), LEG_CONTACT(leg), TAG_END());
 }
 
 void sip_reoffer_on_update(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip)
@@ -84,7 +84,7 @@ void sip_reoffer_on_update(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip
     ladder(ua, "sip <- UPDATE%s [%s]", has_body(sip) ? "" : " without SDP", leg->peer);
     if (!has_body(sip)) { /* a session refresh by UPDATE (RFC 4028): nothing to negotiate */
         ladder(ua, "sip -> 200 OK (UPDATE) [%s]", leg->peer);
-        nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(ua->nua), TAG_END());
+        nua_respond(nh, SIP_200_OK, LEG_CONTACT(leg), NUTAG_WITH_THIS(ua->nua), TAG_END());
         return;
     }
     if (!leg->media || leg->reinviting || leg->awaiting_ack_answer) {

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include <sofia-sip/msg_addr.h>
@@ -86,6 +87,7 @@ static void leg_finish(sip_leg *leg)
     free(leg->offer);
     free(leg->local_uri);
     free(leg->remote_uri);
+    free(leg->contact);
     free(leg);
 }
 
@@ -105,12 +107,69 @@ static void peer_of_current(nua_t *nua, char *buf, size_t size)
     snprintf(buf, size, "?");
     msg_t *msg = nua_current_request(nua);
     su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
-    if (!ai || !ai->ai_addr || ai->ai_addr->sa_family != AF_INET)
+    if (!ai || !ai->ai_addr)
         return;
-    const struct sockaddr_in *sin = (const struct sockaddr_in *)ai->ai_addr;
-    char ip[INET_ADDRSTRLEN];
-    if (inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip))
-        snprintf(buf, size, "%s:%u", ip, ntohs(sin->sin_port));
+    char ip[INET6_ADDRSTRLEN];
+    if (ai->ai_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ai->ai_addr;
+        if (inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip))
+            snprintf(buf, size, "%s:%u", ip, ntohs(sin->sin_port));
+    } else if (ai->ai_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ai->ai_addr;
+        if (inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip))
+            snprintf(buf, size, "[%s]:%u", ip, ntohs(sin6->sin6_port));
+    }
+}
+
+/* "UDP", "TCP", "TLS": the transport the peer's Via names (it sent the
+ * request over it), for the ladder. */
+static const char *via_transport(const sip_t *sip)
+{
+    const char *proto = sip && sip->sip_via ? sip->sip_via->v_protocol : NULL;
+    const char *slash = proto ? strrchr(proto, '/') : NULL;
+    return slash ? slash + 1 : "?";
+}
+
+/* Our Contact for a dialog over `transport` ("UDP", "TCP", "TLS"), or
+ * NULL to leave it to sofia. With a TLS listener, sofia's choice is wrong
+ * on loopback and other local addresses: it keeps one Contact for all
+ * its transports there (nua_registration_from_via drops local
+ * candidates but the last), the sips: one, which a peer on plain SIP
+ * cannot reach. Without TLS its choice is right. */
+static char *leg_contact(const sip_ua *ua, const char *transport)
+{
+    if (!ua->tls_url || !transport)
+        return NULL;
+    const char *url = strcasecmp(transport, "TLS") == 0 ? ua->tls_url : ua->bind_url;
+    int add_tcp = strcasecmp(transport, "TCP") == 0 && !strstr(url, ";transport=");
+    size_t n = strlen(url) + 20;
+    char *c = malloc(n);
+    if (c)
+        snprintf(c, n, "<%s%s>", url, add_tcp ? ";transport=tcp" : "");
+    return c;
+}
+
+/* The transport a call to uri goes over: TLS for sips: or
+ * ;transport=tls, TCP for ;transport=tcp, else UDP. */
+static const char *uri_transport(const char *uri)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *url = url_hdup(home, (const url_t *)uri);
+    char t[8] = "";
+    if (url && url->url_params)
+        url_param(url->url_params, "transport", t, sizeof t);
+    const char *r = url && (url->url_type == url_sips || strcasecmp(t, "tls") == 0) ? "TLS"
+                    : strcasecmp(t, "tcp") == 0                                   ? "TCP"
+                                                                                  : "UDP";
+    su_home_deinit(home);
+    return r;
+}
+
+/* The RTP address for a call whose media is of `family`: media_ip6 for an
+ * IPv6 peer (its SDP says c=IN IP6), else media_ip. NULL: none set. */
+static const char *media_ip_for(const sip_ua *ua, int family)
+{
+    return family == AF_INET6 ? ua->media_ip6 : ua->media_ip;
 }
 
 /* Sends a final error to an unanswered INVITE. */
@@ -127,16 +186,22 @@ static void leg_reject(sip_leg *leg, int status)
 /* ------------------------------------------------------------- inbound */
 
 /* 488 with a Warning for an initial INVITE whose offer we could not
- * answer; 0 when it is answerable. */
-static int refuse_unanswerable(sip_ua *ua, nua_handle_t *nh, const sip_t *sip)
+ * answer (an IPv6 one too, without media_ip6); 0 when it is answerable,
+ * with *family its media's address family. */
+static int refuse_unanswerable(sip_ua *ua, nua_handle_t *nh, const sip_t *sip, int *family)
 {
     sdp_audio_offer o;
     int no_codec = 0;
     const char *why = "";
     int has_body = sip->sip_payload && sip->sip_payload->pl_len;
     if (sdp_audio_offer_parse(has_body ? sip->sip_payload->pl_data : NULL,
-                              has_body ? sip->sip_payload->pl_len : 0, &o, &no_codec, &why) == 0)
-        return 0;
+                              has_body ? sip->sip_payload->pl_len : 0, &o, &no_codec, &why) == 0) {
+        *family = o.remote.ss_family;
+        if (media_ip_for(ua, *family))
+            return 0;
+        why = "an IPv6 offer, and no media_ip6 is set";
+        no_codec = 1;
+    }
     char peer[64], warning[128];
     peer_of_current(ua->nua, peer, sizeof peer);
     int status = no_codec ? 488 : 400;
@@ -172,7 +237,8 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
     }
     /* So is an offer we could never answer (no G.711, no audio, none at
      * all): no client should be offered a call it cannot take. */
-    if (refuse_unanswerable(ua, nh, sip) < 0)
+    int family = AF_INET;
+    if (refuse_unanswerable(ua, nh, sip, &family) < 0)
         return;
 
     leg = calloc(1, sizeof *leg);
@@ -190,6 +256,7 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
     leg->pprev = &ua->legs;
     nua_handle_bind(nh, leg);
     peer_of_current(ua->nua, leg->peer, sizeof leg->peer);
+    leg->contact = leg_contact(ua, via_transport(sip));
     leg->local_uri = leg_url_text(sip->sip_to ? sip->sip_to->a_url : NULL);
     leg->remote_uri = leg_url_text(sip->sip_from ? sip->sip_from->a_url : NULL);
     if (sip->sip_payload && sip->sip_payload->pl_len) {
@@ -202,8 +269,8 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
     }
 
     char *ruri = leg_url_text(sip->sip_request ? sip->sip_request->rq_url : NULL);
-    ladder(ua, "sip <- INVITE %s from %s [%s]", ruri ? ruri : "", leg->remote_uri ? leg->remote_uri : "",
-           leg->peer);
+    ladder(ua, "sip <- INVITE %s from %s [%s] over %s", ruri ? ruri : "",
+           leg->remote_uri ? leg->remote_uri : "", leg->peer, via_transport(sip));
     if (!leg->local_uri || !leg->remote_uri || !ruri) {
         free(ruri);
         leg_reject(leg, 500);
@@ -211,11 +278,12 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
     }
     /* The call's RTP port is taken now: without one the call could not be
      * answered, and that is 503 (try elsewhere), not the client's affair. */
-    leg->reserved = media_session_create(ua->media, ua->media_ip, ua->rtp_min, ua->rtp_max);
+    const char *media_ip = media_ip_for(ua, family);
+    leg->reserved = media_session_create(ua->media, media_ip, ua->rtp_min, ua->rtp_max);
     if (!leg->reserved) {
         log_write(ua->log, RELAY_LOG_ERROR,
                   "sip: no free RTP port in %d-%d on %s: INVITE from %s refused with 503",
-                  ua->rtp_min, ua->rtp_max, ua->media_ip, leg->remote_uri);
+                  ua->rtp_min, ua->rtp_max, media_ip, leg->remote_uri);
         free(ruri);
         leg_reject(leg, 503);
         return;
@@ -478,6 +546,15 @@ static char *name_addr(const char *name, const char *uri)
     return s;
 }
 
+static int target_family(const char *uri)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *url = url_hdup(home, (const url_t *)uri);
+    int family = url && url->url_host && url->url_host[0] == '[' ? AF_INET6 : AF_INET;
+    su_home_deinit(home);
+    return family;
+}
+
 sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user)
 {
     if (!ua || !p || !p->to)
@@ -495,13 +572,21 @@ sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user)
     leg->local_uri = strdup(p->from ? p->from : ua->bind_url);
     char *to_hdr = name_addr(NULL, p->to);
     char *from_hdr = p->from ? name_addr(p->from_name, p->from) : NULL;
-    leg->media = media_session_create(ua->media, ua->media_ip, ua->rtp_min, ua->rtp_max);
+    /* An IPv6 literal target ("sip:[::1]:5060") gets IPv6 media; a host
+     * name is taken to be IPv4, as media_ip is. */
+    int family = target_family(p->to);
+    const char *media_ip = media_ip_for(ua, family);
+    leg->media = media_ip ? media_session_create(ua->media, media_ip, ua->rtp_min, ua->rtp_max)
+                          : NULL;
     char sdp[SIP_SDP_MAX];
     if (!leg->remote_uri || !leg->local_uri || !to_hdr || (p->from && !from_hdr) || !leg->media ||
         media_session_write_offer(leg->media, p->codecs, p->n_codecs, sdp, sizeof sdp) < 0) {
-        if (!leg->media)
+        if (!media_ip)
+            log_write(ua->log, RELAY_LOG_ERROR, "sip: cannot call %s: no media_ip6 for IPv6 media",
+                      p->to);
+        else if (!leg->media)
             log_write(ua->log, RELAY_LOG_ERROR, "sip: no free RTP port in %d-%d on %s",
-                      ua->rtp_min, ua->rtp_max, ua->media_ip);
+                      ua->rtp_min, ua->rtp_max, media_ip);
         media_session_destroy(leg->media);
         free(leg->remote_uri);
         free(leg->local_uri);
@@ -530,7 +615,9 @@ sip_leg *sip_ua_invite(sip_ua *ua, const sip_invite_params *p, void *user)
     media_session_describe(leg->media, what, sizeof what);
     ladder(ua, "sip -> INVITE %s from %s (rtp %d) [%s]", to_hdr, from_hdr ? from_hdr : "relayd",
            media_rtp_local_port(media_session_rtp(leg->media)), leg->peer);
+    leg->contact = leg_contact(ua, uri_transport(p->to));
     nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+               LEG_CONTACT(leg),
                TAG_IF(p->headers && *p->headers, SIPTAG_HEADER_STR(p->headers)), TAG_END());
     free(to_hdr);
     free(from_hdr);
@@ -665,39 +752,72 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
 
 /* ----------------------------------------------------------------- API */
 
-/* Tries to bind the URL's address (UDP and TCP, as nua does) before nua
- * does: a taken port then gets a precise message, and nua_create()'s own
- * failure path, which leaks its event port, is kept for the rare race.
- * Hosts that are not IPv4 literals are left to nua. */
+/* Tries to bind the URL's address (UDP and TCP, as nua does for sip:; TCP
+ * alone for sips:) before nua does: a taken port then gets a precise
+ * message, and nua_create()'s own failure path, which leaks its event
+ * port, is kept for the rare race. Hosts that are not IP literals are
+ * left to nua. */
 static int probe_bind_url(const char *bind_url, const char **why)
 {
     su_home_t home[1] = {SU_HOME_INIT(home)};
     url_t *url = url_hdup(home, (const url_t *)bind_url);
     int rc = 0;
-    struct in_addr addr;
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    char host[INET6_ADDRSTRLEN + 2] = "";
     if (!url || !url->url_host) {
         *why = "not a SIP URL";
-        rc = -1;
-    } else if (inet_pton(AF_INET, url->url_host, &addr) == 1) {
-        int port = url->url_port ? atoi(url->url_port) : 5060;
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                  .sin_addr = addr};
-        int types[] = {SOCK_DGRAM, SOCK_STREAM};
-        for (int i = 0; i < 2 && rc == 0; i++) {
-            int fd = socket(AF_INET, types[i] | SOCK_CLOEXEC, 0);
-            int one = 1;
-            if (fd >= 0 && types[i] == SOCK_STREAM)
-                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as nua */
-            if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
-                *why = strerror(errno);
-                rc = -1;
-            }
-            if (fd >= 0)
-                close(fd);
+        su_home_deinit(home);
+        return -1;
+    }
+    size_t hl = strlen(url->url_host);
+    if (url->url_host[0] == '[' && hl >= 2 && hl - 2 < sizeof host)
+        memcpy(host, url->url_host + 1, hl - 2);
+    else if (hl < sizeof host)
+        memcpy(host, url->url_host, hl);
+    int tls = url->url_type == url_sips;
+    int port = url->url_port ? atoi(url->url_port) : tls ? 5061 : 5060;
+    /* ";transport=udp" or "tcp" narrows nua's listeners to that one */
+    char transport[8] = "";
+    if (url->url_params)
+        url_param(url->url_params, "transport", transport, sizeof transport);
+    socklen_t len = 0;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        len = sizeof *v6;
+    }
+    int types[] = {SOCK_STREAM, SOCK_DGRAM};
+    for (int i = 0; len && i < (tls ? 1 : 2) && rc == 0; i++) {
+        if (transport[0] && strcasecmp(transport, types[i] == SOCK_STREAM ? "tcp" : "udp") != 0)
+            continue;
+        int fd = socket(ss.ss_family, types[i] | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd >= 0 && types[i] == SOCK_STREAM)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as nua */
+        if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0) {
+            *why = strerror(errno);
+            rc = -1;
         }
+        if (fd >= 0)
+            close(fd);
     }
     su_home_deinit(home);
     return rc;
+}
+
+static void ua_free(sip_ua *ua)
+{
+    free(ua->media_ip);
+    free(ua->media_ip6);
+    free(ua->bind_url);
+    free(ua->tls_url);
+    free(ua);
 }
 
 sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_callbacks *cb)
@@ -712,30 +832,53 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
     ua->cb = *cb;
     ua->media = cfg->media;
     ua->media_ip = strdup(cfg->media_ip);
+    ua->media_ip6 = cfg->media_ip6 ? strdup(cfg->media_ip6) : NULL;
     ua->bind_url = strdup(cfg->bind_url);
+    ua->tls_url = cfg->tls_url ? strdup(cfg->tls_url) : NULL;
     ua->rtp_min = cfg->rtp_port_min;
     ua->rtp_max = cfg->rtp_port_max;
     ua->refer_timeout_ms = cfg->refer_timeout_ms;
     struct in_addr probe;
-    if (!ua->media_ip || !ua->bind_url || inet_pton(AF_INET, cfg->media_ip, &probe) != 1) {
+    struct in6_addr probe6;
+    if (!ua->media_ip || !ua->bind_url || (cfg->media_ip6 && !ua->media_ip6) ||
+        (cfg->tls_url && !ua->tls_url) ||
+        inet_pton(AF_INET, cfg->media_ip, &probe) != 1) {
         log_write(ua->log, RELAY_LOG_ERROR, "sip: media_ip %s is not an IPv4 address",
                   cfg->media_ip);
-        free(ua->media_ip);
-        free(ua->bind_url);
-        free(ua);
+        ua_free(ua);
+        return NULL;
+    }
+    if (cfg->media_ip6 && inet_pton(AF_INET6, cfg->media_ip6, &probe6) != 1) {
+        log_write(ua->log, RELAY_LOG_ERROR, "sip: media_ip6 %s is not an IPv6 address",
+                  cfg->media_ip6);
+        ua_free(ua);
         return NULL;
     }
     const char *why = NULL;
-    if (probe_bind_url(cfg->bind_url, &why) < 0) {
-        log_write(ua->log, RELAY_LOG_ERROR, "sip: cannot listen on %s: %s", cfg->bind_url, why);
-        free(ua->media_ip);
-        free(ua->bind_url);
-        free(ua);
+    const char *failed = NULL;
+    if (probe_bind_url(cfg->bind_url, &why) < 0)
+        failed = cfg->bind_url;
+    else if (cfg->tls_url && probe_bind_url(cfg->tls_url, &why) < 0)
+        failed = cfg->tls_url;
+    if (failed) {
+        log_write(ua->log, RELAY_LOG_ERROR, "sip: cannot listen on %s: %s", failed, why);
+        ua_free(ua);
         return NULL;
     }
     sofia_log_capture();
+    /* TLS (sips:) is sofia's own transport: it reads agent.pem (the
+     * certificate and its key) and cafile.pem (the CAs that peers'
+     * certificates are checked against) from tls_cert_dir. */
     ua->nua = nua_create(root, ua_event, ua, NUTAG_URL(cfg->bind_url),
+                         TAG_IF(cfg->tls_url, NUTAG_SIPS_URL(cfg->tls_url)),
+                         TAG_IF(cfg->tls_url, TPTAG_CERTIFICATE(cfg->tls_cert_dir)),
+                         TAG_IF(cfg->tls_url, TPTAG_TLS_VERIFY_POLICY(cfg->tls_verify
+                                                                          ? TPTLS_VERIFY_ALL
+                                                                          : TPTLS_VERIFY_NONE)),
                          NUTAG_MEDIA_ENABLE(0), /* our own SDP: see sdp.c */
+                         /* any session interval RFC 4028 allows (nua's own
+                          * floor is 120 s: a 90 s request got 422) */
+                         NUTAG_MIN_SE(90),
                          NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                          NUTAG_ALLOW("REFER, NOTIFY, INFO, MESSAGE, UPDATE"),
                          /* MESSAGE is answered by us (sip_pager.c), UPDATE by
@@ -750,14 +893,17 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
                          TAG_END());
     if (!ua->nua) {
         log_write(ua->log, RELAY_LOG_ERROR,
-                  "sip: cannot listen on %s (address in use or not local?)", cfg->bind_url);
-        free(ua->media_ip);
-        free(ua->bind_url);
-        free(ua);
+                  "sip: cannot listen on %s%s%s (address in use or not local%s?)", cfg->bind_url,
+                  cfg->tls_url ? " and " : "", cfg->tls_url ? cfg->tls_url : "",
+                  cfg->tls_url ? ", or no agent.pem and cafile.pem in sip_tls_cert_dir" : "");
+        ua_free(ua);
         return NULL;
     }
-    log_write(ua->log, RELAY_LOG_INFO, "sip: listening on %s, media on %s:%d-%d", cfg->bind_url,
-              ua->media_ip, ua->rtp_min, ua->rtp_max);
+    log_write(ua->log, RELAY_LOG_INFO, "sip: listening on %s%s%s%s%s, media on %s%s%s:%d-%d",
+              cfg->bind_url, strstr(cfg->bind_url, ";transport=") ? "" : " (udp, tcp)",
+              cfg->tls_url ? ", " : "", cfg->tls_url ? cfg->tls_url : "",
+              cfg->tls_url ? " (tls)" : "", ua->media_ip, ua->media_ip6 ? " and " : "",
+              ua->media_ip6 ? ua->media_ip6 : "", ua->rtp_min, ua->rtp_max);
     if (sip_auth_set(ua, cfg->trunk_username, cfg->trunk_password, cfg->trunk_realm) != 0 ||
         (cfg->trunk_register &&
          sip_register_start(ua, cfg->trunk_register, cfg->trunk_register_expires) != 0)) {
@@ -795,9 +941,7 @@ void sip_ua_destroy(sip_ua *ua, int timeout_ms)
                   timeout_ms);
     }
     sip_auth_clear(ua);
-    free(ua->media_ip);
-    free(ua->bind_url);
-    free(ua);
+    ua_free(ua);
 }
 
 void sip_leg_set_user(sip_leg *leg, void *user) { leg->user = user; }
@@ -808,7 +952,7 @@ int sip_leg_ring(sip_leg *leg)
     if (!leg || leg->state != LEG_OFFERED)
         return -1;
     ladder(leg->ua, "sip -> 180 Ringing [%s]", leg->peer);
-    nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+    nua_respond(leg->nh, SIP_180_RINGING, LEG_CONTACT(leg), TAG_END());
     return 0;
 }
 
@@ -840,7 +984,7 @@ int sip_leg_answer(sip_leg *leg)
     media_session_describe(leg->media, what, sizeof what);
     ladder(ua, "sip -> 200 OK (%s) [%s]", what, leg->peer);
     nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                SIPTAG_PAYLOAD_STR(sdp), LEG_CONTACT(leg), TAG_END());
     leg->state = LEG_ANSWERED;
     return 0;
 }
@@ -912,7 +1056,7 @@ int sip_leg_hold(sip_leg *leg, int hold)
     ladder(leg->ua, "sip -> re-INVITE (%s) [%s]", hold ? "sendonly: hold" : "sendrecv: unhold",
            leg->peer);
     nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
-               TAG_END());
+               LEG_CONTACT(leg), TAG_END());
     return 0;
 }
 

@@ -21,8 +21,15 @@ typedef struct media_session media_session;
 typedef struct media_engine media_engine;
 
 typedef struct sip_ua_config {
-    const char *bind_url;     /* nua URL to listen on, "sip:127.0.0.1:5070" */
-    const char *media_ip;     /* the address put in SDP and bound for RTP */
+    const char *bind_url;     /* nua URL to listen on (UDP and TCP), "sip:127.0.0.1:5070"
+                               * or "sip:[::1]:5070" */
+    const char *tls_url;      /* TLS listener, "sips:127.0.0.1:5071"; NULL: none */
+    const char *tls_cert_dir; /* with tls_url: agent.pem (certificate and key)
+                               * and cafile.pem, as sofia reads them */
+    int tls_verify;           /* 1: TLS peers' certificates must verify
+                               * against cafile.pem (both directions) */
+    const char *media_ip;     /* the IPv4 address put in SDP and bound for RTP */
+    const char *media_ip6;    /* the same for calls whose SDP is IPv6; NULL: none */
     int rtp_port_min;         /* even ports in [min, max) */
     int rtp_port_max;
     media_engine *media;      /* runs the legs' media sessions; must outlive the UA */

@@ -23,7 +23,9 @@ struct sip_ua {
     sip_ua_callbacks cb;
     media_engine *media;
     char *media_ip;
+    char *media_ip6;        /* RTP of IPv6 calls; NULL: they are refused */
     char *bind_url;         /* relayd's own URI: From of calls placed without one */
+    char *tls_url;          /* the TLS listener's sips: URI, NULL: none */
     int rtp_min, rtp_max;
     int refer_timeout_ms;
     sip_leg *legs;
@@ -64,6 +66,9 @@ struct sip_leg {
     char *offer;            /* the INVITE's SDP body */
     size_t offer_len;
     char *local_uri, *remote_uri;
+    char *contact;          /* our Contact for this dialog, set when sofia
+                             * would pick the wrong one (sip_ua.c
+                             * leg_contact); NULL: sofia's */
     char peer[64];          /* transport address of the other side, for logs */
     media_session *media;   /* from answer on; ours to destroy */
     media_session *reserved; /* inbound: the RTP port held from the INVITE on,
@@ -79,6 +84,10 @@ struct sip_leg {
     leg_refer refer;
     unsigned refers_sent;   /* REFERs sent in this dialog, for leg_refer.first */
 };
+
+/* TAG_IF for a leg's own Contact (leg->contact), in every response and
+ * request that sets up or refreshes the dialog's target. */
+#define LEG_CONTACT(leg) TAG_IF((leg)->contact, SIPTAG_CONTACT_STR((leg)->contact))
 
 #define ladder(ua, ...) log_write((ua)->log, RELAY_LOG_INFO, __VA_ARGS__)
 
