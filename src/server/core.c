@@ -22,7 +22,7 @@
 #include "calling/refer.h"
 #include "common/protocol.h"
 #include "frames.h"
-#include "media/bridge.h"
+#include "media/frame_ring.h"
 #include "media/disk_writer.h"
 #include "media/fetch.h"
 #include "messaging/message.h"
@@ -601,7 +601,7 @@ static void media_engine_destroy_logged(media_engine *e)
                (unsigned long long)st.max_late_us, (unsigned long long)st.ticks,
                (unsigned long long)st.overruns, (unsigned long long)st.received,
                (unsigned long long)st.rx_lost,
-               (unsigned long long)media_bridge_frames_dropped());
+               (unsigned long long)frame_ring_dropped_total());
     media_engine_destroy(e);
 }
 

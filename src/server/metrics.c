@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/protocol.h"
-#include "media/bridge.h"
+#include "media/frame_ring.h"
 #include "media/session.h"
 #include "relayd.h"
 #include "webhook.h"
@@ -148,7 +148,7 @@ char *metrics_render(relayd *rd, size_t *len)
                 "relayd_bridge_frames_dropped_total %llu\n",
                 (unsigned long long)st.sent, (unsigned long long)st.late,
                 (double)st.max_late_us / 1e6, (unsigned long long)st.received,
-                (unsigned long long)st.rx_lost, (unsigned long long)media_bridge_frames_dropped());
+                (unsigned long long)st.rx_lost, (unsigned long long)frame_ring_dropped_total());
     }
     if (rd->hooks)
         fprintf(f,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "media/bridge.h"
+#include "media/frame_ring.h"
 #include "media/player.h"
 #include "media/prep.h"
 #include "media/resample.h"
@@ -792,7 +793,7 @@ static void bridge_rides_out_a_burst_and_cuts_a_standing_delay(void **state)
     usleep(60000); /* attached on the media thread's next tick */
     int a_port = media_rtp_local_port(media_session_rtp(a.s));
     uint16_t seq = 1;
-    uint64_t dropped0 = media_bridge_frames_dropped();
+    uint64_t dropped0 = frame_ring_dropped_total();
 
     /* steady, a burst of 6 with the gap it stands for, steady again */
     send_frames(a.fd, a_port, &seq, 10, 0, 8000);
@@ -800,7 +801,7 @@ static void bridge_rides_out_a_burst_and_cuts_a_standing_delay(void **state)
     usleep(5 * 20000);
     send_frames(a.fd, a_port, &seq, 10, 0, 8000);
     int heard = count_audio_frames(b.fd);
-    uint64_t dropped = media_bridge_frames_dropped() - dropped0;
+    uint64_t dropped = frame_ring_dropped_total() - dropped0;
     printf("# burst: 26 frames sent, %d heard at the other leg, %llu dropped\n", heard,
            (unsigned long long)dropped);
     assert_int_equal(dropped, 0);
@@ -808,23 +809,23 @@ static void bridge_rides_out_a_burst_and_cuts_a_standing_delay(void **state)
 
     /* 7 at once, steady speech, then a pause: the backlog stands until
      * the pause reaches the head of the line, and only quiet goes */
-    dropped0 = media_bridge_frames_dropped();
+    dropped0 = frame_ring_dropped_total();
     send_frames(a.fd, a_port, &seq, 7, 1, 8000);
     send_frames(a.fd, a_port, &seq, 30, 0, 8000);
     send_frames(a.fd, a_port, &seq, 30, 0, 0);
     heard = count_audio_frames(b.fd);
-    dropped = media_bridge_frames_dropped() - dropped0;
+    dropped = frame_ring_dropped_total() - dropped0;
     printf("# standing, then a pause: 37 loud frames sent, %d heard, %llu quiet dropped\n", heard,
            (unsigned long long)dropped);
     assert_int_equal(heard, 37);
     assert_true(dropped >= 1);
 
     /* 12 at once, then steady: past 200 ms of delay the oldest go */
-    dropped0 = media_bridge_frames_dropped();
+    dropped0 = frame_ring_dropped_total();
     send_frames(a.fd, a_port, &seq, 12, 1, 8000);
     send_frames(a.fd, a_port, &seq, 40, 0, 8000);
     heard = count_audio_frames(b.fd);
-    dropped = media_bridge_frames_dropped() - dropped0;
+    dropped = frame_ring_dropped_total() - dropped0;
     printf("# standing 240 ms: 52 frames sent, %d heard, %llu dropped\n", heard,
            (unsigned long long)dropped);
     assert_true(dropped >= 5);

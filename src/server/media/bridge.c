@@ -12,34 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media/frame_ring.h"
 #include "media/player.h"
 
-/* 16 frames (320 ms): room for the burst a media thread reads when it
- * catches up after a stall (it re-anchors past 200 ms, see session.c), so
- * a stall costs delay for a moment rather than audio. */
-#define PIPE_FRAMES 16
-/* The delay a bridge settles at. A backlog above PIPE_KEEP frames that
- * stands for STANDING_TICKS is cut back, the way a jitter buffer adapts:
- * quiet frames go first, one a tick, so speech loses nothing; at
- * PIPE_HARD frames (200 ms) the oldest go whatever they hold. A burst
- * that the consumer's own catch-up ticks drain loses nothing. Standing
- * backlogs come from the two legs' media threads stalling at different
- * moments (each stall of the sending leg's thread leaves one frame more
- * queued) and from peers whose clocks run fast. */
-#define PIPE_KEEP 3
-#define PIPE_HARD 10
-#define STANDING_TICKS 25
-/* Mean magnitude under which a frame counts as quiet (about -45 dBFS). */
-#define QUIET_LEVEL 180
 typedef struct media_pipe {
     media_sink sink;   /* on the sending leg */
     media_source src;  /* played on the receiving leg */
     atomic_int holders; /* the sink (until on_detach) and the source (until destroy) */
-    atomic_uint head;   /* written by the sink's thread only */
-    atomic_uint tail;   /* written by the source's thread only */
-    unsigned over;      /* source's thread: ticks in a row above PIPE_KEEP */
-    int16_t ring[PIPE_FRAMES][MEDIA_FRAME_SAMPLES];
-    uint8_t quiet[PIPE_FRAMES]; /* written with its frame, by the sink */
+    frame_ring ring;    /* the sink's thread puts, the source's gets */
 } media_pipe;
 
 struct media_bridge {
@@ -47,14 +27,6 @@ struct media_bridge {
     media_pipe *a_to_b, *b_to_a;
     media_player *play_a, *play_b; /* b_to_a's source on a, a_to_b's on b */
 };
-
-/* Frames every bridge let go (a full ring, or the oldest skipped to keep
- * the delay down), for the exit log and the metrics. */
-static _Atomic uint64_t frames_dropped;
-
-uint64_t media_bridge_frames_dropped(void) { return atomic_load(&frames_dropped); }
-
-static void drop(unsigned n) { atomic_fetch_add_explicit(&frames_dropped, n, memory_order_relaxed); }
 
 static void pipe_unhold(media_pipe *p)
 {
@@ -69,18 +41,7 @@ static void pipe_on_frame(media_sink *sink, const int16_t pcm[MEDIA_FRAME_SAMPLE
     media_pipe *p = (media_pipe *)sink;
     if (dir != MEDIA_DIR_RX)
         return; /* what we send this leg is the other leg's audio already */
-    unsigned head = atomic_load_explicit(&p->head, memory_order_relaxed);
-    unsigned tail = atomic_load_explicit(&p->tail, memory_order_acquire);
-    if (head - tail >= PIPE_FRAMES) {
-        drop(1);
-        return; /* full: the consumer catches up by skipping, see pipe_read */
-    }
-    memcpy(p->ring[head % PIPE_FRAMES], pcm, sizeof p->ring[0]);
-    long level = 0;
-    for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++)
-        level += pcm[i] < 0 ? -pcm[i] : pcm[i];
-    p->quiet[head % PIPE_FRAMES] = level < (long)QUIET_LEVEL * MEDIA_FRAME_SAMPLES;
-    atomic_store_explicit(&p->head, head + 1, memory_order_release);
+    frame_ring_put(&p->ring, pcm);
 }
 
 static void pipe_on_detach(media_sink *sink) { pipe_unhold((media_pipe *)sink); }
@@ -94,27 +55,7 @@ static media_pipe *pipe_of(media_source *src)
  * other side sent nothing. Never ends: the bridge stops the play. */
 static int pipe_read(media_source *src, int16_t frame[MEDIA_FRAME_SAMPLES])
 {
-    media_pipe *p = pipe_of(src);
-    unsigned tail = atomic_load_explicit(&p->tail, memory_order_relaxed);
-    unsigned head = atomic_load_explicit(&p->head, memory_order_acquire);
-    if (head == tail) {
-        memset(frame, 0, sizeof p->ring[0]);
-        return 1;
-    }
-    if (head - tail <= PIPE_KEEP) {
-        p->over = 0;
-    } else if (++p->over >= STANDING_TICKS) {
-        if (head - tail >= PIPE_HARD) {
-            drop(head - tail - PIPE_KEEP);
-            tail = head - PIPE_KEEP;
-            p->over = 0;
-        } else if (p->quiet[tail % PIPE_FRAMES]) {
-            drop(1);
-            tail++; /* head - tail stays above PIPE_KEEP: a frame to play */
-        }
-    }
-    memcpy(frame, p->ring[tail % PIPE_FRAMES], sizeof p->ring[0]);
-    atomic_store_explicit(&p->tail, tail + 1, memory_order_release);
+    frame_ring_get(&pipe_of(src)->ring, frame);
     return 1;
 }
 

@@ -28,8 +28,6 @@ media_bridge *media_bridge_start(media_session *a, media_session *b);
  * the pipes on their own). Must come before either session is destroyed.
  * NULL is a no-op. */
 void media_bridge_stop(media_bridge *br);
-/* Audio frames all bridges have dropped since start: a ring full behind a
- * late leg, or old frames skipped so the delay stays short. Any thread. */
-uint64_t media_bridge_frames_dropped(void);
+
 
 #endif

@@ -12,19 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media/frame_ring.h"
 #include "media/player.h"
 
-/* As media/bridge.c: 8 frames absorb two threads' ticks drifting apart,
- * and a late reader keeps at most PIPE_KEEP frames of delay. */
-#define PIPE_FRAMES 8
-#define PIPE_KEEP 3
 #define BEEP_LEVEL_DBM0 -13
-
-typedef struct ring {
-    atomic_uint head; /* written by the producer only */
-    atomic_uint tail; /* written by the consumer only */
-    int16_t frames[PIPE_FRAMES][MEDIA_FRAME_SAMPLES];
-} ring;
 
 enum { MIX_JOIN, MIX_LEAVE, MIX_BEEP };
 
@@ -42,8 +33,8 @@ struct media_mix_part {
     atomic_int holders;
     atomic_int flags; /* PART_* set by the core */
     unsigned id;
-    ring in;  /* sink -> mixer */
-    ring out; /* mixer -> source */
+    frame_ring in;  /* sink -> mixer */
+    frame_ring out; /* mixer -> source */
     mix_cmd join_cmd, leave_cmd;
     media_player *play; /* the core's */
     media_session *session;
@@ -67,35 +58,6 @@ struct media_mixer {
     int beep_left; /* frames */
 };
 
-/* ------------------------------------------------------------ pipes */
-
-static int ring_put(ring *r, const int16_t pcm[MEDIA_FRAME_SAMPLES])
-{
-    unsigned head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    unsigned tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-    if (head - tail >= PIPE_FRAMES)
-        return -1; /* full: the consumer catches up by skipping */
-    memcpy(r->frames[head % PIPE_FRAMES], pcm, sizeof r->frames[0]);
-    atomic_store_explicit(&r->head, head + 1, memory_order_release);
-    return 0;
-}
-
-/* 0 and silence when nothing came. */
-static int ring_get(ring *r, int16_t pcm[MEDIA_FRAME_SAMPLES])
-{
-    unsigned tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    unsigned head = atomic_load_explicit(&r->head, memory_order_acquire);
-    if (head == tail) {
-        memset(pcm, 0, sizeof r->frames[0]);
-        return 0;
-    }
-    if (head - tail > PIPE_KEEP)
-        tail = head - PIPE_KEEP;
-    memcpy(pcm, r->frames[tail % PIPE_FRAMES], sizeof r->frames[0]);
-    atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
-    return 1;
-}
-
 static void part_unhold(media_mix_part *p)
 {
     if (atomic_fetch_sub(&p->holders, 1) == 1)
@@ -107,7 +69,7 @@ static void part_on_frame(media_sink *sink, const int16_t pcm[MEDIA_FRAME_SAMPLE
                           media_direction dir)
 {
     if (dir == MEDIA_DIR_RX) /* TX is the conference already */
-        ring_put(&((media_mix_part *)sink)->in, pcm);
+        frame_ring_put(&((media_mix_part *)sink)->in, pcm);
 }
 
 static void part_on_detach(media_sink *sink) { part_unhold((media_mix_part *)sink); }
@@ -121,7 +83,7 @@ static media_mix_part *part_of(media_source *src)
  * core stops the play when the participant leaves. */
 static int part_read(media_source *src, int16_t frame[MEDIA_FRAME_SAMPLES])
 {
-    ring_get(&part_of(src)->out, frame);
+    frame_ring_get(&part_of(src)->out, frame);
     return 1;
 }
 
@@ -173,7 +135,7 @@ static void mixer_on_tick(media_ticker *t)
     int32_t total[MEDIA_FRAME_SAMPLES] = {0};
     for (media_mix_part *p = m->parts; p; p = p->next) {
         int flags = atomic_load_explicit(&p->flags, memory_order_relaxed);
-        int got = ring_get(&p->in, p->frame);
+        int got = frame_ring_get(&p->in, p->frame);
         p->speaks = got && started && !(flags & (PART_MUTED | PART_HELD));
         if (p->speaks)
             for (int i = 0; i < MEDIA_FRAME_SAMPLES; i++)
@@ -198,7 +160,7 @@ static void mixer_on_tick(media_ticker *t)
                 v += beep[i];
             out[i] = saturate16(v);
         }
-        ring_put(&p->out, out);
+        frame_ring_put(&p->out, out);
     }
 }
 
