@@ -73,6 +73,7 @@ struct stream_out {
     const addr_allow *allow;
     struct lws_context *ctx;
     SSL_CTX *client_tls; /* ours, lent to lws (see stream_out_start) */
+    int system_store;    /* the stream thread loaded the system CAs into it */
     pthread_t thread;
     mailbox inbox;
     atomic_int stopping;
@@ -213,6 +214,13 @@ static void connect_stream(stream_out *so, ws_stream *s)
     if (refused) {
         end(so, s, 1, why);
         return;
+    }
+    /* The system CA store is read at the first wss stream, not at start:
+     * parsing the bundle costs about a quarter of a billion instructions,
+     * which every relayd start would pay for streams it may never open. */
+    if (s->tls && !so->system_store) {
+        SSL_CTX_set_default_verify_paths(so->client_tls);
+        so->system_store = 1;
     }
     char path[1100];
     snprintf(path, sizeof path, "/%s", s->path);
@@ -449,7 +457,6 @@ stream_out *stream_out_start(const addr_allow *allow, int max, const char *ca_fi
     if (so->client_tls) {
         SSL_CTX_set_min_proto_version(so->client_tls, TLS1_2_VERSION);
         SSL_CTX_set_mode(so->client_tls, SSL_MODE_RELEASE_BUFFERS);
-        SSL_CTX_set_default_verify_paths(so->client_tls);
         if (ca_file && SSL_CTX_load_verify_locations(so->client_tls, ca_file, NULL) != 1) {
             server_log(RELAY_LOG_ERROR, "stream_ca_file %s: not a readable PEM CA file",
                        ca_file);
