@@ -38,8 +38,8 @@
 #include "child.h"
 #include "relayd_proc.h"
 #include "rpc_client.h"
+#include "rtp_ear.h"
 #include "test_time.h"
-#include "ulaw.h"
 
 #define WS_PORT 62000
 #define SIP_PORT "33001"
@@ -111,43 +111,6 @@ static int conf_event(int from, const char *status, const char *call_id, int tim
 
 /* G.711 encoders and the A-law decoder from the ITU-T rules: the test's
  * own oracle, independent of relayd's spandsp. */
-static unsigned char linear_to_ulaw(int v)
-{
-    int sign = v < 0 ? 0x80 : 0;
-    if (v < 0)
-        v = -v;
-    if (v > 32635)
-        v = 32635;
-    v += 0x84;
-    int exp = 7;
-    for (int mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
-        exp--;
-    int mant = (v >> (exp + 3)) & 0x0f;
-    return (unsigned char)~(sign | exp << 4 | mant);
-}
-
-static unsigned char linear_to_alaw(int v)
-{
-    int sign = v >= 0 ? 0x80 : 0;
-    if (v < 0)
-        v = -v - 1;
-    if (v > 32767)
-        v = 32767;
-    int exp = 7;
-    for (int mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
-        exp--;
-    int mant = exp ? (v >> (exp + 3)) & 0x0f : (v >> 4) & 0x0f;
-    return (unsigned char)((sign | exp << 4 | mant) ^ 0x55);
-}
-
-static int alaw_to_linear(unsigned char a)
-{
-    a ^= 0x55;
-    int exp = (a & 0x70) >> 4, mant = a & 0x0f;
-    int v = exp ? ((mant << 4) + 0x108) << (exp - 1) : (mant << 4) + 8;
-    return (a & 0x80) ? v : -v;
-}
-
 /* One participant: its sipp caller, its call, and the test's socket that
  * is its media (what relayd sends it, decoded; relayd's address). */
 typedef struct part {
@@ -158,79 +121,18 @@ typedef struct part {
     int speaking;
     pid_t sipp;
     char call_id[64];
-    int fd;
-    double *pcm;
-    size_t n, cap;
-    struct sockaddr_in relayd;
-    int has_relayd;
-    int packets;
-    unsigned seq;
+    rtp_ear ear; /* its media */
 } part;
 
 /* The tones are chosen so that no difference or third-order product of two
  * of them (G.711's companding makes those, about 1e6 here) falls on a
  * third: with 500, 900 and 1400 Hz, 1400 - 500 lands on 900. */
 static part parts[N_PARTS] = {
-    {"33011", "33400", 33501, 0, 470, 0, 0, "", -1, NULL, 0, 0, {0}, 0, 0, 0},
-    {"33012", "33410", 33502, 8, 1090, 0, 0, "", -1, NULL, 0, 0, {0}, 0, 0, 0},
-    {"33013", "33420", 33503, 0, 1630, 0, 0, "", -1, NULL, 0, 0, {0}, 0, 0, 0},
-    {"33014", "33430", 33504, 0, 730, 0, 0, "", -1, NULL, 0, 0, {0}, 0, 0, 0},
+    {"33011", "33400", 33501, 0, 470, 0, 0, "", {.fd = -1}},
+    {"33012", "33410", 33502, 8, 1090, 0, 0, "", {.fd = -1}},
+    {"33013", "33420", 33503, 0, 1630, 0, 0, "", {.fd = -1}},
+    {"33014", "33430", 33504, 0, 730, 0, 0, "", {.fd = -1}},
 };
-
-static void ear_reset(part *p)
-{
-    p->n = 0;
-    p->packets = 0;
-}
-
-static void ear_drain(part *p)
-{
-    unsigned char buf[2048];
-    struct sockaddr_in from;
-    socklen_t fl = sizeof from;
-    ssize_t len;
-    while ((len = recvfrom(p->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from,
-                           &fl)) > 0) {
-        fl = sizeof from;
-        if (len < 12 || (buf[0] & 0xc0) != 0x80)
-            continue;
-        int pt = buf[1] & 0x7f;
-        if (pt != 0 && pt != 8)
-            continue;
-        p->relayd = from;
-        p->has_relayd = 1;
-        p->packets++;
-        for (ssize_t i = 12; i < len; i++) {
-            if (p->n == p->cap) {
-                p->cap = p->cap ? 2 * p->cap : 8000;
-                p->pcm = realloc(p->pcm, p->cap * sizeof *p->pcm);
-                assert_non_null(p->pcm);
-            }
-            p->pcm[p->n++] = pt == 8 ? alaw_to_linear(buf[i]) : ulaw_to_linear(buf[i]);
-        }
-    }
-}
-
-/* One 20 ms packet of the participant's tone, in its leg's codec. */
-static void ear_speak(part *p)
-{
-    unsigned seq = p->seq++;
-    if (!p->speaking || !p->has_relayd)
-        return;
-    unsigned char pkt[12 + 160] = {0x80, (unsigned char)p->pt};
-    pkt[2] = (unsigned char)(seq >> 8);
-    pkt[3] = (unsigned char)seq;
-    unsigned ts = seq * 160;
-    for (int i = 0; i < 4; i++)
-        pkt[4 + i] = (unsigned char)(ts >> (24 - 8 * i));
-    pkt[8] = (unsigned char)(0x20 + p->pt);
-    pkt[9] = (unsigned char)p->rtp_port; /* ssrc: one per participant */
-    for (int i = 0; i < 160; i++) {
-        int v = (int)(6000 * sin(2 * M_PI * p->tone * (double)(ts + (unsigned)i) / 8000.0));
-        pkt[12 + i] = p->pt == 8 ? linear_to_alaw(v) : linear_to_ulaw(v);
-    }
-    sendto(p->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&p->relayd, sizeof p->relayd);
-}
 
 /* For ms: every speaking participant sends its tone, everyone listens. */
 static void converse(int ms)
@@ -238,12 +140,13 @@ static void converse(int ms)
     int64_t start = now_ms(), next = start;
     while (now_ms() < start + ms) {
         for (int i = 0; i < N_PARTS; i++)
-            if (parts[i].fd >= 0)
-                ear_drain(&parts[i]);
+            if (parts[i].ear.fd >= 0)
+                rtp_ear_drain(&parts[i].ear);
         if (now_ms() >= next) {
             for (int i = 0; i < N_PARTS; i++)
-                if (parts[i].fd >= 0)
-                    ear_speak(&parts[i]);
+                if (parts[i].ear.fd >= 0)
+                    rtp_ear_speak(&parts[i].ear, parts[i].pt,
+                                  parts[i].speaking ? parts[i].tone : 0, 6000);
             next += 20;
         }
         sleep_ms(2);
@@ -256,19 +159,8 @@ static void measure(int ms)
 {
     converse(400);
     for (int i = 0; i < N_PARTS; i++)
-        ear_reset(&parts[i]);
+        rtp_ear_reset(&parts[i].ear);
     converse(ms);
-}
-
-static double goertzel(const double *x, size_t n, double f)
-{
-    double w = 2 * cos(2 * M_PI * f / 8000.0), s1 = 0, s2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double s = x[i] + w * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    return n ? (s1 * s1 + s2 * s2 - w * s1 * s2) / (double)n : 0;
 }
 
 /* A tone sent at amplitude 6000 for 1.5 s scores about 1e11 here
@@ -282,18 +174,18 @@ static double goertzel(const double *x, size_t n, double f)
 #define T3 parts[2].tone
 #define T4 parts[3].tone
 
-static double level(const part *p, double f) { return goertzel(p->pcm, p->n, f); }
+static double level(const part *p, double f) { return rtp_ear_level(&p->ear, f); }
 
 static void print_levels(const char *what)
 {
     print_message("%s\n", what);
     for (int i = 0; i < N_PARTS; i++) {
         const part *p = &parts[i];
-        if (p->fd < 0)
+        if (p->ear.fd < 0)
             continue;
         print_message("  participant %d (%4.0f Hz): %4d packets, %.0f %.2g  %.0f %.2g  %.0f %.2g  "
                       "%.0f %.2g  beep %.2g\n",
-                      i + 1, p->tone, p->packets, parts[0].tone, level(p, parts[0].tone),
+                      i + 1, p->tone, p->ear.packets, parts[0].tone, level(p, parts[0].tone),
                       parts[1].tone, level(p, parts[1].tone), parts[2].tone,
                       level(p, parts[2].tone), parts[3].tone, level(p, parts[3].tone),
                       level(p, 1000));
@@ -325,11 +217,7 @@ static void sip_path(char *out, size_t n, const char *scenario)
 static void call_in(int i)
 {
     part *p = &parts[i];
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->rtp_port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    p->fd = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(p->fd >= 0);
-    assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof a), 0);
+    rtp_ear_open(&p->ear, p->rtp_port);
     char path[600], rtp[16], log[64];
     sip_path(path, sizeof path, "uac_conference.xml");
     snprintf(rtp, sizeof rtp, "%d", p->rtp_port);
@@ -468,11 +356,11 @@ static void participants_hear_the_others_not_themselves(void **state)
         parts[i].speaking = 1;
     converse(400); /* relayd's frames tell each socket where its leg is */
     for (int i = 0; i < 3; i++)
-        assert_true(parts[i].has_relayd);
+        assert_true(parts[i].ear.has_relayd);
     measure(1500);
     print_levels("three in the conference, each speaking:");
     for (int i = 0; i < 3; i++) {
-        assert_true(parts[i].packets >= 60);
+        assert_true(parts[i].ear.packets >= 60);
         for (int j = 0; j < 3; j++)
             if (j == i)
                 does_not_hear(i, parts[j].tone);
@@ -492,7 +380,7 @@ static void participants_hear_the_others_not_themselves(void **state)
     hears(0, T2);
     does_not_hear(1, T3);
     hears(1, T1);
-    assert_int_equal(parts[2].packets, 0);
+    assert_int_equal(parts[2].ear.packets, 0);
 
     /* 3 comes back muted: it hears both, nobody hears it */
     assert_string_equal(join_ok(2, "team", json_pack("{s:b, s:s}", "muted", 1, "beep", "false")),
@@ -512,8 +400,7 @@ static void participants_hear_the_others_not_themselves(void **state)
     hang_up(1);
     assert_true(conf_event(from, "participant-leave", parts[1].call_id, 5000) >= 0);
     assert_int_equal(child_wait(parts[1].sipp, 10000), 0);
-    close(parts[1].fd);
-    parts[1].fd = -1;
+    rtp_ear_close(&parts[1].ear);
     measure(1000);
     print_levels("2 hung up:");
     does_not_hear(2, T2);
@@ -525,7 +412,7 @@ static void participants_hear_the_others_not_themselves(void **state)
         parts[i].speaking = 0;
     converse(300);
     for (int i = 0; i < N_PARTS; i++)
-        ear_reset(&parts[i]);
+        rtp_ear_reset(&parts[i].ear);
     assert_string_equal(join_ok(3, "team", json_pack("{s:b}", "end_on_exit", 1)), team_id);
     converse(600);
     print_levels("4 joined (beep):");
@@ -549,7 +436,7 @@ static void participants_hear_the_others_not_themselves(void **state)
     parts[0].speaking = parts[2].speaking = 1;
     measure(600);
     print_levels("4 (end_on_exit) left:");
-    assert_int_equal(parts[0].packets + parts[2].packets + parts[3].packets, 0);
+    assert_int_equal(parts[0].ear.packets + parts[2].ear.packets + parts[3].ear.packets, 0);
 
     /* a new "team": two that do not start it hear silence until a
      * starter joins (then conference-start reaches all three) */
@@ -560,7 +447,7 @@ static void participants_hear_the_others_not_themselves(void **state)
     parts[3].speaking = 1;
     measure(1000);
     print_levels("new team, not started:");
-    assert_true(parts[0].packets >= 40);
+    assert_true(parts[0].ear.packets >= 40);
     does_not_hear(0, T3);
     does_not_hear(2, T1);
     assert_int_equal(conf_event(0, "conference-start", parts[2].call_id, 0), -1);
@@ -599,9 +486,7 @@ static void participants_hear_the_others_not_themselves(void **state)
     for (int i = 0; i < N_PARTS; i++) {
         if (i != 1)
             assert_int_equal(child_wait(parts[i].sipp, 10000), 0);
-        if (parts[i].fd >= 0)
-            close(parts[i].fd);
-        free(parts[i].pcm);
+        rtp_ear_close(&parts[i].ear);
     }
     rpc_client_close(&cl);
 }
@@ -616,11 +501,7 @@ static void relayd_stops_with_a_conference_running(void **state)
                                    json_pack("{s:[s]}", "contexts", "conf")),
                 "200");
     for (int i = 0; i < 2; i++) {
-        parts[i].seq = 0;
-        parts[i].n = parts[i].cap = 0;
-        parts[i].pcm = NULL;
-        parts[i].has_relayd = 0;
-        call_in(i);
+        call_in(i); /* a fresh ear */
         join_ok(i, "last", NULL);
         parts[i].speaking = 1;
     }
@@ -631,8 +512,7 @@ static void relayd_stops_with_a_conference_running(void **state)
     assert_int_equal(relayd_proc_stop(&server), 0);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(child_wait(parts[i].sipp, 10000), 0);
-        close(parts[i].fd);
-        free(parts[i].pcm);
+        rtp_ear_close(&parts[i].ear);
     }
     assert_int_equal(setup(NULL), 0); /* for teardown */
 }

@@ -37,8 +37,8 @@
 #include "child.h"
 #include "relayd_proc.h"
 #include "rpc_client.h"
+#include "rtp_ear.h"
 #include "test_time.h"
-#include "ulaw.h"
 #include "ws_raw.h"
 
 #define WS_PORT 65500
@@ -238,159 +238,20 @@ static void stays_up(client *c, const char *call_id, int ms)
 
 /* --------------------------------------------------------------- audio */
 
-static int rtp_socket(int port)
-{
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(s >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    return s;
-}
-
-/* G.711 encoders and the A-law decoder, from the ITU-T rules (the test's
- * own oracle, independent of relayd's g711.c). */
-static unsigned char linear_to_ulaw(int v)
-{
-    int sign = v < 0 ? 0x80 : 0;
-    if (v < 0)
-        v = -v;
-    if (v > 32635)
-        v = 32635;
-    v += 0x84;
-    int exp = 7;
-    for (int mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
-        exp--;
-    int mant = (v >> (exp + 3)) & 0x0f;
-    return (unsigned char)~(sign | exp << 4 | mant);
-}
-
-static unsigned char linear_to_alaw(int v)
-{
-    int sign = v >= 0 ? 0x80 : 0;
-    if (v < 0)
-        v = -v - 1;
-    if (v > 32767)
-        v = 32767;
-    int exp = 7;
-    for (int mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
-        exp--;
-    int mant = exp ? (v >> (exp + 3)) & 0x0f : (v >> 4) & 0x0f;
-    return (unsigned char)((sign | exp << 4 | mant) ^ 0x55);
-}
-
-static int alaw_to_linear(unsigned char a)
-{
-    a ^= 0x55;
-    int exp = (a & 0x70) >> 4, mant = a & 0x0f;
-    int v = exp ? ((mant << 4) + 0x108) << (exp - 1) : (mant << 4) + 8;
-    return (a & 0x80) ? v : -v;
-}
-
-/* What one socket heard: decoded samples, and relayd's address (the
- * source of its packets: where to send to reach that leg). */
-typedef struct ear {
-    int fd;
-    double *pcm;
-    size_t n, cap;
-    struct sockaddr_in relayd;
-    int has_relayd;
-    int packets;
-} ear;
-
-static void ear_reset(ear *e)
-{
-    e->n = 0;
-    e->packets = 0;
-}
-
-static void ear_drain(ear *e)
-{
-    unsigned char buf[2048];
-    struct sockaddr_in from;
-    socklen_t fl = sizeof from;
-    ssize_t len;
-    while ((len = recvfrom(e->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >
-           0) {
-        fl = sizeof from;
-        if (len < 12 || (buf[0] & 0xc0) != 0x80)
-            continue;
-        int pt = buf[1] & 0x7f;
-        if (pt != 0 && pt != 8)
-            continue;
-        e->relayd = from;
-        e->has_relayd = 1;
-        e->packets++;
-        for (ssize_t i = 12; i < len; i++) {
-            if (e->n == e->cap) {
-                e->cap = e->cap ? 2 * e->cap : 8000;
-                e->pcm = realloc(e->pcm, e->cap * sizeof *e->pcm);
-                assert_non_null(e->pcm);
-            }
-            e->pcm[e->n++] = pt == 8 ? alaw_to_linear(buf[i]) : ulaw_to_linear(buf[i]);
-        }
-    }
-}
-
-/* Sends one 20 ms packet of a tone (freq 0: nothing) to relayd's side of
- * this socket's leg, encoded with the leg's codec (pt). */
-static void ear_speak(ear *e, int pt, double freq, unsigned seq)
-{
-    if (!freq || !e->has_relayd)
-        return;
-    unsigned char pkt[12 + 160] = {0x80, (unsigned char)pt};
-    pkt[2] = (unsigned char)(seq >> 8);
-    pkt[3] = (unsigned char)seq;
-    unsigned ts = seq * 160;
-    for (int i = 0; i < 4; i++)
-        pkt[4 + i] = (unsigned char)(ts >> (24 - 8 * i));
-    pkt[8] = 0x12; /* ssrc */
-    for (int i = 0; i < 160; i++) {
-        int v = (int)(8000 * sin(2 * M_PI * freq * (double)(ts + (unsigned)i) / 8000.0));
-        pkt[12 + i] = pt == 8 ? linear_to_alaw(v) : linear_to_ulaw(v);
-    }
-    sendto(e->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&e->relayd, sizeof e->relayd);
-}
-
 /* For ms: A's socket speaks freq_a (PCMA), B's freq_b (PCMU), both listen. */
-static void converse(ear *a, ear *b, double freq_a, double freq_b, int ms)
+static void converse(rtp_ear *a, rtp_ear *b, double freq_a, double freq_b, int ms)
 {
     int64_t start = now_ms(), next = start;
-    unsigned seq = 0;
     while (now_ms() < start + ms) {
-        ear_drain(a);
-        ear_drain(b);
+        rtp_ear_drain(a);
+        rtp_ear_drain(b);
         if (now_ms() >= next) {
-            ear_speak(a, 8, freq_a, seq);
-            ear_speak(b, 0, freq_b, seq);
-            seq++;
+            rtp_ear_speak(a, 8, freq_a, 8000);
+            rtp_ear_speak(b, 0, freq_b, 8000);
             next += 20;
         }
         sleep_ms(2);
     }
-}
-
-static double goertzel(const double *x, size_t n, double f)
-{
-    double w = 2 * cos(2 * M_PI * f / 8000.0), s1 = 0, s2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double s = x[i] + w * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    return (s1 * s1 + s2 * s2 - w * s1 * s2) / (double)n;
-}
-
-/* The tone f clearly present in what e heard, over 10x any of the others. */
-static int hears(ear *e, double f, const double *others, int n_others)
-{
-    if (e->n < 4000)
-        return 0;
-    double p = goertzel(e->pcm, e->n, f);
-    for (int i = 0; i < n_others; i++)
-        if (p < 10 * goertzel(e->pcm, e->n, others[i]))
-            return 0;
-    return p > 1e5;
 }
 
 /* --------------------------------------------------------------- tests */
@@ -398,7 +259,9 @@ static int hears(ear *e, double f, const double *others, int n_others)
 static void connected_legs_hear_each_other(void **state)
 {
     (void)state;
-    ear a = {.fd = rtp_socket(RTP_A)}, b = {.fd = rtp_socket(RTP_B)};
+    rtp_ear a, b;
+    rtp_ear_open(&a, RTP_A);
+    rtp_ear_open(&b, RTP_B);
     pid_t t = target("uas_dial_answer.xml", "500", "sipp-connect-target.log");
     pid_t k = caller("sipp-connect-caller.log");
     client c;
@@ -411,13 +274,13 @@ static void connected_legs_hear_each_other(void **state)
      * the test where each leg is; then each side speaks its own tone */
     converse(&a, &b, 0, 0, 500);
     assert_true(a.has_relayd && b.has_relayd);
-    ear_reset(&a);
-    ear_reset(&b);
+    rtp_ear_reset(&a);
+    rtp_ear_reset(&b);
     converse(&a, &b, 1000, 600, 2000);
     print_message("A heard %d packets, B heard %d\n", a.packets, b.packets);
     static const double off[] = {1000, 600, 1400, 300};
-    assert_true(hears(&b, 1000, off + 1, 3)); /* A's PCMA reached B as PCMU */
-    assert_true(hears(&a, 600, (const double[]){1000, 1400, 300}, 3)); /* and back */
+    assert_true(rtp_ear_hears(&b, 1000, off + 1, 3)); /* A's PCMA reached B as PCMU */
+    assert_true(rtp_ear_hears(&a, 600, (const double[]){1000, 1400, 300}, 3)); /* and back */
 
     /* refusals while connected: a second connect on either leg, bad devices */
     expect_code(connect_req(&c, a_id, json_pack("[[o]]", sip_device(10)), NULL), "409");
@@ -438,8 +301,8 @@ static void connected_legs_hear_each_other(void **state)
     assert_true(wait_event(&c, 0, "calling.call.connect", "connect_state", "disconnected", b_id,
                            5000) >= 0);
     converse(&a, &b, 0, 0, 300); /* what was in flight */
-    ear_reset(&a);
-    ear_reset(&b);
+    rtp_ear_reset(&a);
+    rtp_ear_reset(&b);
     converse(&a, &b, 1000, 600, 1000);
     assert_int_equal(b.packets, 0);
     assert_int_equal(a.packets, 0);
@@ -456,10 +319,8 @@ static void connected_legs_hear_each_other(void **state)
     assert_int_equal(child_wait(t, 10000), 0); /* each sipp got its BYE */
     assert_int_equal(child_wait(k, 10000), 0);
     client_close(&c);
-    close(a.fd);
-    close(b.fd);
-    free(a.pcm);
-    free(b.pcm);
+    rtp_ear_close(&a);
+    rtp_ear_close(&b);
 }
 
 static void busy_target_fails_and_caller_stays(void **state)
@@ -513,7 +374,9 @@ static void peer_hangup_disconnects_and_caller_stays(void **state)
 static void caller_hears_ringback_while_peer_rings(void **state)
 {
     (void)state;
-    ear a = {.fd = rtp_socket(RTP_A)}, b = {.fd = rtp_socket(RTP_B)};
+    rtp_ear a, b;
+    rtp_ear_open(&a, RTP_A);
+    rtp_ear_open(&b, RTP_B);
     pid_t t = target("uas_dial_answer.xml", "4000", "sipp-connect-ringback.log");
     pid_t k = caller("sipp-connect-caller-ringback.log");
     client c;
@@ -528,8 +391,8 @@ static void caller_hears_ringback_while_peer_rings(void **state)
     converse(&a, &b, 0, 0, 1800);
     print_message("A heard %d ringback packets\n", a.packets);
     assert_true(a.packets >= 40);
-    assert_true(hears(&a, 440, (const double[]){1000, 600, 300}, 3));
-    assert_true(hears(&a, 480, (const double[]){1000, 600, 300}, 3));
+    assert_true(rtp_ear_hears(&a, 440, (const double[]){1000, 600, 300}, 3));
+    assert_true(rtp_ear_hears(&a, 480, (const double[]){1000, 600, 300}, 3));
     assert_int_equal(wait_event(&c, 0, "calling.call.connect", "connect_state", "connected",
                                 a_id, 0), -1);
     assert_true(wait_event(&c, 0, "calling.call.connect", "connect_state", "connected", a_id,
@@ -554,10 +417,8 @@ static void caller_hears_ringback_while_peer_rings(void **state)
     assert_int_equal(child_wait(t, 10000), 0);
     assert_int_equal(child_wait(k, 10000), 0);
     client_close(&c);
-    close(a.fd);
-    close(b.fd);
-    free(a.pcm);
-    free(b.pcm);
+    rtp_ear_close(&a);
+    rtp_ear_close(&b);
 }
 
 static void caller_hangup_while_ringing_cancels_the_peer(void **state)

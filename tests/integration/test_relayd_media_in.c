@@ -30,7 +30,7 @@
 #include "child.h"
 #include "relayd_proc.h"
 #include "test_time.h"
-#include "ulaw.h"
+#include "g711_oracle.h"
 
 #define WS_PORT 61190
 #define SIP_PORT "36101"

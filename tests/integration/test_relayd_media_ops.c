@@ -32,7 +32,7 @@
 #include "child.h"
 #include "relayd_proc.h"
 #include "test_time.h"
-#include "ulaw.h"
+#include "g711_oracle.h"
 
 #define WS_PORT 65530 /* 65600 (the brief) is past 65535: the nearest valid */
 #define SIP_PORT "24101"

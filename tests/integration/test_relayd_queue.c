@@ -38,6 +38,7 @@
 #include "child.h"
 #include "relayd_proc.h"
 #include "rpc_client.h"
+#include "rtp_ear.h"
 #include "test_time.h"
 
 #define WS_PORT 62100
@@ -213,148 +214,21 @@ static pid_t caller(const char *port, const char *media, const char *rtp, const 
 
 /* --------------------------------------------------------------- audio */
 
-static int rtp_socket(int port)
-{
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(s >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    return s;
-}
-
-/* G.711 A-law both ways, from the ITU-T rules (the test's own oracle,
- * independent of relayd's codec): both callers offer PCMA only. */
-static unsigned char linear_to_alaw(int v)
-{
-    int sign = v >= 0 ? 0x80 : 0;
-    if (v < 0)
-        v = -v - 1;
-    if (v > 32767)
-        v = 32767;
-    int exp = 7;
-    for (int mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
-        exp--;
-    int mant = exp ? (v >> (exp + 3)) & 0x0f : (v >> 4) & 0x0f;
-    return (unsigned char)((sign | exp << 4 | mant) ^ 0x55);
-}
-
-static int alaw_to_linear(unsigned char a)
-{
-    a ^= 0x55;
-    int exp = (a & 0x70) >> 4, mant = a & 0x0f;
-    int v = exp ? ((mant << 4) + 0x108) << (exp - 1) : (mant << 4) + 8;
-    return (a & 0x80) ? v : -v;
-}
-
-/* What one socket heard, and relayd's address for that leg (the source
- * of its packets: where to send to speak as that caller). */
-typedef struct ear {
-    int fd;
-    double *pcm;
-    size_t n, cap;
-    struct sockaddr_in relayd;
-    int has_relayd;
-    int packets;
-} ear;
-
-static void ear_reset(ear *e)
-{
-    e->n = 0;
-    e->packets = 0;
-}
-
-static void ear_drain(ear *e)
-{
-    unsigned char buf[2048];
-    struct sockaddr_in from;
-    socklen_t fl = sizeof from;
-    ssize_t len;
-    while ((len = recvfrom(e->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >
-           0) {
-        fl = sizeof from;
-        if (len < 12 || (buf[0] & 0xc0) != 0x80 || (buf[1] & 0x7f) != 8)
-            continue;
-        e->relayd = from;
-        e->has_relayd = 1;
-        e->packets++;
-        for (ssize_t i = 12; i < len; i++) {
-            if (e->n == e->cap) {
-                e->cap = e->cap ? 2 * e->cap : 8000;
-                e->pcm = realloc(e->pcm, e->cap * sizeof *e->pcm);
-                assert_non_null(e->pcm);
-            }
-            e->pcm[e->n++] = alaw_to_linear(buf[i]);
-        }
-    }
-}
-
-/* One 20 ms PCMA packet of a tone (freq 0: nothing) to relayd's side. */
-static void ear_speak(ear *e, double freq, unsigned seq)
-{
-    if (!freq || !e->has_relayd)
-        return;
-    unsigned char pkt[12 + 160] = {0x80, 8};
-    pkt[2] = (unsigned char)(seq >> 8);
-    pkt[3] = (unsigned char)seq;
-    unsigned ts = seq * 160;
-    for (int i = 0; i < 4; i++)
-        pkt[4 + i] = (unsigned char)(ts >> (24 - 8 * i));
-    pkt[8] = 0x51; /* ssrc */
-    for (int i = 0; i < 160; i++)
-        pkt[12 + i] = linear_to_alaw((int)(8000 * sin(2 * M_PI * freq *
-                                                       (double)(ts + (unsigned)i) / 8000.0)));
-    sendto(e->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&e->relayd, sizeof e->relayd);
-}
-
-/* For ms: w speaks freq_w, g speaks freq_g, both listen (and the client
- * keeps reading its events). */
-static void converse(client *c, ear *w, ear *g, double freq_w, double freq_g, int ms)
+/* For ms: w speaks freq_w, g speaks freq_g (PCMA both), both listen (and
+ * the client keeps reading its events). */
+static void converse(client *c, rtp_ear *w, rtp_ear *g, double freq_w, double freq_g, int ms)
 {
     int64_t start = now_ms(), next = start;
-    unsigned seq = 0;
     while (now_ms() < start + ms) {
-        ear_drain(w);
-        ear_drain(g);
+        rtp_ear_drain(w);
+        rtp_ear_drain(g);
         if (now_ms() >= next) {
-            ear_speak(w, freq_w, seq);
-            ear_speak(g, freq_g, seq);
-            seq++;
+            rtp_ear_speak(w, 8, freq_w, 8000);
+            rtp_ear_speak(g, 8, freq_g, 8000);
             next += 20;
         }
         json_decref(rpc_client_pump(c, NULL, 2));
     }
-}
-
-static double goertzel(const double *x, size_t n, double f)
-{
-    double w = 2 * cos(2 * M_PI * f / 8000.0), s1 = 0, s2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double s = x[i] + w * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    return (s1 * s1 + s2 * s2 - w * s1 * s2) / (double)n;
-}
-
-static double rms(const ear *e)
-{
-    double sum = 0;
-    for (size_t i = 0; i < e->n; i++)
-        sum += e->pcm[i] * e->pcm[i];
-    return e->n ? sqrt(sum / (double)e->n) : 0;
-}
-
-/* The tone f clearly in what e heard: over 10x each of the others. */
-static int hears(const ear *e, double f, const double *others, int n_others)
-{
-    if (e->n < 4000)
-        return 0;
-    double p = goertzel(e->pcm, e->n, f);
-    for (int i = 0; i < n_others; i++)
-        if (p < 10 * goertzel(e->pcm, e->n, others[i]))
-            return 0;
-    return p > 1e5;
 }
 
 /* --------------------------------------------------------------- tests */
@@ -397,7 +271,9 @@ static void bad_requests(client *c, const char *id)
 static void support_queue(void **state)
 {
     (void)state;
-    ear w = {.fd = rtp_socket(RTP_W)}, g = {.fd = rtp_socket(RTP_G)};
+    rtp_ear w, g;
+    rtp_ear_open(&w, RTP_W);
+    rtp_ear_open(&g, RTP_G);
     client c;
     rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, NULL);
     expect_code(rpc_client_request(&c, "signalwire.receive",
@@ -446,15 +322,15 @@ static void support_queue(void **state)
 
     /* caller 2 hears the hold audio: the us ringtone, 440 + 480 Hz */
     converse(&c, &w, &g, 0, 0, 300);
-    ear_reset(&w);
+    rtp_ear_reset(&w);
     converse(&c, &w, &g, 0, 0, 1500);
-    double hold_rms = rms(&w);
+    double hold_rms = rtp_ear_rms(&w);
     print_message("caller 2 on hold: %d packets, rms %.0f, 440 Hz %.3g, 1000 Hz %.3g\n",
-                  w.packets, hold_rms, goertzel(w.pcm, w.n, 440), goertzel(w.pcm, w.n, 1000));
+                  w.packets, hold_rms, rtp_ear_level(&w, 440), rtp_ear_level(&w, 1000));
     assert_true(w.packets >= 60);
     assert_true(hold_rms > 300);
-    assert_true(hears(&w, 440, (const double[]){1000, 600, 300}, 3));
-    assert_true(hears(&w, 480, (const double[]){1000, 600, 300}, 3));
+    assert_true(rtp_ear_hears(&w, 440, (const double[]){1000, 600, 300}, 3));
+    assert_true(rtp_ear_hears(&w, 480, (const double[]){1000, 600, 300}, 3));
     assert_int_equal(g.packets, 0); /* the agent, in no queue, hears nothing */
 
     /* caller 1 hangs up while waiting: it is out, caller 2 moves up */
@@ -489,15 +365,15 @@ static void support_queue(void **state)
     /* real audio both ways through the bridge, and no more hold audio */
     converse(&c, &w, &g, 0, 0, 500);
     assert_true(w.has_relayd && g.has_relayd);
-    ear_reset(&w);
-    ear_reset(&g);
+    rtp_ear_reset(&w);
+    rtp_ear_reset(&g);
     converse(&c, &w, &g, 1000, 600, 2000);
     print_message("bridged: caller 2 heard %d packets (600 Hz %.3g, 440 Hz %.3g), agent %d "
                   "(1000 Hz %.3g)\n",
-                  w.packets, goertzel(w.pcm, w.n, 600), goertzel(w.pcm, w.n, 440), g.packets,
-                  goertzel(g.pcm, g.n, 1000));
-    assert_true(hears(&g, 1000, (const double[]){600, 440, 480}, 3)); /* caller 2 → agent */
-    assert_true(hears(&w, 600, (const double[]){1000, 440, 480}, 3)); /* agent → caller 2 */
+                  w.packets, rtp_ear_level(&w, 600), rtp_ear_level(&w, 440), g.packets,
+                  rtp_ear_level(&g, 1000));
+    assert_true(rtp_ear_hears(&g, 1000, (const double[]){600, 440, 480}, 3)); /* caller 2 → agent */
+    assert_true(rtp_ear_hears(&w, 600, (const double[]){1000, 440, 480}, 3)); /* agent → caller 2 */
 
     /* unbridged, caller 2 enters again (a new queue: the old one went
      * empty) and leaves with queue.leave: the hold audio stops */
@@ -514,10 +390,10 @@ static void support_queue(void **state)
     assert_true(e3 >= 0);
     check_enqueue(&c, e3, "ctl-3", 1, 1, queue_id2);
     converse(&c, &w, &g, 0, 0, 300);
-    ear_reset(&w);
+    rtp_ear_reset(&w);
     converse(&c, &w, &g, 0, 0, 1000);
-    print_message("on hold again: %d packets, rms %.0f\n", w.packets, rms(&w));
-    assert_true(w.packets >= 40 && rms(&w) > 300);
+    print_message("on hold again: %d packets, rms %.0f\n", w.packets, rtp_ear_rms(&w));
+    assert_true(w.packets >= 40 && rtp_ear_rms(&w) > 300);
     expect_refusal(call_req(&c, "calling.queue.leave", c2,
                             json_pack("{s:s, s:s}", "queue_name", "support", "queue_id",
                                       queue_id)),
@@ -530,7 +406,7 @@ static void support_queue(void **state)
     assert_string_equal(str_of(event_at(&c, lv), "control_id"), "ctl-3");
     assert_int_equal(int_of(event_at(&c, lv), "size"), 0);
     converse(&c, &w, &g, 0, 0, 300); /* what was in flight */
-    ear_reset(&w);
+    rtp_ear_reset(&w);
     converse(&c, &w, &g, 0, 0, 1000);
     print_message("after leave: %d packets\n", w.packets);
     assert_int_equal(w.packets, 0);
@@ -555,10 +431,8 @@ static void support_queue(void **state)
     assert_int_equal(child_wait(k2, 10000), 0); /* each sipp got its BYE */
     assert_int_equal(child_wait(ka, 10000), 0);
     rpc_client_close(&c);
-    close(w.fd);
-    close(g.fd);
-    free(w.pcm);
-    free(g.pcm);
+    rtp_ear_close(&w);
+    rtp_ear_close(&g);
 }
 
 /* A second relayd stopped (SIGTERM) while a caller waits, its hold audio
@@ -576,7 +450,8 @@ static int teardown_with_waiting_caller(void **state)
 static void shutdown_while_waiting(void **state)
 {
     (void)state;
-    ear w = {.fd = rtp_socket(RTP_W)};
+    rtp_ear w;
+    rtp_ear_open(&w, RTP_W);
     client c;
     rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, NULL);
     expect_code(rpc_client_request(&c, "signalwire.receive",
@@ -590,14 +465,13 @@ static void shutdown_while_waiting(void **state)
     assert_true(wait_queue_event(&c, 0, id, "enqueue", 1, 5000) >= 0);
     int64_t end = now_ms() + 1000;
     while (now_ms() < end) { /* the hold audio is playing */
-        ear_drain(&w);
+        rtp_ear_drain(&w);
         sleep_ms(5);
     }
     print_message("waiting caller heard %d packets before the shutdown\n", w.packets);
     assert_true(w.packets >= 25);
     rpc_client_close(&c);
-    close(w.fd);
-    free(w.pcm);
+    rtp_ear_close(&w);
 }
 
 int main(void)

@@ -39,7 +39,7 @@
 #include "relayd_proc.h"
 #include "rpc_client.h"
 #include "test_time.h"
-#include "ulaw.h"
+#include "g711_oracle.h"
 
 #define WS_PORT 64700
 #define SINK_PORT 64701

@@ -278,46 +278,6 @@ static void inbound_tcp(void **state)
     assert_true(relayd_proc_log_contains(&server, "[127.0.0.1:" CALLER_TCP "] over TCP"));
 }
 
-/* relayd dials sip:...;transport=tcp: sipp receives the INVITE over TCP
- * with a TCP Via; the call is answered and played to. */
-static void outbound_tcp(void **state)
-{
-    (void)state;
-    char seen[600], via[512], cline[512];
-    seen_path(seen, sizeof seen, "transports-out-tcp.txt");
-    start_relayd(1, "relayd-transports-out-tcp.log");
-    client c;
-    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, NULL);
-    int rtp = rtp_socket(0);
-    pid_t t = sipp("uas_transport.xml", "t1", "127.0.0.1", TARGET_TCP, "58720", RTP_V4_S, seen,
-                   NULL, "sipp-transports-out-tcp.log");
-    sleep_ms(300); /* let it bind */
-    json_t *dev = json_pack("{s:s, s:{s:s, s:i}}", "type", "sip", "params", "to",
-                            "sip:target@127.0.0.1:" TARGET_TCP ";transport=tcp", "timeout", 10);
-    expect_code(rpc_client_request(&c, "calling.dial",
-                                   json_pack("{s:s, s:[[o]]}", "tag", "tcp", "devices", dev)),
-                "200");
-    int i = wait_event(&c, "calling.call.dial", "dial_state", "answered", 10000);
-    assert_true(i >= 0);
-    char call_id[64];
-    snprintf(call_id, sizeof call_id, "%s",
-             str(json_object_get(json_array_get(c.events, (size_t)i), "call"), "call_id"));
-    play_ringtone(&c, call_id);
-    int from_v6 = -1;
-    int packets = count_rtp(rtp, 1500, &from_v6);
-    print_message("%d RTP packets in 1.5 s\n", packets);
-    assert_true(packets >= 40);
-    assert_int_equal(from_v6, 0);
-    end_call(&c, call_id);
-    assert_int_equal(child_wait(t, 10000), 0);
-    rpc_client_close(&c);
-    close(rtp);
-    stop_relayd();
-    read_seen(seen, via, cline, sizeof via);
-    assert_string_equal(via, "Via: SIP/2.0/TCP");
-    assert_string_equal(cline, "c=IN IP4 127.0.0.1");
-}
-
 /* sipp calls relayd on [::1]: the answer's c= is IN IP6 ::1 and RTP comes
  * from an IPv6 socket. */
 static void inbound_ipv6(void **state)
@@ -342,24 +302,35 @@ static void inbound_ipv6(void **state)
     assert_true(relayd_proc_log_contains(&server, "[[::1]:" CALLER_V6 "] over UDP"));
 }
 
-/* relayd dials sip:[::1]:PORT: the offer is IN IP6 over an IPv6 UDP
- * transport, and RTP flows over IPv6. */
-static void outbound_ipv6(void **state)
+/* One outbound case: relayd (listening on the case's family) dials `to`, a sipp UAS
+ * on host:port over `transport` (sipp's -t); the call is answered and
+ * played to, RTP arrives over the expected family, and sipp saw the
+ * expected Via and c= line. */
+typedef struct dial_case {
+    const char *name; /* for the files */
+    const char *transport, *host, *port, *media_port, *rtp_port_s;
+    int v6;
+    const char *to, *via, *cline;
+} dial_case;
+
+static void dial_out(const dial_case *k)
 {
-    (void)state;
-    char seen[600], via[512], cline[512];
-    seen_path(seen, sizeof seen, "transports-out-v6.txt");
-    start_relayd(0, "relayd-transports-out-v6.log");
+    char seen[600], via[512], cline[512], file[128];
+    snprintf(file, sizeof file, "transports-%s.txt", k->name);
+    seen_path(seen, sizeof seen, file);
+    snprintf(file, sizeof file, "relayd-transports-%s.log", k->name);
+    start_relayd(!k->v6, file);
     client c;
     rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, NULL);
-    int rtp = rtp_socket(1);
-    pid_t t = sipp("uas_transport.xml", "u1", "::1", TARGET_V6, "58760", RTP_V6_S, seen, NULL,
-                   "sipp-transports-out-v6.log");
-    sleep_ms(300);
-    json_t *dev = json_pack("{s:s, s:{s:s, s:i}}", "type", "sip", "params", "to",
-                            "sip:target@[::1]:" TARGET_V6, "timeout", 10);
+    int rtp = rtp_socket(k->v6);
+    snprintf(file, sizeof file, "sipp-transports-%s.log", k->name);
+    pid_t t = sipp("uas_transport.xml", k->transport, k->host, k->port, k->media_port,
+                   k->rtp_port_s, seen, NULL, file);
+    sleep_ms(300); /* let it bind */
+    json_t *dev = json_pack("{s:s, s:{s:s, s:i}}", "type", "sip", "params", "to", k->to,
+                            "timeout", 10);
     expect_code(rpc_client_request(&c, "calling.dial",
-                                   json_pack("{s:s, s:[[o]]}", "tag", "v6", "devices", dev)),
+                                   json_pack("{s:s, s:[[o]]}", "tag", k->name, "devices", dev)),
                 "200");
     int i = wait_event(&c, "calling.call.dial", "dial_state", "answered", 10000);
     assert_true(i >= 0);
@@ -371,15 +342,34 @@ static void outbound_ipv6(void **state)
     int packets = count_rtp(rtp, 1500, &from_v6);
     print_message("%d RTP packets in 1.5 s\n", packets);
     assert_true(packets >= 40);
-    assert_int_equal(from_v6, 1);
+    assert_int_equal(from_v6, k->v6);
     end_call(&c, call_id);
     assert_int_equal(child_wait(t, 10000), 0);
     rpc_client_close(&c);
     close(rtp);
     stop_relayd();
     read_seen(seen, via, cline, sizeof via);
-    assert_string_equal(via, "Via: SIP/2.0/UDP");
-    assert_string_equal(cline, "c=IN IP6 ::1");
+    assert_string_equal(via, k->via);
+    assert_string_equal(cline, k->cline);
+}
+
+/* relayd dials sip:...;transport=tcp: sipp receives the INVITE over TCP
+ * with a TCP Via; the call is answered and played to. */
+static void outbound_tcp(void **state)
+{
+    (void)state;
+    dial_out(&(dial_case){"out-tcp", "t1", "127.0.0.1", TARGET_TCP, "58720", RTP_V4_S, 0,
+                          "sip:target@127.0.0.1:" TARGET_TCP ";transport=tcp",
+                          "Via: SIP/2.0/TCP", "c=IN IP4 127.0.0.1"});
+}
+
+/* relayd dials sip:[::1]:PORT: the offer is IN IP6 over an IPv6 UDP
+ * transport, and RTP flows over IPv6. */
+static void outbound_ipv6(void **state)
+{
+    (void)state;
+    dial_out(&(dial_case){"out-v6", "u1", "::1", TARGET_V6, "58760", RTP_V6_S, 1,
+                          "sip:target@[::1]:" TARGET_V6, "Via: SIP/2.0/UDP", "c=IN IP6 ::1"});
 }
 
 /* ----------------------------------------------------------------- TLS
