@@ -18,21 +18,28 @@
 #include "frames.h"
 #include "server_log.h"
 
-/* One calling.call.refer event about the far end's REFER. */
-static void report(relayd *rd, call *c, const sip_inbound_refer *r, const char *state,
-                   const char *notify_code, const char *reason)
+/* The params of a calling.call.refer event about the far end's REFER
+ * (copies: the REFER may be forgotten before it is sent). */
+static json_t *event_params(const sip_inbound_refer *r, const char *state,
+                            const char *notify_code, const char *reason)
 {
     json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "direction", "inbound", "state", state,
                           "sip_refer_to", r->refer_to, "sip_referred_by", r->referred_by);
     if (!p)
-        return;
+        return NULL;
     if (r->replaces)
         json_object_set_new(p, "sip_refer_replaces", json_string(r->replaces));
     if (notify_code)
         json_object_set_new(p, "sip_notify_response_code", json_string(notify_code));
     if (reason)
         json_object_set_new(p, "reason", json_string(reason));
-    call_emit(rd, c, PE_CALL_REFER, p, NULL);
+    return p;
+}
+
+static void report(relayd *rd, call *c, const sip_inbound_refer *r, const char *state,
+                   const char *notify_code, const char *reason)
+{
+    call_emit(rd, c, PE_CALL_REFER, event_params(r, state, notify_code, reason), NULL);
 }
 
 int calls_on_inbound_refer(void *user, sip_leg *leg, const sip_inbound_refer *r)
@@ -67,16 +74,17 @@ static void refer_answer(rpc_req *req)
         return;
     }
     int yes = json_is_true(accept);
-    /* the event reads the pending REFER, which the answer forgets */
-    report(req->rd, c, pending, yes ? "accepted" : "declined", yes ? "200" : "603",
-           yes ? NULL : "declined");
+    json_t *ev = event_params(pending, yes ? "accepted" : "declined", yes ? "200" : "603",
+                              yes ? NULL : "declined");
     if (sip_leg_refer_answer(c->leg, yes ? 200 : 603, yes ? "OK" : "Declined") != 0) {
-        rpc_answer(req, frames_code_result(500, "could not send the NOTIFY"));
+        json_decref(ev);
+        rpc_answer(req, frames_code_result(410, "the call has ended"));
         return;
     }
     server_log(RELAY_LOG_INFO, "call %s: inbound refer %s by the client", c->id,
                yes ? "accepted" : "declined");
     rpc_answer(req, frames_code_result(200, yes ? "Refer accepted" : "Refer declined"));
+    call_emit(req->rd, c, PE_CALL_REFER, ev, NULL);
 }
 
 const server_family_desc refer_answer_family = {
