@@ -587,6 +587,36 @@ static void a_second_inbound_refer_while_one_is_pending_is_491(void **state)
     rpc_client_close(&c);
 }
 
+/* The call ends while the far end's REFER awaits the client: no NOTIFY
+ * is sent (sipp, expecting one, sees the BYE instead and fails), nothing
+ * is left to answer, and relayd's exit at teardown shows nothing leaked. */
+static void a_pending_inbound_refer_ends_with_the_call(void **state)
+{
+    (void)state;
+    char scenario[600];
+    make_scenario("uac_refer_in.xml.in", "000", "sip:carol@127.0.0.1:5099", scenario,
+                  sizeof scenario);
+    rpc_client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
+    int from = 0;
+    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-hangup.log",
+                   "sipp-refer-in-hangup-msgs.log");
+    const char *call_id = answer_next(&c, &from);
+    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
+    assert_true(i >= 0);
+    end_call(&c, call_id);
+    assert_true(wait_event(&c, i + 1, "calling.call.state", call_id, 5000) >= 0);
+    assert_int_not_equal(child_wait(p, 15000), 0); /* a BYE where it wanted the NOTIFY */
+    json_t *res = rpc_client_request(&c, "calling.refer.answer",
+                                     answer_params(call_id, json_true()));
+    const char *code = rpc_code_of(res);
+    printf("refer.answer after the call ended: %s\n", code ? code : "(none)");
+    assert_true(code && (strcmp(code, "404") == 0 || strcmp(code, "410") == 0));
+    json_decref(res);
+    assert_int_equal(wait_inbound_refer(&c, i + 1, call_id, "declined", 300), -1);
+    rpc_client_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -597,6 +627,7 @@ int main(void)
         cmocka_unit_test(an_inbound_refer_declined),
         cmocka_unit_test(an_unanswered_inbound_refer_is_declined),
         cmocka_unit_test(a_second_inbound_refer_while_one_is_pending_is_491),
+        cmocka_unit_test(a_pending_inbound_refer_ends_with_the_call),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
