@@ -435,6 +435,11 @@ typedef struct relay_refer_event {
     const char *sip_refer_response_code;  /* "202", may be NULL */
     const char *sip_notify_response_code; /* "100", "200", "486", may be NULL */
     const char *params_json;
+    /* relayd: "inbound" for a REFER the far end sent (state_name
+     * "requested", then "accepted" or "declined"; state is
+     * RELAY_REFER_UNKNOWN for these), NULL for the call's own refer */
+    const char *direction;
+    const char *sip_referred_by; /* inbound: the Referred-By URI, else NULL */
 } relay_refer_event;
 
 typedef void (*relay_refer_handler)(relay_call *call, const relay_refer_event *ev, void *user);
@@ -453,6 +458,16 @@ relay_status relay_call_refer(relay_call *call, const relay_device *device,
  * relay_action_wait() for its outcome. */
 relay_status relay_call_refer_async(relay_call *call, const relay_device *device,
                                     const char *status_url, relay_action **out);
+
+/* relayd extension (the official SDKs do not send it): answers the REFER
+ * the far end sent (a refer event with direction "inbound", state
+ * "requested") with calling.refer.answer. accept 1: the far end is told
+ * the transfer is taken (NOTIFY 200); the application carries it out
+ * itself, e.g. by connecting the call to sip_refer_to. accept 0: NOTIFY
+ * 603. An "accepted" or "declined" refer event follows. */
+relay_status relay_call_refer_answer(relay_call *call, int accept, relay_result **out);
+relay_status relay_call_refer_answer_async(relay_call *call, int accept,
+                                           relay_result_callback cb, void *user);
 
 /* relay_call_wait_refer, relay_call_refer_state and relay_call_on_refer
  * are kept for one release as thin wrappers over the call's last refer

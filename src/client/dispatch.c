@@ -81,6 +81,8 @@ void lr_dispatch_refer_event(json_t *params, relay_refer_event *ev)
         json_string_value(json_object_get(params, "sip_refer_response_code"));
     ev->sip_notify_response_code =
         json_string_value(json_object_get(params, "sip_notify_response_code"));
+    ev->direction = json_string_value(json_object_get(params, "direction"));
+    ev->sip_referred_by = json_string_value(json_object_get(params, "sip_referred_by"));
 }
 
 static void on_call_receive(relay_client *c, json_t *in, const char *call_id)
@@ -143,6 +145,11 @@ static void route_to_action(relay_client *c, proto_event type, const relay_event
         break;
     case PROTO_ROUTE_CALL_EVENT:
         a = call ? lr_call_running_action(call, f) : NULL;
+        /* a REFER from the far end is not the progress of the call's own */
+        if (a && type == PE_CALL_REFER &&
+            json_is_string(json_object_get(in, "direction")) &&
+            strcmp(json_string_value(json_object_get(in, "direction")), "inbound") == 0)
+            a = NULL;
         break;
     default:
         break; /* dial tags: no action on the client yet */

@@ -53,6 +53,12 @@ json_t *lr_frame_call_params(const char *node_id, const char *call_id)
                      call_id ? call_id : "");
 }
 
+json_t *lr_frame_refer_answer_params(const char *node_id, const char *call_id, int accept)
+{
+    return json_pack("{s:s,s:s,s:b}", "node_id", node_id ? node_id : "", "call_id",
+                     call_id ? call_id : "", "accept", accept != 0);
+}
+
 static json_t *media_json(const relay_media *m, relay_status *err)
 {
     const char *type = m->type ? m->type : "tts";

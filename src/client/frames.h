@@ -24,6 +24,8 @@ json_t *lr_frame_play_params(const char *node_id, const char *call_id, const cha
                           const relay_play_params *params, relay_status *err);
 json_t *lr_frame_refer_params(const char *node_id, const char *call_id, const relay_device *device,
                            const char *status_url, relay_status *err);
+/* calling.refer.answer's params (a relayd extension): accept is 0 or 1. */
+json_t *lr_frame_refer_answer_params(const char *node_id, const char *call_id, int accept);
 /* The "play" list of n_media items (n_media >= 1), or NULL with *err. */
 json_t *lr_frame_media_list(const relay_media *media, size_t n_media, relay_status *err);
 /* params_json (NULL: {}) parsed as an object, or NULL. */

@@ -6,6 +6,7 @@
  */
 #include "call.h"
 #include "action.h"
+#include "calling.h"
 #include "client.h"
 #include "dispatch.h"
 #include "frames.h"
@@ -63,6 +64,25 @@ relay_status relay_call_refer_async(relay_call *call, const relay_device *device
     }
     *out = a;
     return st;
+}
+
+relay_status relay_call_refer_answer(relay_call *call, int accept, relay_result **out)
+{
+    if (!call)
+        return RELAY_ERR_INVALID_ARG;
+    return lr_call_plain(call, PM_REFER_ANSWER,
+                         lr_frame_refer_answer_params(call->node_id, call->call_id, accept), NULL,
+                         NULL, out);
+}
+
+relay_status relay_call_refer_answer_async(relay_call *call, int accept,
+                                           relay_result_callback cb, void *user)
+{
+    if (!call || !cb)
+        return RELAY_ERR_INVALID_ARG;
+    return lr_call_plain(call, PM_REFER_ANSWER,
+                         lr_frame_refer_answer_params(call->node_id, call->call_id, accept), cb,
+                         user, NULL);
 }
 
 /* ------------------------------------------------ one-release wrappers */

@@ -191,6 +191,8 @@ typedef enum proto_role {
     X(QUEUE_LEAVE, "calling.queue.leave", NONE, PLAIN, PROTO_C)                   \
     X(TRANSFER, "calling.transfer", NONE, PLAIN, PROTO_C | PROTO_MF_RELEASES)     \
     X(REFER, "calling.refer", REFER, START, PROTO_CA)                             \
+    /* a relayd extension: the client's answer to the far end's REFER */          \
+    X(REFER_ANSWER, "calling.refer.answer", NONE, PLAIN, PROTO_CA)                \
     X(BEGIN, "calling.begin", NONE, PLAIN, 0)                                     \
     /* media */                                                                   \
     X(PLAY, "calling.play", PLAY, START, PROTO_CA)                                \

@@ -499,6 +499,7 @@ relayd *relayd_create(relayd_config *cfg)
         .on_established = calls_on_established,
         .on_terminated = calls_on_terminated,
         .on_refer_progress = calls_on_refer_progress,
+        .on_inbound_refer = calls_on_inbound_refer,
         .on_progress = calls_on_progress,
         .on_message = messaging_on_sip_message,
         .on_registration = on_trunk_registration,

@@ -9,6 +9,7 @@ extern const server_family_desc session_family; /* session_methods.c */
 extern const server_family_desc control_family; /* calling/control.c */
 extern const server_family_desc play_family;    /* calling/play.c */
 extern const server_family_desc refer_family;   /* calling/refer.c */
+extern const server_family_desc refer_answer_family; /* calling/refer_in.c */
 extern const server_family_desc record_family;  /* calling/record.c */
 extern const server_family_desc collect_family; /* calling/collect.c */
 extern const server_family_desc detect_family;  /* calling/detect.c */

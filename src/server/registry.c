@@ -8,6 +8,7 @@ const server_family_desc *const server_families[] = {
     &control_family,
     &play_family,
     &refer_family,
+    &refer_answer_family,
     &record_family,
     &collect_family,
     &detect_family,

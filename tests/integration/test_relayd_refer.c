@@ -14,10 +14,16 @@
  *  - a command_id seen before on the call returns the first answer (and
  *    the refer's state) and sends no second REFER;
  *  - a REFER never answered ends the refer in error after
- *    sip_transaction_timeout_ms (sofia's timer F, 2 s here).
+ *    sip_transaction_timeout_ms (sofia's timer F, 2 s here);
+ *  - a REFER from the far end reaches the client as calling.call.refer
+ *    (direction inbound, state requested, Refer-To, Referred-By and the
+ *    Replaces part as sipp sent them); calling.refer.answer accept ends
+ *    it with a final NOTIFY 200, decline with 603, no answer in
+ *    refer_timeout_ms with 480; a second REFER while one is pending is
+ *    491. sipp checks the NOTIFY (terminated, message/sipfrag, status).
  *
- * Ports: relayd ws 62200, SIP 58001; sipp 58002 and 58004, their media
- * 58100 and 58120; relayd's RTP 58200-58299.
+ * Ports: relayd ws 62200, SIP 58001; sipp 58002, 58004 and 58006, their
+ * media 58100, 58120 and 58140; relayd's RTP 58200-58299.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <jansson.h>
@@ -38,6 +45,7 @@
 #define SIP_PORT "58001"
 #define SIPP_PORT "58002"
 #define CONSULT_PORT "58004"
+#define REFERRER_PORT "58006"
 #define PROJECT "refer-project"
 #define TOKEN "refer-token-51c3"
 #define NODE "relayd-local"
@@ -167,8 +175,11 @@ static pid_t sipp(const char *scenario, const char *port, const char *media_port
                   const char *const *extra, const char *log, const char *msg_log)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/tests/integration/sip/%s", getenv("RELAY_SOURCE_DIR"),
-             scenario);
+    if (scenario[0] == '/')
+        snprintf(path, sizeof path, "%s", scenario);
+    else
+        snprintf(path, sizeof path, "%s/tests/integration/sip/%s", getenv("RELAY_SOURCE_DIR"),
+                 scenario);
     const char *argv[52] = {"sipp", "127.0.0.1:" SIP_PORT, "-sf", path, "-s", "office", "-i",
                             "127.0.0.1", "-mi", "127.0.0.1", "-p", port, "-mp", media_port, "-m",
                             "1", "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_logs",
@@ -375,12 +386,248 @@ static void an_unanswered_refer_is_an_error(void **state)
     rpc_client_close(&c);
 }
 
+/* ------------------------------------------------- REFER from the far end */
+
+/* Writes sip/<tpl> with @EXPECT@ and @REFER_TO@ filled in to out (an
+ * absolute path in the test's directory). */
+static void make_scenario(const char *tpl, const char *expect, const char *refer_to, char *out,
+                          size_t n)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/tests/integration/sip/%s", getenv("RELAY_SOURCE_DIR"), tpl);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    static char text[16384];
+    size_t len = fread(text, 1, sizeof text - 1, in);
+    fclose(in);
+    text[len] = '\0';
+    char cwd[400];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(out, n, "%s/refer-in-%s.xml", cwd, expect);
+    FILE *f = fopen(out, "w");
+    assert_non_null(f);
+    for (const char *p = text; *p;) {
+        if (strncmp(p, "@EXPECT@", 8) == 0) {
+            fputs(expect, f);
+            p += 8;
+        } else if (strncmp(p, "@REFER_TO@", 10) == 0) {
+            fputs(refer_to, f);
+            p += 10;
+        } else {
+            fputc(*p++, f);
+        }
+    }
+    fclose(f);
+}
+
+/* Index of the next inbound refer event for call_id in `state`, -1 if
+ * none came in timeout_ms. */
+static int wait_inbound_refer(rpc_client *c, int from, const char *call_id, const char *state,
+                              int timeout_ms)
+{
+    int64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        for (size_t i = (size_t)from; i < json_array_size(c->events); i++) {
+            json_t *ev = json_array_get(c->events, i);
+            const char *d = json_string_value(json_object_get(ev, "direction"));
+            const char *st = json_string_value(json_object_get(ev, "state"));
+            if (rpc_event_matches(ev, "calling.call.refer", "call_id", call_id) && d &&
+                strcmp(d, "inbound") == 0 && st && strcmp(st, state) == 0)
+                return (int)i;
+        }
+        if (now_ms() >= end)
+            return -1;
+        json_decref(rpc_client_pump(c, NULL, 50));
+    }
+}
+
+static json_t *answer_params(const char *call_id, json_t *accept)
+{
+    return json_pack("{s:s, s:s, s:o}", "call_id", call_id, "node_id", NODE, "accept", accept);
+}
+
+static void end_call(rpc_client *c, const char *call_id)
+{
+    expect_code(rpc_client_request(c, "calling.end",
+                                   json_pack("{s:s, s:s, s:s}", "call_id", call_id, "node_id",
+                                             NODE, "reason", "hangup")),
+                "200");
+}
+
+/* The far end's REFER with a Replaces part and escapes in its Refer-To:
+ * the client sees it as sent; accepted, sipp gets NOTIFY 200. */
+static void an_inbound_refer_accepted(void **state)
+{
+    (void)state;
+    static const char refer_to[] = "sip:carol@127.0.0.1:5099;x=%22q"
+                                   "?Replaces=call7%40host%3Bto-tag%3Dt1%3Bfrom-tag%3Df1";
+    char scenario[600];
+    make_scenario("uac_refer_in.xml.in", "200", refer_to, scenario, sizeof scenario);
+    rpc_client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
+    int from = 0;
+    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-200.log",
+                   "sipp-refer-in-200-msgs.log");
+    const char *call_id = answer_next(&c, &from);
+    /* nothing pending yet: 404 */
+    expect_code(rpc_client_request(&c, "calling.refer.answer", answer_params(call_id, json_true())),
+                "404");
+    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
+    assert_true(i >= 0);
+    printf("inbound refer: Refer-To %s, Referred-By %s, Replaces %s\n",
+           str_at(&c, i, "sip_refer_to"), str_at(&c, i, "sip_referred_by"),
+           str_at(&c, i, "sip_refer_replaces"));
+    assert_string_equal(str_at(&c, i, "sip_refer_to"), refer_to);
+    assert_string_equal(str_at(&c, i, "sip_referred_by"),
+                        "sip:transferor@127.0.0.1:" REFERRER_PORT);
+    assert_string_equal(str_at(&c, i, "sip_refer_replaces"), "call7@host;to-tag=t1;from-tag=f1");
+    expect_code(rpc_client_request(&c, "calling.refer.answer",
+                                   answer_params(call_id, json_string("yes"))),
+                "400");
+    expect_code(rpc_client_request(&c, "calling.refer.answer", answer_params(call_id, json_true())),
+                "200");
+    int a = wait_inbound_refer(&c, i + 1, call_id, "accepted", 5000);
+    assert_true(a >= 0);
+    assert_string_equal(str_at(&c, a, "sip_notify_response_code"), "200");
+    assert_string_equal(str_at(&c, a, "sip_refer_to"), refer_to);
+    /* answered once */
+    expect_code(rpc_client_request(&c, "calling.refer.answer", answer_params(call_id, json_true())),
+                "404");
+    /* the transfer is the client's: the call stays up until it ends it */
+    end_call(&c, call_id);
+    assert_int_equal(child_wait(p, 15000), 0); /* sipp saw 202, NOTIFY 200 terminated, BYE */
+    rpc_client_close(&c);
+}
+
+static void an_inbound_refer_declined(void **state)
+{
+    (void)state;
+    char scenario[600];
+    make_scenario("uac_refer_in.xml.in", "603", "sip:carol@127.0.0.1:5099", scenario,
+                  sizeof scenario);
+    rpc_client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
+    int from = 0;
+    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-603.log",
+                   "sipp-refer-in-603-msgs.log");
+    const char *call_id = answer_next(&c, &from);
+    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
+    assert_true(i >= 0);
+    assert_null(str_at(&c, i, "sip_refer_replaces"));
+    expect_code(rpc_client_request(&c, "calling.refer.answer",
+                                   answer_params(call_id, json_false())),
+                "200");
+    int d = wait_inbound_refer(&c, i + 1, call_id, "declined", 5000);
+    assert_true(d >= 0);
+    assert_string_equal(str_at(&c, d, "sip_notify_response_code"), "603");
+    end_call(&c, call_id);
+    assert_int_equal(child_wait(p, 15000), 0); /* NOTIFY 603 terminated */
+    rpc_client_close(&c);
+}
+
+static void an_unanswered_inbound_refer_is_declined(void **state)
+{
+    (void)state;
+    char scenario[600];
+    make_scenario("uac_refer_in.xml.in", "480", "sip:carol@127.0.0.1:5099", scenario,
+                  sizeof scenario);
+    rpc_client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
+    int from = 0;
+    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-480.log",
+                   "sipp-refer-in-480-msgs.log");
+    const char *call_id = answer_next(&c, &from);
+    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
+    assert_true(i >= 0);
+    int64_t t0 = now_ms();
+    int d = wait_inbound_refer(&c, i + 1, call_id, "declined", 10000);
+    int64_t waited = now_ms() - t0;
+    assert_true(d >= 0);
+    printf("unanswered inbound refer declined after %lld ms (refer_timeout_ms %d)\n",
+           (long long)waited, REFER_TIMEOUT_MS);
+    assert_true(waited >= REFER_TIMEOUT_MS - 300 && waited < REFER_TIMEOUT_MS + 1500);
+    assert_string_equal(str_at(&c, d, "reason"), "timeout");
+    assert_string_equal(str_at(&c, d, "sip_notify_response_code"), "480");
+    /* too late now */
+    expect_code(rpc_client_request(&c, "calling.refer.answer", answer_params(call_id, json_true())),
+                "404");
+    end_call(&c, call_id);
+    assert_int_equal(child_wait(p, 15000), 0); /* NOTIFY 480 terminated */
+    rpc_client_close(&c);
+}
+
+static void a_second_inbound_refer_while_one_is_pending_is_491(void **state)
+{
+    (void)state;
+    char scenario[600];
+    make_scenario("uac_refer_in_twice.xml.in", "603", "sip:carol@127.0.0.1:5099", scenario,
+                  sizeof scenario);
+    rpc_client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
+    int from = 0;
+    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-twice.log",
+                   "sipp-refer-in-twice-msgs.log");
+    const char *call_id = answer_next(&c, &from);
+    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
+    assert_true(i >= 0);
+    /* sipp's second REFER gets its 491 before the first is answered */
+    int64_t end = now_ms() + 5000;
+    while (!relayd_proc_log_contains(&server, "while another awaits the client's answer: 491") &&
+           now_ms() < end)
+        json_decref(rpc_client_pump(&c, NULL, 50));
+    assert_true(relayd_proc_log_contains(&server, "while another awaits the client's answer: 491"));
+    /* only the first was put to the client */
+    assert_int_equal(wait_inbound_refer(&c, i + 1, call_id, "requested", 300), -1);
+    expect_code(rpc_client_request(&c, "calling.refer.answer",
+                                   answer_params(call_id, json_false())),
+                "200");
+    assert_true(wait_inbound_refer(&c, i + 1, call_id, "declined", 5000) >= 0);
+    end_call(&c, call_id);
+    assert_int_equal(child_wait(p, 15000), 0); /* 202, 491, NOTIFY 603 terminated */
+    rpc_client_close(&c);
+}
+
+/* The call ends while the far end's REFER awaits the client: no NOTIFY
+ * is sent (sipp, expecting one, sees the BYE instead and fails), nothing
+ * is left to answer, and relayd's exit at teardown shows nothing leaked. */
+static void a_pending_inbound_refer_ends_with_the_call(void **state)
+{
+    (void)state;
+    char scenario[600];
+    make_scenario("uac_refer_in.xml.in", "000", "sip:carol@127.0.0.1:5099", scenario,
+                  sizeof scenario);
+    rpc_client c;
+    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
+    int from = 0;
+    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-hangup.log",
+                   "sipp-refer-in-hangup-msgs.log");
+    const char *call_id = answer_next(&c, &from);
+    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
+    assert_true(i >= 0);
+    end_call(&c, call_id);
+    assert_true(wait_event(&c, i + 1, "calling.call.state", call_id, 5000) >= 0);
+    assert_int_not_equal(child_wait(p, 15000), 0); /* a BYE where it wanted the NOTIFY */
+    json_t *res = rpc_client_request(&c, "calling.refer.answer",
+                                     answer_params(call_id, json_true()));
+    const char *code = rpc_code_of(res);
+    printf("refer.answer after the call ended: %s\n", code ? code : "(none)");
+    assert_true(code && (strcmp(code, "404") == 0 || strcmp(code, "410") == 0));
+    json_decref(res);
+    assert_int_equal(wait_inbound_refer(&c, i + 1, call_id, "declined", 300), -1);
+    rpc_client_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attended_transfer_carries_the_consult_dialog),
         cmocka_unit_test(notifies_are_matched_to_their_refer),
         cmocka_unit_test(an_unanswered_refer_is_an_error),
+        cmocka_unit_test(an_inbound_refer_accepted),
+        cmocka_unit_test(an_inbound_refer_declined),
+        cmocka_unit_test(an_unanswered_inbound_refer_is_declined),
+        cmocka_unit_test(a_second_inbound_refer_while_one_is_pending_is_491),
+        cmocka_unit_test(a_pending_inbound_refer_ends_with_the_call),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

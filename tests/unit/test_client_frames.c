@@ -240,6 +240,19 @@ static void events_parse_nested_and_flat(void **state)
     assert_int_equal(lr_dispatch_parse_event(NULL, &ev, &in), -1);
 }
 
+static void refer_answer_frame(void **state)
+{
+    (void)state;
+    /* accept is a JSON boolean: relayd answers 400 to anything else */
+    assert_json(lr_frame_refer_answer_params("n1", "c1", 1),
+                "{\"node_id\":\"n1\",\"call_id\":\"c1\",\"accept\":true}");
+    assert_json(lr_frame_refer_answer_params("n1", "c1", 0),
+                "{\"node_id\":\"n1\",\"call_id\":\"c1\",\"accept\":false}");
+    assert_json(lr_frame_refer_answer_params("n1", "c1", 7),
+                "{\"node_id\":\"n1\",\"call_id\":\"c1\",\"accept\":true}");
+    assert_string_equal(proto_method_name(PM_REFER_ANSWER), "calling.refer.answer");
+}
+
 static void refer_events_are_typed(void **state)
 {
     (void)state;
@@ -276,6 +289,19 @@ static void refer_events_are_typed(void **state)
     assert_string_equal(ev.sip_notify_response_code, "486");
     assert_null(ev.sip_refer_response_code);
     assert_null(ev.sip_refer_to);
+    assert_null(ev.direction);
+    json_decref(p);
+
+    /* a REFER from the far end (relayd) */
+    p = json_loads("{\"direction\":\"inbound\",\"state\":\"requested\","
+                   "\"sip_refer_to\":\"sip:carol@example.com\","
+                   "\"sip_referred_by\":\"sip:bob@example.com\"}",
+                   0, NULL);
+    lr_dispatch_refer_event(p, &ev);
+    assert_string_equal(ev.direction, "inbound");
+    assert_string_equal(ev.state_name, "requested");
+    assert_int_equal(ev.state, RELAY_REFER_UNKNOWN);
+    assert_string_equal(ev.sip_referred_by, "sip:bob@example.com");
     json_decref(p);
 }
 
@@ -349,6 +375,7 @@ int main(void)
         cmocka_unit_test(request_and_reply_frames),
         cmocka_unit_test(play_frame),
         cmocka_unit_test(refer_frame),
+        cmocka_unit_test(refer_answer_frame),
         cmocka_unit_test(events_parse_nested_and_flat),
         cmocka_unit_test(refer_events_are_typed),
         cmocka_unit_test(maps_and_pools),

@@ -260,6 +260,8 @@ static void g_refer(golden_ctx *t)
     relay_device d = {.type = "sip", .uri = "sip:support@example.com"};
     ok(relay_call_refer(t->call, &d, "https://example.com/refer", NULL));
 }
+/* a relayd extension: the frame is librelay's own (docs/relayd.md) */
+static void g_refer_answer(golden_ctx *t) { ok(relay_call_refer_answer(t->call, 0, NULL)); }
 static void g_begin(golden_ctx *t)
 {
     client_exec(t, "calling.begin",
@@ -455,6 +457,7 @@ static const struct {
     {"calling.queue.enter", g_queue_enter},
     {"calling.queue.leave", g_queue_leave},
     {"calling.refer", g_refer},
+    {"calling.refer.answer", g_refer_answer},
     {"calling.begin", g_begin},
     {"calling.play", g_play},
     {"calling.play.pause", g_play_pause},

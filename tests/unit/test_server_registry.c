@@ -77,6 +77,7 @@ static void relayd_serves_the_documented_set(void **state)
         "signalwire.connect", "signalwire.ping", "signalwire.receive", "signalwire.unreceive",
         "calling.answer", "calling.end", "calling.pass", "calling.play", "calling.play.stop",
         "calling.play.pause", "calling.play.resume", "calling.play.volume", "calling.refer",
+        "calling.refer.answer",
         "calling.record", "calling.record.stop", "calling.record.pause", "calling.record.resume",
         "calling.collect", "calling.collect.stop", "calling.collect.start_input_timers",
         "calling.detect", "calling.detect.stop",

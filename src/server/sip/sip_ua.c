@@ -76,6 +76,7 @@ static void leg_finish(sip_leg *leg)
     if (leg->owned && ua->cb.on_terminated)
         ua->cb.on_terminated(ua->cb.user, leg, leg->end_reason ? leg->end_reason : "error");
     refer_reset(leg);
+    sip_refer_in_clear(leg);
     if (leg->nh) {
         nua_handle_bind(leg->nh, NULL);
         nua_handle_destroy(leg->nh);
@@ -710,6 +711,14 @@ static void ua_event(nua_event_t event, int status, char const *phrase, nua_t *n
         if (sip_register_owns(ua, nh))
             sip_register_on_response(ua, event, status, phrase, sip);
         return;
+    case nua_i_refer:
+        sip_refer_in_on_request(ua, nh, leg, sip, tags);
+        return;
+    case nua_r_notify:
+        if (status >= 200)
+            ladder(ua, "sip <- %d %s (NOTIFY)%s [%s]", status, phrase ? phrase : "",
+                   sip ? "" : " local", leg ? leg->peer : "?");
+        return;
     case nua_r_refer:
         if (leg)
             on_refer_response(leg, status, phrase, sip, tags);
@@ -882,9 +891,10 @@ sip_ua *sip_ua_create(su_root_t *root, const sip_ua_config *cfg, const sip_ua_ca
                          NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                          NUTAG_ALLOW("REFER, NOTIFY, INFO, MESSAGE, UPDATE"),
                          /* MESSAGE is answered by us (sip_pager.c), UPDATE by
-                          * sip_reoffer.c (its offer needs our answer), not by
-                          * nua's bare 200 */
-                         NUTAG_APPL_METHOD("MESSAGE, UPDATE"),
+                          * sip_reoffer.c (its offer needs our answer), REFER by
+                          * sip_refer_in.c (491 to a second one), not by nua's
+                          * own 200/202 */
+                         NUTAG_APPL_METHOD("MESSAGE, UPDATE, REFER"),
                          TAG_IF(cfg->transaction_timeout_ms > 0,
                                 NTATAG_SIP_T1X64((unsigned)cfg->transaction_timeout_ms)),
                          TAG_IF(cfg->user_agent, SIPTAG_USER_AGENT_STR(cfg->user_agent)),

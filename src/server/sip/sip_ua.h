@@ -74,6 +74,18 @@ typedef struct sip_refer_progress {
     int final;          /* 1 when this ends the refer (final NOTIFY, failure response, timeout) */
 } sip_refer_progress;
 
+/* A REFER from the far end of an answered dialog (RFC 3515). Strings
+ * are valid during the call only: at most SIP_REFER_IN_MAX characters of
+ * printable ASCII (other bytes %-escaped). */
+#define SIP_REFER_IN_MAX 1024
+typedef struct sip_inbound_refer {
+    int expired;             /* 1: not answered in refer_timeout_ms; the UA
+                              * has sent the final NOTIFY (480) already */
+    const char *refer_to;    /* the Refer-To URI, its headers included */
+    const char *referred_by; /* the Referred-By URI (the From's if absent) */
+    const char *replaces;    /* the Refer-To's Replaces part, unescaped, or NULL */
+} sip_inbound_refer;
+
 /* An inbound MESSAGE (RFC 3428) outside any dialog, for messaging.receive.
  * Strings valid during on_message only. */
 typedef struct sip_message_info {
@@ -107,6 +119,14 @@ typedef struct sip_ua_callbacks {
      * the REFER (202 final = 0; >= 300 final = 1), then each NOTIFY, or a
      * timeout. Exactly one report has final = 1 per REFER. */
     void (*on_refer_progress)(void *user, sip_leg *leg, const sip_refer_progress *p);
+    /* Optional: a REFER from the far end (expired 0). Return 0 to take it:
+     * the UA answers 202 and the core must later call sip_leg_refer_answer
+     * once; else a SIP status to refuse it with (403...). The UA itself
+     * answers 491 to a second REFER while one is pending and 403 outside
+     * an answered dialog. Without it every REFER is 403. expired 1: the
+     * pending REFER went unanswered (see sip_inbound_refer); the return
+     * value is ignored. */
+    int (*on_inbound_refer)(void *user, sip_leg *leg, const sip_inbound_refer *r);
     /* Optional, legs we placed: a provisional answer (180 Ringing, 183
      * Session Progress) to our INVITE. */
     void (*on_progress)(void *user, sip_leg *leg, int status);
@@ -201,6 +221,14 @@ int sip_leg_hangup(sip_leg *leg, int status);
  * answered or a REFER is already in progress on it. */
 int sip_leg_refer(sip_leg *leg, const char *target, const char *referred_by,
                   const char *username, const char *password, const char *headers);
+
+/* The REFER from the far end awaiting an answer on this leg, NULL if
+ * none (valid until it is answered or the leg ends). */
+const sip_inbound_refer *sip_leg_pending_refer(sip_leg *leg);
+/* Ends it: a final NOTIFY whose message/sipfrag is "SIP/2.0 <status>
+ * <phrase>" (200 OK: the transfer is taken over; 603 Declined...), with
+ * Subscription-State terminated. 0 if sent; -1 if none is pending. */
+int sip_leg_refer_answer(sip_leg *leg, int status, const char *phrase);
 
 /* Holds the peer (hold 1: a re-INVITE offering sendonly; nothing is sent
  * to it from now on) or takes it off hold (0: sendrecv). The peer's answer

@@ -41,6 +41,14 @@ typedef enum leg_state {
     LEG_ENDING,   /* BYE or final error sent: waiting for nua to finish */
 } leg_state;
 
+/* A REFER from the far end awaiting the core's answer (sip_refer_in.c). */
+typedef struct leg_inrefer {
+    int pending;
+    char event[48];    /* its implied subscription's Event, for our NOTIFY */
+    char *refer_to, *referred_by, *replaces; /* bounded, printable ASCII */
+    su_timer_t *timer; /* refer_timeout_ms: unanswered, it is declined */
+} leg_inrefer;
+
 typedef struct leg_refer {
     int active;        /* a REFER is in progress */
     int done;          /* its final progress was reported */
@@ -83,6 +91,7 @@ struct sip_leg {
     int auth_tried;         /* our INVITE answered a challenge already */
     leg_refer refer;
     unsigned refers_sent;   /* REFERs sent in this dialog, for leg_refer.first */
+    leg_inrefer inrefer;
 };
 
 /* TAG_IF for a leg's own Contact (leg->contact), in every response and
@@ -98,5 +107,12 @@ struct sip_leg {
 void sip_reoffer_on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip);
 void sip_reoffer_on_update(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip);
 void sip_reoffer_on_ack(sip_ua *ua, sip_leg *leg, const sip_t *sip);
+
+/* REFERs from the far end (sip_refer_in.c): nua hands them over
+ * unanswered (NUTAG_APPL_METHOD); the answer and the final NOTIFY are
+ * ours. clear drops a pending one without a NOTIFY (the dialog is over). */
+void sip_refer_in_on_request(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *sip,
+                             tagi_t tags[]);
+void sip_refer_in_clear(sip_leg *leg);
 
 #endif
