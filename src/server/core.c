@@ -464,6 +464,7 @@ relayd *relayd_create(relayd_config *cfg)
         .max_redirects = 3,
         .cache_entries = (size_t)cfg->media_cache_entries,
         .cache_bytes = (size_t)cfg->media_cache_bytes,
+        .allow = &cfg->webhook_allow,
     };
     rd->fetch = media_fetcher_create(&fcfg);
     rd->queues = queue_dir_new((size_t)cfg->queue_max_queues, (size_t)cfg->queue_max_callers);

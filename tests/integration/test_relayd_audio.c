@@ -86,7 +86,9 @@ static int setup(void **state)
     const char *args[] = {"--plain", "--ws-listen", "127.0.0.1:61220", "--sip-listen",
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "37200-37299", "--auth",
                           PROJECT ":" TOKEN, "--media-max-bytes", MAX_BYTES,
-                          "--media-fetch-timeout-ms", "3000", "--log-level", "debug", NULL};
+                          "--media-fetch-timeout-ms", "3000", "--log-level", "debug",
+                          /* the audio is served by this test, on loopback */
+                          "--webhook-allow", "127.0.0.1/32", NULL};
     _Static_assert(FETCH_TIMEOUT_MS == 3000, "the flag above");
     if (stub_start() != 0)
         return -1;

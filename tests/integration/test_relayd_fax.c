@@ -146,6 +146,8 @@ static int setup(void **state)
                           "127.0.0.1:" SIP_PORT, "--rtp-ports", "17100-17199", "--auth",
                           PROJECT ":" TOKEN, "--log-level", "debug", "--media-dir", MEDIA_DIR,
                           "--recordings-dir", REC_DIR,
+                          /* file_server serves the documents on loopback */
+                          "--webhook-allow", "127.0.0.1/32",
                           /* the raw client answers no signalwire.ping, and a
                            * case lasts longer than 3 of them */
                           "--ping-interval-ms", "0", NULL};

@@ -474,9 +474,11 @@ static void a_silent_server_times_out(void **state)
     assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/tone.wav", ntohs(sa.sin_port));
+    addr_allow loopback = {.n = 1};
+    assert_int_equal(addr_range_parse("127.0.0.1/32", &loopback.ranges[0]), 0);
     media_fetch_config cfg = {.max_bytes = 1 << 20, .connect_timeout_ms = 300,
                               .timeout_ms = 600, .max_redirects = 1, .cache_entries = 4,
-                              .cache_bytes = 1 << 20};
+                              .cache_bytes = 1 << 20, .allow = &loopback};
     media_fetcher *f = media_fetcher_create(&cfg);
     assert_non_null(f);
     const char *err = NULL;
@@ -505,6 +507,47 @@ static void a_silent_server_times_out(void **state)
     close(ls);
 }
 
+/* A client names the URL: without an allow, no notation of an internal
+ * address gets a connection, and the reason names the refusal. */
+static void internal_addresses_are_refused(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(ls, 4), 0);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+    int port = ntohs(sa.sin_port);
+    media_fetch_config cfg = {.max_bytes = 1 << 20, .connect_timeout_ms = 300,
+                              .timeout_ms = 600, .max_redirects = 1};
+    media_fetcher *f = media_fetcher_create(&cfg);
+    assert_non_null(f);
+    static const char *const hosts[] = {"127.0.0.1", "127.1", "0x7f000001", "2130706433",
+                                        "[::ffff:127.0.0.1]"};
+    char url[96];
+    const char *err;
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        snprintf(url, sizeof url, "http://%s:%d/tone.wav", hosts[i], port);
+        err = NULL;
+        assert_null(media_fetch_source(f, url, &err));
+        printf("%s: %s\n", url, err);
+        assert_string_equal(err, "audio URL refused: loopback address");
+    }
+    err = NULL;
+    assert_null(media_fetch_source(f, "http://169.254.169.254/latest/meta-data/", &err));
+    assert_string_equal(err, "audio URL refused: link-local or metadata address (169.254/16)");
+    unsigned char *doc = NULL;
+    size_t n = 0;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/doc.tif", port);
+    assert_int_equal(media_fetch_document(f, url, &doc, &n, &err), -1);
+    assert_string_equal(err, "document URL refused: loopback address");
+    /* refused before connecting: nothing reached the listener */
+    assert_int_equal(accept(ls, NULL, NULL), -1);
+    media_fetcher_destroy(f);
+    close(ls);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +563,7 @@ int main(void)
         cmocka_unit_test(cache_evicts_least_recently_used),
         cmocka_unit_test(file_urls_stay_under_media_dir),
         cmocka_unit_test(a_silent_server_times_out),
+        cmocka_unit_test(internal_addresses_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,10 @@
  * owner, who is a client, not an operator: the size bound and timeouts keep
  * a slow or huge response from holding a preparation thread or memory, the
  * redirect limit and protocol list keep a redirect from leading anywhere
- * but http(s), and file:// is confined to media_dir.
+ * but http(s), every connection is judged by addr_policy on the address it
+ * goes to (so neither the URL nor a redirect reaches loopback, the private
+ * network or a metadata endpoint unless webhook_allow says so), and
+ * file:// is confined to media_dir.
  */
 #include "media/fetch.h"
 
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "media/cache.h"
@@ -136,12 +140,76 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *user)
 /* What a failed fetch is called, for audio or a fax document: static text. */
 typedef struct fetch_words {
     const char *what, *too_big, *timed_out, *failed, *not_200;
+    int refused_col; /* which column of refusals[] */
 } fetch_words;
-static const fetch_words audio_words = {"audio", "audio file too large", "audio fetch timed out",
-                                        "audio fetch failed", "audio fetch did not answer 200"};
-static const fetch_words doc_words = {"document", "document too large",
-                                      "document fetch timed out", "document fetch failed",
-                                      "document fetch did not answer 200"};
+static const fetch_words audio_words = {"audio",
+                                        "audio file too large",
+                                        "audio fetch timed out",
+                                        "audio fetch failed",
+                                        "audio fetch did not answer 200",
+                                        1};
+static const fetch_words doc_words = {"document",
+                                      "document too large",
+                                      "document fetch timed out",
+                                      "document fetch failed",
+                                      "document fetch did not answer 200",
+                                      2};
+
+/* The reasons addr_internal_reason gives, as the static text a refused play
+ * or fax ends with (reasons must be static: they outlive the fetch). */
+#define REFUSAL(why) {why, "audio URL refused: " why, "document URL refused: " why}
+static const char *const refusals[][3] = {
+    REFUSAL("unspecified or 'this network' address (0.0.0.0/8)"),
+    REFUSAL("loopback address"),
+    REFUSAL("private address (10/8)"),
+    REFUSAL("private address (172.16/12)"),
+    REFUSAL("private address (192.168/16)"),
+    REFUSAL("shared address space (100.64/10)"),
+    REFUSAL("link-local or metadata address (169.254/16)"),
+    REFUSAL("IETF protocol assignment (192.0.0/24)"),
+    REFUSAL("benchmarking address (198.18/15)"),
+    REFUSAL("multicast address"),
+    REFUSAL("reserved or broadcast address"),
+    REFUSAL("unspecified address"),
+    REFUSAL("unique local address (fc00::/7)"),
+    REFUSAL("link-local address (fe80::/10)"),
+    REFUSAL("site-local address (fec0::/10)"),
+    REFUSAL("internal address"), /* any reason not listed above */
+};
+#undef REFUSAL
+
+static const char *refused_text(const fetch_words *w, const char *why)
+{
+    size_t n = sizeof refusals / sizeof refusals[0];
+    for (size_t i = 0; i + 1 < n; i++)
+        if (strcmp(refusals[i][0], why) == 0)
+            return refusals[i][w->refused_col];
+    return refusals[n - 1][w->refused_col];
+}
+
+/* One fetch's connect-time check, filled in by open_checked_socket. */
+typedef struct connect_check {
+    const addr_allow *allow;
+    const char *refused; /* why an address was refused, or NULL */
+} connect_check;
+
+/* libcurl asks for each socket it connects, the first URL's and every
+ * redirect's, with the resolved address: the one place every notation
+ * (127.1, 0x7f000001, [::ffff:127.0.0.1]) and every DNS answer ends up,
+ * and before anything is sent. */
+static curl_socket_t open_checked_socket(void *user, curlsocktype purpose,
+                                         struct curl_sockaddr *addr)
+{
+    connect_check *chk = user;
+    if (purpose == CURLSOCKTYPE_IPCXN) {
+        const char *why = addr_internal_reason(&addr->addr);
+        if (why && !addr_allowed(chk->allow, &addr->addr)) {
+            chk->refused = why;
+            return CURL_SOCKET_BAD;
+        }
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
 
 static int fetch_http(media_fetcher *f, const char *url, const char *shown, body *b,
                       const fetch_words *w, const char **err)
@@ -166,10 +234,23 @@ static int fetch_http(media_fetcher *f, const char *url, const char *shown, body
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, transfer_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, f);
+    /* a proxy from the environment would be the address checked */
+    curl_easy_setopt(curl, CURLOPT_PROXY, "");
+    connect_check chk = {.allow = f->cfg.allow};
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &chk);
     CURLcode rc = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(curl);
+    if (chk.refused && rc != CURLE_OK) {
+        server_log(RELAY_LOG_WARN,
+                   "%s %s: refused: it resolves to a %s (webhook_allow permits chosen ranges); "
+                   "not fetched",
+                   w->what, shown, chk.refused);
+        *err = refused_text(w, chk.refused);
+        return -1;
+    }
     if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         server_log(RELAY_LOG_WARN, "%s %s: larger than %zu bytes", w->what, shown,
                    f->cfg.max_bytes);

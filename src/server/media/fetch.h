@@ -1,13 +1,16 @@
 /*
  * Audio by URL for play items: URL checks (core thread, at request time)
  * and the fetcher (preparation pool): http(s) with libcurl, file:// under
- * media_dir only, decoding, and the decoded-audio cache.
+ * media_dir only, decoding, and the decoded-audio cache. Every connection
+ * an http(s) fetch opens (redirects too) is judged by addr_policy on the
+ * resolved address: internal ones are refused unless allowed.
  */
 #ifndef RELAYD_MEDIA_FETCH_H
 #define RELAYD_MEDIA_FETCH_H
 
 #include <stddef.h>
 
+#include "addr_policy.h"
 #include "media/source.h"
 
 #define MEDIA_URL_MAX 2048
@@ -20,6 +23,9 @@ typedef struct media_fetch_config {
     int max_redirects;
     size_t cache_entries;      /* decoded files kept (0: no cache) */
     size_t cache_bytes;
+    /* internal ranges http(s) fetches may still reach (webhook_allow); NULL:
+     * none. Must outlive the fetcher. */
+    const addr_allow *allow;
 } media_fetch_config;
 
 typedef struct media_fetcher media_fetcher;
