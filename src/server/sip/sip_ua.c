@@ -184,6 +184,19 @@ static void leg_reject(sip_leg *leg, int status)
     leg->state = LEG_ENDING;
 }
 
+/* RFC 4028 refreshes that relayd sends (the peer made it the refresher)
+ * go as UPDATE without SDP when the peer allows UPDATE: nothing is
+ * negotiated, so the media cannot change under the call. nua's own refresh
+ * by re-INVITE carries no SDP on a call we answered (the peer then offers
+ * in its 200 and nua's ACK, ours being no answer, breaks the exchange) and
+ * a stale copy of our first offer on a call we placed, whose answer we
+ * never see. */
+static void leg_refresh_by_update(sip_leg *leg, const sip_t *sip)
+{
+    if (sip && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE"))
+        nua_set_hparams(leg->nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
+}
+
 /* ------------------------------------------------------------- inbound */
 
 /* 488 with a Warning for an initial INVITE whose offer we could not
@@ -256,6 +269,7 @@ static void on_invite(sip_ua *ua, nua_handle_t *nh, sip_leg *leg, const sip_t *s
     ua->legs = leg;
     leg->pprev = &ua->legs;
     nua_handle_bind(nh, leg);
+    leg_refresh_by_update(leg, sip);
     peer_of_current(ua->nua, leg->peer, sizeof leg->peer);
     leg->contact = leg_contact(ua, via_transport(sip));
     leg->local_uri = leg_url_text(sip->sip_to ? sip->sip_to->a_url : NULL);
@@ -529,6 +543,7 @@ static void on_invite_response(sip_ua *ua, sip_leg *leg, int status, const char 
     }
     leg->state = LEG_ANSWERED;
     leg->established = 1;
+    leg_refresh_by_update(leg, sip);
     if (ua->cb.on_established)
         ua->cb.on_established(ua->cb.user, leg);
 }
