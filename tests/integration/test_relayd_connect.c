@@ -35,6 +35,7 @@
 #include <relay/relay.h>
 
 #include "child.h"
+#include "office_client.h"
 #include "relayd_proc.h"
 #include "rpc_client.h"
 #include "rtp_ear.h"
@@ -481,20 +482,8 @@ static void lc_on_call(relay_call *call, void *user)
 static void librelay_connect_blocks_until_connected(void **state)
 {
     (void)state;
-    static const char *const contexts[] = {"office", NULL};
-    relay_client_options o;
-    relay_client_options_init(&o);
-    o.host = "127.0.0.1";
-    o.port = WS_PORT;
-    o.plain_ws = 1;
-    o.project = PROJECT;
-    o.token = TOKEN;
-    o.contexts = contexts;
-    o.request_timeout_ms = 5000;
-    relay_client *rc = NULL;
-    assert_int_equal(relay_client_new(&o, &rc), RELAY_OK);
-    assert_int_equal(relay_client_on_call(rc, lc_on_call, NULL), RELAY_OK);
-    assert_int_equal(relay_client_connect(rc), RELAY_OK);
+    relay_client *rc =
+        office_client_connect(WS_PORT, PROJECT, TOKEN, "office", lc_on_call, NULL);
     /* the target hangs up by itself 3 s after answering: by then the
      * client has disconnected the pair and hung the caller up */
     pid_t t = target("uas_connect_hangup.xml", "300", "sipp-connect-lib-target.log");

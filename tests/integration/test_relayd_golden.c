@@ -27,6 +27,7 @@
 #include <relay/relay.h>
 
 #include "child.h"
+#include "office_client.h"
 #include "relayd_proc.h"
 #include "test_time.h"
 
@@ -227,20 +228,8 @@ static void relayd_answers_every_golden_frame(void **state)
     list_files();
     assert_true(G.n >= 66);
 
-    static const char *const contexts[] = {"office", NULL};
-    relay_client_options o;
-    relay_client_options_init(&o);
-    o.host = "127.0.0.1";
-    o.port = WS_PORT;
-    o.plain_ws = 1;
-    o.project = PROJECT;
-    o.token = TOKEN;
-    o.contexts = contexts;
-    o.request_timeout_ms = 5000;
-    relay_client *c = NULL;
-    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
-    assert_int_equal(relay_client_on_call(c, on_call, NULL), RELAY_OK);
-    assert_int_equal(relay_client_connect(c), RELAY_OK);
+    relay_client *c =
+        office_client_connect(WS_PORT, PROJECT, TOKEN, "office", on_call, NULL);
 
     char scenario[600];
     snprintf(scenario, sizeof scenario, "%s/tests/integration/sip/uac_wait_bye.xml",

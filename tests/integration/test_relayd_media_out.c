@@ -39,6 +39,7 @@
 #include <relay/relay.h>
 
 #include "child.h"
+#include "office_client.h"
 #include "relayd_proc.h"
 #include "test_time.h"
 #include "g711_oracle.h"
@@ -344,21 +345,7 @@ static void on_call(relay_call *call, void *user)
 
 static relay_client *client_new(void)
 {
-    static const char *const contexts[] = {"office", NULL};
-    relay_client_options o;
-    relay_client_options_init(&o);
-    o.host = "127.0.0.1";
-    o.port = WS_PORT;
-    o.plain_ws = 1;
-    o.project = PROJECT;
-    o.token = TOKEN;
-    o.contexts = contexts;
-    o.request_timeout_ms = 5000;
-    relay_client *c = NULL;
-    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
-    assert_int_equal(relay_client_on_call(c, on_call, NULL), RELAY_OK);
-    assert_int_equal(relay_client_connect(c), RELAY_OK);
-    return c;
+    return office_client_connect(WS_PORT, PROJECT, TOKEN, "office", on_call, NULL);
 }
 
 /* scenario: a file in the source tree, or (absolute) one made here;
