@@ -27,6 +27,7 @@
 #include <relay/relay.h>
 
 #include "child.h"
+#include "office_client.h"
 #include "relayd_proc.h"
 #include "test_time.h"
 
@@ -331,21 +332,7 @@ static void on_call(relay_call *call, void *user)
 
 static relay_client *client_new(void)
 {
-    static const char *const contexts[] = {"office", NULL};
-    relay_client_options o;
-    relay_client_options_init(&o);
-    o.host = "127.0.0.1";
-    o.port = WS_PORT;
-    o.plain_ws = 1;
-    o.project = PROJECT;
-    o.token = TOKEN;
-    o.contexts = contexts;
-    o.request_timeout_ms = 5000;
-    relay_client *c = NULL;
-    assert_int_equal(relay_client_new(&o, &c), RELAY_OK);
-    assert_int_equal(relay_client_on_call(c, on_call, NULL), RELAY_OK);
-    assert_int_equal(relay_client_connect(c), RELAY_OK);
-    return c;
+    return office_client_connect(WS_PORT, PROJECT, TOKEN, "office", on_call, NULL);
 }
 
 static int sipp_call(const char *scenario, const char *log)
@@ -415,6 +402,16 @@ static void check_shape(const char *type)
 
 static char seen[512];
 
+/* The detect was accepted (200) and its events, in order, were `events`
+ * (comma separated), each of type `type` and shaped as check_shape says. */
+static void answered_with(const char *events, const char *type)
+{
+    assert_string_equal(rc.code, "200");
+    events_seen(seen, sizeof seen);
+    assert_string_equal(seen, events);
+    check_shape(type);
+}
+
 /* -------------------------------------------------------------- digits */
 
 /* sipp presses 1, 2, 3 and 9 as RFC 4733 telephone-events (its captures,
@@ -430,10 +427,7 @@ static void digits_sent_as_telephone_events_are_reported_in_order(void **state)
              "{\"control_id\":\"d1\",\"detect\":{\"type\":\"digit\",\"params\":{}},"
              "\"timeout\":5}",
              0, 8000, "sipp-detect-digits-te.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "1,2,3,9,finished");
-    check_shape("digit");
+    answered_with("1,2,3,9,finished", "digit");
     int64_t fin = event_at("finished");
     assert_true(fin >= 4800 && fin < 6500); /* the timeout */
 }
@@ -457,10 +451,7 @@ static void in_band_digits_are_reported_in_order(void **state)
              "{\"control_id\":\"d1\",\"detect\":{\"type\":\"digit\",\"params\":"
              "{\"digits\":\"47#\"}},\"timeout\":3.5}",
              0, 6000, "sipp-detect-digits-inband.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "4,7,#,finished");
-    check_shape("digit");
+    answered_with("4,7,#,finished", "digit");
 }
 
 /* ----------------------------------------------------------------- fax */
@@ -479,10 +470,7 @@ static void a_cng_tone_is_a_fax_calling(void **state)
     run_case("uac_stream_audio.xml.in", audio,
              "{\"control_id\":\"d1\",\"detect\":{\"type\":\"fax\",\"params\":{}},\"timeout\":8}",
              0, 10000, "sipp-detect-cng.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "CNG,finished");
-    check_shape("fax");
+    answered_with("CNG,finished", "fax");
     int64_t at = event_at("CNG");
     assert_true(at >= 1300 && at < 3000); /* on the first burst, not the timeout */
 }
@@ -499,10 +487,7 @@ static void a_ced_tone_is_a_fax_answering(void **state)
     run_case("uac_stream_audio.xml.in", audio,
              "{\"control_id\":\"d1\",\"detect\":{\"type\":\"fax\",\"params\":{}},\"timeout\":8}",
              0, 10000, "sipp-detect-ced.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "CED,finished");
-    check_shape("fax");
+    answered_with("CED,finished", "fax");
     int64_t at = event_at("CED");
     assert_true(at >= 1300 && at < 4500);
 }
@@ -518,10 +503,7 @@ static void speech_is_no_fax(void **state)
     run_case("uac_stream_audio.xml.in", audio,
              "{\"control_id\":\"d1\",\"detect\":{\"type\":\"fax\",\"params\":{}},\"timeout\":4}",
              0, 7000, "sipp-detect-nofax.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "finished");
-    check_shape("fax");
+    answered_with("finished", "fax");
     int64_t fin = event_at("finished");
     assert_true(fin >= 3800 && fin < 5500);
 }
@@ -546,10 +528,7 @@ static void a_short_hello_is_a_human(void **state)
     write_audio("detect-hello.ul", audio, sizeof audio);
     run_case("uac_stream_audio.xml.in", audio, MACHINE_DETECT(""), 0, 8000,
              "sipp-detect-human.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "HUMAN,finished");
-    check_shape("machine");
+    answered_with("HUMAN,finished", "machine");
     int64_t at = event_at("HUMAN");
     assert_true(at >= 2500 && at < 3300); /* 1 s after the hello's end */
 }
@@ -577,10 +556,7 @@ static void a_long_greeting_is_a_machine_then_ready(void **state)
     run_case("uac_stream_audio.xml.in", audio,
              MACHINE_DETECT("\"machine_words_threshold\":100"), 0, 12000,
              "sipp-detect-machine.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "MACHINE,READY,finished");
-    check_shape("machine");
+    answered_with("MACHINE,READY,finished", "machine");
     int64_t machine = event_at("MACHINE"), ready = event_at("READY");
     assert_true(machine >= 2200 && machine < 3200);
     assert_true(ready >= 6700 && ready < 7900); /* the greeting's end + 1 s, before the beep */
@@ -654,10 +630,7 @@ static void wait_for_beep_makes_ready_wait_for_the_beep(void **state)
     run_case("uac_stream_audio.xml.in", audio,
              MACHINE_DETECT("\"wait_for_beep\":true,\"machine_voice_threshold\":10"), 0, 12000,
              "sipp-detect-beep.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "MACHINE,READY,finished");
-    check_shape("machine");
+    answered_with("MACHINE,READY,finished", "machine");
     int64_t machine = event_at("MACHINE"), ready = event_at("READY");
     assert_true(machine >= 2100 && machine < 3600);
     assert_true(ready >= 8150 && ready < 9000);
@@ -672,10 +645,7 @@ static void silence_is_unknown(void **state)
     write_audio("detect-silence.ul", audio, sizeof audio);
     run_case("uac_stream_audio.xml.in", audio, MACHINE_DETECT("\"initial_timeout\":2.5"), 0,
              8000, "sipp-detect-unknown.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "UNKNOWN,finished");
-    check_shape("machine");
+    answered_with("UNKNOWN,finished", "machine");
     int64_t at = event_at("UNKNOWN");
     assert_true(at >= 2400 && at < 3300);
 }
@@ -715,10 +685,7 @@ static void a_hangup_mid_detect_finishes_it(void **state)
     (void)state;
     run_case("uac_hangup_mid_prompt.xml", NULL, MACHINE_DETECT("\"initial_timeout\":20"), 0,
              6000, "sipp-detect-hangup.log");
-    assert_string_equal(rc.code, "200");
-    events_seen(seen, sizeof seen);
-    assert_string_equal(seen, "finished");
-    check_shape("machine");
+    answered_with("finished", "machine");
     int64_t fin = event_at("finished");
     assert_true(fin >= 2000 && fin < 4000);
 }
