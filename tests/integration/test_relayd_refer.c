@@ -454,6 +454,33 @@ static void end_call(rpc_client *c, const char *call_id)
                 "200");
 }
 
+/* Where the far end's REFERs send the call. */
+#define CAROL "sip:carol@127.0.0.1:5099"
+
+/* An inbound-REFER case begins: sipp (the scenario template, the final
+ * NOTIFY status it insists on, the Refer-To it sends) calls in as `name`,
+ * and the client answers the call. */
+static const char *refer_in_call(rpc_client *c, const char *tmpl, const char *notify,
+                                 const char *refer_to, const char *name, pid_t *sipp_pid,
+                                 int *from)
+{
+    char scenario[600], log[96], msgs[96];
+    make_scenario(tmpl, notify, refer_to, scenario, sizeof scenario);
+    rpc_client_open(c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
+    snprintf(log, sizeof log, "sipp-refer-in-%s.log", name);
+    snprintf(msgs, sizeof msgs, "sipp-refer-in-%s-msgs.log", name);
+    *sipp_pid = sipp(scenario, REFERRER_PORT, "58140", NULL, log, msgs);
+    return answer_next(c, from);
+}
+
+/* The far end's REFER put to the client: its event's index. */
+static int wait_requested(rpc_client *c, int from, const char *call_id)
+{
+    int i = wait_inbound_refer(c, from, call_id, "requested", 10000);
+    assert_true(i >= 0);
+    return i;
+}
+
 /* The far end's REFER with a Replaces part and escapes in its Refer-To:
  * the client sees it as sent; accepted, sipp gets NOTIFY 200. */
 static void an_inbound_refer_accepted(void **state)
@@ -461,19 +488,15 @@ static void an_inbound_refer_accepted(void **state)
     (void)state;
     static const char refer_to[] = "sip:carol@127.0.0.1:5099;x=%22q"
                                    "?Replaces=call7%40host%3Bto-tag%3Dt1%3Bfrom-tag%3Df1";
-    char scenario[600];
-    make_scenario("uac_refer_in.xml.in", "200", refer_to, scenario, sizeof scenario);
     rpc_client c;
-    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
     int from = 0;
-    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-200.log",
-                   "sipp-refer-in-200-msgs.log");
-    const char *call_id = answer_next(&c, &from);
+    pid_t p;
+    const char *call_id =
+        refer_in_call(&c, "uac_refer_in.xml.in", "200", refer_to, "200", &p, &from);
     /* nothing pending yet: 404 */
     expect_code(rpc_client_request(&c, "calling.refer.answer", answer_params(call_id, json_true())),
                 "404");
-    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
-    assert_true(i >= 0);
+    int i = wait_requested(&c, from, call_id);
     printf("inbound refer: Refer-To %s, Referred-By %s, Replaces %s\n",
            str_at(&c, i, "sip_refer_to"), str_at(&c, i, "sip_referred_by"),
            str_at(&c, i, "sip_refer_replaces"));
@@ -502,17 +525,11 @@ static void an_inbound_refer_accepted(void **state)
 static void an_inbound_refer_declined(void **state)
 {
     (void)state;
-    char scenario[600];
-    make_scenario("uac_refer_in.xml.in", "603", "sip:carol@127.0.0.1:5099", scenario,
-                  sizeof scenario);
     rpc_client c;
-    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
     int from = 0;
-    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-603.log",
-                   "sipp-refer-in-603-msgs.log");
-    const char *call_id = answer_next(&c, &from);
-    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
-    assert_true(i >= 0);
+    pid_t p;
+    const char *call_id = refer_in_call(&c, "uac_refer_in.xml.in", "603", CAROL, "603", &p, &from);
+    int i = wait_requested(&c, from, call_id);
     assert_null(str_at(&c, i, "sip_refer_replaces"));
     expect_code(rpc_client_request(&c, "calling.refer.answer",
                                    answer_params(call_id, json_false())),
@@ -528,17 +545,11 @@ static void an_inbound_refer_declined(void **state)
 static void an_unanswered_inbound_refer_is_declined(void **state)
 {
     (void)state;
-    char scenario[600];
-    make_scenario("uac_refer_in.xml.in", "480", "sip:carol@127.0.0.1:5099", scenario,
-                  sizeof scenario);
     rpc_client c;
-    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
     int from = 0;
-    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-480.log",
-                   "sipp-refer-in-480-msgs.log");
-    const char *call_id = answer_next(&c, &from);
-    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
-    assert_true(i >= 0);
+    pid_t p;
+    const char *call_id = refer_in_call(&c, "uac_refer_in.xml.in", "480", CAROL, "480", &p, &from);
+    int i = wait_requested(&c, from, call_id);
     int64_t t0 = now_ms();
     int d = wait_inbound_refer(&c, i + 1, call_id, "declined", 10000);
     int64_t waited = now_ms() - t0;
@@ -559,17 +570,12 @@ static void an_unanswered_inbound_refer_is_declined(void **state)
 static void a_second_inbound_refer_while_one_is_pending_is_491(void **state)
 {
     (void)state;
-    char scenario[600];
-    make_scenario("uac_refer_in_twice.xml.in", "603", "sip:carol@127.0.0.1:5099", scenario,
-                  sizeof scenario);
     rpc_client c;
-    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
     int from = 0;
-    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-twice.log",
-                   "sipp-refer-in-twice-msgs.log");
-    const char *call_id = answer_next(&c, &from);
-    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
-    assert_true(i >= 0);
+    pid_t p;
+    const char *call_id = refer_in_call(&c, "uac_refer_in_twice.xml.in", "603", CAROL, "twice",
+                                        &p, &from);
+    int i = wait_requested(&c, from, call_id);
     /* sipp's second REFER gets its 491 before the first is answered */
     int64_t end = now_ms() + 5000;
     while (!relayd_proc_log_contains(&server, "while another awaits the client's answer: 491") &&
@@ -593,17 +599,12 @@ static void a_second_inbound_refer_while_one_is_pending_is_491(void **state)
 static void a_pending_inbound_refer_ends_with_the_call(void **state)
 {
     (void)state;
-    char scenario[600];
-    make_scenario("uac_refer_in.xml.in", "000", "sip:carol@127.0.0.1:5099", scenario,
-                  sizeof scenario);
     rpc_client c;
-    rpc_client_open(&c, WS_PORT, PROJECT, TOKEN, "[\"office\"]");
     int from = 0;
-    pid_t p = sipp(scenario, REFERRER_PORT, "58140", NULL, "sipp-refer-in-hangup.log",
-                   "sipp-refer-in-hangup-msgs.log");
-    const char *call_id = answer_next(&c, &from);
-    int i = wait_inbound_refer(&c, from, call_id, "requested", 10000);
-    assert_true(i >= 0);
+    pid_t p;
+    const char *call_id =
+        refer_in_call(&c, "uac_refer_in.xml.in", "000", CAROL, "hangup", &p, &from);
+    int i = wait_requested(&c, from, call_id);
     end_call(&c, call_id);
     assert_true(wait_event(&c, i + 1, "calling.call.state", call_id, 5000) >= 0);
     assert_int_not_equal(child_wait(p, 15000), 0); /* a BYE where it wanted the NOTIFY */
