@@ -188,6 +188,29 @@ static int log_count(const char *needle)
 
 /* --------------------------------------------------------------- tests */
 
+/* A phone dial tagged `tag`, accepted (200), and its outcome `state`
+ * (answered, failed): the event's index. */
+static int dial_outcome(client *c, const char *tag, const char *state)
+{
+    json_t *res = phone_dial(c, tag);
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+    int i = wait_event(c, "calling.call.dial", "dial_state", state, 10000);
+    assert_true(i >= 0);
+    return i;
+}
+
+/* Hangs up the leg the dial event at i answered with (calling.end). */
+static void end_dialled(client *c, int i)
+{
+    char call_id[64];
+    snprintf(call_id, sizeof call_id, "%s", str(json_object_get(event_at(c, i), "call"), "call_id"));
+    json_t *res = request(c, "calling.end", json_pack("{s:s, s:s, s:s}", "call_id", call_id,
+                                                      "node_id", "relayd-local", "reason", "hangup"));
+    assert_string_equal(code_of(res), "200");
+    json_decref(res);
+}
+
 /* The trunk challenges the INVITE; relayd answers with the credentials
  * (sipp verifies them) and the dial is answered. */
 static void trunk_challenge_is_answered(void **state)
@@ -197,18 +220,9 @@ static void trunk_challenge_is_answered(void **state)
     start_relayd(TRUNK_PASSWORD, NULL, "relayd-trunk-auth.log");
     client c;
     client_open(&c);
-    json_t *res = phone_dial(&c, "tag-auth");
-    assert_string_equal(code_of(res), "200");
-    json_decref(res);
-    int i = wait_event(&c, "calling.call.dial", "dial_state", "answered", 10000);
-    assert_true(i >= 0);
+    int i = dial_outcome(&c, "tag-auth", "answered");
     assert_int_equal(wait_event(&c, "calling.call.dial", "dial_state", "failed", 0), -1);
-    char call_id[64];
-    snprintf(call_id, sizeof call_id, "%s", str(json_object_get(event_at(&c, i), "call"), "call_id"));
-    res = request(&c, "calling.end", json_pack("{s:s, s:s, s:s}", "call_id", call_id, "node_id",
-                                               "relayd-local", "reason", "hangup"));
-    assert_string_equal(code_of(res), "200");
-    json_decref(res);
+    end_dialled(&c, i);
     assert_int_equal(child_wait(t, 10000), 0); /* the credentials verified; BYE came */
     client_close(&c);
     stop_relayd();
@@ -227,11 +241,7 @@ static void wrong_password_fails_after_two_invites(void **state)
     start_relayd(WRONG_PASSWORD, NULL, "relayd-trunk-wrong.log");
     client c;
     client_open(&c);
-    json_t *res = phone_dial(&c, "tag-wrong");
-    assert_string_equal(code_of(res), "200");
-    json_decref(res);
-    int i = wait_event(&c, "calling.call.dial", "dial_state", "failed", 10000);
-    assert_true(i >= 0);
+    int i = dial_outcome(&c, "tag-wrong", "failed");
     assert_string_equal(str(event_at(&c, i), "reason"), "error");
     assert_int_equal(child_wait(t, 10000), 0); /* verified wrong; no third INVITE */
     client_close(&c);
@@ -250,11 +260,7 @@ static void rechallenge_is_not_looped(void **state)
     start_relayd(TRUNK_PASSWORD, NULL, "relayd-trunk-rechallenge.log");
     client c;
     client_open(&c);
-    json_t *res = phone_dial(&c, "tag-again");
-    assert_string_equal(code_of(res), "200");
-    json_decref(res);
-    int i = wait_event(&c, "calling.call.dial", "dial_state", "failed", 10000);
-    assert_true(i >= 0);
+    int i = dial_outcome(&c, "tag-again", "failed");
     assert_string_equal(str(event_at(&c, i), "reason"), "error");
     assert_int_equal(child_wait(t, 10000), 0); /* no third INVITE */
     assert_int_equal(log_count("sip -> INVITE"), 2);
@@ -263,8 +269,8 @@ static void rechallenge_is_not_looped(void **state)
     t = sipp("uas_trunk_rechallenge.xml", TRUNK, "23300", "sipp-trunk-rechallenge-sip.log", NULL);
     json_t *dev = json_pack("{s:s, s:{s:s}}", "type", "sip", "params", "to",
                             "sip:target@127.0.0.1:" TRUNK);
-    res = request(&c, "calling.dial", json_pack("{s:s, s:[[o]]}", "tag", "tag-sipdev", "devices",
-                                                dev));
+    json_t *res = request(&c, "calling.dial",
+                          json_pack("{s:s, s:[[o]]}", "tag", "tag-sipdev", "devices", dev));
     json_decref(res);
     int64_t end = now_ms() + 10000;
     while (!relayd_proc_log_contains(&server, "dial tag-sipdev failed") && now_ms() < end)
@@ -318,17 +324,8 @@ static void proxy_challenge_is_answered(void **state)
     start_relayd(TRUNK_PASSWORD, NULL, "relayd-trunk-proxy-auth.log");
     client c;
     client_open(&c);
-    json_t *res = phone_dial(&c, "tag-proxy");
-    assert_string_equal(code_of(res), "200");
-    json_decref(res);
-    int i = wait_event(&c, "calling.call.dial", "dial_state", "answered", 10000);
-    assert_true(i >= 0);
-    char call_id[64];
-    snprintf(call_id, sizeof call_id, "%s", str(json_object_get(event_at(&c, i), "call"), "call_id"));
-    res = request(&c, "calling.end", json_pack("{s:s, s:s, s:s}", "call_id", call_id, "node_id",
-                                               "relayd-local", "reason", "hangup"));
-    assert_string_equal(code_of(res), "200");
-    json_decref(res);
+    int i = dial_outcome(&c, "tag-proxy", "answered");
+    end_dialled(&c, i);
     assert_int_equal(child_wait(t, 10000), 0); /* Proxy-Authorization came; BYE came */
     client_close(&c);
     stop_relayd();
@@ -371,11 +368,7 @@ static void other_realm_gets_no_credentials(void **state)
     start_relayd(TRUNK_PASSWORD, extra, "relayd-trunk-realm.log");
     client c;
     client_open(&c);
-    json_t *res = phone_dial(&c, "tag-realm");
-    assert_string_equal(code_of(res), "200");
-    json_decref(res);
-    int i = wait_event(&c, "calling.call.dial", "dial_state", "failed", 10000);
-    assert_true(i >= 0);
+    int i = dial_outcome(&c, "tag-realm", "failed");
     assert_string_equal(str(event_at(&c, i), "reason"), "error");
     assert_int_equal(child_wait(t, 10000), 0); /* no second INVITE */
     client_close(&c);
